@@ -1,0 +1,5 @@
+//! Pure civil-affairs rules. Nothing here touches storage, the network or the clock:
+//! every function takes plain data and returns plain data, so it can be unit- and property-tested.
+
+pub mod idnumber;
+pub mod money;
