@@ -224,7 +224,10 @@ mod tests {
             assert_eq!(id.as_str(), s);
         }
         let id = IdNumber::parse("11010519491231002X", today()).unwrap();
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.address_code(), "110105");
     }
@@ -237,7 +240,10 @@ mod tests {
 
     #[test]
     fn wrong_check_character_is_rejected() {
-        assert_eq!(IdNumber::parse("110105194912310021", today()), Err(IdError::Check));
+        assert_eq!(
+            IdNumber::parse("110105194912310021", today()),
+            Err(IdError::Check)
+        );
     }
 
     #[test]
@@ -254,8 +260,14 @@ mod tests {
     #[test]
     fn malformed_is_rejected() {
         assert_eq!(IdNumber::parse("12345", today()), Err(IdError::Length));
-        assert_eq!(IdNumber::parse("1101051949123100AX", today()), Err(IdError::Characters));
-        assert_eq!(IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ", today()), Err(IdError::Characters));
+        assert_eq!(
+            IdNumber::parse("1101051949123100AX", today()),
+            Err(IdError::Characters)
+        );
+        assert_eq!(
+            IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ", today()),
+            Err(IdError::Characters)
+        );
     }
 
     #[test]
@@ -270,12 +282,19 @@ mod tests {
     #[test]
     fn age() {
         let id = IdNumber::parse("11010519491231002X", today()).unwrap();
-        assert_eq!(id.age_on(NaiveDate::from_ymd_opt(2020, 12, 30).unwrap()), 70);
-        assert_eq!(id.age_on(NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()), 71);
+        assert_eq!(
+            id.age_on(NaiveDate::from_ymd_opt(2020, 12, 30).unwrap()),
+            70
+        );
+        assert_eq!(
+            id.age_on(NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()),
+            71
+        );
     }
 
     fn arb_birth() -> impl Strategy<Value = NaiveDate> {
-        (0i64..40_000).prop_map(|d| NaiveDate::from_ymd_opt(1910, 1, 1).unwrap() + chrono::Duration::days(d))
+        (0i64..40_000)
+            .prop_map(|d| NaiveDate::from_ymd_opt(1910, 1, 1).unwrap() + chrono::Duration::days(d))
     }
 
     proptest! {

@@ -1,5 +1,8 @@
 //! Pure civil-affairs rules. Nothing here touches storage, the network or the clock:
 //! every function takes plain data and returns plain data, so it can be unit- and property-tested.
 
+pub mod assistance;
+pub mod calendar;
 pub mod idnumber;
 pub mod money;
+pub mod money_serde;

@@ -33,8 +33,7 @@ impl Fen {
         if s.is_empty() {
             return Err(MoneyError::Empty);
         }
-        if s.starts_with('-') {
-            let rest = &s[1..];
+        if let Some(rest) = s.strip_prefix('-') {
             return if Fen::parse_yuan(rest).is_ok() {
                 Err(MoneyError::Negative)
             } else {
@@ -60,8 +59,16 @@ impl Fen {
         if int.len() > 13 {
             return Err(MoneyError::TooLarge);
         }
-        let yuan: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| MoneyError::NotNumber)? };
-        let mut cents: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| MoneyError::NotNumber)? };
+        let yuan: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| MoneyError::NotNumber)?
+        };
+        let mut cents: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| MoneyError::NotNumber)?
+        };
         if frac.len() == 1 {
             cents *= 10;
         }

@@ -1,0 +1,190 @@
+//! Every access decision in one place: roles, permissions and area scope.
+
+use super::{AppError, AppResult};
+use crate::storage::persons::AreaFilter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    CityAdmin,
+    CityOfficer,
+    TownOfficer,
+    VillageWorker,
+    Leader,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] =
+        [Role::CityAdmin, Role::CityOfficer, Role::TownOfficer, Role::VillageWorker, Role::Leader, Role::Auditor];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::CityOfficer => "city_officer",
+            Role::TownOfficer => "town_officer",
+            Role::VillageWorker => "village_worker",
+            Role::Leader => "leader",
+            Role::Auditor => "auditor",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "市局系统管理员",
+            Role::CityOfficer => "市局业务科室",
+            Role::TownOfficer => "镇(街道)民政办",
+            Role::VillageWorker => "村(居)委会/网格员",
+            Role::Leader => "局领导",
+            Role::Auditor => "纪检/审计",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == s)
+    }
+    /// The area level a user of this role must be bound to.
+    pub fn area_level(self) -> &'static str {
+        match self {
+            Role::TownOfficer => "town",
+            Role::VillageWorker => "village",
+            _ => "city",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ManageUsers,
+    ReadRegistry,
+    WriteRegistry,
+    /// See a full identity number, phone or address.
+    RevealPersonal,
+    ReadAudit,
+}
+
+impl Permission {
+    fn label(self) -> &'static str {
+        match self {
+            Permission::ManageUsers => "管理用户",
+            Permission::ReadRegistry => "查看人员信息",
+            Permission::WriteRegistry => "登记或修改人员信息",
+            Permission::RevealPersonal => "查看完整个人信息",
+            Permission::ReadAudit => "查看审计日志",
+        }
+    }
+}
+
+/// The role matrix. Separation of duties (三员分立): the administrator manages accounts but does not
+/// read personal data in full; only the auditor reads the audit log; leaders and auditors never write.
+pub fn allows(role: Role, p: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match p {
+        ManageUsers => role == CityAdmin,
+        ReadRegistry => true,
+        WriteRegistry => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        RevealPersonal => matches!(role, CityOfficer | TownOfficer | VillageWorker | Auditor),
+        ReadAudit => role == Auditor,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The area the user is bound to; its subtree is the user's scope.
+    pub area_code: String,
+    pub area_level: String,
+}
+
+impl Actor {
+    /// The command line acts as the system with city-wide administration rights.
+    pub fn system(city_code: &str) -> Actor {
+        Actor {
+            user_id: None,
+            username: "system".into(),
+            display_name: "系统(命令行)".into(),
+            role: Role::CityAdmin,
+            area_code: city_code.into(),
+            area_level: "city".into(),
+        }
+    }
+
+    pub fn require(&self, p: Permission) -> AppResult<()> {
+        if allows(self.role, p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("您的角色({})无权{}", self.role.label(), p.label())))
+        }
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        allows(self.role, p)
+    }
+
+    /// Whether an area (by code) lies in the user's subtree.
+    pub fn in_scope(&self, area_code: &str) -> bool {
+        area_code.starts_with(&self.area_code)
+    }
+
+    /// The filter for the user's whole scope.
+    pub fn scope_filter(&self) -> AreaFilter {
+        filter_for(&self.area_code, &self.area_level)
+    }
+
+    /// The filter for a requested area narrowed to the user's scope; an area outside it matches nothing.
+    pub fn narrow(&self, requested: Option<(&str, &str)>) -> AreaFilter {
+        match requested {
+            None => self.scope_filter(),
+            Some((code, level)) if code.starts_with(&self.area_code) => filter_for(code, level),
+            // A user asking for an ancestor of its own area still sees only its own area.
+            Some((code, _)) if self.area_code.starts_with(code) => self.scope_filter(),
+            Some(_) => AreaFilter::Nothing,
+        }
+    }
+}
+
+fn filter_for(code: &str, level: &str) -> AreaFilter {
+    match level {
+        "town" => AreaFilter::Town(code.to_string()),
+        "village" => AreaFilter::Village(code.to_string()),
+        _ => AreaFilter::Prefix(code.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, area: &str, level: &str) -> Actor {
+        Actor {
+            user_id: Some("u".into()),
+            username: "u".into(),
+            display_name: "u".into(),
+            role,
+            area_code: area.into(),
+            area_level: level.into(),
+        }
+    }
+
+    #[test]
+    fn narrowing_never_widens() {
+        let a = actor(Role::TownOfficer, "320281001", "town");
+        assert_eq!(a.narrow(None), AreaFilter::Town("320281001".into()));
+        assert_eq!(a.narrow(Some(("320281", "city"))), AreaFilter::Town("320281001".into()));
+        assert_eq!(a.narrow(Some(("320281004", "town"))), AreaFilter::Nothing);
+        assert_eq!(a.narrow(Some(("320281001003", "village"))), AreaFilter::Village("320281001003".into()));
+        assert!(!a.in_scope("320281004001"));
+    }
+
+    #[test]
+    fn separation_of_duties() {
+        assert!(allows(Role::CityAdmin, Permission::ManageUsers));
+        assert!(!allows(Role::CityAdmin, Permission::RevealPersonal));
+        assert!(!allows(Role::CityAdmin, Permission::ReadAudit));
+        assert!(allows(Role::Auditor, Permission::ReadAudit));
+        assert!(!allows(Role::Leader, Permission::WriteRegistry));
+        assert!(!allows(Role::Auditor, Permission::WriteRegistry));
+    }
+}

@@ -1,0 +1,179 @@
+//! User administration (city administrator only).
+
+use super::audit::{self, Event};
+use super::auth::{check_password_policy, hash_password, random_token};
+use super::authz::{Permission, Role};
+use super::{App, AppError, AppResult, Ctx};
+use crate::storage::users::{self as store, UserRow};
+use crate::storage::{new_id, now};
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub role_label: String,
+    pub area_code: String,
+    pub area_name: String,
+    pub disabled: bool,
+    pub locked: bool,
+}
+
+fn view(app: &App, u: &UserRow) -> UserView {
+    UserView {
+        id: u.id.clone(),
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role.clone(),
+        role_label: Role::parse(&u.role).map(Role::label).unwrap_or("").to_string(),
+        area_code: u.area_code.clone(),
+        area_name: app.areas().full_name(&u.area_code),
+        disabled: u.disabled,
+        locked: u.locked_until.is_some_and(|t| t > now()),
+    }
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub area_code: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
+    ctx.actor.require(Permission::ManageUsers)?;
+    let username = n.username.trim().to_string();
+    if username.is_empty()
+        || username.len() > 32
+        || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        return Err(AppError::invalid("username", "用户名须为1–32位字母、数字、下划线、点或连字符"));
+    }
+    let role = Role::parse(n.role.trim()).ok_or_else(|| {
+        AppError::invalid("role", "角色无效，应为 city_admin、city_officer、town_officer、village_worker、leader 或 auditor")
+    })?;
+    let areas = app.areas();
+    let area = areas.get(n.area_code.trim()).ok_or_else(|| AppError::invalid("area_code", "所属区划不存在"))?;
+    if !ctx.actor.in_scope(&area.code) {
+        return Err(AppError::invalid("area_code", "所属区划不在您的管辖范围内"));
+    }
+    if area.level != role.area_level() {
+        let want = match role.area_level() {
+            "town" => "镇(街道)",
+            "village" => "村(社区)",
+            _ => "市",
+        };
+        return Err(AppError::invalid("area_code", format!("{}必须绑定到{}级区划", role.label(), want)));
+    }
+    check_password_policy(&n.password)?;
+    let mut tx = app.db.begin().await?;
+    if store::by_username(&app.db, &username).await?.is_some() {
+        return Err(AppError::conflict("username", format!("用户名 {username} 已存在")));
+    }
+    let row = UserRow {
+        id: new_id(),
+        username: username.clone(),
+        display_name: n.display_name.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| username.clone()),
+        password_hash: hash_password(&n.password),
+        role: role.code().into(),
+        area_code: area.code.clone(),
+        disabled: false,
+        locked_until: None,
+        created_at: now(),
+    };
+    if let Err(e) = store::insert(&mut tx, &row).await {
+        return Err(if e.is_unique_violation() {
+            AppError::conflict("username", format!("用户名 {username} 已存在"))
+        } else {
+            e.into()
+        });
+    }
+    let v = view(app, &row);
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("user.add", "user", &row.id)
+            .area(&row.area_code)
+            .after(serde_json::json!({"username": row.username, "role": row.role, "area_code": row.area_code})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+pub async fn list(app: &App, ctx: &Ctx) -> AppResult<Vec<UserView>> {
+    ctx.actor.require(Permission::ManageUsers)?;
+    Ok(store::list_in(&app.db, &ctx.actor.area_code).await?.iter().map(|u| view(app, u)).collect())
+}
+
+async fn find_in_scope(app: &App, ctx: &Ctx, username: &str) -> AppResult<UserRow> {
+    ctx.actor.require(Permission::ManageUsers)?;
+    match store::by_username(&app.db, username).await? {
+        Some(u) if ctx.actor.in_scope(&u.area_code) => Ok(u),
+        _ => Err(AppError::NotFound(format!("用户 {username} "))),
+    }
+}
+
+pub async fn set_disabled(app: &App, ctx: &Ctx, username: &str, disabled: bool) -> AppResult<()> {
+    let u = find_in_scope(app, ctx, username).await?;
+    if ctx.actor.user_id.as_deref() == Some(u.id.as_str()) && disabled {
+        return Err(AppError::invalid("username", "不能停用自己的账号"));
+    }
+    let mut tx = app.db.begin().await?;
+    store::set_disabled(&mut tx, &u.id, disabled).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new(if disabled { "user.disable" } else { "user.enable" }, "user", &u.id)
+            .area(&u.area_code)
+            .before(serde_json::json!({"disabled": u.disabled}))
+            .after(serde_json::json!({"disabled": disabled})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password (a random one when `password` is None, returned once) and unlocks the account.
+pub async fn reset_password(app: &App, ctx: &Ctx, username: &str, password: Option<String>) -> AppResult<String> {
+    let u = find_in_scope(app, ctx, username).await?;
+    let pw = password.unwrap_or_else(generate_password);
+    check_password_policy(&pw)?;
+    let mut tx = app.db.begin().await?;
+    store::set_password(&mut tx, &u.id, &hash_password(&pw)).await?;
+    audit::record(&mut tx, ctx, Event::new("user.reset_password", "user", &u.id).area(&u.area_code)).await?;
+    tx.commit().await?;
+    Ok(pw)
+}
+
+pub fn generate_password() -> String {
+    format!("Mz-{}", &random_token(8))
+}
+
+/// On an empty database: the city administrator `admin`. Returns the password if it was generated.
+pub async fn bootstrap_admin(app: &App, password: Option<String>) -> AppResult<Option<String>> {
+    if store::count(&app.db).await? > 0 {
+        return Ok(None);
+    }
+    let generated = password.is_none();
+    let pw = password.unwrap_or_else(generate_password);
+    let city = app.areas().city_code.clone();
+    let ctx = Ctx { actor: super::authz::Actor::system(&city), ip: "cli".into() };
+    add(
+        app,
+        &ctx,
+        NewUser {
+            username: "admin".into(),
+            password: pw.clone(),
+            role: "city_admin".into(),
+            area_code: city,
+            display_name: Some("系统管理员".into()),
+        },
+    )
+    .await?;
+    Ok(generated.then_some(pw))
+}

@@ -1,0 +1,278 @@
+//! The `minzheng` command.
+
+use crate::app::authz::Actor;
+use crate::app::{App, Ctx, audit, backup, users};
+use crate::demo;
+use crate::storage::Db;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+const DEFAULT_DB: &str = "sqlite://minzheng.db";
+
+#[derive(Parser)]
+#[command(name = "minzheng", version, about = "民政云平台 — 江阴市民政局 / Civil-affairs platform of a county-level city")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct DbArg {
+    /// 数据库地址 / database URL: sqlite://FILE (默认/default) 或/or postgres://USER@HOST:PORT/DB
+    #[arg(long, env = "MINZHENG_DATABASE_URL", default_value = DEFAULT_DB)]
+    pub database: String,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// 启动平台 / Start the web platform
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// 监听地址 / address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// 空库时先生成演示城市 / fill an empty database with the demo city first
+        #[arg(long)]
+        demo: bool,
+        /// 演示家庭户数 / demo households
+        #[arg(long, default_value_t = 20_000)]
+        households: u64,
+    },
+    /// 生成演示城市（可复现）/ Generate the deterministic demo city
+    Demo {
+        #[command(flatten)]
+        db: DbArg,
+        /// 家庭户数 / number of households
+        #[arg(long, default_value_t = 20_000)]
+        households: u64,
+        /// 随机种子 / random seed
+        #[arg(long, default_value_t = 2020)]
+        seed: u64,
+    },
+    /// 用户管理 / Manage users
+    User {
+        #[command(flatten)]
+        db: DbArg,
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+    /// 导入行政区划CSV / Import areas from CSV (code,name,parent_code,level)
+    Areas {
+        #[command(flatten)]
+        db: DbArg,
+        /// CSV 文件 / CSV file
+        file: PathBuf,
+    },
+    /// 在线一致性备份 / Consistent backup while the server runs
+    Backup {
+        #[command(flatten)]
+        db: DbArg,
+        /// 备份文件 / backup file
+        path: PathBuf,
+    },
+    /// 从备份恢复（目标非空时需 --force）/ Restore a backup (refuses a non-empty target without --force)
+    Restore {
+        #[command(flatten)]
+        db: DbArg,
+        path: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// 审计日志 / Audit log
+    Audit {
+        #[command(flatten)]
+        db: DbArg,
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// 新增用户 / add a user
+    Add {
+        username: String,
+        /// city_admin, city_officer, town_officer, village_worker, leader, auditor
+        #[arg(long)]
+        role: String,
+        /// 所属区划代码 / area code
+        #[arg(long)]
+        area: String,
+        /// 密码（缺省则随机生成）/ password (random if omitted)
+        #[arg(long, env = "MINZHENG_NEW_PASSWORD")]
+        password: Option<String>,
+        /// 姓名或部门 / display name
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// 列出用户 / list users
+    List,
+    /// 停用用户 / disable a user
+    Disable { username: String },
+    /// 启用用户 / enable a user
+    Enable { username: String },
+    /// 重置密码并解锁 / reset the password and unlock
+    ResetPassword {
+        username: String,
+        #[arg(long, env = "MINZHENG_NEW_PASSWORD")]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// 校验哈希链 / verify the hash chain
+    Verify,
+}
+
+async fn open(url: &str) -> anyhow::Result<App> {
+    let db = Db::connect(url).await.with_context(|| format!("无法连接数据库 {url}"))?;
+    App::open(db).await
+}
+
+fn cli_ctx(app: &App) -> Ctx {
+    Ctx { actor: Actor::system(&app.areas().city_code), ip: "cli".into() }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { db, bind, demo: with_demo, households } => serve(&db.database, &bind, with_demo, households).await,
+        Command::Demo { db, households, seed } => {
+            let app = open(&db.database).await?;
+            print_admin(users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok()).await?);
+            let s = demo::generate(&app, demo::DemoOptions { households, seed }, |h, _| {
+                if h % 100_000 == 0 {
+                    eprintln!("已生成 {h} 户");
+                }
+            })
+            .await?;
+            demo::create_demo_users(&app).await?;
+            println!(
+                "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
+                s.households,
+                s.persons,
+                s.seconds,
+                s.persons as f64 / s.seconds.max(1e-9)
+            );
+            Ok(())
+        }
+        Command::User { db, action } => {
+            let app = open(&db.database).await?;
+            let ctx = cli_ctx(&app);
+            match action {
+                UserCmd::Add { username, role, area, password, name } => {
+                    let generated = password.is_none();
+                    let pw = password.unwrap_or_else(users::generate_password);
+                    let u = users::add(&app, &ctx, users::NewUser { username, password: pw.clone(), role, area_code: area, display_name: name })
+                        .await
+                        .map_err(field_error)?;
+                    println!("已新增用户 {}（{}，{}）", u.username, u.role_label, u.area_name);
+                    if generated {
+                        println!("初始密码: {pw}");
+                    }
+                }
+                UserCmd::List => {
+                    for u in users::list(&app, &ctx).await.map_err(field_error)? {
+                        let state = if u.disabled { "已停用" } else if u.locked { "已锁定" } else { "正常" };
+                        println!("{}\t{}\t{}\t{}\t{}", u.username, u.role, u.area_code, u.area_name, state);
+                    }
+                }
+                UserCmd::Disable { username } => {
+                    users::set_disabled(&app, &ctx, &username, true).await.map_err(field_error)?;
+                    println!("已停用 {username}");
+                }
+                UserCmd::Enable { username } => {
+                    users::set_disabled(&app, &ctx, &username, false).await.map_err(field_error)?;
+                    println!("已启用 {username}");
+                }
+                UserCmd::ResetPassword { username, password } => {
+                    let generated = password.is_none();
+                    let pw = users::reset_password(&app, &ctx, &username, password).await.map_err(field_error)?;
+                    println!("已重置 {username} 的密码并解锁");
+                    if generated {
+                        println!("新密码: {pw}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Areas { db, file } => {
+            let app = open(&db.database).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let n = crate::app::areas::import_csv(&app.db, &bytes).await?;
+            app.reload_areas().await?;
+            audit::record_alone(&app.db, &cli_ctx(&app), audit::Event::new("areas.import", "area", file.display().to_string()).after(serde_json::json!({"rows": n})))
+                .await
+                .map_err(field_error)?;
+            println!("已导入 {n} 个行政区划");
+            Ok(())
+        }
+        Command::Backup { db, path } => {
+            let app = open(&db.database).await?;
+            backup::backup(&app, &cli_ctx(&app), &db.database, &path).await?;
+            println!("备份已写入 {}", path.display());
+            Ok(())
+        }
+        Command::Restore { db, path, force } => {
+            backup::restore(&db.database, &path, force).await?;
+            println!("已从 {} 恢复", path.display());
+            Ok(())
+        }
+        Command::Audit { db, action: AuditCmd::Verify } => {
+            let app = open(&db.database).await?;
+            let r = audit::verify(&app.db).await.map_err(field_error)?;
+            match r.first_problem {
+                None => {
+                    println!("审计日志完整: 共 {} 条，哈希链校验通过", r.entries);
+                    Ok(())
+                }
+                Some(t) => bail!("审计日志校验失败: {t}"),
+            }
+        }
+    }
+}
+
+fn field_error(e: crate::app::AppError) -> anyhow::Error {
+    match e.field() {
+        Some(f) => anyhow::anyhow!("{e}（字段 {f}）"),
+        None => anyhow::anyhow!("{e}"),
+    }
+}
+
+fn print_admin(pw: Option<String>) {
+    if let Some(pw) = pw {
+        println!("已创建市局系统管理员 admin，初始密码（只显示这一次）: {pw}");
+    }
+}
+
+async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyhow::Result<()> {
+    let addr: std::net::SocketAddr = bind.parse().with_context(|| format!("监听地址无效: {bind}（例如 127.0.0.1:8080）"))?;
+    // Bind first: a port in use should fail before anything is written.
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("无法监听 {bind}（端口可能已被占用）"))?;
+    let app = open(url).await?;
+    print_admin(users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok()).await.map_err(field_error)?);
+    if with_demo && app.db.conn().scalar("SELECT COUNT(*) FROM persons", vec![]).await? == 0 {
+        println!("正在生成演示城市（{households} 户）…");
+        let s = demo::generate(&app, demo::DemoOptions { households, seed: 2020 }, |_, _| {}).await?;
+        println!("演示城市: {} 户, {} 人", s.households, s.persons);
+        demo::create_demo_users(&app).await?;
+    }
+    println!("民政云平台已启动: http://{addr}/");
+    if with_demo {
+        println!("演示账号（密码均为 {}）:", demo::DEMO_PASSWORD);
+        println!("  city（市局社会救助科） chengjiang（澄江街道民政办） nanzha（南闸街道民政办）");
+        println!("  wangge（社区网格员） leader（局领导） auditor（纪检审计）；管理员为 admin");
+    } else {
+        println!("请用 admin 登录（密码见首次启动时的输出或 MINZHENG_ADMIN_PASSWORD）");
+    }
+    let router = crate::web::router(app.clone());
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    app.db.close().await;
+    Ok(())
+}

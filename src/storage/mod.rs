@@ -1,0 +1,357 @@
+//! Storage: one schema (migrations/) and one set of SQL texts for SQLite and PostgreSQL.
+//!
+//! SQL is written once with `$N` placeholders, which both sqlx drivers accept. Queries run through
+//! [`Db`] / [`Tx`], which dispatch to the concrete driver, so every row type is decoded by a real driver
+//! (sqlx's `Any` driver cannot decode dates or timestamps). Values are passed as [`Arg`]s.
+
+pub mod areas;
+pub mod audit;
+pub mod persons;
+pub mod users;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{ConnectOptions, FromRow, Postgres, Sqlite};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("数据库地址无效: {0}（应为 sqlite://文件 或 postgres://用户@主机:端口/库）")]
+    BadUrl(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to one of the two backends.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(SqlitePool, Arc<Mutex<()>>),
+    Postgres(PgPool),
+}
+
+/// A bound value. Only types both drivers encode identically are allowed.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Text(Option<String>),
+    I64(Option<i64>),
+    Bool(Option<bool>),
+    Date(Option<NaiveDate>),
+    Ts(Option<DateTime<Utc>>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::I64(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::I64(v)
+    }
+}
+impl From<i32> for Arg {
+    fn from(v: i32) -> Self {
+        Arg::I64(Some(v.into()))
+    }
+}
+impl From<Option<i32>> for Arg {
+    fn from(v: Option<i32>) -> Self {
+        Arg::I64(v.map(Into::into))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(Some(v))
+    }
+}
+impl From<NaiveDate> for Arg {
+    fn from(v: NaiveDate) -> Self {
+        Arg::Date(Some(v))
+    }
+}
+impl From<Option<NaiveDate>> for Arg {
+    fn from(v: Option<NaiveDate>) -> Self {
+        Arg::Date(v)
+    }
+}
+impl From<DateTime<Utc>> for Arg {
+    fn from(v: DateTime<Utc>) -> Self {
+        Arg::Ts(Some(v))
+    }
+}
+impl From<Option<DateTime<Utc>>> for Arg {
+    fn from(v: Option<DateTime<Utc>>) -> Self {
+        Arg::Ts(v)
+    }
+}
+impl From<uuid::Uuid> for Arg {
+    fn from(v: uuid::Uuid) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+
+/// `args![a, b, c]` → `Vec<Arg>`.
+#[macro_export]
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::storage::Arg::from($v)),*] };
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v),
+                Arg::I64(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+                Arg::Date(v) => q.bind(v),
+                Arg::Ts(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// A row type decodable from both drivers.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+
+/// The same query methods on a pool and on a transaction.
+macro_rules! query_methods {
+    ($sq:pat => $se:expr, $pg:pat => $pe:expr) => {
+        pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
+            Ok(match self.inner() {
+                $sq => bind_all!(sqlx::query::<Sqlite>(sql), args).execute($se).await?.rows_affected(),
+                $pg => bind_all!(sqlx::query::<Postgres>(sql), args).execute($pe).await?.rows_affected(),
+            })
+        }
+        pub async fn fetch_all<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<T>> {
+            Ok(match self.inner() {
+                $sq => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch_all($se).await?,
+                $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_all($pe).await?,
+            })
+        }
+        pub async fn fetch_optional<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Option<T>> {
+            Ok(match self.inner() {
+                $sq => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch_optional($se).await?,
+                $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_optional($pe).await?,
+            })
+        }
+        pub async fn fetch_one<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<T> {
+            Ok(match self.inner() {
+                $sq => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch_one($se).await?,
+                $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_one($pe).await?,
+            })
+        }
+        /// A single BIGINT (write `CAST(... AS BIGINT)` around aggregates: PostgreSQL's SUM is NUMERIC).
+        pub async fn scalar(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<i64> {
+            let (v,): (i64,) = self.fetch_one(sql, args).await?;
+            Ok(v)
+        }
+        /// Streams rows to `f` without holding the result set in memory.
+        pub async fn for_each<T: Row, F>(&mut self, sql: &str, args: Vec<Arg>, mut f: F) -> DbResult<()>
+        where
+            F: FnMut(T) -> DbResult<()> + Send,
+        {
+            match self.inner() {
+                $sq => {
+                    let mut s = bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch($se);
+                    while let Some(row) = s.try_next().await? {
+                        f(row)?;
+                    }
+                }
+                $pg => {
+                    let mut s = bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch($pe);
+                    while let Some(row) = s.try_next().await? {
+                        f(row)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    };
+}
+
+pub enum PoolRef<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
+/// A handle that lets the pool be used with the `&mut self` query methods.
+pub struct Conn<'a>(PoolRef<'a>);
+
+impl<'a> Conn<'a> {
+    fn inner(&mut self) -> &mut PoolRef<'a> {
+        &mut self.0
+    }
+    query_methods!(PoolRef::Sqlite(p) => *p, PoolRef::Postgres(p) => *p);
+}
+
+pub enum TxInner {
+    Sqlite(sqlx::Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// A write transaction. On SQLite, writers are serialised by a process-wide lock
+/// (a deferred SQLite transaction that reads before writing can fail with SQLITE_BUSY instead of waiting).
+pub struct Tx(TxInner);
+
+impl Tx {
+    fn inner(&mut self) -> &mut TxInner {
+        &mut self.0
+    }
+    query_methods!(TxInner::Sqlite(t, _) => &mut **t, TxInner::Postgres(t) => &mut **t);
+
+    pub async fn commit(self) -> DbResult<()> {
+        match self.0 {
+            TxInner::Sqlite(t, _g) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Connects to `sqlite://path` (created if missing; WAL) or `postgres://…`.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        Self::connect_with(url, None).await
+    }
+
+    /// As [`Db::connect`]; on PostgreSQL `schema` (created if missing) becomes the search path — tests use one each.
+    pub async fn connect_with(url: &str, schema: Option<&str>) -> DbResult<Db> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| DbError::BadUrl(format!("{url} ({e})")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .pragma("cache_size", "-65536")
+                .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            Ok(Db::Sqlite(pool, Arc::new(Mutex::new(()))))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut opts =
+                PgConnectOptions::from_str(url).map_err(|e| DbError::BadUrl(format!("{url} ({e})")))?;
+            if let Some(schema) = schema {
+                let admin = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
+                admin.close().await;
+                opts = opts.options([("search_path", schema)]);
+            }
+            let opts = opts.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(DbError::BadUrl(url.to_string()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(..) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> DbResult<()> {
+        match self {
+            Db::Sqlite(p, _) => MIGRATOR.run(p).await?,
+            Db::Postgres(p) => MIGRATOR.run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn conn(&self) -> Conn<'_> {
+        Conn(match self {
+            Db::Sqlite(p, _) => PoolRef::Sqlite(p),
+            Db::Postgres(p) => PoolRef::Postgres(p),
+        })
+    }
+
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(Tx(match self {
+            Db::Sqlite(p, lock) => {
+                let guard = lock.clone().lock_owned().await;
+                TxInner::Sqlite(p.begin().await?, guard)
+            }
+            Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        }))
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p, _) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A fresh application-generated key.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Timestamps are kept at microsecond precision, which both backends store exactly.
+pub fn now() -> DateTime<Utc> {
+    let n = Utc::now();
+    DateTime::from_timestamp_micros(n.timestamp_micros()).expect("in range")
+}
+
+/// `$first, $first+1, …` placeholders for one row of `n` values.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,60 @@
+//! JSON API under /api/v1, one module per resource.
+
+pub mod areas;
+pub mod auth;
+pub mod persons;
+pub mod users;
+
+use crate::app::App;
+use crate::app::AppError;
+use super::ApiError;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/auth/token", post(auth::create_token).delete(auth::revoke_current))
+        .route("/areas", get(areas::list))
+        .route("/users", post(users::create).get(users::list))
+        .route("/persons", get(persons::list).post(persons::create))
+        .route("/persons/export", get(persons::export))
+        .route("/persons/{id}", get(persons::show).patch(persons::update))
+        .route("/households", post(persons::create_household))
+        .route("/households/{id}", get(persons::household))
+        .route("/stats", get(persons::stats))
+        .fallback(|| async { ApiError(AppError::NotFound("接口".into())) })
+}
+
+/// A JSON body: 400 with a Chinese message when it does not parse, 422 when a field has the wrong shape.
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(JsonBody(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                let msg = e.body_text();
+                let field = msg.split(": ").next().unwrap_or("").trim_start_matches("Failed to deserialize the JSON body into the target type").to_string();
+                Err(ApiError(AppError::invalid(field.trim(), format!("请求字段不符合要求: {msg}"))))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError(AppError::BadRequest("请求须为 JSON（Content-Type: application/json）".into())))
+            }
+            Err(e) => Err(ApiError(AppError::BadRequest(format!("JSON 无法解析: {}", e.body_text())))),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// 中文说明
+    pub error: String,
+    /// The request field at fault, when there is one.
+    pub field: Option<String>,
+}

@@ -1,0 +1,81 @@
+//! Who is calling: a bearer token for the API, a session cookie for pages.
+
+use super::{ApiError, PageError};
+use crate::app::{App, AppError, Ctx, auth};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "mz_session";
+pub const LOGIN_CSRF_COOKIE: &str = "mz_login_csrf";
+
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// An API caller, authenticated by `Authorization: Bearer TOKEN`.
+pub struct ApiCtx(pub Ctx);
+
+impl FromRequestParts<App> for ApiCtx {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError(AppError::Unauthenticated))?;
+        match auth::token_actor(app, token).await? {
+            Some((actor, _)) => Ok(ApiCtx(Ctx { actor, ip: client_ip(parts) })),
+            None => Err(ApiError(AppError::Unauthenticated)),
+        }
+    }
+}
+
+/// A logged-in browser user, with the session's CSRF token for its forms.
+pub struct PageCtx {
+    pub ctx: Ctx,
+    pub csrf: String,
+    pub session_token: String,
+}
+
+pub enum PageRejection {
+    Login(String),
+    Error(PageError),
+}
+
+impl IntoResponse for PageRejection {
+    fn into_response(self) -> Response {
+        match self {
+            PageRejection::Login(next) => {
+                Redirect::to(&format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()))
+                    .into_response()
+            }
+            PageRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<App> for PageCtx {
+    type Rejection = PageRejection;
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(PageRejection::Login(next));
+        };
+        match auth::session_actor(app, &token).await.map_err(|e| PageRejection::Error(e.into()))? {
+            Some((actor, s)) => {
+                Ok(PageCtx { ctx: Ctx { actor, ip: client_ip(parts) }, csrf: s.csrf_token, session_token: token })
+            }
+            None => Err(PageRejection::Login(next)),
+        }
+    }
+}

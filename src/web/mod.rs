@@ -1,0 +1,114 @@
+//! The web layer: server-rendered pages and the JSON API under /api/v1. Handlers only translate HTTP
+//! to application use cases; every decision about access is made in `app`.
+
+pub mod api;
+pub mod csrf;
+pub mod extract;
+pub mod openapi;
+pub mod pages;
+
+use crate::app::{App, AppError};
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(openapi::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/static/app.css", get(css))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), csrf::guard))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024 * 1024))
+        .with_state(app)
+}
+
+async fn css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../templates/app.css"))
+}
+
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    res
+}
+
+/// JSON errors: `{"error": "中文说明", "field": "…"}`.
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::Locked(_) => StatusCode::LOCKED,
+        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self.0 {
+            tracing::error!("internal error: {e:#}");
+        }
+        let status = status_of(&self.0);
+        let mut body = serde_json::json!({ "error": self.0.to_string() });
+        if let Some(f) = self.0.field() {
+            body["field"] = f.into();
+        }
+        let mut res = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// HTML errors for pages.
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self.0 {
+            tracing::error!("internal error: {e:#}");
+        }
+        let status = status_of(&self.0);
+        let title = match status {
+            StatusCode::NOT_FOUND => "未找到",
+            StatusCode::FORBIDDEN => "无权访问",
+            _ => "出错了",
+        };
+        let msg = html_escape(&self.0.to_string());
+        let body = format!(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title} - 民政云平台</title>\
+             <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\"><h1>{title}</h1>\
+             <p class=\"error\">{msg}</p><p><a href=\"/\">返回首页</a></p></main></body></html>"
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}

@@ -1,0 +1,34 @@
+//! OpenAPI 3.1 at /api/openapi.json (public) and the API docs page at /api/docs, served offline.
+
+use crate::app::App;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use super::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "民政云平台 API", description = "江阴市民政局 民政云平台。除 /auth/token 外，所有接口都需要 `Authorization: Bearer TOKEN`。错误统一为 `{\"error\": \"中文说明\", \"field\": \"…\"}`。"),
+    paths(
+        api::auth::create_token, api::auth::revoke_current, api::areas::list, api::users::create, api::users::list,
+        api::persons::list, api::persons::show, api::persons::create, api::persons::update, api::persons::household,
+        api::persons::create_household, api::persons::stats, api::persons::export,
+    ),
+    modifiers(&Bearer),
+    tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"))
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub fn routes() -> Router<App> {
+    let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()).into();
+    swagger
+}

@@ -1,0 +1,108 @@
+//! Server-rendered pages (askama). Forms post back with the session's CSRF token.
+
+pub mod account;
+pub mod audit;
+pub mod home;
+pub mod persons;
+pub mod session;
+
+use crate::app::authz::Permission;
+use crate::app::{App, AppError, areas};
+use crate::web::PageError;
+use crate::web::extract::PageCtx;
+use askama::Template;
+use axum::Router;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/", get(home::home))
+        .route("/persons", get(persons::list))
+        .route("/persons/export.csv", get(persons::export))
+        .route("/persons/new", get(persons::new_form).post(persons::create))
+        .route("/persons/{id}", get(persons::show))
+        .route("/persons/{id}/reveal", post(persons::reveal))
+        .route("/persons/{id}/status", post(persons::update_status))
+        .route("/households/new", get(persons::new_household_form).post(persons::create_household))
+        .route("/households/{id}", get(persons::household))
+        .route("/admin/users", get(account::users).post(account::add_user))
+        .route("/admin/users/{username}/{action}", post(account::user_action))
+        .route("/account", get(account::account))
+        .route("/account/tokens", post(account::new_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/audit", get(audit::search))
+}
+
+/// What the layout needs: who is logged in, what they may do, the CSRF token for forms.
+pub struct Nav {
+    pub username: String,
+    pub display_name: String,
+    pub role_label: String,
+    pub area_name: String,
+    pub csrf: String,
+    pub can_write: bool,
+    pub can_reveal: bool,
+    pub can_manage_users: bool,
+    pub can_audit: bool,
+}
+
+impl Nav {
+    pub fn of(app: &App, p: &PageCtx) -> Nav {
+        let a = &p.ctx.actor;
+        Nav {
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            role_label: a.role.label().into(),
+            area_name: app.areas().full_name(&a.area_code),
+            csrf: p.csrf.clone(),
+            can_write: a.can(Permission::WriteRegistry),
+            can_reveal: a.can(Permission::RevealPersonal),
+            can_manage_users: a.can(Permission::ManageUsers),
+            can_audit: a.can(Permission::ReadAudit),
+        }
+    }
+}
+
+pub fn render<T: Template>(t: &T) -> Result<Response, PageError> {
+    let html = t.render().map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("模板错误: {e}"))))?;
+    Ok(Html(html).into_response())
+}
+
+pub struct AreaOption {
+    pub code: String,
+    pub name: String,
+    pub indent: String,
+}
+
+/// The areas a user may pick (its scope only), indented by level.
+pub fn area_options(app: &App, p: &PageCtx) -> Vec<AreaOption> {
+    areas::options_for(app, &p.ctx)
+        .into_iter()
+        .map(|a| AreaOption {
+            indent: match a.level.as_str() {
+                "town" => "　",
+                "village" => "　　",
+                _ => "",
+            }
+            .into(),
+            code: a.code,
+            name: a.name,
+        })
+        .collect()
+}
+
+pub fn village_options(app: &App, p: &PageCtx) -> Vec<AreaOption> {
+    let idx = app.areas();
+    areas::options_for(app, &p.ctx)
+        .into_iter()
+        .filter(|a| a.level == "village")
+        .map(|a| AreaOption { name: idx.full_name(&a.code), code: a.code, indent: String::new() })
+        .collect()
+}
+
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

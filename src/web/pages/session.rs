@@ -1,0 +1,68 @@
+use crate::app::{App, AppError, auth};
+use crate::web::extract::{LOGIN_CSRF_COOKIE, PageCtx, SESSION_COOKIE, client_ip};
+use crate::web::PageError;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn cookie(name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value)).http_only(true).same_site(SameSite::Strict).path("/").build()
+}
+
+/// Only local paths: an open redirect would let a link send a user elsewhere after login.
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into())
+}
+
+fn login_page(jar: CookieJar, next: String, error: Option<String>) -> Result<Response, PageError> {
+    let csrf = auth::random_token(16);
+    let page = super::render(&LoginPage { csrf: csrf.clone(), next, error })?;
+    Ok((jar.add(cookie(LOGIN_CSRF_COOKIE, csrf)), page).into_response())
+}
+
+pub async fn login_form(jar: CookieJar, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+    login_page(jar, safe_next(q.next), None)
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(State(app): State<App>, jar: CookieJar, parts: Parts, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
+    let next = safe_next(f.next);
+    match auth::authenticate(&app, &f.username, &f.password, &client_ip(&parts)).await {
+        Ok(actor) => {
+            let (token, _) = auth::start_session(&app, &actor).await?;
+            let jar = jar.add(cookie(SESSION_COOKIE, token)).remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"));
+            Ok((jar, Redirect::to(&next)).into_response())
+        }
+        Err(AppError::Unauthenticated) => login_page(jar, next, Some("用户名或密码错误".into())),
+        Err(AppError::Locked(m)) => login_page(jar, next, Some(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn logout(State(app): State<App>, jar: CookieJar, p: PageCtx) -> Result<Response, PageError> {
+    auth::end_session(&app, &p.ctx, &p.session_token).await?;
+    Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/")), Redirect::to("/login")).into_response())
+}
