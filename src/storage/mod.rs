@@ -160,6 +160,60 @@ macro_rules! bind_all {
     }};
 }
 
+/// SQLite looks up each named `$N` parameter by a linear search (quadratic in a multi-row INSERT), and
+/// so does the driver's `sqlite3_bind_parameter_name`. When the placeholders run 1, 2, 3, … in order they
+/// become anonymous `?`s; otherwise numbered `?N`s. Same SQL text, same meaning.
+pub fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains('$') {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let b = sql.as_bytes();
+    let mut pieces: Vec<(usize, usize, u32)> = Vec::new(); // (start, end, number)
+    let mut in_literal = false;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\'' {
+            in_literal = !in_literal;
+        } else if b[i] == b'$' && !in_literal && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
+            let mut j = i + 1;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            pieces.push((i, j, sql[i + 1..j].parse().unwrap_or(0)));
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    let sequential = pieces.iter().enumerate().all(|(k, p)| p.2 as usize == k + 1);
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for (start, end, n) in pieces {
+        out.push_str(&sql[last..start]);
+        if sequential {
+            out.push('?');
+        } else {
+            out.push_str(&format!("?{n}"));
+        }
+        last = end;
+    }
+    out.push_str(&sql[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_sql;
+
+    #[test]
+    fn placeholders_translate() {
+        assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
+        assert_eq!(sqlite_sql("INSERT INTO t VALUES ($1, $2), ($3, $4)"), "INSERT INTO t VALUES (?, ?), (?, ?)");
+        assert_eq!(sqlite_sql("UPDATE t SET a = $2 WHERE id = $1"), "UPDATE t SET a = ?2 WHERE id = ?1");
+        assert_eq!(sqlite_sql("SELECT '$1' FROM t WHERE a = $1"), "SELECT '$1' FROM t WHERE a = ?");
+    }
+}
+
 /// A row type decodable from both drivers.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
@@ -169,25 +223,37 @@ macro_rules! query_methods {
     ($sq:pat => $se:expr, $pg:pat => $pe:expr) => {
         pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
             Ok(match self.inner() {
-                $sq => bind_all!(sqlx::query::<Sqlite>(sql), args).execute($se).await?.rows_affected(),
+                $sq => {
+                    let sql = sqlite_sql(sql);
+                    bind_all!(sqlx::query::<Sqlite>(&sql), args).execute($se).await?.rows_affected()
+                }
                 $pg => bind_all!(sqlx::query::<Postgres>(sql), args).execute($pe).await?.rows_affected(),
             })
         }
         pub async fn fetch_all<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<T>> {
             Ok(match self.inner() {
-                $sq => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch_all($se).await?,
+                $sq => {
+                    let sql = sqlite_sql(sql);
+                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch_all($se).await?
+                }
                 $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_all($pe).await?,
             })
         }
         pub async fn fetch_optional<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Option<T>> {
             Ok(match self.inner() {
-                $sq => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch_optional($se).await?,
+                $sq => {
+                    let sql = sqlite_sql(sql);
+                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch_optional($se).await?
+                }
                 $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_optional($pe).await?,
             })
         }
         pub async fn fetch_one<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<T> {
             Ok(match self.inner() {
-                $sq => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch_one($se).await?,
+                $sq => {
+                    let sql = sqlite_sql(sql);
+                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch_one($se).await?
+                }
                 $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_one($pe).await?,
             })
         }
@@ -203,7 +269,8 @@ macro_rules! query_methods {
         {
             match self.inner() {
                 $sq => {
-                    let mut s = bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch($se);
+                    let sql = sqlite_sql(sql);
+                    let mut s = bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch($se);
                     while let Some(row) = s.try_next().await? {
                         f(row)?;
                     }
