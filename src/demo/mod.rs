@@ -137,14 +137,14 @@ fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
     let male = rng.gen_bool(0.5);
     match r {
         // an elderly person alone (many of them 80+)
-        0..=11 => vec![m(rng.gen_range(60..98), rng.gen_bool(0.4), "self")],
+        0..=13 => vec![m(rng.gen_range(60..98), rng.gen_bool(0.4), "self")],
         // an elderly couple
-        12..=24 => {
+        14..=28 => {
             let a = rng.gen_range(60..92);
             vec![m(a, true, "self"), m(a.saturating_sub(rng.gen_range(0..5)).max(58), false, "spouse")]
         }
         // a couple with 1–2 children
-        25..=59 => {
+        29..=59 => {
             let a = rng.gen_range(26..56);
             let mut v = vec![m(a, true, "self"), m(a - rng.gen_range(0..4).min(a - 22), false, "spouse")];
             let kids = if rng.gen_bool(0.35) { 2 } else { 1 };

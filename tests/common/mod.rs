@@ -1,0 +1,184 @@
+//! Test harness: the whole app per test, on SQLite (a temporary file) or PostgreSQL (a schema of its own).
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use minzheng::app::App;
+use minzheng::storage::Db;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "Test-pass-2020";
+
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub router: axum::Router,
+    _dir: Option<tempfile::TempDir>,
+    pub url: String,
+}
+
+pub fn pg_url() -> String {
+    std::env::var("MINZHENG_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        let (db, dir, url) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("t.db").display());
+                (Db::connect(&url).await.unwrap(), Some(dir), url)
+            }
+            Backend::Postgres => {
+                let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+                let url = pg_url();
+                (Db::connect_with(&url, Some(&schema)).await.expect("PostgreSQL at MINZHENG_TEST_PG_URL"), None, url)
+            }
+        };
+        let app = App::open(db).await.unwrap();
+        minzheng::app::users::bootstrap_admin(&app, Some(PASSWORD.into())).await.unwrap();
+        let router = minzheng::web::router(app.clone());
+        TestApp { app, router, _dir: dir, url }
+    }
+
+    /// A small demo city (deterministic) and one user per role.
+    pub async fn with_demo(backend: Backend, households: u64) -> TestApp {
+        let t = TestApp::new(backend).await;
+        minzheng::demo::generate(&t.app, minzheng::demo::DemoOptions { households, seed: 7 }, |_, _| {}).await.unwrap();
+        t
+    }
+
+    pub async fn add_user(&self, username: &str, role: &str, area: &str) {
+        let ctx = minzheng::app::Ctx { actor: minzheng::app::authz::Actor::system("320281"), ip: "test".into() };
+        minzheng::app::users::add(
+            &self.app,
+            &ctx,
+            minzheng::app::users::NewUser {
+                username: username.into(),
+                password: PASSWORD.into(),
+                role: role.into(),
+                area_code: area.into(),
+                display_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        (status, headers, body)
+    }
+
+    pub async fn api(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let (status, _, bytes) = self.send(req).await;
+        let v = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, v)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.api(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        let (s, v) = self
+            .api(Method::POST, "/api/v1/auth/token", None, Some(serde_json::json!({"username": username, "password": PASSWORD})))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in through the login form; returns the session cookie and the CSRF token of the next page.
+    pub async fn login_browser(&self, username: &str) -> Session {
+        let (_, headers, _) = self.send(Request::get("/login").body(Body::empty()).unwrap()).await;
+        let login_csrf = cookie_value(&headers, "mz_login_csrf").unwrap();
+        let form = format!("csrf={login_csrf}&username={username}&password={PASSWORD}&next=%2F");
+        let (status, headers, _) = self
+            .send(
+                Request::post("/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::COOKIE, format!("mz_login_csrf={login_csrf}"))
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let session = cookie_value(&headers, "mz_session").expect("session cookie");
+        let set = headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+        assert!(set.iter().any(|c| c.starts_with("mz_session=") && c.contains("HttpOnly") && c.contains("SameSite=Strict")), "{set:?}");
+        let mut s = Session { cookie: session, csrf: String::new() };
+        let (_, _, body) = self.page(&s, "/account").await;
+        let html = String::from_utf8(body).unwrap();
+        let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        s.csrf = html[i..i + 32].to_string();
+        s
+    }
+
+    pub async fn page(&self, s: &Session, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.send(Request::get(path).header(header::COOKIE, format!("mz_session={}", s.cookie)).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post_form(&self, s: &Session, path: &str, form: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.send(
+            Request::post(path)
+                .header(header::COOKIE, format!("mz_session={}", s.cookie))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        self.app.db.conn().scalar(sql, vec![]).await.unwrap()
+    }
+}
+
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::SET_COOKIE).iter().find_map(|v| {
+        let s = v.to_str().ok()?;
+        let (kv, _) = s.split_once(';').unwrap_or((s, ""));
+        let (k, v) = kv.split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_string())
+    })
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(common::Backend::Postgres).await;
+            }
+        }
+    };
+}
