@@ -11,7 +11,11 @@ use std::path::PathBuf;
 const DEFAULT_DB: &str = "sqlite://minzheng.db";
 
 #[derive(Parser)]
-#[command(name = "minzheng", version, about = "民政云平台 — 江阴市民政局 / Civil-affairs platform of a county-level city")]
+#[command(
+    name = "minzheng",
+    version,
+    about = "民政云平台 — 江阴市民政局 / Civil-affairs platform of a county-level city"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -128,20 +132,36 @@ pub enum AuditCmd {
 }
 
 async fn open(url: &str) -> anyhow::Result<App> {
-    let db = Db::connect(url).await.with_context(|| format!("无法连接数据库 {url}"))?;
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("无法连接数据库 {url}"))?;
     App::open(db).await
 }
 
 fn cli_ctx(app: &App) -> Ctx {
-    Ctx { actor: Actor::system(&app.areas().city_code), ip: "cli".into() }
+    Ctx {
+        actor: Actor::system(&app.areas().city_code),
+        ip: "cli".into(),
+    }
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { db, bind, demo: with_demo, households } => serve(&db.database, &bind, with_demo, households).await,
-        Command::Demo { db, households, seed } => {
+        Command::Serve {
+            db,
+            bind,
+            demo: with_demo,
+            households,
+        } => serve(&db.database, &bind, with_demo, households).await,
+        Command::Demo {
+            db,
+            households,
+            seed,
+        } => {
             let app = open(&db.database).await?;
-            print_admin(users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok()).await?);
+            print_admin(
+                users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok()).await?,
+            );
             let s = demo::generate(&app, demo::DemoOptions { households, seed }, |h, _| {
                 if h % 100_000 == 0 {
                     eprintln!("已生成 {h} 户");
@@ -162,34 +182,68 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&db.database).await?;
             let ctx = cli_ctx(&app);
             match action {
-                UserCmd::Add { username, role, area, password, name } => {
+                UserCmd::Add {
+                    username,
+                    role,
+                    area,
+                    password,
+                    name,
+                } => {
                     let generated = password.is_none();
                     let pw = password.unwrap_or_else(users::generate_password);
-                    let u = users::add(&app, &ctx, users::NewUser { username, password: pw.clone(), role, area_code: area, display_name: name })
-                        .await
-                        .map_err(field_error)?;
-                    println!("已新增用户 {}（{}，{}）", u.username, u.role_label, u.area_name);
+                    let u = users::add(
+                        &app,
+                        &ctx,
+                        users::NewUser {
+                            username,
+                            password: pw.clone(),
+                            role,
+                            area_code: area,
+                            display_name: name,
+                        },
+                    )
+                    .await
+                    .map_err(field_error)?;
+                    println!(
+                        "已新增用户 {}（{}，{}）",
+                        u.username, u.role_label, u.area_name
+                    );
                     if generated {
                         println!("初始密码: {pw}");
                     }
                 }
                 UserCmd::List => {
                     for u in users::list(&app, &ctx).await.map_err(field_error)? {
-                        let state = if u.disabled { "已停用" } else if u.locked { "已锁定" } else { "正常" };
-                        println!("{}\t{}\t{}\t{}\t{}", u.username, u.role, u.area_code, u.area_name, state);
+                        let state = if u.disabled {
+                            "已停用"
+                        } else if u.locked {
+                            "已锁定"
+                        } else {
+                            "正常"
+                        };
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            u.username, u.role, u.area_code, u.area_name, state
+                        );
                     }
                 }
                 UserCmd::Disable { username } => {
-                    users::set_disabled(&app, &ctx, &username, true).await.map_err(field_error)?;
+                    users::set_disabled(&app, &ctx, &username, true)
+                        .await
+                        .map_err(field_error)?;
                     println!("已停用 {username}");
                 }
                 UserCmd::Enable { username } => {
-                    users::set_disabled(&app, &ctx, &username, false).await.map_err(field_error)?;
+                    users::set_disabled(&app, &ctx, &username, false)
+                        .await
+                        .map_err(field_error)?;
                     println!("已启用 {username}");
                 }
                 UserCmd::ResetPassword { username, password } => {
                     let generated = password.is_none();
-                    let pw = users::reset_password(&app, &ctx, &username, password).await.map_err(field_error)?;
+                    let pw = users::reset_password(&app, &ctx, &username, password)
+                        .await
+                        .map_err(field_error)?;
                     println!("已重置 {username} 的密码并解锁");
                     if generated {
                         println!("新密码: {pw}");
@@ -200,12 +254,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Areas { db, file } => {
             let app = open(&db.database).await?;
-            let bytes = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
             let n = crate::app::areas::import_csv(&app.db, &bytes).await?;
             app.reload_areas().await?;
-            audit::record_alone(&app.db, &cli_ctx(&app), audit::Event::new("areas.import", "area", file.display().to_string()).after(serde_json::json!({"rows": n})))
-                .await
-                .map_err(field_error)?;
+            audit::record_alone(
+                &app.db,
+                &cli_ctx(&app),
+                audit::Event::new("areas.import", "area", file.display().to_string())
+                    .after(serde_json::json!({"rows": n})),
+            )
+            .await
+            .map_err(field_error)?;
             println!("已导入 {n} 个行政区划");
             Ok(())
         }
@@ -220,7 +280,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("已从 {} 恢复", path.display());
             Ok(())
         }
-        Command::Audit { db, action: AuditCmd::Verify } => {
+        Command::Audit {
+            db,
+            action: AuditCmd::Verify,
+        } => {
             let app = open(&db.database).await?;
             let r = audit::verify(&app.db).await.map_err(field_error)?;
             match r.first_problem {
@@ -248,14 +311,37 @@ fn print_admin(pw: Option<String>) {
 }
 
 async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyhow::Result<()> {
-    let addr: std::net::SocketAddr = bind.parse().with_context(|| format!("监听地址无效: {bind}（例如 127.0.0.1:8080）"))?;
+    let addr: std::net::SocketAddr = bind
+        .parse()
+        .with_context(|| format!("监听地址无效: {bind}（例如 127.0.0.1:8080）"))?;
     // Bind first: a port in use should fail before anything is written.
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("无法监听 {bind}（端口可能已被占用）"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("无法监听 {bind}（端口可能已被占用）"))?;
     let app = open(url).await?;
-    print_admin(users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok()).await.map_err(field_error)?);
-    if with_demo && app.db.conn().scalar("SELECT COUNT(*) FROM persons", vec![]).await? == 0 {
+    print_admin(
+        users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok())
+            .await
+            .map_err(field_error)?,
+    );
+    if with_demo
+        && app
+            .db
+            .conn()
+            .scalar("SELECT COUNT(*) FROM persons", vec![])
+            .await?
+            == 0
+    {
         println!("正在生成演示城市（{households} 户）…");
-        let s = demo::generate(&app, demo::DemoOptions { households, seed: 2020 }, |_, _| {}).await?;
+        let s = demo::generate(
+            &app,
+            demo::DemoOptions {
+                households,
+                seed: 2020,
+            },
+            |_, _| {},
+        )
+        .await?;
         println!("演示城市: {} 户, {} 人", s.households, s.persons);
         demo::create_demo_users(&app).await?;
     }
@@ -268,11 +354,14 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         println!("请用 admin 登录（密码见首次启动时的输出或 MINZHENG_ADMIN_PASSWORD）");
     }
     let router = crate::web::router(app.clone());
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     app.db.close().await;
     Ok(())
 }

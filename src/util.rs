@@ -11,5 +11,7 @@ pub fn today() -> NaiveDate {
 }
 
 pub fn local_time(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&shanghai()).format("%Y-%m-%d %H:%M:%S").to_string()
+    t.with_timezone(&shanghai())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }

@@ -1,8 +1,8 @@
 //! Administrative areas (行政区划): city → towns/streets → villages/communities, keyed by NBS codes.
 
 use super::{AppError, AppResult, Ctx};
-use crate::storage::areas::{self as store, AreaRow};
 use crate::storage::Db;
+use crate::storage::areas::{self as store, AreaRow};
 use std::collections::HashMap;
 
 /// Jiangyin's 21 towns and 282 villages/communities (NBS statistical division codes), shipped with the platform.
@@ -34,11 +34,20 @@ impl AreaIndex {
                 idx.city_code = r.code.clone();
             }
             if let Some(p) = &r.parent_code {
-                idx.children.entry(p.clone()).or_default().push(r.code.clone());
+                idx.children
+                    .entry(p.clone())
+                    .or_default()
+                    .push(r.code.clone());
             }
             idx.by_code.insert(
                 r.code.clone(),
-                Area { code: r.code, name: r.name, parent_code: r.parent_code, level: r.level, town_code: r.town_code },
+                Area {
+                    code: r.code,
+                    name: r.name,
+                    parent_code: r.parent_code,
+                    level: r.level,
+                    town_code: r.town_code,
+                },
             );
         }
         Ok(idx)
@@ -49,14 +58,20 @@ impl AreaIndex {
     }
 
     pub fn name(&self, code: &str) -> String {
-        self.get(code).map(|a| a.name.clone()).unwrap_or_else(|| code.to_string())
+        self.get(code)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| code.to_string())
     }
 
     /// "澄江街道 / 澄江第3社区" for a village, the name alone for a town.
     pub fn full_name(&self, code: &str) -> String {
         match self.get(code) {
             Some(a) if a.level == "village" => {
-                format!("{} {}", self.name(a.parent_code.as_deref().unwrap_or("")), a.name)
+                format!(
+                    "{} {}",
+                    self.name(a.parent_code.as_deref().unwrap_or("")),
+                    a.name
+                )
             }
             Some(a) => a.name.clone(),
             None => code.to_string(),
@@ -64,7 +79,10 @@ impl AreaIndex {
     }
 
     pub fn children(&self, code: &str) -> Vec<&Area> {
-        self.children.get(code).map(|v| v.iter().filter_map(|c| self.get(c)).collect()).unwrap_or_default()
+        self.children
+            .get(code)
+            .map(|v| v.iter().filter_map(|c| self.get(c)).collect())
+            .unwrap_or_default()
     }
 
     pub fn towns(&self) -> Vec<&Area> {
@@ -103,7 +121,8 @@ pub fn options_for(app: &super::App, ctx: &Ctx) -> Vec<Area> {
     while let Some(code) = stack.pop() {
         if let Some(a) = idx.get(&code) {
             out.push(a.clone());
-            let mut kids: Vec<String> = idx.children(&code).iter().map(|a| a.code.clone()).collect();
+            let mut kids: Vec<String> =
+                idx.children(&code).iter().map(|a| a.code.clone()).collect();
             kids.reverse();
             stack.extend(kids);
         }
@@ -126,13 +145,27 @@ impl std::fmt::Display for RowError {
 
 /// Parses an area CSV (code,name,parent_code,level) and checks every row before anything is written.
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
     let mut errors = Vec::new();
     let mut rows = Vec::new();
-    let headers = rdr.headers().map(|h| h.iter().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
+    let headers = rdr
+        .headers()
+        .map(|h| h.iter().map(str::to_string).collect::<Vec<_>>())
+        .unwrap_or_default();
     let want = ["code", "name", "parent_code", "level"];
-    if headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect::<Vec<_>>() != want {
-        return Err(vec![RowError { line: 1, column: "表头".into(), message: "表头应为 code,name,parent_code,level".into() }]);
+    if headers
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}'))
+        .collect::<Vec<_>>()
+        != want
+    {
+        return Err(vec![RowError {
+            line: 1,
+            column: "表头".into(),
+            message: "表头应为 code,name,parent_code,level".into(),
+        }]);
     }
     let mut seen: HashMap<String, (String, String)> = HashMap::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -140,7 +173,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError { line, column: "整行".into(), message: format!("无法读取: {e}") });
+                errors.push(RowError {
+                    line,
+                    column: "整行".into(),
+                    message: format!("无法读取: {e}"),
+                });
                 continue;
             }
         };
@@ -149,22 +186,55 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         let parent = rec.get(2).unwrap_or("").trim().to_string();
         let level = rec.get(3).unwrap_or("").trim().to_string();
         if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push(RowError { line, column: "code".into(), message: "区划代码必须是数字".into() });
+            errors.push(RowError {
+                line,
+                column: "code".into(),
+                message: "区划代码必须是数字".into(),
+            });
             continue;
         }
         if name.is_empty() {
-            errors.push(RowError { line, column: "name".into(), message: "名称不能为空".into() });
+            errors.push(RowError {
+                line,
+                column: "name".into(),
+                message: "名称不能为空".into(),
+            });
         }
         if !matches!(level.as_str(), "city" | "town" | "village") {
-            errors.push(RowError { line, column: "level".into(), message: "级别应为 city、town 或 village".into() });
+            errors.push(RowError {
+                line,
+                column: "level".into(),
+                message: "级别应为 city、town 或 village".into(),
+            });
         }
         if level != "city" && !code.starts_with(&parent) {
-            errors.push(RowError { line, column: "parent_code".into(), message: "上级代码必须是本代码的前缀".into() });
+            errors.push(RowError {
+                line,
+                column: "parent_code".into(),
+                message: "上级代码必须是本代码的前缀".into(),
+            });
         }
-        if seen.insert(code.clone(), (parent.clone(), level.clone())).is_some() {
-            errors.push(RowError { line, column: "code".into(), message: format!("区划代码 {code} 重复") });
+        if seen
+            .insert(code.clone(), (parent.clone(), level.clone()))
+            .is_some()
+        {
+            errors.push(RowError {
+                line,
+                column: "code".into(),
+                message: format!("区划代码 {code} 重复"),
+            });
         }
-        rows.push((line, AreaRow { code, name, parent_code: Some(parent).filter(|p| !p.is_empty()), level, town_code: None, sort: line as i32 }));
+        rows.push((
+            line,
+            AreaRow {
+                code,
+                name,
+                parent_code: Some(parent).filter(|p| !p.is_empty()),
+                level,
+                town_code: None,
+                sort: line as i32,
+            },
+        ));
     }
     // Parents must exist at the right level, and villages hang under towns.
     for (line, r) in &rows {
@@ -175,7 +245,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         };
         match r.parent_code.as_ref().and_then(|p| seen.get(p)) {
             Some((_, lvl)) if lvl == want_parent => {}
-            _ => errors.push(RowError { line: *line, column: "parent_code".into(), message: "上级区划不存在或级别不对".into() }),
+            _ => errors.push(RowError {
+                line: *line,
+                column: "parent_code".into(),
+                message: "上级区划不存在或级别不对".into(),
+            }),
         }
     }
     if !errors.is_empty() {
@@ -197,7 +271,12 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
 /// Imports (or updates) areas from CSV, all or nothing.
 pub async fn import_csv(db: &Db, bytes: &[u8]) -> anyhow::Result<usize> {
     let rows = parse_csv(bytes).map_err(|errs| {
-        anyhow::anyhow!(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+        anyhow::anyhow!(
+            errs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     })?;
     let mut tx = db.begin().await?;
     for r in &rows {
@@ -226,6 +305,9 @@ mod tests {
         assert_eq!(errs.len(), 3, "{errs:?}");
         assert!(errs.iter().any(|e| e.line == 3 && e.column == "name"));
         assert!(errs.iter().any(|e| e.line == 4 && e.column == "code"));
-        assert!(errs.iter().any(|e| e.line == 5 && e.column == "parent_code"));
+        assert!(
+            errs.iter()
+                .any(|e| e.line == 5 && e.column == "parent_code")
+        );
     }
 }

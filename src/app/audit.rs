@@ -23,7 +23,13 @@ pub struct Event {
 
 impl Event {
     pub fn new(action: &'static str, entity: &'static str, entity_id: impl Into<String>) -> Event {
-        Event { action, entity, entity_id: entity_id.into(), success: true, ..Default::default() }
+        Event {
+            action,
+            entity,
+            entity_id: entity_id.into(),
+            success: true,
+            ..Default::default()
+        }
     }
     pub fn area(mut self, code: impl Into<String>) -> Event {
         self.area_code = Some(code.into());
@@ -147,11 +153,19 @@ pub async fn verify(db: &Db) -> AppResult<VerifyReport> {
         let content_ok = entry_hash(&r, r.seq) == r.hash;
         if !content_ok {
             // An entry renumbered to make room for an insertion still hashes under its old number.
-            problem = Some(if entry_hash(&r, r.seq - 1) == r.hash { Tamper::Inserted(r.seq - 1) } else { Tamper::Altered(r.seq) });
+            problem = Some(if entry_hash(&r, r.seq - 1) == r.hash {
+                Tamper::Inserted(r.seq - 1)
+            } else {
+                Tamper::Altered(r.seq)
+            });
             return Ok(());
         }
         if r.prev_hash != prev {
-            problem = Some(if r.prev_hash == prev_prev { Tamper::Inserted(r.seq - 1) } else { Tamper::Altered(r.seq - 1) });
+            problem = Some(if r.prev_hash == prev_prev {
+                Tamper::Inserted(r.seq - 1)
+            } else {
+                Tamper::Altered(r.seq - 1)
+            });
             return Ok(());
         }
         prev_prev = std::mem::replace(&mut prev, r.hash.clone());
@@ -169,10 +183,18 @@ pub async fn verify(db: &Db) -> AppResult<VerifyReport> {
             problem = Some(Tamper::Altered(last));
         }
     }
-    Ok(VerifyReport { entries: count, first_problem: problem })
+    Ok(VerifyReport {
+        entries: count,
+        first_problem: problem,
+    })
 }
 
-pub async fn search(app: &super::App, ctx: &Ctx, f: &AuditFilter, page: i64) -> AppResult<(Vec<AuditRow>, i64)> {
+pub async fn search(
+    app: &super::App,
+    ctx: &Ctx,
+    f: &AuditFilter,
+    page: i64,
+) -> AppResult<(Vec<AuditRow>, i64)> {
     ctx.actor.require(Permission::ReadAudit)?;
     let (rows, total) = store::search(&app.db, f, 50, (page.max(1) - 1) * 50).await?;
     Ok((rows, total))

@@ -5,8 +5,8 @@ use super::authz::{Actor, Role};
 use super::{App, AppError, AppResult, Ctx};
 use crate::storage::users::{self as store, SessionRow, TokenRow, UserRow};
 use crate::storage::{new_id, now};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{Duration, FixedOffset};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -17,15 +17,21 @@ pub const LOCK_MIN: i64 = 15;
 /// Idle sessions are logged out (等保 requires it).
 pub const IDLE_TIMEOUT_MIN: i64 = 30;
 
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("no such user"));
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("no such user"));
 
 pub fn hash_password(pw: &str) -> String {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default().hash_password(pw.as_bytes(), &salt).expect("argon2 hashing").to_string()
+    Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .expect("argon2 hashing")
+        .to_string()
 }
 
 fn verify_password(pw: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
 }
 
 /// At least 8 characters mixing at least two of letters, digits and symbols.
@@ -36,7 +42,10 @@ pub fn check_password_policy(pw: &str) -> AppResult<()> {
         pw.chars().any(|c| !c.is_ascii_alphanumeric()),
     ];
     if pw.chars().count() < 8 || classes.iter().filter(|b| **b).count() < 2 {
-        return Err(AppError::invalid("password", "密码至少8位，并包含字母、数字、符号中的至少两类"));
+        return Err(AppError::invalid(
+            "password",
+            "密码至少8位，并包含字母、数字、符号中的至少两类",
+        ));
     }
     Ok(())
 }
@@ -52,7 +61,11 @@ pub fn sha256_hex(s: &str) -> String {
 }
 
 pub fn actor_of(app: &App, u: &UserRow) -> Actor {
-    let level = app.areas().get(&u.area_code).map(|a| a.level.clone()).unwrap_or_else(|| "village".into());
+    let level = app
+        .areas()
+        .get(&u.area_code)
+        .map(|a| a.level.clone())
+        .unwrap_or_else(|| "village".into());
     Actor {
         user_id: Some(u.id.clone()),
         username: u.username.clone(),
@@ -83,26 +96,56 @@ pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -
         return Err(bad());
     };
     let actor = actor_of(app, &user);
-    let ctx = Ctx { actor: actor.clone(), ip: ip.to_string() };
+    let ctx = Ctx {
+        actor: actor.clone(),
+        ip: ip.to_string(),
+    };
     let t = now();
     if user.disabled {
-        audit::record_alone(&app.db, &ctx, Event::new("auth.login", "user", &user.id).failed()).await?;
+        audit::record_alone(
+            &app.db,
+            &ctx,
+            Event::new("auth.login", "user", &user.id).failed(),
+        )
+        .await?;
         return Err(AppError::Locked("账号已停用，请联系市局系统管理员".into()));
     }
     if let Some(until) = user.locked_until.filter(|u| *u > t) {
-        audit::record_alone(&app.db, &ctx, Event::new("auth.login", "user", &user.id).failed()).await?;
+        audit::record_alone(
+            &app.db,
+            &ctx,
+            Event::new("auth.login", "user", &user.id).failed(),
+        )
+        .await?;
         return Err(AppError::Locked(locked_message(until)));
     }
     if !verify_password(password, &user.password_hash) {
         let mut tx = app.db.begin().await?;
-        let n = store::record_failure(&mut tx, &user.id, t, t - Duration::minutes(FAILURE_WINDOW_MIN)).await?;
+        let n = store::record_failure(
+            &mut tx,
+            &user.id,
+            t,
+            t - Duration::minutes(FAILURE_WINDOW_MIN),
+        )
+        .await?;
         let locked = n >= MAX_FAILURES;
         if locked {
             store::lock_until(&mut tx, &user.id, t + Duration::minutes(LOCK_MIN)).await?;
         }
-        audit::record(&mut tx, &ctx, Event::new("auth.login", "user", &user.id).after(serde_json::json!({"failures": n, "locked": locked})).failed()).await?;
+        audit::record(
+            &mut tx,
+            &ctx,
+            Event::new("auth.login", "user", &user.id)
+                .after(serde_json::json!({"failures": n, "locked": locked}))
+                .failed(),
+        )
+        .await?;
         tx.commit().await?;
-        return Err(if locked { AppError::Locked(locked_message(t + Duration::minutes(LOCK_MIN))) } else { bad() });
+        return Err(if locked {
+            AppError::Locked(locked_message(t + Duration::minutes(LOCK_MIN)))
+        } else {
+            bad()
+        });
     }
     let mut tx = app.db.begin().await?;
     store::clear_failures(&mut tx, &user.id).await?;
@@ -113,7 +156,10 @@ pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -
 
 fn locked_message(until: chrono::DateTime<chrono::Utc>) -> String {
     let local = until.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"));
-    format!("连续登录失败次数过多，账号已锁定至 {}", local.format("%H:%M"))
+    format!(
+        "连续登录失败次数过多，账号已锁定至 {}",
+        local.format("%H:%M")
+    )
 }
 
 /// A new browser session; returns (cookie token, CSRF token). Only the token's hash is stored.
@@ -164,7 +210,16 @@ pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<(Actor, S
 pub async fn end_session(app: &App, ctx: &Ctx, token: &str) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
     store::delete_session(&mut tx, &sha256_hex(token)).await?;
-    audit::record(&mut tx, ctx, Event::new("auth.logout", "user", ctx.actor.user_id.clone().unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new(
+            "auth.logout",
+            "user",
+            ctx.actor.user_id.clone().unwrap_or_default(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -174,14 +229,30 @@ pub async fn issue_token(app: &App, ctx: &Ctx, name: &str) -> AppResult<(String,
     let token = format!("mz_{}", random_token(24));
     let id = new_id();
     let user_id = ctx.actor.user_id.clone().ok_or(AppError::Unauthenticated)?;
-    let name = if name.trim().is_empty() { "API" } else { name.trim() };
+    let name = if name.trim().is_empty() {
+        "API"
+    } else {
+        name.trim()
+    };
     let mut tx = app.db.begin().await?;
     store::insert_token(
         &mut tx,
-        &TokenRow { id: id.clone(), user_id, token_hash: sha256_hex(&token), name: name.to_string(), created_at: now(), revoked_at: None },
+        &TokenRow {
+            id: id.clone(),
+            user_id,
+            token_hash: sha256_hex(&token),
+            name: name.to_string(),
+            created_at: now(),
+            revoked_at: None,
+        },
     )
     .await?;
-    audit::record(&mut tx, ctx, Event::new("auth.token.issue", "api_token", &id).after(serde_json::json!({"name": name}))).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("auth.token.issue", "api_token", &id).after(serde_json::json!({"name": name})),
+    )
+    .await?;
     tx.commit().await?;
     Ok((id, token))
 }
@@ -209,7 +280,12 @@ pub async fn revoke_token(app: &App, ctx: &Ctx, token_id: &str) -> AppResult<()>
     if store::revoke_token(&mut tx, token_id, &user_id, now()).await? == 0 {
         return Err(AppError::NotFound("令牌".into()));
     }
-    audit::record(&mut tx, ctx, Event::new("auth.token.revoke", "api_token", token_id)).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("auth.token.revoke", "api_token", token_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -221,5 +297,8 @@ pub async fn my_tokens(app: &App, ctx: &Ctx) -> AppResult<Vec<TokenRow>> {
 
 /// For audit entries about someone who is not logged in.
 pub fn anonymous_ctx(username: &str, ip: &str) -> Ctx {
-    Ctx { actor: anonymous(username), ip: ip.to_string() }
+    Ctx {
+        actor: anonymous(username),
+        ip: ip.to_string(),
+    }
 }

@@ -3,7 +3,9 @@
 use super::{AppError, AppResult};
 use crate::storage::persons::AreaFilter;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     CityAdmin,
@@ -15,8 +17,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::CityAdmin, Role::CityOfficer, Role::TownOfficer, Role::VillageWorker, Role::Leader, Role::Auditor];
+    pub const ALL: [Role; 6] = [
+        Role::CityAdmin,
+        Role::CityOfficer,
+        Role::TownOfficer,
+        Role::VillageWorker,
+        Role::Leader,
+        Role::Auditor,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -115,7 +123,11 @@ impl Actor {
         if allows(self.role, p) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("您的角色({})无权{}", self.role.label(), p.label())))
+            Err(AppError::Forbidden(format!(
+                "您的角色({})无权{}",
+                self.role.label(),
+                p.label()
+            )))
         }
     }
 
@@ -172,9 +184,15 @@ mod tests {
     fn narrowing_never_widens() {
         let a = actor(Role::TownOfficer, "320281001", "town");
         assert_eq!(a.narrow(None), AreaFilter::Town("320281001".into()));
-        assert_eq!(a.narrow(Some(("320281", "city"))), AreaFilter::Town("320281001".into()));
+        assert_eq!(
+            a.narrow(Some(("320281", "city"))),
+            AreaFilter::Town("320281001".into())
+        );
         assert_eq!(a.narrow(Some(("320281004", "town"))), AreaFilter::Nothing);
-        assert_eq!(a.narrow(Some(("320281001003", "village"))), AreaFilter::Village("320281001003".into()));
+        assert_eq!(
+            a.narrow(Some(("320281001003", "village"))),
+            AreaFilter::Village("320281001003".into())
+        );
         assert!(!a.in_scope("320281004001"));
     }
 

@@ -13,8 +13,15 @@ pub async fn backup(app: &App, ctx: &Ctx, url: &str, path: &Path) -> anyhow::Res
     }
     match app.db.backend() {
         Backend::Sqlite => {
-            let p = path.to_str().context("备份路径必须是UTF-8")?.replace('\'', "''");
-            app.db.conn().execute(&format!("VACUUM INTO '{p}'"), vec![]).await.context("写入备份失败")?;
+            let p = path
+                .to_str()
+                .context("备份路径必须是UTF-8")?
+                .replace('\'', "''");
+            app.db
+                .conn()
+                .execute(&format!("VACUUM INTO '{p}'"), vec![])
+                .await
+                .context("写入备份失败")?;
         }
         Backend::Postgres => {
             let status = std::process::Command::new("pg_dump")
@@ -28,13 +35,19 @@ pub async fn backup(app: &App, ctx: &Ctx, url: &str, path: &Path) -> anyhow::Res
             }
         }
     }
-    audit::record_alone(&app.db, ctx, Event::new("system.backup", "database", path.display().to_string())).await?;
+    audit::record_alone(
+        &app.db,
+        ctx,
+        Event::new("system.backup", "database", path.display().to_string()),
+    )
+    .await?;
     Ok(())
 }
 
 /// Restores a backup into the database at `url`; refuses a target that holds users unless `force`.
 pub async fn restore(url: &str, path: &Path, force: bool) -> anyhow::Result<()> {
-    let meta = std::fs::metadata(path).with_context(|| format!("无法读取备份文件 {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("无法读取备份文件 {}", path.display()))?;
     if !meta.is_file() {
         bail!("{} 不是备份文件", path.display());
     }
@@ -42,14 +55,23 @@ pub async fn restore(url: &str, path: &Path, force: bool) -> anyhow::Result<()> 
         let check = Db::connect(&format!("sqlite://{}?mode=ro", path.display()))
             .await
             .with_context(|| format!("{} 不是可读的 SQLite 备份", path.display()))?;
-        let ok = check.conn().scalar("SELECT COUNT(*) FROM audit_head", vec![]).await;
+        let ok = check
+            .conn()
+            .scalar("SELECT COUNT(*) FROM audit_head", vec![])
+            .await;
         check.close().await;
         ok.with_context(|| format!("{} 不是民政云平台的备份", path.display()))?;
-        let target = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let target = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
         let target = target.split('?').next().unwrap_or(target);
         if Path::new(target).exists() {
             let db = Db::connect(url).await?;
-            let n = db.conn().scalar("SELECT COUNT(*) FROM users", vec![]).await.unwrap_or(0);
+            let n = db
+                .conn()
+                .scalar("SELECT COUNT(*) FROM users", vec![])
+                .await
+                .unwrap_or(0);
             db.close().await;
             if n > 0 && !force {
                 bail!("目标数据库 {target} 不是空的；确认覆盖请加 --force");
@@ -62,12 +84,21 @@ pub async fn restore(url: &str, path: &Path, force: bool) -> anyhow::Result<()> 
     } else {
         let mut head = [0u8; 5];
         use std::io::Read;
-        std::fs::File::open(path)?.read_exact(&mut head).context("备份文件不完整")?;
+        std::fs::File::open(path)?
+            .read_exact(&mut head)
+            .context("备份文件不完整")?;
         if &head != b"PGDMP" {
-            bail!("{} 不是 PostgreSQL 备份（pg_dump custom 格式）", path.display());
+            bail!(
+                "{} 不是 PostgreSQL 备份（pg_dump custom 格式）",
+                path.display()
+            );
         }
         let db = Db::connect(url).await?;
-        let n = db.conn().scalar("SELECT COUNT(*) FROM users", vec![]).await.unwrap_or(0);
+        let n = db
+            .conn()
+            .scalar("SELECT COUNT(*) FROM users", vec![])
+            .await
+            .unwrap_or(0);
         db.close().await;
         if n > 0 && !force {
             bail!("目标数据库不是空的；确认覆盖请加 --force");

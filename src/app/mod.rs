@@ -56,10 +56,16 @@ impl From<DbError> for AppError {
 
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid { field: field.into(), message: message.into() }
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
     pub fn conflict(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Conflict { field: field.into(), message: message.into() }
+        AppError::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
     }
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -79,7 +85,10 @@ impl App {
             areas::import_csv(&db, areas::JIANGYIN_CSV.as_bytes()).await?;
         }
         let index = AreaIndex::load(&db).await?;
-        Ok(App { db, areas: Arc::new(RwLock::new(Arc::new(index))) })
+        Ok(App {
+            db,
+            areas: Arc::new(RwLock::new(Arc::new(index))),
+        })
     }
 
     pub fn areas(&self) -> Arc<AreaIndex> {

@@ -21,14 +21,26 @@ pub const RELATIONS: [(&str, &str); 8] = [
     ("other", "其他"),
 ];
 
-pub const STATUSES: [(&str, &str); 3] = [("normal", "正常"), ("deceased", "死亡"), ("moved_away", "迁出")];
+pub const STATUSES: [(&str, &str); 3] = [
+    ("normal", "正常"),
+    ("deceased", "死亡"),
+    ("moved_away", "迁出"),
+];
 
 pub fn relation_label(code: &str) -> &'static str {
-    RELATIONS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("其他")
+    RELATIONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("其他")
 }
 
 pub fn status_label(code: &str) -> &'static str {
-    STATUSES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("未知")
+    STATUSES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("未知")
 }
 
 /// A person as a list shows it: personal information masked.
@@ -162,11 +174,24 @@ pub fn area_filter(app: &App, ctx: &Ctx, area: Option<&str>) -> AreaFilter {
     }
 }
 
-pub async fn search(app: &App, ctx: &Ctx, q: &str, area: Option<&str>, page: i64) -> AppResult<(Vec<PersonItem>, i64)> {
+pub async fn search(
+    app: &App,
+    ctx: &Ctx,
+    q: &str,
+    area: Option<&str>,
+    page: i64,
+) -> AppResult<(Vec<PersonItem>, i64)> {
     ctx.actor.require(Permission::ReadRegistry)?;
     let filter = area_filter(app, ctx, area);
     let page = page.max(1);
-    let (rows, total) = store::search(&app.db, &parse_query(q), &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let (rows, total) = store::search(
+        &app.db,
+        &parse_query(q),
+        &filter,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
     Ok((rows.iter().map(item).collect(), total))
 }
 
@@ -184,7 +209,12 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str, reveal: bool) -> AppResult<Pers
     let p = load_in_scope(app, ctx, id).await?;
     if reveal {
         ctx.actor.require(Permission::RevealPersonal)?;
-        audit::record_alone(&app.db, ctx, Event::new("person.reveal", "person", &p.id).area(&p.area_code)).await?;
+        audit::record_alone(
+            &app.db,
+            ctx,
+            Event::new("person.reveal", "person", &p.id).area(&p.area_code),
+        )
+        .await?;
     }
     Ok(view(app, &p, reveal))
 }
@@ -218,8 +248,13 @@ fn validate_name(name: &str) -> AppResult<String> {
 
 fn validate_phone(phone: &str) -> AppResult<String> {
     let p = phone.trim();
-    if !p.is_empty() && (p.len() < 7 || p.len() > 20 || !p.bytes().all(|b| b.is_ascii_digit() || b == b'-')) {
-        return Err(AppError::invalid("phone", "联系电话只能包含数字和连字符，7–20位"));
+    if !p.is_empty()
+        && (p.len() < 7 || p.len() > 20 || !p.bytes().all(|b| b.is_ascii_digit() || b == b'-'))
+    {
+        return Err(AppError::invalid(
+            "phone",
+            "联系电话只能包含数字和连字符，7–20位",
+        ));
     }
     Ok(p.to_string())
 }
@@ -227,7 +262,8 @@ fn validate_phone(phone: &str) -> AppResult<String> {
 pub async fn create(app: &App, ctx: &Ctx, n: NewPerson) -> AppResult<PersonView> {
     ctx.actor.require(Permission::WriteRegistry)?;
     let today = app.today();
-    let id = IdNumber::parse(&n.id_number, today).map_err(|e| AppError::invalid("id_number", format!("身份证号码无效：{e}")))?;
+    let id = IdNumber::parse(&n.id_number, today)
+        .map_err(|e| AppError::invalid("id_number", format!("身份证号码无效：{e}")))?;
     let name = validate_name(&n.name)?;
     let phone = validate_phone(&n.phone)?;
     let areas = app.areas();
@@ -239,7 +275,11 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewPerson) -> AppResult<PersonView>
     if !ctx.actor.in_scope(&area.code) {
         return Err(AppError::invalid("area_code", "居住地不在您的管辖范围内"));
     }
-    let hukou = n.hukou_area_code.map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).unwrap_or_else(|| area.code.clone());
+    let hukou = n
+        .hukou_area_code
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| area.code.clone());
     if areas.get(&hukou).is_none() {
         return Err(AppError::invalid("hukou_area_code", "户籍地区划不存在"));
     }
@@ -254,8 +294,14 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewPerson) -> AppResult<PersonView>
             _ => return Err(AppError::invalid("household_id", "家庭不存在")),
         }
     }
-    if store::by_id_number_tx(&mut tx, id.as_str()).await?.is_some() {
-        return Err(AppError::conflict("id_number", format!("身份证号码 {} 已登记", id.masked())));
+    if store::by_id_number_tx(&mut tx, id.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict(
+            "id_number",
+            format!("身份证号码 {} 已登记", id.masked()),
+        ));
     }
     let t = now();
     let row = PersonRow {
@@ -289,7 +335,14 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewPerson) -> AppResult<PersonView>
             e.into()
         });
     }
-    audit::record(&mut tx, ctx, Event::new("person.create", "person", &row.id).area(&row.area_code).after(snapshot(&row))).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("person.create", "person", &row.id)
+            .area(&row.area_code)
+            .after(snapshot(&row)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(view(app, &row, false))
 }
@@ -331,7 +384,10 @@ pub async fn update(app: &App, ctx: &Ctx, id: &str, u: PersonUpdate) -> AppResul
     }
     if let Some(s) = u.status {
         if !STATUSES.iter().any(|(c, _)| *c == s) {
-            return Err(AppError::invalid("status", "人员状态应为 normal、deceased 或 moved_away"));
+            return Err(AppError::invalid(
+                "status",
+                "人员状态应为 normal、deceased 或 moved_away",
+            ));
         }
         p.status = s;
     }
@@ -342,7 +398,12 @@ pub async fn update(app: &App, ctx: &Ctx, id: &str, u: PersonUpdate) -> AppResul
                 p.area_code = a.code.clone();
                 p.town_code = a.town_code.clone().unwrap_or_default();
             }
-            _ => return Err(AppError::invalid("area_code", "居住地须是您管辖范围内的村(社区)")),
+            _ => {
+                return Err(AppError::invalid(
+                    "area_code",
+                    "居住地须是您管辖范围内的村(社区)",
+                ));
+            }
         }
     }
     p.updated_at = now();
@@ -350,7 +411,10 @@ pub async fn update(app: &App, ctx: &Ctx, id: &str, u: PersonUpdate) -> AppResul
     audit::record(
         &mut tx,
         ctx,
-        Event::new("person.update", "person", &p.id).area(&p.area_code).before(snapshot(&before)).after(snapshot(&p)),
+        Event::new("person.update", "person", &p.id)
+            .area(&p.area_code)
+            .before(snapshot(&before))
+            .after(snapshot(&p)),
     )
     .await?;
     tx.commit().await?;
@@ -394,7 +458,12 @@ pub async fn create_household(app: &App, ctx: &Ctx, n: NewHousehold) -> AppResul
     let areas = app.areas();
     let area = match areas.get(n.area_code.trim()) {
         Some(a) if a.level == "village" && ctx.actor.in_scope(&a.code) => a.clone(),
-        _ => return Err(AppError::invalid("area_code", "家庭所在地须是您管辖范围内的村(社区)")),
+        _ => {
+            return Err(AppError::invalid(
+                "area_code",
+                "家庭所在地须是您管辖范围内的村(社区)",
+            ));
+        }
     };
     let h = HouseholdRow {
         id: new_id(),
@@ -405,7 +474,14 @@ pub async fn create_household(app: &App, ctx: &Ctx, n: NewHousehold) -> AppResul
     };
     let mut tx = app.db.begin().await?;
     store::insert_household(&mut tx, &h).await?;
-    audit::record(&mut tx, ctx, Event::new("household.create", "household", &h.id).area(&h.area_code).after(serde_json::json!({"address": h.address}))).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("household.create", "household", &h.id)
+            .area(&h.area_code)
+            .after(serde_json::json!({"address": h.address})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(h.id)
 }
@@ -442,21 +518,40 @@ impl YearsAgo for chrono::NaiveDate {
     /// The same day `year`; 29 February falls back to the 28th.
     fn with_year_checked(&self, year: i32) -> chrono::NaiveDate {
         use chrono::Datelike;
-        self.with_year(year).or_else(|| (*self - chrono::Duration::days(1)).with_year(year)).expect("valid date")
+        self.with_year(year)
+            .or_else(|| (*self - chrono::Duration::days(1)).with_year(year))
+            .expect("valid date")
     }
 }
 
 /// Export header: masked by default, as every list.
-pub const EXPORT_HEADER: [&str; 9] = ["姓名", "身份证号码", "性别", "出生日期", "联系电话", "镇(街道)", "村(社区)", "与户主关系", "状态"];
+pub const EXPORT_HEADER: [&str; 9] = [
+    "姓名",
+    "身份证号码",
+    "性别",
+    "出生日期",
+    "联系电话",
+    "镇(街道)",
+    "村(社区)",
+    "与户主关系",
+    "状态",
+];
 
 /// Checks the export right and writes the audit entry; the rows are then streamed by [`export_page`].
-pub async fn begin_export(app: &App, ctx: &Ctx, q: &str, area: Option<&str>) -> AppResult<(PersonQuery, AreaFilter)> {
+pub async fn begin_export(
+    app: &App,
+    ctx: &Ctx,
+    q: &str,
+    area: Option<&str>,
+) -> AppResult<(PersonQuery, AreaFilter)> {
     ctx.actor.require(Permission::ReadRegistry)?;
     let filter = area_filter(app, ctx, area);
     audit::record_alone(
         &app.db,
         ctx,
-        Event::new("person.export", "person", "*").area(ctx.actor.area_code.clone()).after(serde_json::json!({"q": q, "area": area})),
+        Event::new("person.export", "person", "*")
+            .area(ctx.actor.area_code.clone())
+            .after(serde_json::json!({"q": q, "area": area})),
     )
     .await?;
     Ok((parse_query(q), filter))
@@ -471,7 +566,11 @@ pub async fn export_page(
     limit: i64,
 ) -> AppResult<(Vec<[String; 9]>, Option<String>)> {
     let rows = store::page_after(&app.db, q, f, after, limit).await?;
-    let next = if rows.len() as i64 == limit { rows.last().map(|p| p.id.clone()) } else { None };
+    let next = if rows.len() as i64 == limit {
+        rows.last().map(|p| p.id.clone())
+    } else {
+        None
+    };
     let areas = app.areas();
     let out = rows
         .iter()
@@ -479,7 +578,10 @@ pub async fn export_page(
             [
                 p.name.clone(),
                 idnumber::mask(&p.id_number),
-                Sex::from_code(&p.sex).map(Sex::label).unwrap_or("").to_string(),
+                Sex::from_code(&p.sex)
+                    .map(Sex::label)
+                    .unwrap_or("")
+                    .to_string(),
                 p.birth_date.to_string(),
                 idnumber::mask_phone(&p.phone),
                 areas.name(&p.town_code),

@@ -26,7 +26,10 @@ fn view(app: &App, u: &UserRow) -> UserView {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         role: u.role.clone(),
-        role_label: Role::parse(&u.role).map(Role::label).unwrap_or("").to_string(),
+        role_label: Role::parse(&u.role)
+            .map(Role::label)
+            .unwrap_or("")
+            .to_string(),
         area_code: u.area_code.clone(),
         area_name: app.areas().full_name(&u.area_code),
         disabled: u.disabled,
@@ -49,15 +52,22 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
     let username = n.username.trim().to_string();
     if username.is_empty()
         || username.len() > 32
-        || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
     {
-        return Err(AppError::invalid("username", "用户名须为1–32位字母、数字、下划线、点或连字符"));
+        return Err(AppError::invalid(
+            "username",
+            "用户名须为1–32位字母、数字、下划线、点或连字符",
+        ));
     }
     let role = Role::parse(n.role.trim()).ok_or_else(|| {
         AppError::invalid("role", "角色无效，应为 city_admin、city_officer、town_officer、village_worker、leader 或 auditor")
     })?;
     let areas = app.areas();
-    let area = areas.get(n.area_code.trim()).ok_or_else(|| AppError::invalid("area_code", "所属区划不存在"))?;
+    let area = areas
+        .get(n.area_code.trim())
+        .ok_or_else(|| AppError::invalid("area_code", "所属区划不存在"))?;
     if !ctx.actor.in_scope(&area.code) {
         return Err(AppError::invalid("area_code", "所属区划不在您的管辖范围内"));
     }
@@ -67,17 +77,26 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
             "village" => "村(社区)",
             _ => "市",
         };
-        return Err(AppError::invalid("area_code", format!("{}必须绑定到{}级区划", role.label(), want)));
+        return Err(AppError::invalid(
+            "area_code",
+            format!("{}必须绑定到{}级区划", role.label(), want),
+        ));
     }
     check_password_policy(&n.password)?;
     let mut tx = app.db.begin().await?;
     if store::by_username(&app.db, &username).await?.is_some() {
-        return Err(AppError::conflict("username", format!("用户名 {username} 已存在")));
+        return Err(AppError::conflict(
+            "username",
+            format!("用户名 {username} 已存在"),
+        ));
     }
     let row = UserRow {
         id: new_id(),
         username: username.clone(),
-        display_name: n.display_name.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| username.clone()),
+        display_name: n
+            .display_name
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| username.clone()),
         password_hash: hash_password(&n.password),
         role: role.code().into(),
         area_code: area.code.clone(),
@@ -107,7 +126,11 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
 
 pub async fn list(app: &App, ctx: &Ctx) -> AppResult<Vec<UserView>> {
     ctx.actor.require(Permission::ManageUsers)?;
-    Ok(store::list_in(&app.db, &ctx.actor.area_code).await?.iter().map(|u| view(app, u)).collect())
+    Ok(store::list_in(&app.db, &ctx.actor.area_code)
+        .await?
+        .iter()
+        .map(|u| view(app, u))
+        .collect())
 }
 
 async fn find_in_scope(app: &App, ctx: &Ctx, username: &str) -> AppResult<UserRow> {
@@ -128,10 +151,18 @@ pub async fn set_disabled(app: &App, ctx: &Ctx, username: &str, disabled: bool) 
     audit::record(
         &mut tx,
         ctx,
-        Event::new(if disabled { "user.disable" } else { "user.enable" }, "user", &u.id)
-            .area(&u.area_code)
-            .before(serde_json::json!({"disabled": u.disabled}))
-            .after(serde_json::json!({"disabled": disabled})),
+        Event::new(
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            "user",
+            &u.id,
+        )
+        .area(&u.area_code)
+        .before(serde_json::json!({"disabled": u.disabled}))
+        .after(serde_json::json!({"disabled": disabled})),
     )
     .await?;
     tx.commit().await?;
@@ -139,13 +170,23 @@ pub async fn set_disabled(app: &App, ctx: &Ctx, username: &str, disabled: bool) 
 }
 
 /// Sets a new password (a random one when `password` is None, returned once) and unlocks the account.
-pub async fn reset_password(app: &App, ctx: &Ctx, username: &str, password: Option<String>) -> AppResult<String> {
+pub async fn reset_password(
+    app: &App,
+    ctx: &Ctx,
+    username: &str,
+    password: Option<String>,
+) -> AppResult<String> {
     let u = find_in_scope(app, ctx, username).await?;
     let pw = password.unwrap_or_else(generate_password);
     check_password_policy(&pw)?;
     let mut tx = app.db.begin().await?;
     store::set_password(&mut tx, &u.id, &hash_password(&pw)).await?;
-    audit::record(&mut tx, ctx, Event::new("user.reset_password", "user", &u.id).area(&u.area_code)).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("user.reset_password", "user", &u.id).area(&u.area_code),
+    )
+    .await?;
     tx.commit().await?;
     Ok(pw)
 }
@@ -162,7 +203,10 @@ pub async fn bootstrap_admin(app: &App, password: Option<String>) -> AppResult<O
     let generated = password.is_none();
     let pw = password.unwrap_or_else(generate_password);
     let city = app.areas().city_code.clone();
-    let ctx = Ctx { actor: super::authz::Actor::system(&city), ip: "cli".into() };
+    let ctx = Ctx {
+        actor: super::authz::Actor::system(&city),
+        ip: "cli".into(),
+    };
     add(
         app,
         &ctx,

@@ -15,21 +15,72 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
 const SURNAMES: &[(&str, u32)] = &[
-    ("王", 80), ("张", 75), ("陈", 70), ("李", 60), ("刘", 45), ("周", 45), ("徐", 40), ("朱", 38), ("吴", 38),
-    ("黄", 30), ("孙", 30), ("杨", 28), ("沈", 25), ("顾", 25), ("许", 22), ("钱", 20), ("蒋", 20), ("陆", 20),
-    ("缪", 15), ("夏", 15), ("赵", 15), ("胡", 15), ("高", 14), ("邵", 12), ("郁", 12), ("承", 10), ("薛", 10),
-    ("季", 10), ("奚", 8), ("包", 8), ("殷", 8), ("叶", 8), ("程", 8), ("曹", 8), ("范", 7), ("汤", 7), ("章", 6),
-    ("孟", 6), ("姚", 6), ("花", 5), ("戴", 5), ("袁", 5), ("欧阳", 2), ("司马", 1),
+    ("王", 80),
+    ("张", 75),
+    ("陈", 70),
+    ("李", 60),
+    ("刘", 45),
+    ("周", 45),
+    ("徐", 40),
+    ("朱", 38),
+    ("吴", 38),
+    ("黄", 30),
+    ("孙", 30),
+    ("杨", 28),
+    ("沈", 25),
+    ("顾", 25),
+    ("许", 22),
+    ("钱", 20),
+    ("蒋", 20),
+    ("陆", 20),
+    ("缪", 15),
+    ("夏", 15),
+    ("赵", 15),
+    ("胡", 15),
+    ("高", 14),
+    ("邵", 12),
+    ("郁", 12),
+    ("承", 10),
+    ("薛", 10),
+    ("季", 10),
+    ("奚", 8),
+    ("包", 8),
+    ("殷", 8),
+    ("叶", 8),
+    ("程", 8),
+    ("曹", 8),
+    ("范", 7),
+    ("汤", 7),
+    ("章", 6),
+    ("孟", 6),
+    ("姚", 6),
+    ("花", 5),
+    ("戴", 5),
+    ("袁", 5),
+    ("欧阳", 2),
+    ("司马", 1),
 ];
 const MALE_CHARS: &[&str] = &[
-    "建", "国", "明", "华", "军", "伟", "强", "平", "杰", "峰", "勇", "斌", "涛", "磊", "刚", "俊", "浩", "宇", "鹏",
-    "晨", "昊", "轩", "文", "永", "荣", "忠", "兴", "海", "林", "东", "志", "新", "春", "良", "德", "祥", "辉",
+    "建", "国", "明", "华", "军", "伟", "强", "平", "杰", "峰", "勇", "斌", "涛", "磊", "刚", "俊",
+    "浩", "宇", "鹏", "晨", "昊", "轩", "文", "永", "荣", "忠", "兴", "海", "林", "东", "志", "新",
+    "春", "良", "德", "祥", "辉",
 ];
 const FEMALE_CHARS: &[&str] = &[
-    "芳", "英", "秀", "美", "娟", "霞", "玲", "萍", "红", "丽", "敏", "静", "婷", "燕", "琴", "雪", "梅", "兰", "洁",
-    "慧", "倩", "欣", "怡", "涵", "萱", "悦", "彤", "珍", "凤", "月", "桂", "华", "云", "佳", "雯",
+    "芳", "英", "秀", "美", "娟", "霞", "玲", "萍", "红", "丽", "敏", "静", "婷", "燕", "琴", "雪",
+    "梅", "兰", "洁", "慧", "倩", "欣", "怡", "涵", "萱", "悦", "彤", "珍", "凤", "月", "桂", "华",
+    "云", "佳", "雯",
 ];
-const DISABILITY_KINDS: &[&str] = &["limb", "limb", "limb", "visual", "hearing", "speech", "intellectual", "mental", "multiple"];
+const DISABILITY_KINDS: &[&str] = &[
+    "limb",
+    "limb",
+    "limb",
+    "visual",
+    "hearing",
+    "speech",
+    "intellectual",
+    "mental",
+    "multiple",
+];
 
 #[derive(Debug, Clone, Copy)]
 pub struct DemoOptions {
@@ -71,7 +122,9 @@ impl Gen {
         self.id_ms += 1;
         let mut bytes = [0u8; 10];
         self.rng.fill(&mut bytes);
-        uuid::Builder::from_unix_timestamp_millis(self.id_ms as u64, &bytes).into_uuid().to_string()
+        uuid::Builder::from_unix_timestamp_millis(self.id_ms as u64, &bytes)
+            .into_uuid()
+            .to_string()
     }
 
     fn surname(&mut self) -> &'static str {
@@ -88,7 +141,9 @@ impl Gen {
     fn given(&mut self, male: bool) -> String {
         let chars = if male { MALE_CHARS } else { FEMALE_CHARS };
         let n = if self.rng.gen_bool(0.75) { 2 } else { 1 };
-        (0..n).map(|_| chars[self.rng.gen_range(0..chars.len())]).collect()
+        (0..n)
+            .map(|_| chars[self.rng.gen_range(0..chars.len())])
+            .collect()
     }
 
     fn birth_for_age(&mut self, age: u32) -> NaiveDate {
@@ -103,15 +158,24 @@ impl Gen {
         *n += 1;
         // 500 odd (male) or even (female) sequence numbers per county code and day; overflow moves to the
         // neighbouring counties of 无锡, as people born elsewhere also live here.
-        let counties = ["320281", "320282", "320205", "320206", "320211", "320213", "320214"];
+        let counties = [
+            "320281", "320282", "320205", "320206", "320211", "320213", "320214",
+        ];
         let county = counties[(k / 500) as usize % counties.len()];
         let seq = (k % 500) * 2 + u16::from(male);
         IdNumber::compose(county, birth, seq)
     }
 
     fn phone(&mut self) -> String {
-        let prefixes = ["138", "139", "137", "135", "150", "151", "152", "157", "158", "159", "187", "188", "189", "180", "133"];
-        format!("{}{:08}", prefixes[self.rng.gen_range(0..prefixes.len())], self.rng.gen_range(0..100_000_000u32))
+        let prefixes = [
+            "138", "139", "137", "135", "150", "151", "152", "157", "158", "159", "187", "188",
+            "189", "180", "133",
+        ];
+        format!(
+            "{}{:08}",
+            prefixes[self.rng.gen_range(0..prefixes.len())],
+            self.rng.gen_range(0..100_000_000u32)
+        )
     }
 }
 
@@ -132,7 +196,11 @@ struct Member {
 }
 
 fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
-    let m = |age: u32, male: bool, relation: &'static str| Member { age, male, relation };
+    let m = |age: u32, male: bool, relation: &'static str| Member {
+        age,
+        male,
+        relation,
+    };
     let r: u32 = rng.gen_range(0..100);
     let male = rng.gen_bool(0.5);
     match r {
@@ -141,30 +209,55 @@ fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
         // an elderly couple
         14..=28 => {
             let a = rng.gen_range(60..92);
-            vec![m(a, true, "self"), m(a.saturating_sub(rng.gen_range(0..5)).max(58), false, "spouse")]
+            vec![
+                m(a, true, "self"),
+                m(
+                    a.saturating_sub(rng.gen_range(0..5)).max(58),
+                    false,
+                    "spouse",
+                ),
+            ]
         }
         // a couple with 1–2 children
         29..=59 => {
             let a = rng.gen_range(26..56);
-            let mut v = vec![m(a, true, "self"), m(a - rng.gen_range(0..4).min(a - 22), false, "spouse")];
+            let mut v = vec![
+                m(a, true, "self"),
+                m(a - rng.gen_range(0..4).min(a - 22), false, "spouse"),
+            ];
             let kids = if rng.gen_bool(0.35) { 2 } else { 1 };
             for _ in 0..kids {
-                v.push(m(rng.gen_range(0..(a - 21).min(30)), rng.gen_bool(0.52), "child"));
+                v.push(m(
+                    rng.gen_range(0..(a - 21).min(30)),
+                    rng.gen_bool(0.52),
+                    "child",
+                ));
             }
             v
         }
         // three generations
         60..=81 => {
             let a = rng.gen_range(28..50);
-            let mut v = vec![m(a, true, "self"), m(a - rng.gen_range(0..3).min(a - 22), false, "spouse")];
-            v.push(m(rng.gen_range(0..(a - 21).min(20)), rng.gen_bool(0.52), "child"));
+            let mut v = vec![
+                m(a, true, "self"),
+                m(a - rng.gen_range(0..3).min(a - 22), false, "spouse"),
+            ];
+            v.push(m(
+                rng.gen_range(0..(a - 21).min(20)),
+                rng.gen_bool(0.52),
+                "child",
+            ));
             let p = (a + rng.gen_range(22..32)).min(99);
             v.push(m(p, true, "parent"));
             if rng.gen_bool(0.6) {
                 v.push(m(p.saturating_sub(rng.gen_range(0..4)), false, "parent"));
             }
             if rng.gen_bool(0.2) {
-                v.push(m(rng.gen_range(0..(a - 21).min(20)), rng.gen_bool(0.52), "child"));
+                v.push(m(
+                    rng.gen_range(0..(a - 21).min(20)),
+                    rng.gen_bool(0.52),
+                    "child",
+                ));
             }
             v
         }
@@ -179,13 +272,20 @@ fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
 }
 
 /// Generates the demo city into an app's database. `progress` is called after each batch.
-pub async fn generate(app: &App, opts: DemoOptions, mut progress: impl FnMut(u64, u64)) -> anyhow::Result<DemoSummary> {
+pub async fn generate(
+    app: &App,
+    opts: DemoOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> anyhow::Result<DemoSummary> {
     let started = std::time::Instant::now();
     let areas = app.areas();
     let mut villages: Vec<Area> = areas.villages().cloned().collect();
     villages.sort_by(|a, b| a.code.cmp(&b.code));
     anyhow::ensure!(!villages.is_empty(), "没有村(社区)区划，无法生成演示数据");
-    let mut g = Gen::new(opts.seed, NaiveDate::from_ymd_opt(2020, 6, 30).expect("valid"));
+    let mut g = Gen::new(
+        opts.seed,
+        NaiveDate::from_ymd_opt(2020, 6, 30).expect("valid"),
+    );
     let batch_households: u64 = 400;
     let mut summary = DemoSummary::default();
     let mut done = 0u64;
@@ -197,7 +297,12 @@ pub async fn generate(app: &App, opts: DemoOptions, mut progress: impl FnMut(u64
             let v = &villages[g.rng.gen_range(0..villages.len())];
             let hid = g.uuid();
             let house_no = g.rng.gen_range(1..300);
-            let address = format!("{}{}{}号", areas.name(v.town_code.as_deref().unwrap_or("")), v.name, house_no);
+            let address = format!(
+                "{}{}{}号",
+                areas.name(v.town_code.as_deref().unwrap_or("")),
+                v.name,
+                house_no
+            );
             let members = compose_household(&mut g.rng);
             let alone = members.len() == 1;
             let surname = g.surname();
@@ -205,7 +310,9 @@ pub async fn generate(app: &App, opts: DemoOptions, mut progress: impl FnMut(u64
                 let birth = g.birth_for_age(mem.age);
                 let id = g.id_number(birth, mem.male);
                 // children and the head's parents usually share the head's surname
-                let family = if matches!(mem.relation, "self" | "child" | "parent") && (mem.male || mem.relation == "child") {
+                let family = if matches!(mem.relation, "self" | "child" | "parent")
+                    && (mem.male || mem.relation == "child")
+                {
                     surname
                 } else {
                     g.surname()
@@ -217,12 +324,22 @@ pub async fn generate(app: &App, opts: DemoOptions, mut progress: impl FnMut(u64
                     g.rng.gen_range(2_200..9_500)
                 } else if mem.age >= 60 {
                     // urban pensions vs rural basic pensions
-                    if g.rng.gen_bool(0.55) { g.rng.gen_range(1_800..4_500) } else { g.rng.gen_range(300..1_200) }
+                    if g.rng.gen_bool(0.55) {
+                        g.rng.gen_range(1_800..4_500)
+                    } else {
+                        g.rng.gen_range(300..1_200)
+                    }
                 } else {
                     0
                 };
                 let (dk, dg) = if g.rng.gen_bool(if mem.age >= 60 { 0.07 } else { 0.025 }) {
-                    (Some(DISABILITY_KINDS[g.rng.gen_range(0..DISABILITY_KINDS.len())].to_string()), Some(g.rng.gen_range(1..5)))
+                    (
+                        Some(
+                            DISABILITY_KINDS[g.rng.gen_range(0..DISABILITY_KINDS.len())]
+                                .to_string(),
+                        ),
+                        Some(g.rng.gen_range(1..5)),
+                    )
                 } else {
                     (None, None)
                 };
@@ -234,7 +351,11 @@ pub async fn generate(app: &App, opts: DemoOptions, mut progress: impl FnMut(u64
                     name,
                     sex: if mem.male { "male" } else { "female" }.into(),
                     birth_date: birth,
-                    phone: if mem.age >= 16 { g.phone() } else { String::new() },
+                    phone: if mem.age >= 16 {
+                        g.phone()
+                    } else {
+                        String::new()
+                    },
                     address: address.clone(),
                     hukou_area_code: v.code.clone(),
                     area_code: v.code.clone(),
@@ -269,7 +390,10 @@ pub async fn generate(app: &App, opts: DemoOptions, mut progress: impl FnMut(u64
         summary.persons += persons.len() as u64;
         progress(summary.households, summary.persons);
     }
-    let ctx = Ctx { actor: Actor::system(&areas.city_code), ip: "cli".into() };
+    let ctx = Ctx {
+        actor: Actor::system(&areas.city_code),
+        ip: "cli".into(),
+    };
     audit::record_alone(
         &app.db,
         &ctx,
@@ -282,23 +406,46 @@ pub async fn generate(app: &App, opts: DemoOptions, mut progress: impl FnMut(u64
 }
 
 /// Multi-row INSERTs of at most `rows_per_stmt` rows keep under both drivers' bind limits.
-async fn insert_rows(tx: &mut Tx, table: &str, cols: &str, ncols: usize, rows: Vec<Vec<Arg>>) -> anyhow::Result<()> {
+async fn insert_rows(
+    tx: &mut Tx,
+    table: &str,
+    cols: &str,
+    ncols: usize,
+    rows: Vec<Vec<Arg>>,
+) -> anyhow::Result<()> {
     // Many small statements beat one huge one: the driver prepares (and caches) each shape once.
     let rows_per_stmt = 2_000 / ncols;
     for chunk in rows.chunks(rows_per_stmt) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(i * ncols + 1, ncols))).collect();
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * ncols + 1, ncols)))
+            .collect();
         let sql = format!("INSERT INTO {table} ({cols}) VALUES {}", values.join(", "));
-        tx.execute(&sql, chunk.iter().flatten().cloned().collect()).await?;
+        tx.execute(&sql, chunk.iter().flatten().cloned().collect())
+            .await?;
     }
     Ok(())
 }
 
 async fn insert_households(tx: &mut Tx, rows: &[HouseholdRow]) -> anyhow::Result<()> {
-    insert_rows(tx, "households", HOUSEHOLD_COLS, 5, rows.iter().map(HouseholdRow::args).collect()).await
+    insert_rows(
+        tx,
+        "households",
+        HOUSEHOLD_COLS,
+        5,
+        rows.iter().map(HouseholdRow::args).collect(),
+    )
+    .await
 }
 
 async fn insert_persons(tx: &mut Tx, rows: &[PersonRow]) -> anyhow::Result<()> {
-    insert_rows(tx, "persons", PERSON_COLS, PERSON_NCOLS, rows.iter().map(PersonRow::args).collect()).await
+    insert_rows(
+        tx,
+        "persons",
+        PERSON_COLS,
+        PERSON_NCOLS,
+        rows.iter().map(PersonRow::args).collect(),
+    )
+    .await
 }
 
 /// Demo accounts, one per role, all with the same demo password.
@@ -313,12 +460,22 @@ pub const DEMO_PASSWORD: &str = "minzheng2020";
 
 pub async fn create_demo_users(app: &App) -> anyhow::Result<Vec<(String, String)>> {
     let areas = app.areas();
-    let ctx = Ctx { actor: Actor::system(&areas.city_code), ip: "cli".into() };
-    let mut users: Vec<(String, String, String, String)> =
-        DEMO_USERS.iter().map(|(u, d, r, a)| (u.to_string(), d.to_string(), r.to_string(), a.to_string())).collect();
+    let ctx = Ctx {
+        actor: Actor::system(&areas.city_code),
+        ip: "cli".into(),
+    };
+    let mut users: Vec<(String, String, String, String)> = DEMO_USERS
+        .iter()
+        .map(|(u, d, r, a)| (u.to_string(), d.to_string(), r.to_string(), a.to_string()))
+        .collect();
     // a village worker in the first community of 澄江街道
     if let Some(v) = areas.children("320281001").first() {
-        users.push(("wangge".into(), format!("{}网格员", v.name), "village_worker".into(), v.code.clone()));
+        users.push((
+            "wangge".into(),
+            format!("{}网格员", v.name),
+            "village_worker".into(),
+            v.code.clone(),
+        ));
     }
     let mut out = vec![];
     for (u, d, r, a) in users {
@@ -328,7 +485,13 @@ pub async fn create_demo_users(app: &App) -> anyhow::Result<Vec<(String, String)
         match crate::app::users::add(
             app,
             &ctx,
-            crate::app::users::NewUser { username: u.clone(), password: DEMO_PASSWORD.into(), role: r.clone(), area_code: a, display_name: Some(d) },
+            crate::app::users::NewUser {
+                username: u.clone(),
+                password: DEMO_PASSWORD.into(),
+                role: r.clone(),
+                area_code: a,
+                display_name: Some(d),
+            },
         )
         .await
         {

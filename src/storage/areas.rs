@@ -13,7 +13,10 @@ pub struct AreaRow {
 
 pub async fn all(db: &Db) -> DbResult<Vec<AreaRow>> {
     db.conn()
-        .fetch_all("SELECT code, name, parent_code, level, town_code, sort FROM areas ORDER BY sort", vec![])
+        .fetch_all(
+            "SELECT code, name, parent_code, level, town_code, sort FROM areas ORDER BY sort",
+            vec![],
+        )
         .await
 }
 

@@ -25,7 +25,11 @@ const COLS: &str = "seq, id, at, user_id, username, action, entity, entity_id, a
 
 /// Takes the next sequence number. The UPDATE row-locks the head on PostgreSQL, so concurrent appenders queue here.
 pub async fn advance_head(tx: &mut Tx) -> DbResult<(i64, String)> {
-    tx.fetch_one("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", vec![]).await
+    tx.fetch_one(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        vec![],
+    )
+    .await
 }
 
 pub async fn append(tx: &mut Tx, r: &AuditRow) -> DbResult<()> {
@@ -50,19 +54,31 @@ pub async fn append(tx: &mut Tx, r: &AuditRow) -> DbResult<()> {
         ],
     )
     .await?;
-    tx.execute("UPDATE audit_head SET hash = $1 WHERE id = 1", args![&r.hash]).await?;
+    tx.execute(
+        "UPDATE audit_head SET hash = $1 WHERE id = 1",
+        args![&r.hash],
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn head(db: &Db) -> DbResult<(i64, String)> {
-    db.conn().fetch_one("SELECT seq, hash FROM audit_head WHERE id = 1", vec![]).await
+    db.conn()
+        .fetch_one("SELECT seq, hash FROM audit_head WHERE id = 1", vec![])
+        .await
 }
 
 pub async fn for_each<F>(db: &Db, f: F) -> DbResult<()>
 where
     F: FnMut(AuditRow) -> DbResult<()> + Send,
 {
-    db.conn().for_each(&format!("SELECT {COLS} FROM audit_log ORDER BY seq"), vec![], f).await
+    db.conn()
+        .for_each(
+            &format!("SELECT {COLS} FROM audit_log ORDER BY seq"),
+            vec![],
+            f,
+        )
+        .await
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,7 +90,12 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-pub async fn search(db: &Db, f: &AuditFilter, limit: i64, offset: i64) -> DbResult<(Vec<AuditRow>, i64)> {
+pub async fn search(
+    db: &Db,
+    f: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<AuditRow>, i64)> {
     let mut conds = vec!["1 = 1".to_string()];
     let mut a: Vec<Arg> = vec![];
     let mut push = |cond: &str, v: Arg, a: &mut Vec<Arg>| {
@@ -98,13 +119,22 @@ pub async fn search(db: &Db, f: &AuditFilter, limit: i64, offset: i64) -> DbResu
     }
     let w = conds.join(" AND ");
     let mut conn = db.conn();
-    let total = conn.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE {w}"), a.clone()).await?;
+    let total = conn
+        .scalar(
+            &format!("SELECT COUNT(*) FROM audit_log WHERE {w}"),
+            a.clone(),
+        )
+        .await?;
     let n = a.len();
     a.push(Arg::from(limit));
     a.push(Arg::from(offset));
     let rows = conn
         .fetch_all(
-            &format!("SELECT {COLS} FROM audit_log WHERE {w} ORDER BY seq DESC LIMIT ${} OFFSET ${}", n + 1, n + 2),
+            &format!(
+                "SELECT {COLS} FROM audit_log WHERE {w} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
             a,
         )
         .await?;

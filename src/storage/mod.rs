@@ -12,7 +12,10 @@ pub mod users;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, FromRow, Postgres, Sqlite};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -185,7 +188,10 @@ pub fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
         }
         i += 1;
     }
-    let sequential = pieces.iter().enumerate().all(|(k, p)| p.2 as usize == k + 1);
+    let sequential = pieces
+        .iter()
+        .enumerate()
+        .all(|(k, p)| p.2 as usize == k + 1);
     let mut out = String::with_capacity(sql.len());
     let mut last = 0;
     for (start, end, n) in pieces {
@@ -201,22 +207,15 @@ pub fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::sqlite_sql;
-
-    #[test]
-    fn placeholders_translate() {
-        assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
-        assert_eq!(sqlite_sql("INSERT INTO t VALUES ($1, $2), ($3, $4)"), "INSERT INTO t VALUES (?, ?), (?, ?)");
-        assert_eq!(sqlite_sql("UPDATE t SET a = $2 WHERE id = $1"), "UPDATE t SET a = ?2 WHERE id = ?1");
-        assert_eq!(sqlite_sql("SELECT '$1' FROM t WHERE a = $1"), "SELECT '$1' FROM t WHERE a = ?");
-    }
-}
-
 /// A row type decodable from both drivers.
-pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+pub trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
 
 /// The same query methods on a pool and on a transaction.
 macro_rules! query_methods {
@@ -225,36 +224,64 @@ macro_rules! query_methods {
             Ok(match self.inner() {
                 $sq => {
                     let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query::<Sqlite>(&sql), args).execute($se).await?.rows_affected()
+                    bind_all!(sqlx::query::<Sqlite>(&sql), args)
+                        .execute($se)
+                        .await?
+                        .rows_affected()
                 }
-                $pg => bind_all!(sqlx::query::<Postgres>(sql), args).execute($pe).await?.rows_affected(),
+                $pg => bind_all!(sqlx::query::<Postgres>(sql), args)
+                    .execute($pe)
+                    .await?
+                    .rows_affected(),
             })
         }
         pub async fn fetch_all<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<T>> {
             Ok(match self.inner() {
                 $sq => {
                     let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch_all($se).await?
+                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args)
+                        .fetch_all($se)
+                        .await?
                 }
-                $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_all($pe).await?,
+                $pg => {
+                    bind_all!(sqlx::query_as::<Postgres, T>(sql), args)
+                        .fetch_all($pe)
+                        .await?
+                }
             })
         }
-        pub async fn fetch_optional<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Option<T>> {
+        pub async fn fetch_optional<T: Row>(
+            &mut self,
+            sql: &str,
+            args: Vec<Arg>,
+        ) -> DbResult<Option<T>> {
             Ok(match self.inner() {
                 $sq => {
                     let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch_optional($se).await?
+                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args)
+                        .fetch_optional($se)
+                        .await?
                 }
-                $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_optional($pe).await?,
+                $pg => {
+                    bind_all!(sqlx::query_as::<Postgres, T>(sql), args)
+                        .fetch_optional($pe)
+                        .await?
+                }
             })
         }
         pub async fn fetch_one<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<T> {
             Ok(match self.inner() {
                 $sq => {
                     let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch_one($se).await?
+                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args)
+                        .fetch_one($se)
+                        .await?
                 }
-                $pg => bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch_one($pe).await?,
+                $pg => {
+                    bind_all!(sqlx::query_as::<Postgres, T>(sql), args)
+                        .fetch_one($pe)
+                        .await?
+                }
             })
         }
         /// A single BIGINT (write `CAST(... AS BIGINT)` around aggregates: PostgreSQL's SUM is NUMERIC).
@@ -263,7 +290,12 @@ macro_rules! query_methods {
             Ok(v)
         }
         /// Streams rows to `f` without holding the result set in memory.
-        pub async fn for_each<T: Row, F>(&mut self, sql: &str, args: Vec<Arg>, mut f: F) -> DbResult<()>
+        pub async fn for_each<T: Row, F>(
+            &mut self,
+            sql: &str,
+            args: Vec<Arg>,
+            mut f: F,
+        ) -> DbResult<()>
         where
             F: FnMut(T) -> DbResult<()> + Send,
         {
@@ -344,14 +376,22 @@ impl Db {
                 .busy_timeout(Duration::from_secs(30))
                 .pragma("cache_size", "-65536")
                 .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
             Ok(Db::Sqlite(pool, Arc::new(Mutex::new(()))))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let mut opts =
-                PgConnectOptions::from_str(url).map_err(|e| DbError::BadUrl(format!("{url} ({e})")))?;
+            let mut opts = PgConnectOptions::from_str(url)
+                .map_err(|e| DbError::BadUrl(format!("{url} ({e})")))?;
             if let Some(schema) = schema {
-                let admin = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
+                let admin = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(opts.clone())
+                    .await?;
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                    .execute(&admin)
+                    .await?;
                 admin.close().await;
                 opts = opts.options([("search_path", schema)]);
             }
@@ -420,5 +460,30 @@ pub fn now() -> DateTime<Utc> {
 
 /// `$first, $first+1, …` placeholders for one row of `n` values.
 pub fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_sql;
+
+    #[test]
+    fn placeholders_translate() {
+        assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
+        assert_eq!(
+            sqlite_sql("INSERT INTO t VALUES ($1, $2), ($3, $4)"),
+            "INSERT INTO t VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(
+            sqlite_sql("UPDATE t SET a = $2 WHERE id = $1"),
+            "UPDATE t SET a = ?2 WHERE id = ?1"
+        );
+        assert_eq!(
+            sqlite_sql("SELECT '$1' FROM t WHERE a = $1"),
+            "SELECT '$1' FROM t WHERE a = ?"
+        );
+    }
 }

@@ -19,7 +19,10 @@ impl AreaFilter {
     /// A condition on `area_col`/`town_col` using placeholder `$idx`.
     pub fn sql(&self, area_col: &str, town_col: &str, idx: usize) -> (String, Option<Arg>) {
         match self {
-            AreaFilter::Prefix(p) => (format!("{area_col} LIKE ${idx}"), Some(Arg::from(format!("{p}%")))),
+            AreaFilter::Prefix(p) => (
+                format!("{area_col} LIKE ${idx}"),
+                Some(Arg::from(format!("{p}%"))),
+            ),
             AreaFilter::Town(t) => (format!("{town_col} = ${idx}"), Some(Arg::from(t.as_str()))),
             AreaFilter::Village(v) => (format!("{area_col} = ${idx}"), Some(Arg::from(v.as_str()))),
             AreaFilter::Nothing => ("1 = 0".into(), None),
@@ -100,7 +103,13 @@ pub const HOUSEHOLD_COLS: &str = "id, area_code, town_code, address, created_at"
 
 impl HouseholdRow {
     pub fn args(&self) -> Vec<Arg> {
-        args![&self.id, &self.area_code, &self.town_code, &self.address, self.created_at]
+        args![
+            &self.id,
+            &self.area_code,
+            &self.town_code,
+            &self.address,
+            self.created_at
+        ]
     }
 }
 
@@ -159,7 +168,12 @@ pub async fn search(
 ) -> DbResult<(Vec<PersonRow>, i64)> {
     let (w, args) = where_clause(q, area);
     let mut conn = db.conn();
-    let total = conn.scalar(&format!("SELECT COUNT(*) FROM persons WHERE {w}"), args.clone()).await?;
+    let total = conn
+        .scalar(
+            &format!("SELECT COUNT(*) FROM persons WHERE {w}"),
+            args.clone(),
+        )
+        .await?;
     let mut page_args = args;
     page_args.push(Arg::from(limit));
     page_args.push(Arg::from(offset));
@@ -189,21 +203,36 @@ where
 }
 
 pub async fn get(db: &Db, id: &str) -> DbResult<Option<PersonRow>> {
-    db.conn().fetch_optional(&format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"), args![id]).await
+    db.conn()
+        .fetch_optional(
+            &format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"),
+            args![id],
+        )
+        .await
 }
 
 pub async fn get_tx(tx: &mut Tx, id: &str) -> DbResult<Option<PersonRow>> {
-    tx.fetch_optional(&format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"), args![id]).await
+    tx.fetch_optional(
+        &format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"),
+        args![id],
+    )
+    .await
 }
 
 pub async fn by_id_number_tx(tx: &mut Tx, id_number: &str) -> DbResult<Option<PersonRow>> {
-    tx.fetch_optional(&format!("SELECT {PERSON_COLS} FROM persons WHERE id_number = $1"), args![id_number]).await
+    tx.fetch_optional(
+        &format!("SELECT {PERSON_COLS} FROM persons WHERE id_number = $1"),
+        args![id_number],
+    )
+    .await
 }
 
 pub async fn members(db: &Db, household_id: &str) -> DbResult<Vec<PersonRow>> {
     db.conn()
         .fetch_all(
-            &format!("SELECT {PERSON_COLS} FROM persons WHERE household_id = $1 ORDER BY birth_date, id"),
+            &format!(
+                "SELECT {PERSON_COLS} FROM persons WHERE household_id = $1 ORDER BY birth_date, id"
+            ),
             args![household_id],
         )
         .await
@@ -211,7 +240,10 @@ pub async fn members(db: &Db, household_id: &str) -> DbResult<Vec<PersonRow>> {
 
 pub async fn insert_person(tx: &mut Tx, p: &PersonRow) -> DbResult<()> {
     tx.execute(
-        &format!("INSERT INTO persons ({PERSON_COLS}) VALUES ({})", super::placeholders(1, PERSON_NCOLS)),
+        &format!(
+            "INSERT INTO persons ({PERSON_COLS}) VALUES ({})",
+            super::placeholders(1, PERSON_NCOLS)
+        ),
         p.args(),
     )
     .await?;
@@ -248,15 +280,28 @@ pub async fn update_person(tx: &mut Tx, p: &PersonRow) -> DbResult<()> {
 }
 
 pub async fn household(db: &Db, id: &str) -> DbResult<Option<HouseholdRow>> {
-    db.conn().fetch_optional(&format!("SELECT {HOUSEHOLD_COLS} FROM households WHERE id = $1"), args![id]).await
+    db.conn()
+        .fetch_optional(
+            &format!("SELECT {HOUSEHOLD_COLS} FROM households WHERE id = $1"),
+            args![id],
+        )
+        .await
 }
 
 pub async fn household_tx(tx: &mut Tx, id: &str) -> DbResult<Option<HouseholdRow>> {
-    tx.fetch_optional(&format!("SELECT {HOUSEHOLD_COLS} FROM households WHERE id = $1"), args![id]).await
+    tx.fetch_optional(
+        &format!("SELECT {HOUSEHOLD_COLS} FROM households WHERE id = $1"),
+        args![id],
+    )
+    .await
 }
 
 pub async fn insert_household(tx: &mut Tx, h: &HouseholdRow) -> DbResult<()> {
-    tx.execute(&format!("INSERT INTO households ({HOUSEHOLD_COLS}) VALUES ($1, $2, $3, $4, $5)"), h.args()).await?;
+    tx.execute(
+        &format!("INSERT INTO households ({HOUSEHOLD_COLS}) VALUES ($1, $2, $3, $4, $5)"),
+        h.args(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -271,7 +316,12 @@ pub struct RegistryCounts {
     pub seriously_ill: i64,
 }
 
-pub async fn counts(db: &Db, area: &AreaFilter, born_before_60: NaiveDate, born_before_80: NaiveDate) -> DbResult<RegistryCounts> {
+pub async fn counts(
+    db: &Db,
+    area: &AreaFilter,
+    born_before_60: NaiveDate,
+    born_before_80: NaiveDate,
+) -> DbResult<RegistryCounts> {
     let (c, a) = area.sql("area_code", "town_code", 3);
     let mut args = args![born_before_60, born_before_80];
     args.extend(a);
@@ -298,7 +348,12 @@ pub async fn counts(db: &Db, area: &AreaFilter, born_before_60: NaiveDate, born_
         )
         .await?;
     let (hc, ha) = area.sql("area_code", "town_code", 1);
-    let households = conn.scalar(&format!("SELECT COUNT(*) FROM households WHERE {hc}"), ha.into_iter().collect()).await?;
+    let households = conn
+        .scalar(
+            &format!("SELECT COUNT(*) FROM households WHERE {hc}"),
+            ha.into_iter().collect(),
+        )
+        .await?;
     Ok(RegistryCounts {
         persons: r.persons,
         households,
@@ -321,14 +376,24 @@ pub async fn per_town(db: &Db, area: &AreaFilter) -> DbResult<Vec<(String, i64)>
 }
 
 /// One page of an export in key order, so exports stream without holding the table.
-pub async fn page_after(db: &Db, q: &PersonQuery, area: &AreaFilter, after_id: &str, limit: i64) -> DbResult<Vec<PersonRow>> {
+pub async fn page_after(
+    db: &Db,
+    q: &PersonQuery,
+    area: &AreaFilter,
+    after_id: &str,
+    limit: i64,
+) -> DbResult<Vec<PersonRow>> {
     let (w, mut args) = where_clause(q, area);
     args.push(Arg::from(after_id));
     args.push(Arg::from(limit));
     let n = args.len();
     db.conn()
         .fetch_all(
-            &format!("SELECT {PERSON_COLS} FROM persons WHERE {w} AND id > ${} ORDER BY id LIMIT ${}", n - 1, n),
+            &format!(
+                "SELECT {PERSON_COLS} FROM persons WHERE {w} AND id > ${} ORDER BY id LIMIT ${}",
+                n - 1,
+                n
+            ),
             args,
         )
         .await

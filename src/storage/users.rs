@@ -19,16 +19,28 @@ const USER_COLS: &str = "id, username, display_name, password_hash, role, area_c
 
 pub async fn by_username(db: &Db, username: &str) -> DbResult<Option<UserRow>> {
     db.conn()
-        .fetch_optional(&format!("SELECT {USER_COLS} FROM users WHERE username = $1"), args![username])
+        .fetch_optional(
+            &format!("SELECT {USER_COLS} FROM users WHERE username = $1"),
+            args![username],
+        )
         .await
 }
 
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<UserRow>> {
-    db.conn().fetch_optional(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"), args![id]).await
+    db.conn()
+        .fetch_optional(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+            args![id],
+        )
+        .await
 }
 
 pub async fn by_id_tx(tx: &mut Tx, id: &str) -> DbResult<Option<UserRow>> {
-    tx.fetch_optional(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"), args![id]).await
+    tx.fetch_optional(
+        &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+        args![id],
+    )
+    .await
 }
 
 /// Users whose area lies in the subtree `area_prefix` (area codes are hierarchical by prefix).
@@ -48,45 +60,87 @@ pub async fn count(db: &Db) -> DbResult<i64> {
 pub async fn insert(tx: &mut Tx, u: &UserRow) -> DbResult<()> {
     tx.execute(
         &format!("INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
-        args![&u.id, &u.username, &u.display_name, &u.password_hash, &u.role, &u.area_code, u.disabled, u.locked_until, u.created_at],
+        args![
+            &u.id,
+            &u.username,
+            &u.display_name,
+            &u.password_hash,
+            &u.role,
+            &u.area_code,
+            u.disabled,
+            u.locked_until,
+            u.created_at
+        ],
     )
     .await?;
     Ok(())
 }
 
 pub async fn set_disabled(tx: &mut Tx, id: &str, disabled: bool) -> DbResult<()> {
-    tx.execute("UPDATE users SET disabled = $2 WHERE id = $1", args![id, disabled]).await?;
+    tx.execute(
+        "UPDATE users SET disabled = $2 WHERE id = $1",
+        args![id, disabled],
+    )
+    .await?;
     if disabled {
-        tx.execute("DELETE FROM sessions WHERE user_id = $1", args![id]).await?;
+        tx.execute("DELETE FROM sessions WHERE user_id = $1", args![id])
+            .await?;
     }
     Ok(())
 }
 
 pub async fn set_password(tx: &mut Tx, id: &str, hash: &str) -> DbResult<()> {
-    tx.execute("UPDATE users SET password_hash = $2, locked_until = NULL WHERE id = $1", args![id, hash]).await?;
-    tx.execute("DELETE FROM login_failures WHERE user_id = $1", args![id]).await?;
-    tx.execute("DELETE FROM sessions WHERE user_id = $1", args![id]).await?;
+    tx.execute(
+        "UPDATE users SET password_hash = $2, locked_until = NULL WHERE id = $1",
+        args![id, hash],
+    )
+    .await?;
+    tx.execute("DELETE FROM login_failures WHERE user_id = $1", args![id])
+        .await?;
+    tx.execute("DELETE FROM sessions WHERE user_id = $1", args![id])
+        .await?;
     Ok(())
 }
 
 /// Records a failure and returns how many failures fall in the window since `since`.
-pub async fn record_failure(tx: &mut Tx, user_id: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> DbResult<i64> {
+pub async fn record_failure(
+    tx: &mut Tx,
+    user_id: &str,
+    at: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> DbResult<i64> {
     tx.execute(
         "INSERT INTO login_failures (id, user_id, at) VALUES ($1, $2, $3)",
         args![super::new_id(), user_id, at],
     )
     .await?;
-    tx.scalar("SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2", args![user_id, since]).await
+    tx.scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2",
+        args![user_id, since],
+    )
+    .await
 }
 
 pub async fn lock_until(tx: &mut Tx, user_id: &str, until: DateTime<Utc>) -> DbResult<()> {
-    tx.execute("UPDATE users SET locked_until = $2 WHERE id = $1", args![user_id, until]).await?;
+    tx.execute(
+        "UPDATE users SET locked_until = $2 WHERE id = $1",
+        args![user_id, until],
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn clear_failures(tx: &mut Tx, user_id: &str) -> DbResult<()> {
-    tx.execute("DELETE FROM login_failures WHERE user_id = $1", args![user_id]).await?;
-    tx.execute("UPDATE users SET locked_until = NULL WHERE id = $1", args![user_id]).await?;
+    tx.execute(
+        "DELETE FROM login_failures WHERE user_id = $1",
+        args![user_id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE users SET locked_until = NULL WHERE id = $1",
+        args![user_id],
+    )
+    .await?;
     Ok(())
 }
 
@@ -118,12 +172,18 @@ pub async fn session(db: &Db, id: &str) -> DbResult<Option<SessionRow>> {
 }
 
 pub async fn touch_session(db: &Db, id: &str, at: DateTime<Utc>) -> DbResult<()> {
-    db.conn().execute("UPDATE sessions SET last_seen_at = $2 WHERE id = $1", args![id, at]).await?;
+    db.conn()
+        .execute(
+            "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
+            args![id, at],
+        )
+        .await?;
     Ok(())
 }
 
 pub async fn delete_session(tx: &mut Tx, id: &str) -> DbResult<()> {
-    tx.execute("DELETE FROM sessions WHERE id = $1", args![id]).await?;
+    tx.execute("DELETE FROM sessions WHERE id = $1", args![id])
+        .await?;
     Ok(())
 }
 
@@ -164,7 +224,12 @@ pub async fn tokens_of(db: &Db, user_id: &str) -> DbResult<Vec<TokenRow>> {
         .await
 }
 
-pub async fn revoke_token(tx: &mut Tx, id: &str, user_id: &str, at: DateTime<Utc>) -> DbResult<u64> {
+pub async fn revoke_token(
+    tx: &mut Tx,
+    id: &str,
+    user_id: &str,
+    at: DateTime<Utc>,
+) -> DbResult<u64> {
     tx.execute(
         "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         args![id, user_id, at],

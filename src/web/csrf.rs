@@ -14,7 +14,9 @@ use axum_extra::extract::CookieJar;
 const MAX_FORM: usize = 16 * 1024 * 1024;
 
 fn field(body: &[u8], name: &str) -> Option<String> {
-    url::form_urlencoded::parse(body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn rejected() -> Response {
@@ -26,7 +28,11 @@ fn rejected() -> Response {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 pub async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
@@ -59,7 +65,11 @@ pub async fn guard(State(app): State<App>, req: Request, next: Next) -> Response
         jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string())
     } else {
         match jar.get(SESSION_COOKIE) {
-            Some(c) => auth::session_actor(&app, c.value()).await.ok().flatten().map(|(_, s)| s.csrf_token),
+            Some(c) => auth::session_actor(&app, c.value())
+                .await
+                .ok()
+                .flatten()
+                .map(|(_, s)| s.csrf_token),
             None => None,
         }
     };

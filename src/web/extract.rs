@@ -33,7 +33,10 @@ impl FromRequestParts<App> for ApiCtx {
             .map(str::trim)
             .ok_or(ApiError(AppError::Unauthenticated))?;
         match auth::token_actor(app, token).await? {
-            Some((actor, _)) => Ok(ApiCtx(Ctx { actor, ip: client_ip(parts) })),
+            Some((actor, _)) => Ok(ApiCtx(Ctx {
+                actor,
+                ip: client_ip(parts),
+            })),
             None => Err(ApiError(AppError::Unauthenticated)),
         }
     }
@@ -54,10 +57,11 @@ pub enum PageRejection {
 impl IntoResponse for PageRejection {
     fn into_response(self) -> Response {
         match self {
-            PageRejection::Login(next) => {
-                Redirect::to(&format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()))
-                    .into_response()
-            }
+            PageRejection::Login(next) => Redirect::to(&format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ))
+            .into_response(),
             PageRejection::Error(e) => e.into_response(),
         }
     }
@@ -67,14 +71,26 @@ impl FromRequestParts<App> for PageCtx {
     type Rejection = PageRejection;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
         let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
             return Err(PageRejection::Login(next));
         };
-        match auth::session_actor(app, &token).await.map_err(|e| PageRejection::Error(e.into()))? {
-            Some((actor, s)) => {
-                Ok(PageCtx { ctx: Ctx { actor, ip: client_ip(parts) }, csrf: s.csrf_token, session_token: token })
-            }
+        match auth::session_actor(app, &token)
+            .await
+            .map_err(|e| PageRejection::Error(e.into()))?
+        {
+            Some((actor, s)) => Ok(PageCtx {
+                ctx: Ctx {
+                    actor,
+                    ip: client_ip(parts),
+                },
+                csrf: s.csrf_token,
+                session_token: token,
+            }),
             None => Err(PageRejection::Login(next)),
         }
     }

@@ -1,10 +1,10 @@
 //! OpenAPI 3.1 at /api/openapi.json (public) and the API docs page at /api/docs, served offline.
 
+use super::api;
 use crate::app::App;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use super::api;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,11 +24,16 @@ struct Bearer;
 impl Modify for Bearer {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
 pub fn routes() -> Router<App> {
-    let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()).into();
+    let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .url("/api/openapi.json", ApiDoc::openapi())
+        .into();
     swagger
 }

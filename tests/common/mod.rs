@@ -11,6 +11,7 @@ use tower::ServiceExt;
 
 pub const PASSWORD: &str = "Test-pass-2020";
 
+#[derive(Clone, Copy, Debug)]
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -24,7 +25,8 @@ pub struct TestApp {
 }
 
 pub fn pg_url() -> String {
-    std::env::var("MINZHENG_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("MINZHENG_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 impl TestApp {
@@ -38,24 +40,49 @@ impl TestApp {
             Backend::Postgres => {
                 let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
                 let url = pg_url();
-                (Db::connect_with(&url, Some(&schema)).await.expect("PostgreSQL at MINZHENG_TEST_PG_URL"), None, url)
+                (
+                    Db::connect_with(&url, Some(&schema))
+                        .await
+                        .expect("PostgreSQL at MINZHENG_TEST_PG_URL"),
+                    None,
+                    url,
+                )
             }
         };
         let app = App::open(db).await.unwrap();
-        minzheng::app::users::bootstrap_admin(&app, Some(PASSWORD.into())).await.unwrap();
+        minzheng::app::users::bootstrap_admin(&app, Some(PASSWORD.into()))
+            .await
+            .unwrap();
         let router = minzheng::web::router(app.clone());
-        TestApp { app, router, _dir: dir, url }
+        TestApp {
+            app,
+            router,
+            _dir: dir,
+            url,
+        }
     }
 
     /// A small demo city (deterministic) and one user per role.
     pub async fn with_demo(backend: Backend, households: u64) -> TestApp {
         let t = TestApp::new(backend).await;
-        minzheng::demo::generate(&t.app, minzheng::demo::DemoOptions { households, seed: 7 }, |_, _| {}).await.unwrap();
+        minzheng::demo::generate(
+            &t.app,
+            minzheng::demo::DemoOptions {
+                households,
+                seed: 7,
+            },
+            |_, _| {},
+        )
+        .await
+        .unwrap();
         t
     }
 
     pub async fn add_user(&self, username: &str, role: &str, area: &str) {
-        let ctx = minzheng::app::Ctx { actor: minzheng::app::authz::Actor::system("320281"), ip: "test".into() };
+        let ctx = minzheng::app::Ctx {
+            actor: minzheng::app::authz::Actor::system("320281"),
+            ip: "test".into(),
+        };
         minzheng::app::users::add(
             &self.app,
             &ctx,
@@ -79,17 +106,27 @@ impl TestApp {
         (status, headers, body)
     }
 
-    pub async fn api(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let req = match body {
-            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
             None => b.body(Body::empty()).unwrap(),
         };
         let (status, _, bytes) = self.send(req).await;
-        let v = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        let v = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
         (status, v)
     }
 
@@ -99,7 +136,12 @@ impl TestApp {
 
     pub async fn token(&self, username: &str) -> String {
         let (s, v) = self
-            .api(Method::POST, "/api/v1/auth/token", None, Some(serde_json::json!({"username": username, "password": PASSWORD})))
+            .api(
+                Method::POST,
+                "/api/v1/auth/token",
+                None,
+                Some(serde_json::json!({"username": username, "password": PASSWORD})),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         v["token"].as_str().unwrap().to_string()
@@ -107,7 +149,9 @@ impl TestApp {
 
     /// Logs in through the login form; returns the session cookie and the CSRF token of the next page.
     pub async fn login_browser(&self, username: &str) -> Session {
-        let (_, headers, _) = self.send(Request::get("/login").body(Body::empty()).unwrap()).await;
+        let (_, headers, _) = self
+            .send(Request::get("/login").body(Body::empty()).unwrap())
+            .await;
         let login_csrf = cookie_value(&headers, "mz_login_csrf").unwrap();
         let form = format!("csrf={login_csrf}&username={username}&password={PASSWORD}&next=%2F");
         let (status, headers, _) = self
@@ -121,9 +165,21 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let session = cookie_value(&headers, "mz_session").expect("session cookie");
-        let set = headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
-        assert!(set.iter().any(|c| c.starts_with("mz_session=") && c.contains("HttpOnly") && c.contains("SameSite=Strict")), "{set:?}");
-        let mut s = Session { cookie: session, csrf: String::new() };
+        let set = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect::<Vec<_>>();
+        assert!(
+            set.iter().any(|c| c.starts_with("mz_session=")
+                && c.contains("HttpOnly")
+                && c.contains("SameSite=Strict")),
+            "{set:?}"
+        );
+        let mut s = Session {
+            cookie: session,
+            csrf: String::new(),
+        };
         let (_, _, body) = self.page(&s, "/account").await;
         let html = String::from_utf8(body).unwrap();
         let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
@@ -131,11 +187,26 @@ impl TestApp {
         s
     }
 
-    pub async fn page(&self, s: &Session, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        self.send(Request::get(path).header(header::COOKIE, format!("mz_session={}", s.cookie)).body(Body::empty()).unwrap()).await
+    pub async fn page(
+        &self,
+        s: &Session,
+        path: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.send(
+            Request::get(path)
+                .header(header::COOKIE, format!("mz_session={}", s.cookie))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
-    pub async fn post_form(&self, s: &Session, path: &str, form: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    pub async fn post_form(
+        &self,
+        s: &Session,
+        path: &str,
+        form: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         self.send(
             Request::post(path)
                 .header(header::COOKIE, format!("mz_session={}", s.cookie))

@@ -21,10 +21,18 @@ pub struct AreaItem {
 /// Child areas of `parent` within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<AreaItem>), (status = 401, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
-pub async fn list(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Query<AreaQuery>) -> Result<Json<Vec<AreaItem>>, ApiError> {
+pub async fn list(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<AreaQuery>,
+) -> Result<Json<Vec<AreaItem>>, ApiError> {
     let items = areas::children_for(&app, &ctx, q.parent.as_deref())?
         .into_iter()
-        .map(|a| AreaItem { code: a.code, name: a.name, level: a.level })
+        .map(|a| AreaItem {
+            code: a.code,
+            name: a.name,
+            level: a.level,
+        })
         .collect();
     Ok(Json(items))
 }

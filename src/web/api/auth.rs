@@ -21,7 +21,11 @@ pub struct TokenResponse {
 /// Exchanges a username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = super::ErrorBody), (status = 423, body = super::ErrorBody)))]
-pub async fn create_token(State(app): State<App>, parts: Parts, JsonBody(req): JsonBody<TokenRequest>) -> Result<Json<TokenResponse>, ApiError> {
+pub async fn create_token(
+    State(app): State<App>,
+    parts: Parts,
+    JsonBody(req): JsonBody<TokenRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
     let ip = client_ip(&parts);
     let actor = auth::authenticate(&app, &req.username, &req.password, &ip).await?;
     let ctx = Ctx { actor, ip };
@@ -32,14 +36,20 @@ pub async fn create_token(State(app): State<App>, parts: Parts, JsonBody(req): J
 /// Revokes the token used for this call.
 #[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = super::ErrorBody)))]
-pub async fn revoke_current(State(app): State<App>, ApiCtx(ctx): ApiCtx, headers: axum::http::HeaderMap) -> Result<StatusCode, ApiError> {
+pub async fn revoke_current(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
         .trim();
-    let (_, id) = auth::token_actor(&app, token).await?.ok_or(AppError::Unauthenticated)?;
+    let (_, id) = auth::token_actor(&app, token)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     auth::revoke_token(&app, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,16 +5,19 @@ pub mod auth;
 pub mod persons;
 pub mod users;
 
+use super::ApiError;
 use crate::app::App;
 use crate::app::AppError;
-use super::ApiError;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::routing::{get, post};
 
 pub fn routes() -> Router<App> {
     Router::new()
-        .route("/auth/token", post(auth::create_token).delete(auth::revoke_current))
+        .route(
+            "/auth/token",
+            post(auth::create_token).delete(auth::revoke_current),
+        )
         .route("/areas", get(areas::list))
         .route("/users", post(users::create).get(users::list))
         .route("/persons", get(persons::list).post(persons::create))
@@ -40,13 +43,24 @@ where
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(JsonRejection::JsonDataError(e)) => {
                 let msg = e.body_text();
-                let field = msg.split(": ").next().unwrap_or("").trim_start_matches("Failed to deserialize the JSON body into the target type").to_string();
-                Err(ApiError(AppError::invalid(field.trim(), format!("请求字段不符合要求: {msg}"))))
+                let field = msg
+                    .split(": ")
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("Failed to deserialize the JSON body into the target type")
+                    .to_string();
+                Err(ApiError(AppError::invalid(
+                    field.trim(),
+                    format!("请求字段不符合要求: {msg}"),
+                )))
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError(AppError::BadRequest("请求须为 JSON（Content-Type: application/json）".into())))
-            }
-            Err(e) => Err(ApiError(AppError::BadRequest(format!("JSON 无法解析: {}", e.body_text())))),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError(AppError::BadRequest(
+                "请求须为 JSON（Content-Type: application/json）".into(),
+            ))),
+            Err(e) => Err(ApiError(AppError::BadRequest(format!(
+                "JSON 无法解析: {}",
+                e.body_text()
+            )))),
         }
     }
 }

@@ -1,5 +1,7 @@
-use crate::app::registry::{self, HouseholdView, NewHousehold, NewPerson, PersonItem, PersonUpdate, PersonView};
 use crate::app::App;
+use crate::app::registry::{
+    self, HouseholdView, NewHousehold, NewPerson, PersonItem, PersonUpdate, PersonView,
+};
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
@@ -27,8 +29,19 @@ pub struct PersonPage {
 /// Searches persons in the caller's scope; identity numbers are masked.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(PersonQuery), security(("bearer" = [])),
     responses((status = 200, body = PersonPage), (status = 401, body = super::ErrorBody)))]
-pub async fn list(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Query<PersonQuery>) -> Result<Json<PersonPage>, ApiError> {
-    let (items, total) = registry::search(&app, &ctx, q.q.as_deref().unwrap_or(""), q.area.as_deref(), q.page.unwrap_or(1)).await?;
+pub async fn list(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<PersonQuery>,
+) -> Result<Json<PersonPage>, ApiError> {
+    let (items, total) = registry::search(
+        &app,
+        &ctx,
+        q.q.as_deref().unwrap_or(""),
+        q.area.as_deref(),
+        q.page.unwrap_or(1),
+    )
+    .await?;
     Ok(Json(PersonPage { items, total }))
 }
 
@@ -41,28 +54,51 @@ pub struct ShowQuery {
 /// One person (404 outside the caller's area).
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path), ShowQuery), security(("bearer" = [])),
     responses((status = 200, body = PersonView), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
-pub async fn show(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, Query(q): Query<ShowQuery>) -> Result<Json<PersonView>, ApiError> {
-    Ok(Json(registry::get(&app, &ctx, &id, q.reveal.unwrap_or(false)).await?))
+pub async fn show(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Json<PersonView>, ApiError> {
+    Ok(Json(
+        registry::get(&app, &ctx, &id, q.reveal.unwrap_or(false)).await?,
+    ))
 }
 
 /// Registers a person; sex and birth date come from the identity number.
 #[utoipa::path(post, path = "/api/v1/persons", tag = "persons", request_body = NewPerson, security(("bearer" = [])),
     responses((status = 201, body = PersonView), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn create(State(app): State<App>, ApiCtx(ctx): ApiCtx, JsonBody(n): JsonBody<NewPerson>) -> Result<(StatusCode, Json<PersonView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(registry::create(&app, &ctx, n).await?)))
+pub async fn create(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<NewPerson>,
+) -> Result<(StatusCode, Json<PersonView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(registry::create(&app, &ctx, n).await?),
+    ))
 }
 
 /// Changes a person's name, phone, address, residence or status (deceased, moved away).
 #[utoipa::path(patch, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path)), request_body = PersonUpdate, security(("bearer" = [])),
     responses((status = 200, body = PersonView), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn update(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, JsonBody(u): JsonBody<PersonUpdate>) -> Result<Json<PersonView>, ApiError> {
+pub async fn update(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(u): JsonBody<PersonUpdate>,
+) -> Result<Json<PersonView>, ApiError> {
     Ok(Json(registry::update(&app, &ctx, &id, u).await?))
 }
 
 /// A household with its members (404 outside the caller's area).
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "persons", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = HouseholdView), (status = 404, body = super::ErrorBody)))]
-pub async fn household(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>) -> Result<Json<HouseholdView>, ApiError> {
+pub async fn household(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<HouseholdView>, ApiError> {
     Ok(Json(registry::household(&app, &ctx, &id).await?))
 }
 
@@ -74,8 +110,17 @@ pub struct Created {
 /// Creates a household in a village of the caller's scope.
 #[utoipa::path(post, path = "/api/v1/households", tag = "persons", request_body = NewHousehold, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 422, body = super::ErrorBody)))]
-pub async fn create_household(State(app): State<App>, ApiCtx(ctx): ApiCtx, JsonBody(n): JsonBody<NewHousehold>) -> Result<(StatusCode, Json<Created>), ApiError> {
-    Ok((StatusCode::CREATED, Json(Created { id: registry::create_household(&app, &ctx, n).await? })))
+pub async fn create_household(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<NewHousehold>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: registry::create_household(&app, &ctx, n).await?,
+        }),
+    ))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -108,23 +153,41 @@ pub async fn stats(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<S
         elderly_80_alone: c.elderly_80_alone,
         disabled: c.disabled,
         seriously_ill: c.seriously_ill,
-        per_town: h.per_town.into_iter().map(|(code, name, persons)| TownCount { code, name, persons }).collect(),
+        per_town: h
+            .per_town
+            .into_iter()
+            .map(|(code, name, persons)| TownCount {
+                code,
+                name,
+                persons,
+            })
+            .collect(),
     }))
 }
 
 /// Exports the search result as CSV (masked; audited), streamed.
 #[utoipa::path(get, path = "/api/v1/persons/export", tag = "persons", params(PersonQuery), security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv")))]
-pub async fn export(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Query<PersonQuery>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<PersonQuery>,
+) -> Result<Response, ApiError> {
     Ok(csv_export(app, &ctx, q.q.as_deref().unwrap_or(""), q.area.as_deref()).await?)
 }
 
 /// A CSV of persons streamed page by page (UTF-8 with BOM so Excel opens it in Chinese).
-pub async fn csv_export(app: App, ctx: &crate::app::Ctx, q: &str, area: Option<&str>) -> Result<Response, crate::app::AppError> {
+pub async fn csv_export(
+    app: App,
+    ctx: &crate::app::Ctx,
+    q: &str,
+    area: Option<&str>,
+) -> Result<Response, crate::app::AppError> {
     let (query, filter) = registry::begin_export(&app, ctx, q, area).await?;
     let head = {
         let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        w.write_record(registry::EXPORT_HEADER).map_err(anyhow::Error::from)?;
+        w.write_record(registry::EXPORT_HEADER)
+            .map_err(anyhow::Error::from)?;
         w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?
     };
     let state = Some((app, query, filter, String::new()));
@@ -143,11 +206,17 @@ pub async fn csv_export(app: App, ctx: &crate::app::Ctx, q: &str, area: Option<&
             Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
         }
     });
-    let body = Body::from_stream(futures::StreamExt::chain(futures::stream::once(async move { Ok(head) }), rows));
+    let body = Body::from_stream(futures::StreamExt::chain(
+        futures::stream::once(async move { Ok(head) }),
+        rows,
+    ));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"persons.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"persons.csv\"",
+            ),
         ],
         body,
     )

@@ -1,5 +1,5 @@
-use crate::app::users::{self, NewUser, UserView};
 use crate::app::App;
+use crate::app::users::{self, NewUser, UserView};
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
@@ -10,13 +10,20 @@ use axum::http::StatusCode;
 /// Creates a user (city administrator only).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, security(("bearer" = [])),
     responses((status = 201, body = UserView), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn create(State(app): State<App>, ApiCtx(ctx): ApiCtx, JsonBody(n): JsonBody<NewUser>) -> Result<(StatusCode, Json<UserView>), ApiError> {
+pub async fn create(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
     Ok((StatusCode::CREATED, Json(users::add(&app, &ctx, n).await?)))
 }
 
 /// Users in the caller's area (city administrator only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Vec<UserView>), (status = 403, body = super::ErrorBody)))]
-pub async fn list(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<Vec<UserView>>, ApiError> {
+pub async fn list(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<UserView>>, ApiError> {
     Ok(Json(users::list(&app, &ctx).await?))
 }

@@ -20,7 +20,12 @@ struct UsersPage {
     error: Option<String>,
 }
 
-async fn users_page(app: &App, p: &PageCtx, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn users_page(
+    app: &App,
+    p: &PageCtx,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let list = users::list(app, &p.ctx).await?;
     render(&UsersPage {
         nav: Nav::of(app, p),
@@ -45,16 +50,32 @@ pub struct UserForm {
     display_name: Option<String>,
 }
 
-pub async fn add_user(State(app): State<App>, p: PageCtx, Form(f): Form<UserForm>) -> Result<Response, PageError> {
-    let n = NewUser { username: f.username, password: f.password, role: f.role, area_code: f.area_code, display_name: f.display_name };
+pub async fn add_user(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<UserForm>,
+) -> Result<Response, PageError> {
+    let n = NewUser {
+        username: f.username,
+        password: f.password,
+        role: f.role,
+        area_code: f.area_code,
+        display_name: f.display_name,
+    };
     match users::add(&app, &p.ctx, n).await {
         Ok(u) => users_page(&app, &p, Some(format!("已新增用户 {}", u.username)), None).await,
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => users_page(&app, &p, None, Some(e.to_string())).await,
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            users_page(&app, &p, None, Some(e.to_string())).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn user_action(State(app): State<App>, p: PageCtx, Path((username, action)): Path<(String, String)>) -> Result<Response, PageError> {
+pub async fn user_action(
+    State(app): State<App>,
+    p: PageCtx,
+    Path((username, action)): Path<(String, String)>,
+) -> Result<Response, PageError> {
     let msg = match action.as_str() {
         "disable" => {
             users::set_disabled(&app, &p.ctx, &username, true).await?;
@@ -88,13 +109,26 @@ struct AccountPage {
     new_token: Option<String>,
 }
 
-async fn account_page(app: &App, p: &PageCtx, new_token: Option<String>) -> Result<Response, PageError> {
+async fn account_page(
+    app: &App,
+    p: &PageCtx,
+    new_token: Option<String>,
+) -> Result<Response, PageError> {
     let tokens = auth::my_tokens(app, &p.ctx)
         .await?
         .into_iter()
-        .map(|t| TokenItem { id: t.id, name: t.name, created: crate::util::local_time(&t.created_at), revoked: t.revoked_at.is_some() })
+        .map(|t| TokenItem {
+            id: t.id,
+            name: t.name,
+            created: crate::util::local_time(&t.created_at),
+            revoked: t.revoked_at.is_some(),
+        })
         .collect();
-    render(&AccountPage { nav: Nav::of(app, p), tokens, new_token })
+    render(&AccountPage {
+        nav: Nav::of(app, p),
+        tokens,
+        new_token,
+    })
 }
 
 pub async fn account(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
@@ -106,12 +140,20 @@ pub struct TokenForm {
     name: Option<String>,
 }
 
-pub async fn new_token(State(app): State<App>, p: PageCtx, Form(f): Form<TokenForm>) -> Result<Response, PageError> {
+pub async fn new_token(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, PageError> {
     let (_, token) = auth::issue_token(&app, &p.ctx, f.name.as_deref().unwrap_or("")).await?;
     account_page(&app, &p, Some(token)).await
 }
 
-pub async fn revoke_token(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn revoke_token(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     auth::revoke_token(&app, &p.ctx, &id).await?;
     account_page(&app, &p, None).await
 }

@@ -50,14 +50,28 @@ fn day_start(s: &str, field: &str) -> Result<Option<chrono::DateTime<chrono::Utc
     if s.is_empty() {
         return Ok(None);
     }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| AppError::invalid(field, "日期格式应为 YYYY-MM-DD"))?;
-    let local = crate::util::shanghai().from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).single().expect("fixed offset");
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "日期格式应为 YYYY-MM-DD"))?;
+    let local = crate::util::shanghai()
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("fixed offset");
     Ok(Some(local.with_timezone(&chrono::Utc)))
 }
 
-pub async fn search(State(app): State<App>, p: PageCtx, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
+pub async fn search(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
     let s = |o: &Option<String>| o.clone().unwrap_or_default().trim().to_string();
-    let (username, action, entity, from, to) = (s(&q.username), s(&q.action), s(&q.entity_id), s(&q.from), s(&q.to));
+    let (username, action, entity, from, to) = (
+        s(&q.username),
+        s(&q.action),
+        s(&q.entity_id),
+        s(&q.from),
+        s(&q.to),
+    );
     let filter = AuditFilter {
         username: Some(username.clone()).filter(|x| !x.is_empty()),
         action: Some(action.clone()).filter(|x| !x.is_empty()),
@@ -82,6 +96,24 @@ pub async fn search(State(app): State<App>, p: PageCtx, Query(q): Query<AuditQue
             after: r.after_json,
         })
         .collect();
-    let base_link = format!("/audit?username={}&action={}&entity_id={}&from={}&to={}", enc(&username), enc(&action), enc(&entity), enc(&from), enc(&to));
-    render(&AuditPage { nav: Nav::of(&app, &p), entries, total, page, f_username: username, f_action: action, f_entity: entity, f_from: from, f_to: to, base_link })
+    let base_link = format!(
+        "/audit?username={}&action={}&entity_id={}&from={}&to={}",
+        enc(&username),
+        enc(&action),
+        enc(&entity),
+        enc(&from),
+        enc(&to)
+    );
+    render(&AuditPage {
+        nav: Nav::of(&app, &p),
+        entries,
+        total,
+        page,
+        f_username: username,
+        f_action: action,
+        f_entity: entity,
+        f_from: from,
+        f_to: to,
+        base_link,
+    })
 }

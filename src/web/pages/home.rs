@@ -18,7 +18,12 @@ pub fn bars(rows: &[(String, i64)]) -> Vec<Bar> {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     rows.iter()
         .enumerate()
-        .map(|(i, (label, v))| Bar { label: label.clone(), value: *v, width: v * 500 / max, y: i as i64 * 22 })
+        .map(|(i, (label, v))| Bar {
+            label: label.clone(),
+            value: *v,
+            width: v * 500 / max,
+            y: i as i64 * 22,
+        })
         .collect()
 }
 
@@ -40,8 +45,20 @@ struct HomePage {
 pub async fn home(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
     let h = registry::home_counts(&app, &p.ctx).await?;
     let c = &h.counts;
-    let share = if c.persons > 0 { format!("{}.{}%", c.elderly_60 * 100 / c.persons, c.elderly_60 * 1000 / c.persons % 10) } else { "—".into() };
-    let rows: Vec<(String, i64)> = h.per_town.iter().map(|(_, name, n)| (name.clone(), *n)).collect();
+    let share = if c.persons > 0 {
+        format!(
+            "{}.{}%",
+            c.elderly_60 * 100 / c.persons,
+            c.elderly_60 * 1000 / c.persons % 10
+        )
+    } else {
+        "—".into()
+    };
+    let rows: Vec<(String, i64)> = h
+        .per_town
+        .iter()
+        .map(|(_, name, n)| (name.clone(), *n))
+        .collect();
     let bars = bars(&rows);
     render(&HomePage {
         nav: Nav::of(&app, &p),

@@ -26,10 +26,16 @@ pub fn routes() -> Router<App> {
         .route("/persons/{id}", get(persons::show))
         .route("/persons/{id}/reveal", post(persons::reveal))
         .route("/persons/{id}/status", post(persons::update_status))
-        .route("/households/new", get(persons::new_household_form).post(persons::create_household))
+        .route(
+            "/households/new",
+            get(persons::new_household_form).post(persons::create_household),
+        )
         .route("/households/{id}", get(persons::household))
         .route("/admin/users", get(account::users).post(account::add_user))
-        .route("/admin/users/{username}/{action}", post(account::user_action))
+        .route(
+            "/admin/users/{username}/{action}",
+            post(account::user_action),
+        )
         .route("/account", get(account::account))
         .route("/account/tokens", post(account::new_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
@@ -67,7 +73,9 @@ impl Nav {
 }
 
 pub fn render<T: Template>(t: &T) -> Result<Response, PageError> {
-    let html = t.render().map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("模板错误: {e}"))))?;
+    let html = t
+        .render()
+        .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("模板错误: {e}"))))?;
     Ok(Html(html).into_response())
 }
 
@@ -99,7 +107,11 @@ pub fn village_options(app: &App, p: &PageCtx) -> Vec<AreaOption> {
     areas::options_for(app, &p.ctx)
         .into_iter()
         .filter(|a| a.level == "village")
-        .map(|a| AreaOption { name: idx.full_name(&a.code), code: a.code, indent: String::new() })
+        .map(|a| AreaOption {
+            name: idx.full_name(&a.code),
+            code: a.code,
+            indent: String::new(),
+        })
         .collect()
 }
 

@@ -1,5 +1,7 @@
 use super::{AreaOption, Nav, area_options, enc, render, village_options};
-use crate::app::registry::{self, HouseholdView, NewHousehold, NewPerson, PersonUpdate, PersonView};
+use crate::app::registry::{
+    self, HouseholdView, NewHousehold, NewPerson, PersonUpdate, PersonView,
+};
 use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
@@ -39,9 +41,16 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
-pub async fn list(State(app): State<App>, p: PageCtx, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
+pub async fn list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
     let text = q.q.unwrap_or_default();
-    let area = q.area.filter(|a| !a.is_empty()).unwrap_or_else(|| p.ctx.actor.area_code.clone());
+    let area = q
+        .area
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| p.ctx.actor.area_code.clone());
     let page = q.page.unwrap_or(1).max(1);
     let (items, total) = registry::search(&app, &p.ctx, &text, Some(&area), page).await?;
     let idx = app.areas();
@@ -69,8 +78,18 @@ pub async fn list(State(app): State<App>, p: PageCtx, Query(q): Query<ListQuery>
     })
 }
 
-pub async fn export(State(app): State<App>, p: PageCtx, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
-    Ok(crate::web::api::persons::csv_export(app, &p.ctx, q.q.as_deref().unwrap_or(""), q.area.as_deref().filter(|a| !a.is_empty())).await?)
+pub async fn export(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    Ok(crate::web::api::persons::csv_export(
+        app,
+        &p.ctx,
+        q.q.as_deref().unwrap_or(""),
+        q.area.as_deref().filter(|a| !a.is_empty()),
+    )
+    .await?)
 }
 
 #[derive(Template)]
@@ -82,18 +101,44 @@ struct PersonPage {
     message: Option<String>,
 }
 
-async fn person_page(app: &App, p: &PageCtx, id: &str, reveal: bool, message: Option<String>) -> Result<Response, PageError> {
+async fn person_page(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    reveal: bool,
+    message: Option<String>,
+) -> Result<Response, PageError> {
     let view = registry::get(app, &p.ctx, id, reveal).await?;
-    render(&PersonPage { nav: Nav::of(app, p), p: view, statuses: registry::STATUSES.to_vec(), message })
+    render(&PersonPage {
+        nav: Nav::of(app, p),
+        p: view,
+        statuses: registry::STATUSES.to_vec(),
+        message,
+    })
 }
 
-pub async fn show(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn show(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     person_page(&app, &p, &id, false, None).await
 }
 
 /// Full view through a POST, so it is CSRF-protected and never triggered by a link or prefetch.
-pub async fn reveal(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
-    person_page(&app, &p, &id, true, Some("已显示完整信息，本次查看已记入审计日志".into())).await
+pub async fn reveal(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    person_page(
+        &app,
+        &p,
+        &id,
+        true,
+        Some("已显示完整信息，本次查看已记入审计日志".into()),
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -102,7 +147,12 @@ pub struct StatusForm {
     phone: Option<String>,
 }
 
-pub async fn update_status(State(app): State<App>, p: PageCtx, Path(id): Path<String>, Form(f): Form<StatusForm>) -> Result<Response, PageError> {
+pub async fn update_status(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, PageError> {
     let upd = PersonUpdate {
         name: None,
         phone: f.phone.filter(|x| !x.trim().is_empty()),
@@ -121,9 +171,16 @@ struct HouseholdPage {
     h: HouseholdView,
 }
 
-pub async fn household(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn household(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let h = registry::household(&app, &p.ctx, &id).await?;
-    render(&HouseholdPage { nav: Nav::of(&app, &p), h })
+    render(&HouseholdPage {
+        nav: Nav::of(&app, &p),
+        h,
+    })
 }
 
 #[derive(Default, serde::Deserialize)]
@@ -161,10 +218,18 @@ pub struct NewQuery {
     area: Option<String>,
 }
 
-pub async fn new_form(State(app): State<App>, p: PageCtx, Query(q): Query<NewQuery>) -> Result<Response, PageError> {
+pub async fn new_form(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, PageError> {
     let form = PersonForm {
         area_code: q.area.unwrap_or_default(),
-        relation: if q.household.is_some() { "spouse".into() } else { "self".into() },
+        relation: if q.household.is_some() {
+            "spouse".into()
+        } else {
+            "self".into()
+        },
         ..Default::default()
     };
     render(&NewPersonPage {
@@ -177,7 +242,11 @@ pub async fn new_form(State(app): State<App>, p: PageCtx, Query(q): Query<NewQue
     })
 }
 
-pub async fn create(State(app): State<App>, p: PageCtx, Form(f): Form<PersonForm>) -> Result<Response, PageError> {
+pub async fn create(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<PersonForm>,
+) -> Result<Response, PageError> {
     let n = NewPerson {
         id_number: f.id_number.clone(),
         name: f.name.clone(),
@@ -211,7 +280,11 @@ struct NewHouseholdPage {
 }
 
 pub async fn new_household_form(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
-    render(&NewHouseholdPage { nav: Nav::of(&app, &p), village_options: village_options(&app, &p), error: None })
+    render(&NewHouseholdPage {
+        nav: Nav::of(&app, &p),
+        village_options: village_options(&app, &p),
+        error: None,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -220,13 +293,30 @@ pub struct HouseholdForm {
     address: String,
 }
 
-pub async fn create_household(State(app): State<App>, p: PageCtx, Form(f): Form<HouseholdForm>) -> Result<Response, PageError> {
+pub async fn create_household(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<HouseholdForm>,
+) -> Result<Response, PageError> {
     let area = f.area_code.clone();
-    match registry::create_household(&app, &p.ctx, NewHousehold { area_code: f.area_code, address: f.address }).await {
-        Ok(id) => Ok(Redirect::to(&format!("/persons/new?household={id}&area={area}")).into_response()),
-        Err(e @ AppError::Invalid { .. }) => {
-            render(&NewHouseholdPage { nav: Nav::of(&app, &p), village_options: village_options(&app, &p), error: Some(e.to_string()) })
+    match registry::create_household(
+        &app,
+        &p.ctx,
+        NewHousehold {
+            area_code: f.area_code,
+            address: f.address,
+        },
+    )
+    .await
+    {
+        Ok(id) => {
+            Ok(Redirect::to(&format!("/persons/new?household={id}&area={area}")).into_response())
         }
+        Err(e @ AppError::Invalid { .. }) => render(&NewHouseholdPage {
+            nav: Nav::of(&app, &p),
+            village_options: village_options(&app, &p),
+            error: Some(e.to_string()),
+        }),
         Err(e) => Err(e.into()),
     }
 }

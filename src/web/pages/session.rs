@@ -1,6 +1,6 @@
 use crate::app::{App, AppError, auth};
-use crate::web::extract::{LOGIN_CSRF_COOKIE, PageCtx, SESSION_COOKIE, client_ip};
 use crate::web::PageError;
+use crate::web::extract::{LOGIN_CSRF_COOKIE, PageCtx, SESSION_COOKIE, client_ip};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -23,17 +23,26 @@ pub struct NextQuery {
 }
 
 fn cookie(name: &'static str, value: String) -> Cookie<'static> {
-    Cookie::build((name, value)).http_only(true).same_site(SameSite::Strict).path("/").build()
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .build()
 }
 
 /// Only local paths: an open redirect would let a link send a user elsewhere after login.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into())
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/".into())
 }
 
 fn login_page(jar: CookieJar, next: String, error: Option<String>) -> Result<Response, PageError> {
     let csrf = auth::random_token(16);
-    let page = super::render(&LoginPage { csrf: csrf.clone(), next, error })?;
+    let page = super::render(&LoginPage {
+        csrf: csrf.clone(),
+        next,
+        error,
+    })?;
     Ok((jar.add(cookie(LOGIN_CSRF_COOKIE, csrf)), page).into_response())
 }
 
@@ -48,12 +57,19 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(app): State<App>, jar: CookieJar, parts: Parts, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
+pub async fn login(
+    State(app): State<App>,
+    jar: CookieJar,
+    parts: Parts,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
     let next = safe_next(f.next);
     match auth::authenticate(&app, &f.username, &f.password, &client_ip(&parts)).await {
         Ok(actor) => {
             let (token, _) = auth::start_session(&app, &actor).await?;
-            let jar = jar.add(cookie(SESSION_COOKIE, token)).remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"));
+            let jar = jar
+                .add(cookie(SESSION_COOKIE, token))
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"));
             Ok((jar, Redirect::to(&next)).into_response())
         }
         Err(AppError::Unauthenticated) => login_page(jar, next, Some("用户名或密码错误".into())),
@@ -62,7 +78,15 @@ pub async fn login(State(app): State<App>, jar: CookieJar, parts: Parts, Form(f)
     }
 }
 
-pub async fn logout(State(app): State<App>, jar: CookieJar, p: PageCtx) -> Result<Response, PageError> {
+pub async fn logout(
+    State(app): State<App>,
+    jar: CookieJar,
+    p: PageCtx,
+) -> Result<Response, PageError> {
     auth::end_session(&app, &p.ctx, &p.session_token).await?;
-    Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/")), Redirect::to("/login")).into_response())
+    Ok((
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        Redirect::to("/login"),
+    )
+        .into_response())
 }
