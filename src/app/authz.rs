@@ -67,6 +67,8 @@ pub enum Permission {
     /// See a full identity number, phone or address.
     RevealPersonal,
     ReadAudit,
+    /// Keep policy standards and calendars.
+    ManageStandards,
 }
 
 impl Permission {
@@ -77,6 +79,7 @@ impl Permission {
             Permission::WriteRegistry => "登记或修改人员信息",
             Permission::RevealPersonal => "查看完整个人信息",
             Permission::ReadAudit => "查看审计日志",
+            Permission::ManageStandards => "维护救助标准和工作日历",
         }
     }
 }
@@ -92,6 +95,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         WriteRegistry => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         RevealPersonal => matches!(role, CityOfficer | TownOfficer | VillageWorker | Auditor),
         ReadAudit => role == Auditor,
+        ManageStandards => matches!(role, CityAdmin | CityOfficer),
     }
 }
 

@@ -2,6 +2,7 @@
 //! which decide access (authz), keep users inside their area (scope) and write the audit log.
 
 pub mod areas;
+pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -85,10 +86,13 @@ impl App {
             areas::import_csv(&db, areas::JIANGYIN_CSV.as_bytes()).await?;
         }
         let index = AreaIndex::load(&db).await?;
-        Ok(App {
+        let app = App {
             db,
             areas: Arc::new(RwLock::new(Arc::new(index))),
-        })
+        };
+        assistance::standards::seed(&app).await?;
+        assistance::calendar::seed(&app).await?;
+        Ok(app)
     }
 
     pub fn areas(&self) -> Arc<AreaIndex> {

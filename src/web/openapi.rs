@@ -13,9 +13,10 @@ use utoipa::{Modify, OpenApi};
         api::auth::create_token, api::auth::revoke_current, api::areas::list, api::users::create, api::users::list,
         api::persons::list, api::persons::show, api::persons::create, api::persons::update, api::persons::household,
         api::persons::create_household, api::persons::stats, api::persons::export,
+        api::assistance::assess, api::assistance::list, api::assistance::propose, api::assistance::approve,
     ),
     modifiers(&Bearer),
-    tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"))
+    tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"), (name = "assistance", description = "社会救助"))
 )]
 pub struct ApiDoc;
 

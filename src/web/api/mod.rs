@@ -1,6 +1,7 @@
 //! JSON API under /api/v1, one module per resource.
 
 pub mod areas;
+pub mod assistance;
 pub mod auth;
 pub mod persons;
 pub mod users;
@@ -26,6 +27,10 @@ pub fn routes() -> Router<App> {
         .route("/households", post(persons::create_household))
         .route("/households/{id}", get(persons::household))
         .route("/stats", get(persons::stats))
+        .route("/assessments", post(assistance::assess))
+        .route("/standards", get(assistance::list))
+        .route("/standards/proposals", post(assistance::propose))
+        .route("/standards/{id}/approve", post(assistance::approve))
         .fallback(|| async { ApiError(AppError::NotFound("接口".into())) })
 }
 

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama). Forms post back with the session's CSRF token.
 
 pub mod account;
+pub mod assistance;
 pub mod audit;
 pub mod home;
 pub mod persons;
@@ -40,6 +41,18 @@ pub fn routes() -> Router<App> {
         .route("/account/tokens", post(account::new_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/audit", get(audit::search))
+        .route(
+            "/assistance/self-check",
+            get(assistance::self_check_form).post(assistance::self_check),
+        )
+        .route(
+            "/assistance/standards",
+            get(assistance::standards_list).post(assistance::propose),
+        )
+        .route(
+            "/assistance/standards/{id}/approve",
+            post(assistance::approve),
+        )
 }
 
 /// What the layout needs: who is logged in, what they may do, the CSRF token for forms.
