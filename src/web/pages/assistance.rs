@@ -139,23 +139,28 @@ fn blank_assets() -> AssetsForm {
     }
 }
 
+/// What the officer typed, shown again with the result or the error.
+pub struct FormState {
+    pub as_of: String,
+    pub area: String,
+    pub members: Vec<MemberForm>,
+    pub assets: AssetsForm,
+}
+
 fn page(
     app: &App,
     p: &PageCtx,
-    as_of: String,
-    area: String,
-    members: Vec<MemberForm>,
-    assets: AssetsForm,
+    f: FormState,
     result: Option<ResultView>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     render(&SelfCheckPage {
         nav: Nav::of(app, p),
-        as_of,
-        area_code: area,
+        as_of: f.as_of,
+        area_code: f.area,
         village_options: village_options(app, p),
-        members,
-        assets,
+        members: f.members,
+        assets: f.assets,
         relations: registry::RELATIONS.to_vec(),
         member_statuses: MEMBER_STATUSES.to_vec(),
         disability_kinds: DISABILITY_KINDS.to_vec(),
@@ -168,10 +173,12 @@ pub async fn self_check_form(State(app): State<App>, p: PageCtx) -> Result<Respo
     page(
         &app,
         &p,
-        app.today().to_string(),
-        String::new(),
-        blank_members(),
-        blank_assets(),
+        FormState {
+            as_of: app.today().to_string(),
+            area: String::new(),
+            members: blank_members(),
+            assets: blank_assets(),
+        },
         None,
         None,
     )
@@ -322,10 +329,12 @@ pub async fn self_check(
     page(
         &app,
         &p,
-        k("as_of"),
-        k("area_code"),
-        members,
-        assets,
+        FormState {
+            as_of: k("as_of"),
+            area: k("area_code"),
+            members,
+            assets,
+        },
         result,
         error,
     )
