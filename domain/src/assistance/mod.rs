@@ -22,6 +22,7 @@ mod response;
 mod rules;
 mod standards;
 mod types;
+pub mod workflow;
 
 pub use request::*;
 pub use response::*;
