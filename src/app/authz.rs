@@ -69,6 +69,10 @@ pub enum Permission {
     ReadAudit,
     /// Keep policy standards and calendars.
     ManageStandards,
+    /// Read applications, cases and payment rolls.
+    ReadAssistance,
+    /// File and process applications (which step by whom is decided by the workflow).
+    HandleApplications,
 }
 
 impl Permission {
@@ -80,6 +84,8 @@ impl Permission {
             Permission::RevealPersonal => "查看完整个人信息",
             Permission::ReadAudit => "查看审计日志",
             Permission::ManageStandards => "维护救助标准和工作日历",
+            Permission::ReadAssistance => "查看社会救助业务",
+            Permission::HandleApplications => "办理救助申请",
         }
     }
 }
@@ -96,6 +102,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         RevealPersonal => matches!(role, CityOfficer | TownOfficer | VillageWorker | Auditor),
         ReadAudit => role == Auditor,
         ManageStandards => matches!(role, CityAdmin | CityOfficer),
+        ReadAssistance => role != CityAdmin,
+        HandleApplications => matches!(role, CityOfficer | TownOfficer | VillageWorker),
     }
 }
 

@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
         api::persons::list, api::persons::show, api::persons::create, api::persons::update, api::persons::household,
         api::persons::create_household, api::persons::stats, api::persons::export,
         api::assistance::assess, api::assistance::list, api::assistance::propose, api::assistance::approve,
+        api::applications::create, api::applications::list, api::applications::show, api::applications::act,
+        api::applications::list_cases, api::applications::show_case, api::applications::stop_case,
     ),
     modifiers(&Bearer),
     tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"), (name = "assistance", description = "社会救助"))

@@ -157,7 +157,10 @@ impl Action {
     pub fn office(self) -> Office {
         match self {
             Action::SpotCheck | Action::CityApprove | Action::Decide => Office::City,
-            Action::Accept | Action::CommunityReview | Action::TownApprove | Action::TownPublicityEnd => Office::Town,
+            Action::Accept
+            | Action::CommunityReview
+            | Action::TownApprove
+            | Action::TownPublicityEnd => Office::Town,
             Action::Visit | Action::Check | Action::Object => Office::VillageOrTown,
             // refusal is by whoever holds the application at its stage
             Action::Refuse => Office::VillageOrTown,
@@ -193,19 +196,34 @@ pub enum StepError {
 }
 
 /// The stage after `action`, or why it is not allowed now.
-pub fn next_stage(stage: Stage, action: Action, p: &Progress, on: NaiveDate) -> Result<Stage, StepError> {
+pub fn next_stage(
+    stage: Stage,
+    action: Action,
+    p: &Progress,
+    on: NaiveDate,
+) -> Result<Stage, StepError> {
     use Action as A;
     use Stage as S;
     let wrong = || StepError::WrongStage(stage.label(), action.label());
     let publicity_over = || match p.publicity_started {
         Some(start) if on >= start + Duration::days(PUBLICITY_DAYS) => Ok(()),
-        Some(start) => Err(StepError::PublicityRunning(start + Duration::days(PUBLICITY_DAYS))),
+        Some(start) => Err(StepError::PublicityRunning(
+            start + Duration::days(PUBLICITY_DAYS),
+        )),
         None => Err(wrong()),
     };
     match (stage, action) {
         (S::Submitted, A::Accept) => Ok(S::Accepted),
-        (S::Accepted, A::Visit) => Ok(if p.checked { S::Investigated } else { S::Accepted }),
-        (S::Accepted, A::Check) => Ok(if p.visited { S::Investigated } else { S::Accepted }),
+        (S::Accepted, A::Visit) => Ok(if p.checked {
+            S::Investigated
+        } else {
+            S::Accepted
+        }),
+        (S::Accepted, A::Check) => Ok(if p.visited {
+            S::Investigated
+        } else {
+            S::Accepted
+        }),
         // a re-check may follow at any open stage (复核)
         (s, A::Check) if s.is_open() && s != S::Submitted => Ok(s),
         (S::Investigated, A::CommunityReview) => Ok(S::Reviewed),
@@ -258,10 +276,20 @@ pub const LIMITS: Limits = Limits {
     refusal_notice: 3,
 };
 
-pub const TEKUN_LIMITS: Limits = Limits { investigate: 15, city_opinion: 15, ..LIMITS };
+pub const TEKUN_LIMITS: Limits = Limits {
+    investigate: 15,
+    city_opinion: 15,
+    ..LIMITS
+};
 
 /// When the work of the new stage falls due, counted from the day its previous step was done.
-pub fn due_date(cal: &WorkCalendar, stage: Stage, entered_on: NaiveDate, via: Action, limits: &Limits) -> Option<NaiveDate> {
+pub fn due_date(
+    cal: &WorkCalendar,
+    stage: Stage,
+    entered_on: NaiveDate,
+    via: Action,
+    limits: &Limits,
+) -> Option<NaiveDate> {
     let wd = |n| Some(cal.add_working_days(entered_on, n));
     match stage {
         Stage::Submitted => wd(limits.refusal_notice.max(1)),
@@ -270,9 +298,10 @@ pub fn due_date(cal: &WorkCalendar, stage: Stage, entered_on: NaiveDate, via: Ac
         Stage::Investigated => wd(limits.community_review),
         Stage::Reviewed => wd(limits.town_review),
         // the publicity runs 7 calendar days; whoever closes it has the decision limit after that
-        Stage::TownPublicity | Stage::CityPublicity => {
-            Some(cal.add_working_days(entered_on + Duration::days(PUBLICITY_DAYS - 1), limits.decision_after_publicity))
-        }
+        Stage::TownPublicity | Stage::CityPublicity => Some(cal.add_working_days(
+            entered_on + Duration::days(PUBLICITY_DAYS - 1),
+            limits.decision_after_publicity,
+        )),
         Stage::CityReview => wd(limits.city_opinion),
         Stage::Approved | Stage::Refused => None,
     }
@@ -280,7 +309,12 @@ pub fn due_date(cal: &WorkCalendar, stage: Stage, entered_on: NaiveDate, via: Ac
 
 /// The city's spot-check sample: at least 30 %, random but reproducible (a hash of the application id and
 /// the year's seed), plus every application of a registered close relative of staff.
-pub fn spot_check_selected(application_id: &str, seed: &str, staff_relative: bool, percent: u64) -> bool {
+pub fn spot_check_selected(
+    application_id: &str,
+    seed: &str,
+    staff_relative: bool,
+    percent: u64,
+) -> bool {
     if staff_relative {
         return true;
     }
@@ -322,7 +356,10 @@ mod tests {
         s = next_stage(s, Action::TownApprove, &p, on).unwrap();
         assert_eq!(s, Stage::TownPublicity);
         p.publicity_started = Some(on);
-        assert_eq!(next_stage(s, Action::TownPublicityEnd, &p, d("2020-06-07")), Err(StepError::PublicityRunning(d("2020-06-08"))));
+        assert_eq!(
+            next_stage(s, Action::TownPublicityEnd, &p, d("2020-06-07")),
+            Err(StepError::PublicityRunning(d("2020-06-08")))
+        );
         s = next_stage(s, Action::TownPublicityEnd, &p, d("2020-06-08")).unwrap();
         assert_eq!(s, Stage::CityReview);
         s = next_stage(s, Action::CityApprove, &p, d("2020-06-09")).unwrap();
@@ -334,18 +371,45 @@ mod tests {
 
     #[test]
     fn no_approval_without_a_check_or_spot_check() {
-        let p = Progress { visited: true, ..Default::default() };
-        assert_eq!(next_stage(Stage::Reviewed, Action::TownApprove, &p, d("2020-06-01")), Err(StepError::NoCheck));
-        assert_eq!(next_stage(Stage::CityReview, Action::CityApprove, &p, d("2020-06-01")), Err(StepError::NoCheck));
-        let p = Progress { visited: true, checked: true, spot_check_required: true, ..Default::default() };
-        assert_eq!(next_stage(Stage::CityReview, Action::CityApprove, &p, d("2020-06-01")), Err(StepError::NoSpotCheck));
+        let p = Progress {
+            visited: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            next_stage(Stage::Reviewed, Action::TownApprove, &p, d("2020-06-01")),
+            Err(StepError::NoCheck)
+        );
+        assert_eq!(
+            next_stage(Stage::CityReview, Action::CityApprove, &p, d("2020-06-01")),
+            Err(StepError::NoCheck)
+        );
+        let p = Progress {
+            visited: true,
+            checked: true,
+            spot_check_required: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            next_stage(Stage::CityReview, Action::CityApprove, &p, d("2020-06-01")),
+            Err(StepError::NoSpotCheck)
+        );
     }
 
     #[test]
     fn objection_reopens_investigation_with_20_working_days() {
         let p = Progress::default();
-        assert_eq!(next_stage(Stage::CityPublicity, Action::Object, &p, d("2020-06-01")), Ok(Stage::Accepted));
-        let due = due_date(&cal(), Stage::Accepted, d("2020-06-01"), Action::Object, &LIMITS).unwrap();
+        assert_eq!(
+            next_stage(Stage::CityPublicity, Action::Object, &p, d("2020-06-01")),
+            Ok(Stage::Accepted)
+        );
+        let due = due_date(
+            &cal(),
+            Stage::Accepted,
+            d("2020-06-01"),
+            Action::Object,
+            &LIMITS,
+        )
+        .unwrap();
         // 20 working days from Mon 1 June 2020: the Dragon Boat holiday (25–27 June) is skipped and the
         // make-up Sunday 28 June counts
         assert_eq!(due, d("2020-06-30"));
@@ -355,19 +419,52 @@ mod tests {
     fn deadlines_follow_the_holiday_calendar() {
         let c = cal();
         // accepted Mon 28 Sep 2020: 29, 30 Sep, (1–8 Oct off), 9, Sat 10 Oct (make-up), 12–16, 19 Oct
-        assert_eq!(due_date(&c, Stage::Accepted, d("2020-09-28"), Action::Accept, &LIMITS), Some(d("2020-10-19")));
+        assert_eq!(
+            due_date(
+                &c,
+                Stage::Accepted,
+                d("2020-09-28"),
+                Action::Accept,
+                &LIMITS
+            ),
+            Some(d("2020-10-19"))
+        );
         // the tekun investigation has 15
-        assert_eq!(due_date(&c, Stage::Accepted, d("2020-09-28"), Action::Accept, &TEKUN_LIMITS), Some(d("2020-10-26")));
+        assert_eq!(
+            due_date(
+                &c,
+                Stage::Accepted,
+                d("2020-09-28"),
+                Action::Accept,
+                &TEKUN_LIMITS
+            ),
+            Some(d("2020-10-26"))
+        );
         // a make-up workday counts: accepted Friday 17 Jan 2020, Sunday 19 Jan is a workday
-        assert_eq!(due_date(&c, Stage::Investigated, d("2020-01-17"), Action::Check, &LIMITS), Some(d("2020-01-23")));
+        assert_eq!(
+            due_date(
+                &c,
+                Stage::Investigated,
+                d("2020-01-17"),
+                Action::Check,
+                &LIMITS
+            ),
+            Some(d("2020-01-23"))
+        );
     }
 
     #[test]
     fn spot_check_sample_is_reproducible_and_about_30_percent() {
         let ids: Vec<String> = (0..10_000).map(|i| format!("app-{i}")).collect();
-        let n = ids.iter().filter(|i| spot_check_selected(i, "2020", false, 30)).count();
+        let n = ids
+            .iter()
+            .filter(|i| spot_check_selected(i, "2020", false, 30))
+            .count();
         assert!((2_800..=3_200).contains(&n), "{n}");
-        let again = ids.iter().filter(|i| spot_check_selected(i, "2020", false, 30)).count();
+        let again = ids
+            .iter()
+            .filter(|i| spot_check_selected(i, "2020", false, 30))
+            .count();
         assert_eq!(n, again);
         assert!(ids.iter().all(|i| spot_check_selected(i, "2020", true, 30)));
     }

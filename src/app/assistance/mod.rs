@@ -1,5 +1,7 @@
 //! Social assistance (plan items 7–10): standards, the assessment, and (to come) the application workflow.
 
+pub mod applications;
 pub mod assessment;
 pub mod calendar;
+pub mod cases;
 pub mod standards;

@@ -1,5 +1,6 @@
 //! JSON API under /api/v1, one module per resource.
 
+pub mod applications;
 pub mod areas;
 pub mod assistance;
 pub mod auth;
@@ -28,6 +29,15 @@ pub fn routes() -> Router<App> {
         .route("/households/{id}", get(persons::household))
         .route("/stats", get(persons::stats))
         .route("/assessments", post(assistance::assess))
+        .route(
+            "/applications",
+            post(applications::create).get(applications::list),
+        )
+        .route("/applications/{id}", get(applications::show))
+        .route("/applications/{id}/actions", post(applications::act))
+        .route("/cases", get(applications::list_cases))
+        .route("/cases/{id}", get(applications::show_case))
+        .route("/cases/{id}/stop", post(applications::stop_case))
         .route("/standards", get(assistance::list))
         .route("/standards/proposals", post(assistance::propose))
         .route("/standards/{id}/approve", post(assistance::approve))

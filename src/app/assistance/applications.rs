@@ -1,0 +1,814 @@
+//! Applications from filing to decision (DOMAIN.md §4.6): every step by the office that owns it, deadlines in
+//! working days, 先核再救, the city's spot-check sample, and approval that freezes its inputs into a case.
+
+use super::{calendar, standards};
+use crate::app::audit::{self, Event};
+use crate::app::authz::{Permission, Role};
+use crate::app::{App, AppError, AppResult, Ctx};
+use crate::args;
+use crate::storage::persons::AreaFilter;
+use crate::storage::{Arg, Tx, new_id, now};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use minzheng_domain::assistance::workflow::{
+    self, Action, LIMITS, Office, Progress, Stage, TEKUN_LIMITS,
+};
+use minzheng_domain::assistance::{Category, evaluate, validate};
+use minzheng_domain::idnumber;
+use minzheng_domain::money::Fen;
+use serde_json::{Value, json};
+
+pub const CATEGORIES: [(&str, &str); 5] = [
+    ("dibao", "最低生活保障"),
+    ("dibao_single", "单人保"),
+    ("tekun", "特困人员救助供养"),
+    ("low_income", "低收入家庭"),
+    ("expenditure", "支出型贫困家庭"),
+];
+
+pub fn category_label(code: &str) -> &'static str {
+    CATEGORIES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("临时救助")
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub category: String,
+    pub household_id: String,
+    pub applicant_id: String,
+    pub area_code: String,
+    pub town_code: String,
+    pub hukou_area_code: String,
+    pub stage: String,
+    pub due_on: Option<NaiveDate>,
+    pub stage_since: NaiveDate,
+    pub applied_on: NaiveDate,
+    pub authorisation_on: NaiveDate,
+    pub household_json: String,
+    pub bank_account: String,
+    pub staff_relative: bool,
+    pub spot_check_required: bool,
+    pub visited: bool,
+    pub checked: bool,
+    pub spot_checked: bool,
+    pub publicity_started: Option<NaiveDate>,
+    pub refusal_reason: Option<String>,
+    pub decided_on: Option<NaiveDate>,
+    pub snapshot_json: Option<String>,
+    pub monthly_amount: Option<i64>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLS: &str = "id, category, household_id, applicant_id, area_code, town_code, hukou_area_code, stage, due_on, stage_since, \
+    applied_on, authorisation_on, household_json, bank_account, staff_relative, spot_check_required, visited, checked, spot_checked, \
+    publicity_started, refusal_reason, decided_on, snapshot_json, monthly_amount, created_by, created_at, updated_at";
+
+impl ApplicationRow {
+    pub fn stage(&self) -> Stage {
+        Stage::from_code(&self.stage).unwrap_or(Stage::Submitted)
+    }
+    fn args(&self) -> Vec<Arg> {
+        args![
+            &self.id,
+            &self.category,
+            &self.household_id,
+            &self.applicant_id,
+            &self.area_code,
+            &self.town_code,
+            &self.hukou_area_code,
+            &self.stage,
+            self.due_on,
+            self.stage_since,
+            self.applied_on,
+            self.authorisation_on,
+            &self.household_json,
+            &self.bank_account,
+            self.staff_relative,
+            self.spot_check_required,
+            self.visited,
+            self.checked,
+            self.spot_checked,
+            self.publicity_started,
+            self.refusal_reason.clone(),
+            self.decided_on,
+            self.snapshot_json.clone(),
+            self.monthly_amount,
+            &self.created_by,
+            self.created_at,
+            self.updated_at
+        ]
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct EventRow {
+    pub id: String,
+    pub application_id: String,
+    pub action: String,
+    pub on_date: NaiveDate,
+    pub actor: String,
+    pub note: String,
+    pub data_json: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewApplication {
+    /// dibao, dibao_single, tekun, low_income or expenditure
+    pub category: String,
+    pub household_id: String,
+    pub applicant_id: String,
+    /// The date the applicant signed the authorisation for data checks.
+    pub authorisation_on: Option<NaiveDate>,
+    pub bank_account: String,
+    #[serde(default)]
+    pub staff_relative: bool,
+    /// The household as the assessment API takes it (members, incomes, assets, rigid expenditure).
+    pub household: Value,
+    pub applied_on: Option<NaiveDate>,
+}
+
+fn can_act(role: Role, office: Office) -> bool {
+    match office {
+        Office::VillageOrTown => matches!(role, Role::VillageWorker | Role::TownOfficer),
+        Office::Town => role == Role::TownOfficer,
+        Office::City => role == Role::CityOfficer,
+    }
+}
+
+fn office_label(o: Office) -> &'static str {
+    match o {
+        Office::VillageOrTown => "村(居)或镇(街道)",
+        Office::Town => "镇(街道)民政办",
+        Office::City => "市局",
+    }
+}
+
+async fn load_tx(tx: &mut Tx, ctx: &Ctx, id: &str) -> AppResult<ApplicationRow> {
+    let row: Option<ApplicationRow> = tx
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM applications WHERE id = $1"),
+            args![id],
+        )
+        .await?;
+    match row {
+        Some(a) if ctx.actor.in_scope(&a.area_code) => Ok(a),
+        _ => Err(AppError::NotFound("申请".into())),
+    }
+}
+
+pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(ApplicationRow, Vec<EventRow>)> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let row: Option<ApplicationRow> = app
+        .db
+        .conn()
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM applications WHERE id = $1"),
+            args![id],
+        )
+        .await?;
+    let a = match row {
+        Some(a) if ctx.actor.in_scope(&a.area_code) => a,
+        _ => return Err(AppError::NotFound("申请".into())),
+    };
+    let events = app
+        .db
+        .conn()
+        .fetch_all("SELECT id, application_id, action, on_date, actor, note, data_json, at FROM application_events WHERE application_id = $1 ORDER BY at", args![id])
+        .await?;
+    Ok((a, events))
+}
+
+fn limits_for(category: &str) -> &'static workflow::Limits {
+    if category == "tekun" {
+        &TEKUN_LIMITS
+    } else {
+        &LIMITS
+    }
+}
+
+pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<ApplicationRow> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    if !can_act(ctx.actor.role, Office::VillageOrTown) {
+        return Err(AppError::Forbidden(
+            "救助申请由村(居)或镇(街道)代为提交".into(),
+        ));
+    }
+    if !CATEGORIES.iter().any(|(c, _)| *c == n.category) {
+        return Err(AppError::invalid(
+            "category",
+            "救助类别应为 dibao、dibao_single、tekun、low_income 或 expenditure",
+        ));
+    }
+    let today = app.today();
+    let applied_on = n.applied_on.unwrap_or(today);
+    if applied_on > today {
+        return Err(AppError::invalid("applied_on", "申请日期不能晚于今天"));
+    }
+    let Some(auth_on) = n.authorisation_on else {
+        return Err(AppError::invalid(
+            "authorisation_on",
+            "须有申请人签字的核对授权书（填写签字日期）",
+        ));
+    };
+    if auth_on > today {
+        return Err(AppError::invalid(
+            "authorisation_on",
+            "授权书签字日期不能晚于今天",
+        ));
+    }
+    let account = n.bank_account.trim().replace(' ', "");
+    if account.len() < 10 || account.len() > 30 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::invalid("bank_account", "银行账号应为10–30位数字"));
+    }
+    let hh = crate::storage::persons::household(&app.db, &n.household_id).await?;
+    let hh = match hh {
+        Some(h) if ctx.actor.in_scope(&h.area_code) => h,
+        _ => {
+            return Err(AppError::invalid(
+                "household_id",
+                "家庭不存在或不在您的管辖范围内",
+            ));
+        }
+    };
+    let members = crate::storage::persons::members(&app.db, &hh.id).await?;
+    let Some(applicant) = members.iter().find(|m| m.id == n.applicant_id) else {
+        return Err(AppError::invalid("applicant_id", "申请人须是该家庭的成员"));
+    };
+    // The household as declared must be the registry's household: the same persons.
+    let mut body = n.household.clone();
+    if !body.is_object() {
+        return Err(AppError::invalid("household", "须填写家庭成员、收入和财产"));
+    }
+    body["area_code"] = json!(hh.area_code);
+    let areas = app.areas();
+    let valid = validate(
+        &json!({"as_of": applied_on, "household": body}),
+        today,
+        |c| areas.get(c).is_some(),
+    )
+    .map_err(|e| AppError::invalid(&e.field, e.message))?;
+    for (i, m) in valid.household.members.iter().enumerate() {
+        if !members.iter().any(|r| r.id_number == m.id_number.as_str()) {
+            return Err(AppError::invalid(
+                &format!("household.members[{i}].id_number"),
+                "不是该家庭在居民信息库中的成员",
+            ));
+        }
+    }
+    let t = now();
+    let cal = calendar::load(app).await?;
+    let id = new_id();
+    let row = ApplicationRow {
+        id: id.clone(),
+        category: n.category.clone(),
+        household_id: hh.id.clone(),
+        applicant_id: applicant.id.clone(),
+        area_code: hh.area_code.clone(),
+        town_code: hh.town_code.clone(),
+        hukou_area_code: applicant.hukou_area_code.clone(),
+        stage: Stage::Submitted.code().into(),
+        due_on: workflow::due_date(
+            &cal,
+            Stage::Submitted,
+            applied_on,
+            Action::Accept,
+            limits_for(&n.category),
+        ),
+        stage_since: applied_on,
+        applied_on,
+        authorisation_on: auth_on,
+        household_json: body.to_string(),
+        bank_account: account,
+        staff_relative: n.staff_relative,
+        spot_check_required: false,
+        visited: false,
+        checked: false,
+        spot_checked: false,
+        publicity_started: None,
+        refusal_reason: None,
+        decided_on: None,
+        snapshot_json: None,
+        monthly_amount: None,
+        created_by: ctx.actor.username.clone(),
+        created_at: t,
+        updated_at: t,
+    };
+    let mut tx = app.db.begin().await?;
+    tx.execute(
+        &format!(
+            "INSERT INTO applications ({COLS}) VALUES ({})",
+            crate::storage::placeholders(1, 27)
+        ),
+        row.args(),
+    )
+    .await?;
+    add_event(
+        &mut tx,
+        &id,
+        "apply",
+        applied_on,
+        ctx,
+        &format!(
+            "提交{}申请，授权书签字日期 {auth_on}",
+            category_label(&n.category)
+        ),
+        None,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("application.create", "application", &id)
+            .area(&row.area_code)
+            .after(json!({"category": row.category, "household_id": row.household_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+async fn add_event(
+    tx: &mut Tx,
+    app_id: &str,
+    action: &str,
+    on: NaiveDate,
+    ctx: &Ctx,
+    note: &str,
+    data: Option<Value>,
+) -> AppResult<()> {
+    tx.execute(
+        "INSERT INTO application_events (id, application_id, action, on_date, actor, note, data_json, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![new_id(), app_id, action, on, &ctx.actor.display_name, note, data.map(|d| d.to_string()), now()],
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ActionInput {
+    /// accept, visit, check, community_review, town_approve, town_publicity_end, spot_check, city_approve, decide, object, refuse
+    pub action: String,
+    /// The day the step was done (default today; not in the future, not before the previous step).
+    pub on: Option<NaiveDate>,
+    #[serde(default)]
+    pub note: String,
+    /// visit / spot_check: the staff who went (at least 2).
+    #[serde(default)]
+    pub staff: Vec<String>,
+    /// community_review: people present, residents' representatives among them, votes in favour.
+    pub participants: Option<u32>,
+    pub representatives: Option<u32>,
+    pub in_favour: Option<u32>,
+    /// refuse / object: the written reason.
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub fn month_after(d: NaiveDate) -> String {
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    format!("{y:04}-{m:02}")
+}
+
+pub fn month_start(month: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()
+}
+
+/// Takes one step. Everything is checked before anything is written; the step, the event and the audit entry commit together.
+pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResult<ApplicationRow> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    let action = Action::from_code(input.action.trim())
+        .ok_or_else(|| AppError::invalid("action", "办理事项无效"))?;
+    let today = app.today();
+    let on = input.on.unwrap_or(today);
+    let cal = calendar::load(app).await?;
+    let mut tx = app.db.begin().await?;
+    let mut a = load_tx(&mut tx, ctx, id).await?;
+    let before = json!({"stage": a.stage, "due_on": a.due_on});
+    let stage = a.stage();
+    let office = match (action, stage) {
+        (Action::Refuse, Stage::CityReview | Stage::CityPublicity) => Office::City,
+        (Action::Refuse, _) => Office::Town,
+        (Action::Object, Stage::CityPublicity) => Office::City,
+        (Action::Object, _) => Office::Town,
+        (Action::Check, Stage::CityReview | Stage::CityPublicity) => Office::City,
+        _ => action.office(),
+    };
+    if !can_act(ctx.actor.role, office) {
+        return Err(AppError::Forbidden(format!(
+            "“{}”由{}办理",
+            action.label(),
+            office_label(office)
+        )));
+    }
+    if on > today {
+        return Err(AppError::invalid("on", "办理日期不能晚于今天"));
+    }
+    if on < a.stage_since {
+        return Err(AppError::invalid(
+            "on",
+            format!("办理日期不能早于上一环节日期 {}", a.stage_since),
+        ));
+    }
+    let progress = Progress {
+        visited: a.visited,
+        checked: a.checked,
+        spot_check_required: a.spot_check_required,
+        spot_checked: a.spot_checked,
+        publicity_started: a.publicity_started,
+    };
+    let next = workflow::next_stage(stage, action, &progress, on)
+        .map_err(|e| AppError::invalid("action", e.to_string()))?;
+    let mut note = input.note.trim().to_string();
+    let mut data: Option<Value> = None;
+    match action {
+        Action::Visit | Action::SpotCheck => {
+            let staff: Vec<String> = input
+                .staff
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            let mut distinct = staff.clone();
+            distinct.sort();
+            distinct.dedup();
+            if distinct.len() < 2 {
+                return Err(AppError::invalid(
+                    "staff",
+                    "入户调查须由2名以上工作人员进行，请填写姓名",
+                ));
+            }
+            data = Some(json!({"staff": distinct}));
+            if action == Action::Visit {
+                a.visited = true;
+            } else {
+                a.spot_checked = true;
+            }
+        }
+        Action::Check => {
+            // The 核对报告: what each source showed on its as-of date. Departmental sources join in the verification module.
+            let s = standards::in_force(app, on)
+                .await?
+                .ok_or_else(|| AppError::invalid("on", "该日没有生效的救助标准"))?;
+            let hh = household_request(&a, on, app)?;
+            let r = minzheng_domain::assistance::assess(&hh, &s);
+            let eligible = r.eligible.iter().any(|e| e.category.code() == a.category);
+            data = Some(json!({
+                "sources": [{"source": "registry", "name": "居民信息库", "as_of": on}],
+                "assessment": r,
+                "eligible_for_category": eligible,
+            }));
+            if note.is_empty() {
+                note = if eligible {
+                    "核对结果：符合申请类别条件".into()
+                } else {
+                    "核对结果：不符合申请类别条件".into()
+                };
+            }
+            a.checked = true;
+        }
+        Action::CommunityReview => {
+            let p = input.participants.unwrap_or(0);
+            let r = input.representatives.unwrap_or(0);
+            let f = input.in_favour.unwrap_or(0);
+            if p == 0 {
+                return Err(AppError::invalid("participants", "请填写参加评议人数"));
+            }
+            if r > p || r * 3 < p * 2 {
+                return Err(AppError::invalid(
+                    "representatives",
+                    "居民代表人数须占参加人数的三分之二以上",
+                ));
+            }
+            if f > p {
+                return Err(AppError::invalid("in_favour", "同意人数不能多于参加人数"));
+            }
+            data = Some(json!({"participants": p, "representatives": r, "in_favour": f}));
+        }
+        Action::TownApprove | Action::CityApprove => a.publicity_started = Some(on),
+        Action::TownPublicityEnd => {
+            a.spot_check_required =
+                workflow::spot_check_selected(&a.id, &on.year().to_string(), a.staff_relative, 30);
+            a.publicity_started = None;
+            if a.spot_check_required {
+                note = format!("{note} 已抽中市局入户抽查").trim().to_string();
+            }
+        }
+        Action::Object => {
+            if input.reason.trim().is_empty() {
+                return Err(AppError::invalid("reason", "请填写异议内容"));
+            }
+            note = format!("公示异议：{}", input.reason.trim());
+            a.visited = false;
+            a.checked = false;
+            a.publicity_started = None;
+        }
+        Action::Refuse => {
+            if input.reason.trim().chars().count() < 4 {
+                return Err(AppError::invalid("reason", "不予批准须书面说明理由"));
+            }
+            a.refusal_reason = Some(input.reason.trim().to_string());
+            a.decided_on = Some(on);
+            note = format!("不予批准：{}", input.reason.trim());
+        }
+        Action::Decide => {
+            let start = month_after(on);
+            let s = standards::in_force(app, month_start(&start).expect("month"))
+                .await?
+                .ok_or_else(|| AppError::invalid("on", "没有生效的救助标准"))?;
+            let hh = household_request(&a, on, app)?;
+            let assessment = evaluate(&hh.household, on, &s);
+            let cat = Category::from_code(&a.category)
+                .ok_or_else(|| AppError::invalid("category", "类别无效"))?;
+            let Some(grant) = assessment.grant(cat) else {
+                return Err(AppError::invalid(
+                    "action",
+                    format!(
+                        "按现行标准该家庭不符合{}条件，应作不予批准",
+                        category_label(&a.category)
+                    ),
+                ));
+            };
+            let amount = grant.monthly_amount;
+            let covered: Vec<String> = grant
+                .covered
+                .iter()
+                .map(|i| hh.household.members[*i].id_number.as_str().to_string())
+                .collect();
+            let snapshot = json!({
+                "household": serde_json::from_str::<Value>(&a.household_json).unwrap_or_default(),
+                "standards": s,
+                "assessment": assessment.to_response(&s),
+                "category": a.category,
+                "monthly_amount": amount.to_string(),
+                "covered_id_numbers": covered,
+                "start_month": start,
+                "decided_on": on,
+            });
+            a.snapshot_json = Some(snapshot.to_string());
+            a.monthly_amount = Some(amount.0);
+            a.decided_on = Some(on);
+            note = format!(
+                "批准{}，月救助金 {} 元，自 {} 起发放",
+                category_label(&a.category),
+                amount,
+                start
+            );
+            create_case(&mut tx, &a, &covered, &start, amount).await?;
+        }
+        Action::Accept => {}
+    }
+    a.stage = next.code().into();
+    if next != stage || matches!(action, Action::Object) {
+        a.stage_since = on;
+        a.due_on = workflow::due_date(&cal, next, on, action, limits_for(&a.category));
+    }
+    if next == Stage::Refused {
+        // the written notice is due within 3 working days
+        a.due_on = Some(cal.add_working_days(on, LIMITS.refusal_notice));
+    }
+    a.updated_at = now();
+    tx.execute(
+        "UPDATE applications SET stage = $2, due_on = $3, stage_since = $4, visited = $5, checked = $6, spot_checked = $7, \
+         spot_check_required = $8, publicity_started = $9, refusal_reason = $10, decided_on = $11, snapshot_json = $12, \
+         monthly_amount = $13, updated_at = $14 WHERE id = $1",
+        args![
+            &a.id, &a.stage, a.due_on, a.stage_since, a.visited, a.checked, a.spot_checked, a.spot_check_required, a.publicity_started,
+            a.refusal_reason.clone(), a.decided_on, a.snapshot_json.clone(), a.monthly_amount, a.updated_at
+        ],
+    )
+    .await?;
+    add_event(
+        &mut tx,
+        &a.id,
+        action.code(),
+        on,
+        ctx,
+        if note.is_empty() {
+            action.label()
+        } else {
+            &note
+        },
+        data,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("application.act", "application", &a.id)
+            .area(&a.area_code)
+            .before(before)
+            .after(
+                json!({"action": action.code(), "stage": a.stage, "due_on": a.due_on, "on": on}),
+            ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+fn household_request(
+    a: &ApplicationRow,
+    on: NaiveDate,
+    app: &App,
+) -> AppResult<minzheng_domain::assistance::ValidRequest> {
+    let body: Value =
+        serde_json::from_str(&a.household_json).map_err(|e| AppError::Internal(e.into()))?;
+    let areas = app.areas();
+    validate(&json!({"as_of": on, "household": body}), app.today(), |c| {
+        areas.get(c).is_some()
+    })
+    .map_err(|e| AppError::invalid(&e.field, e.message))
+}
+
+async fn create_case(
+    tx: &mut Tx,
+    a: &ApplicationRow,
+    covered_ids: &[String],
+    start: &str,
+    amount: Fen,
+) -> AppResult<()> {
+    let case_id = new_id();
+    tx.execute(
+        "INSERT INTO cases (id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, end_month, stop_reason, bank_account, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, NULL, NULL, $9, $10)",
+        args![&case_id, &a.id, &a.category, &a.household_id, &a.area_code, &a.town_code, amount.0, start, &a.bank_account, now()],
+    )
+    .await?;
+    for idn in covered_ids {
+        tx.execute(
+            "INSERT INTO case_members (case_id, person_id) SELECT $1, id FROM persons WHERE id_number = $2",
+            args![&case_id, idn.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub stage: Option<String>,
+    pub area: Option<String>,
+    pub overdue_only: bool,
+    pub mine: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListRow {
+    pub id: String,
+    pub category: String,
+    pub area_code: String,
+    pub town_code: String,
+    pub stage: String,
+    pub due_on: Option<NaiveDate>,
+    pub applied_on: NaiveDate,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ListItem {
+    pub id: String,
+    pub category: String,
+    pub category_label: String,
+    pub area_code: String,
+    pub area_name: String,
+    pub stage: String,
+    pub stage_label: String,
+    pub applied_on: NaiveDate,
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    pub applicant_name: String,
+    pub applicant_id_number_masked: String,
+}
+
+/// Stages where this role has the next move ("my tasks").
+pub fn my_stages(role: Role) -> Vec<Stage> {
+    match role {
+        Role::TownOfficer => vec![
+            Stage::Submitted,
+            Stage::Accepted,
+            Stage::Investigated,
+            Stage::Reviewed,
+            Stage::TownPublicity,
+        ],
+        Role::VillageWorker => vec![Stage::Accepted],
+        Role::CityOfficer => vec![Stage::CityReview, Stage::CityPublicity],
+        _ => vec![],
+    }
+}
+
+pub async fn list(
+    app: &App,
+    ctx: &Ctx,
+    f: &ListFilter,
+    page: i64,
+) -> AppResult<(Vec<ListItem>, i64)> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let filter = crate::app::registry::area_filter(app, ctx, f.area.as_deref());
+    let (cond, a) = filter.sql("a.area_code", "a.town_code", 1);
+    let mut args: Vec<Arg> = a.into_iter().collect();
+    let mut conds = vec![cond];
+    if let Some(s) = f.stage.as_ref().filter(|s| !s.is_empty()) {
+        args.push(Arg::from(s.as_str()));
+        conds.push(format!("a.stage = ${}", args.len()));
+    }
+    if f.mine {
+        let stages: Vec<String> = my_stages(ctx.actor.role)
+            .iter()
+            .map(|s| format!("'{}'", s.code()))
+            .collect();
+        conds.push(if stages.is_empty() {
+            "1 = 0".into()
+        } else {
+            format!("a.stage IN ({})", stages.join(", "))
+        });
+    }
+    let today = app.today();
+    if f.overdue_only {
+        args.push(Arg::from(today));
+        conds.push(format!(
+            "a.due_on < ${} AND a.stage NOT IN ('approved')",
+            args.len()
+        ));
+    }
+    let w = conds.join(" AND ");
+    let total = app
+        .db
+        .conn()
+        .scalar(
+            &format!("SELECT COUNT(*) FROM applications a WHERE {w}"),
+            args.clone(),
+        )
+        .await?;
+    let n = args.len();
+    args.push(Arg::from(20i64));
+    args.push(Arg::from((page.max(1) - 1) * 20));
+    let rows: Vec<ListRow> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT a.id, a.category, a.area_code, a.town_code, a.stage, a.due_on, a.applied_on, p.name AS applicant_name, p.id_number AS applicant_id_number \
+                 FROM applications a JOIN persons p ON p.id = a.applicant_id WHERE {w} ORDER BY a.due_on, a.id LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
+            args,
+        )
+        .await?;
+    let areas = app.areas();
+    Ok((
+        rows.into_iter()
+            .map(|r| {
+                let st = Stage::from_code(&r.stage).unwrap_or(Stage::Submitted);
+                ListItem {
+                    category_label: category_label(&r.category).into(),
+                    area_name: areas.full_name(&r.area_code),
+                    stage_label: st.label().into(),
+                    overdue: r.due_on.is_some_and(|d| d < today) && st != Stage::Approved,
+                    applicant_id_number_masked: idnumber::mask(&r.applicant_id_number),
+                    id: r.id,
+                    category: r.category,
+                    area_code: r.area_code,
+                    stage: r.stage,
+                    applied_on: r.applied_on,
+                    due_on: r.due_on,
+                    applicant_name: r.applicant_name,
+                }
+            })
+            .collect(),
+        total,
+    ))
+}
+
+/// Overdue applications per town within the caller's scope.
+pub async fn overdue_by_town(app: &App, ctx: &Ctx) -> AppResult<Vec<(String, String, i64)>> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 2);
+    let mut args = args![app.today()];
+    args.extend(a);
+    let rows: Vec<(String, i64)> = app
+        .db
+        .conn()
+        .fetch_all(&format!("SELECT town_code, COUNT(*) FROM applications WHERE due_on < $1 AND stage <> 'approved' AND {cond} GROUP BY town_code ORDER BY town_code"), args)
+        .await?;
+    let areas = app.areas();
+    Ok(rows
+        .into_iter()
+        .map(|(c, n)| (areas.name(&c), c, n))
+        .collect())
+}
+
+pub fn scope_filter_for(ctx: &Ctx) -> AreaFilter {
+    ctx.actor.scope_filter()
+}

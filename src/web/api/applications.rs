@@ -1,0 +1,202 @@
+use crate::app::App;
+use crate::app::assistance::applications::{
+    self, ActionInput, EventRow, ListFilter, ListItem, NewApplication,
+};
+use crate::app::assistance::cases::{self, CaseItem};
+use crate::web::ApiError;
+use crate::web::api::JsonBody;
+use crate::web::extract::ApiCtx;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    pub id: String,
+    pub category: String,
+    pub household_id: String,
+    pub applicant_id: String,
+    pub area_code: String,
+    pub hukou_area_code: String,
+    pub stage: String,
+    pub stage_label: String,
+    pub applied_on: chrono::NaiveDate,
+    pub due_on: Option<chrono::NaiveDate>,
+    pub visited: bool,
+    pub checked: bool,
+    pub spot_check_required: bool,
+    pub spot_checked: bool,
+    pub refusal_reason: Option<String>,
+    pub decided_on: Option<chrono::NaiveDate>,
+    /// Yuan, once approved.
+    pub monthly_amount: Option<String>,
+    /// The frozen inputs and result of the approved decision.
+    pub snapshot: Option<serde_json::Value>,
+    pub events: Vec<EventRow>,
+}
+
+fn view(a: applications::ApplicationRow, events: Vec<EventRow>) -> ApplicationView {
+    ApplicationView {
+        stage_label: a.stage().label().into(),
+        monthly_amount: a
+            .monthly_amount
+            .map(|f| minzheng_domain::money::Fen(f).to_string()),
+        snapshot: a
+            .snapshot_json
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok()),
+        id: a.id,
+        category: a.category,
+        household_id: a.household_id,
+        applicant_id: a.applicant_id,
+        area_code: a.area_code,
+        hukou_area_code: a.hukou_area_code,
+        stage: a.stage,
+        applied_on: a.applied_on,
+        due_on: a.due_on,
+        visited: a.visited,
+        checked: a.checked,
+        spot_check_required: a.spot_check_required,
+        spot_checked: a.spot_checked,
+        refusal_reason: a.refusal_reason,
+        decided_on: a.decided_on,
+        events,
+    }
+}
+
+/// Files an application (village or town) with the signed authorisation and the household's economic data.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "assistance", request_body = NewApplication, security(("bearer" = [])),
+    responses((status = 201, body = ApplicationView), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn create(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<NewApplication>,
+) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
+    let a = applications::create(&app, &ctx, n).await?;
+    let (a, ev) = applications::get(&app, &ctx, &a.id).await?;
+    Ok((StatusCode::CREATED, Json(view(a, ev))))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct AppQuery {
+    pub stage: Option<String>,
+    pub area: Option<String>,
+    /// true: only applications past their deadline
+    pub overdue: Option<bool>,
+    /// true: only stages where the caller's office acts next
+    pub mine: Option<bool>,
+    pub page: Option<i64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AppPage {
+    pub items: Vec<ListItem>,
+    pub total: i64,
+}
+
+/// Applications in the caller's scope: by stage, overdue, or the caller's own next steps.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "assistance", params(AppQuery), security(("bearer" = [])), responses((status = 200, body = AppPage)))]
+pub async fn list(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<AppQuery>,
+) -> Result<Json<AppPage>, ApiError> {
+    let f = ListFilter {
+        stage: q.stage,
+        area: q.area,
+        overdue_only: q.overdue.unwrap_or(false),
+        mine: q.mine.unwrap_or(false),
+    };
+    let (items, total) = applications::list(&app, &ctx, &f, q.page.unwrap_or(1)).await?;
+    Ok(Json(AppPage { items, total }))
+}
+
+/// One application with its steps (404 outside the caller's area).
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "assistance", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ApplicationView), (status = 404, body = super::ErrorBody)))]
+pub async fn show(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let (a, ev) = applications::get(&app, &ctx, &id).await?;
+    Ok(Json(view(a, ev)))
+}
+
+/// Takes the next step: accept, visit, check, community_review, town_approve, town_publicity_end, spot_check,
+/// city_approve, decide, object or refuse.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/actions", tag = "assistance", params(("id" = String, Path)), request_body = ActionInput,
+    security(("bearer" = [])), responses((status = 200, body = ApplicationView), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn act(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ActionInput>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    applications::act(&app, &ctx, &id, input).await?;
+    let (a, ev) = applications::get(&app, &ctx, &id).await?;
+    Ok(Json(view(a, ev)))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct CaseQuery {
+    /// active or stopped
+    pub status: Option<String>,
+    pub area: Option<String>,
+    pub page: Option<i64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseItem>,
+    pub total: i64,
+}
+
+/// Assistance cases in the caller's scope, with members (masked).
+#[utoipa::path(get, path = "/api/v1/cases", tag = "assistance", params(CaseQuery), security(("bearer" = [])), responses((status = 200, body = CasePage)))]
+pub async fn list_cases(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<CaseQuery>,
+) -> Result<Json<CasePage>, ApiError> {
+    let (items, total) = cases::list(
+        &app,
+        &ctx,
+        q.status.as_deref(),
+        q.area.as_deref(),
+        q.page.unwrap_or(1),
+    )
+    .await?;
+    Ok(Json(CasePage { items, total }))
+}
+
+/// One case (404 outside the caller's area).
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "assistance", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = CaseItem), (status = 404, body = super::ErrorBody)))]
+pub async fn show_case(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<CaseItem>, ApiError> {
+    Ok(Json(cases::get(&app, &ctx, &id).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct StopInput {
+    /// First month without payment, YYYY-MM.
+    pub from_month: String,
+    pub reason: String,
+}
+
+/// Stops a case from a month on, with a written reason.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/stop", tag = "assistance", params(("id" = String, Path)), request_body = StopInput, security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn stop_case(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(s): JsonBody<StopInput>,
+) -> Result<StatusCode, ApiError> {
+    cases::stop(&app, &ctx, &id, &s.from_month, &s.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,390 @@
+//! Applications through every step of DOMAIN.md §4.6, on SQLite and PostgreSQL.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Backend, TestApp};
+use serde_json::{Value, json};
+
+/// A registry household of 澄江街道 with two members, made for the test.
+async fn household(t: &TestApp, tok: &str) -> (String, String, Value) {
+    let (_, areas) = t.get("/api/v1/areas?parent=320281001", tok).await;
+    let village = areas[0]["code"].as_str().unwrap().to_string();
+    let (_, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/households",
+            Some(tok),
+            Some(json!({"area_code": village, "address": "测试路2号"})),
+        )
+        .await;
+    let hh = v["id"].as_str().unwrap().to_string();
+    let a = minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(1948, 3, 3).unwrap(),
+        11,
+    )
+    .to_string();
+    let b = minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(1985, 8, 8).unwrap(),
+        22,
+    )
+    .to_string();
+    let (s, p) = t.api(Method::POST, "/api/v1/persons", Some(tok), Some(json!({"id_number": a, "name": "顾老汉", "area_code": village, "household_id": hh, "relation": "self"}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let applicant = p["id"].as_str().unwrap().to_string();
+    t.api(Method::POST, "/api/v1/persons", Some(tok), Some(json!({"id_number": b, "name": "顾小妹", "area_code": village, "household_id": hh, "relation": "child"}))).await;
+    let inc = |wage: &str, pension: &str| json!({"wage": wage, "business": "0", "property": "0", "transfer": "0", "basic_pension": pension, "excluded": "0"});
+    let m = |id: &str, rel: &str, employed: bool, income: Value| {
+        json!({"id_number": id, "relation": rel, "status": "normal", "employed": employed, "disability": null, "serious_illness": false,
+               "self_care_unmet": 0, "has_capable_supporter": true, "public_payroll": false, "monthly_income": income})
+    };
+    let household = json!({
+        "members": [m(&a, "self", false, inc("0", "400")), m(&b, "child", true, inc("900", "0"))],
+        "assets": {"financial": "5000", "vehicles": [], "residential_properties": 1, "commercial_properties": 0, "enterprise_roles": 0},
+        "annual_rigid_expenditure": "0"
+    });
+    (hh, applicant, household)
+}
+
+async fn step(t: &TestApp, tok: &str, id: &str, body: Value) -> (StatusCode, Value) {
+    t.api(
+        Method::POST,
+        &format!("/api/v1/applications/{id}/actions"),
+        Some(tok),
+        Some(body),
+    )
+    .await
+}
+
+db_test!(
+    dibao_application_from_intake_to_case,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        t.add_user("city", "city_officer", "320281").await;
+        let cj = t.token("cj").await;
+        let nz = t.token("nz").await;
+        let city = t.token("city").await;
+        let (hh, applicant, household) = household(&t, &cj).await;
+        let mut req = json!({"category": "dibao", "household_id": hh, "applicant_id": applicant, "authorisation_on": "2020-09-25",
+                          "bank_account": "6228480000000000001", "household": household, "applied_on": "2020-09-25"});
+        // no signed authorisation, no application
+        req["authorisation_on"] = Value::Null;
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/applications",
+                Some(&cj),
+                Some(req.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "authorisation_on");
+        req["authorisation_on"] = json!("2020-09-25");
+        let (s, v) = t
+            .api(Method::POST, "/api/v1/applications", Some(&cj), Some(req))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        assert_eq!(v["stage"], "submitted");
+        // another town cannot see or touch it
+        let (s, _) = t.get(&format!("/api/v1/applications/{id}"), &nz).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = step(
+            &t,
+            &nz,
+            &id,
+            json!({"action": "accept", "on": "2020-09-28"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, v) = t.get("/api/v1/applications", &nz).await;
+        assert_eq!(v["total"], 0);
+        // the city cannot accept: that is the town's step
+        let (s, _) = step(
+            &t,
+            &city,
+            &id,
+            json!({"action": "accept", "on": "2020-09-28"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // accepted Monday 28 Sep 2020: the investigation is due in 10 working days across National Day → 19 Oct
+        let (s, v) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "accept", "on": "2020-09-28"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "accepted");
+        assert_eq!(v["due_on"], "2020-10-19");
+        // a visit needs two staff
+        let (s, v) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "visit", "on": "2020-09-29", "staff": ["王芳"]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "staff");
+        let (s, _) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "visit", "on": "2020-09-29", "staff": ["王芳", "李强"]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        // community review cannot come before the check (先核再救)
+        let (s, v) = step(&t, &cj, &id, json!({"action": "community_review", "on": "2020-09-30", "participants": 9, "representatives": 6, "in_favour": 9})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (s, v) = step(&t, &cj, &id, json!({"action": "check", "on": "2020-09-30"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "investigated");
+        // community review due 5 working days after 30 Sep: 9, 10 (make-up Saturday), 12, 13, 14 Oct
+        assert_eq!(v["due_on"], "2020-10-14");
+        let check = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "check")
+            .unwrap();
+        assert!(
+            check["data_json"]
+                .as_str()
+                .unwrap()
+                .contains("eligible_for_category\":true")
+        );
+        // representatives must be at least two thirds
+        let (s, v) = step(&t, &cj, &id, json!({"action": "community_review", "on": "2020-10-09", "participants": 9, "representatives": 5, "in_favour": 9})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "representatives");
+        let (s, _) = step(&t, &cj, &id, json!({"action": "community_review", "on": "2020-10-09", "participants": 9, "representatives": 6, "in_favour": 9})).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, v) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "town_approve", "on": "2020-10-12"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "town_publicity");
+        // the 公示 runs 7 days
+        let (s, v) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "town_publicity_end", "on": "2020-10-18"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (s, v) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "town_publicity_end", "on": "2020-10-19"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "city_review");
+        if v["spot_check_required"] == true {
+            let (s, _) = step(
+                &t,
+                &city,
+                &id,
+                json!({"action": "city_approve", "on": "2020-10-20"}),
+            )
+            .await;
+            assert_eq!(
+                s,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "a sampled case needs its spot check first"
+            );
+            let (s, _) = step(
+                &t,
+                &city,
+                &id,
+                json!({"action": "spot_check", "on": "2020-10-20", "staff": ["市局甲", "市局乙"]}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK);
+        }
+        let (s, _) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "city_approve", "on": "2020-10-20"}),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "the town cannot approve for the city"
+        );
+        let (s, v) = step(
+            &t,
+            &city,
+            &id,
+            json!({"action": "city_approve", "on": "2020-10-20"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = step(
+            &t,
+            &city,
+            &id,
+            json!({"action": "decide", "on": "2020-10-27"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "approved");
+        // income: pension 400 + wage 900 − 200 deduction = 1100 for 2 → 550 per capita; (1000 − 550) × 2 = 900,
+        // plus 20 % of S for the member aged ≥ 70 → 1100
+        assert_eq!(v["monthly_amount"], "1100.00");
+        let snap = &v["snapshot"];
+        assert_eq!(snap["standards"]["dibao"], "1000.00");
+        assert_eq!(snap["start_month"], "2020-11");
+        assert_eq!(snap["household"]["members"].as_array().unwrap().len(), 2);
+        // the case exists, in scope only
+        let (_, v) = t
+            .get("/api/v1/cases?status=active&area=320281001&page=1", &cj)
+            .await;
+        assert_eq!(v["total"], 1, "{v}");
+        let c = &v["items"][0];
+        assert_eq!(c["category"], "dibao");
+        assert_eq!(c["monthly_amount"], "1100.00");
+        assert_eq!(c["members"].as_array().unwrap().len(), 2);
+        assert!(
+            c["members"][0]["id_number_masked"]
+                .as_str()
+                .unwrap()
+                .contains("********")
+        );
+        let (_, v) = t.get("/api/v1/cases?status=active", &nz).await;
+        assert_eq!(v["total"], 0);
+        // every step that was taken is audited; refused attempts wrote nothing
+        let steps = t.scalar("SELECT COUNT(*) FROM application_events WHERE application_id IN (SELECT id FROM applications)").await;
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'application.%'")
+                .await,
+            steps
+        );
+    }
+);
+
+db_test!(
+    refusal_needs_a_reason_and_objection_reopens,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        let cj = t.token("cj").await;
+        let (hh, applicant, household) = household(&t, &cj).await;
+        let req = json!({"category": "dibao", "household_id": hh, "applicant_id": applicant, "authorisation_on": "2020-06-01",
+                     "bank_account": "6228480000000000001", "household": household, "applied_on": "2020-06-01"});
+        let (_, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/applications",
+                Some(&cj),
+                Some(req.clone()),
+            )
+            .await;
+        let id = v["id"].as_str().unwrap().to_string();
+        step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "accept", "on": "2020-06-01"}),
+        )
+        .await;
+        step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "visit", "on": "2020-06-02", "staff": ["甲", "乙"]}),
+        )
+        .await;
+        step(&t, &cj, &id, json!({"action": "check", "on": "2020-06-02"})).await;
+        step(&t, &cj, &id, json!({"action": "community_review", "on": "2020-06-03", "participants": 3, "representatives": 2, "in_favour": 3})).await;
+        step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "town_approve", "on": "2020-06-04"}),
+        )
+        .await;
+        let (s, v) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "object", "on": "2020-06-05"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "reason");
+        let (s, v) = step(&t, &cj, &id, json!({"action": "object", "on": "2020-06-05", "reason": "邻居反映其子在外地有稳定工作"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "accepted");
+        assert_eq!(v["checked"], false);
+        // 20 working days from Fri 5 June 2020: 8–24 June (13), the make-up Sunday 28 June (14), 29 June – 6 July
+        assert_eq!(v["due_on"], "2020-07-06");
+        let (s, v) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "refuse", "on": "2020-06-10", "reason": "短"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "reason");
+        let (s, v) = step(&t, &cj, &id, json!({"action": "refuse", "on": "2020-06-10", "reason": "经复查家庭人均收入高于低保标准"})).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["stage"], "refused");
+        // the written notice is due within 3 working days
+        assert_eq!(v["due_on"], "2020-06-15");
+        let (s, _) = step(
+            &t,
+            &cj,
+            &id,
+            json!({"action": "accept", "on": "2020-06-11"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        // overdue lists: the open application that passed its deadline
+        let (_, v) = t
+            .api(Method::POST, "/api/v1/applications", Some(&cj), Some(req))
+            .await;
+        let id2 = v["id"].as_str().unwrap().to_string();
+        step(
+            &t,
+            &cj,
+            &id2,
+            json!({"action": "accept", "on": "2020-06-01"}),
+        )
+        .await;
+        let (_, v) = t.get("/api/v1/applications?overdue=true", &cj).await;
+        assert!(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["id"] == id2.as_str() && i["overdue"] == true),
+            "{v}"
+        );
+        let (_, v) = t.get("/api/v1/applications?mine=true", &cj).await;
+        assert!(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["id"] == id2.as_str())
+        );
+    }
+);
