@@ -250,3 +250,254 @@ async fn login_search_person_open_household() {
     assert_eq!(hidden, serde_json::Value::Bool(true));
     c.close().await.unwrap();
 }
+
+async fn set(c: &fantoccini::Client, css: &str, value: &str) {
+    c.execute(
+        &format!("document.querySelector({css:?}).value = {value:?};"),
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
+async fn step(c: &fantoccini::Client, action: &str, on: &str) {
+    set(c, &format!("#act-{action} input[name=on]"), on).await;
+    // the previous step's message must not be mistaken for this one's
+    c.execute(
+        "document.querySelectorAll('#message, #form-error').forEach(e => e.remove());",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css(&format!("#act-{action} button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let msg = c
+        .wait()
+        .for_element(Locator::Css("#message, #form-error"))
+        .await
+        .unwrap();
+    let id = msg.attr("id").await.unwrap().unwrap_or_default();
+    assert_eq!(id, "message", "{action}: {}", msg.text().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dibao_application_from_intake_to_approval() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("city", "city_officer", "320281").await;
+    // a registry household: an elderly man living alone without income
+    let ctx = minzheng::app::Ctx {
+        actor: minzheng::app::auth::actor_of(
+            &t.app,
+            &minzheng::storage::users::by_username(&t.app.db, "cj")
+                .await
+                .unwrap()
+                .unwrap(),
+        ),
+        ip: "test".into(),
+    };
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    let hh = minzheng::app::registry::create_household(
+        &t.app,
+        &ctx,
+        minzheng::app::registry::NewHousehold {
+            area_code: village.clone(),
+            address: "测试路3号".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let idn = minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(1945, 2, 2).unwrap(),
+        31,
+    )
+    .to_string();
+    minzheng::app::registry::create(
+        &t.app,
+        &ctx,
+        minzheng::app::registry::NewPerson {
+            id_number: idn,
+            name: "缪阿大".into(),
+            area_code: village.clone(),
+            household_id: Some(hh.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let base = serve(&t).await;
+    let (_driver, c) = start_driver().await;
+    login(&c, &base, "cj").await;
+    c.goto(&format!("{base}/households/{hh}")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("intake")).await.unwrap();
+    set(&c, "#applied_on", "2020-06-01").await;
+    set(&c, "#authorisation_on", "2020-06-01").await;
+    c.find(Locator::Id("bank_account"))
+        .await
+        .unwrap()
+        .send_keys("6228480000000000001")
+        .await
+        .unwrap();
+    c.find(Locator::Id("submit-application"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("application"))
+        .await
+        .unwrap();
+    step(&c, "accept", "2020-06-01").await;
+    c.find(Locator::Css("#act-visit input[name=staff]"))
+        .await
+        .unwrap()
+        .send_keys("王芳，李强")
+        .await
+        .unwrap();
+    step(&c, "visit", "2020-06-02").await;
+    step(&c, "check", "2020-06-02").await;
+    for (name, v) in [
+        ("participants", "9"),
+        ("representatives", "7"),
+        ("in_favour", "9"),
+    ] {
+        c.find(Locator::Css(&format!(
+            "#act-community_review input[name={name}]"
+        )))
+        .await
+        .unwrap()
+        .send_keys(v)
+        .await
+        .unwrap();
+    }
+    step(&c, "community_review", "2020-06-03").await;
+    step(&c, "town_approve", "2020-06-03").await;
+    step(&c, "town_publicity_end", "2020-06-10").await;
+    assert!(
+        c.find(Locator::Id("stage"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("待市局审核确认")
+    );
+    // the 公示 of the village for June: masked name and number
+    c.goto(&format!(
+        "{base}/assistance/publicity?village={village}&month=2020-06"
+    ))
+    .await
+    .unwrap();
+    let table = c
+        .wait()
+        .for_element(Locator::Id("publicity"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("缪*大") && table.contains("320281********") && !table.contains("缪阿大"),
+        "{table}"
+    );
+
+    // the city decides
+    let app_id: String = t
+        .app
+        .db
+        .conn()
+        .fetch_one::<(String,)>("SELECT id FROM applications", vec![])
+        .await
+        .unwrap()
+        .0;
+    c.delete_all_cookies().await.unwrap();
+    login(&c, &base, "city").await;
+    c.goto(&format!("{base}/assistance/applications?mine=1"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            "a[href='/assistance/applications/{app_id}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("application"))
+        .await
+        .unwrap();
+    if c.find(Locator::Id("act-spot_check")).await.is_ok()
+        && t.scalar("SELECT COUNT(*) FROM applications WHERE spot_check_required")
+            .await
+            == 1
+    {
+        c.find(Locator::Css("#act-spot_check input[name=staff]"))
+            .await
+            .unwrap()
+            .send_keys("市局甲,市局乙")
+            .await
+            .unwrap();
+        step(&c, "spot_check", "2020-06-11").await;
+    }
+    step(&c, "city_approve", "2020-06-11").await;
+    step(&c, "decide", "2020-06-18").await;
+    assert!(
+        c.find(Locator::Id("stage"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("已批准")
+    );
+    // alone, no income, aged 75: S = 1000 plus 20 % for ≥ 70 → 1200
+    assert!(
+        c.find(Locator::Id("amount"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("1200.00")
+    );
+    c.find(Locator::Id("print-form"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = c
+        .wait()
+        .for_element(Locator::Css("main.form"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("审批表") && form.contains("1200.00 元/月") && form.contains("王芳"),
+        "{form}"
+    );
+    // print view hides the print button
+    let hidden = c
+        .execute("return [...document.styleSheets].some(s => [...s.cssRules].some(r => r.media && r.media.mediaText === 'print' && r.cssText.includes('.noprint')));", vec![])
+        .await
+        .unwrap();
+    assert_eq!(hidden, serde_json::Value::Bool(true));
+    c.close().await.unwrap();
+}

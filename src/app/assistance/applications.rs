@@ -350,6 +350,18 @@ async fn add_event(
     Ok(())
 }
 
+impl EventRow {
+    pub fn label(&self) -> &'static str {
+        if self.action == "apply" {
+            "申请"
+        } else {
+            Action::from_code(&self.action)
+                .map(Action::label)
+                .unwrap_or("")
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct ActionInput {
     /// accept, visit, check, community_review, town_approve, town_publicity_end, spot_check, city_approve, decide, object, refuse
@@ -446,6 +458,9 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                     "staff",
                     "入户调查须由2名以上工作人员进行，请填写姓名",
                 ));
+            }
+            if note.is_empty() {
+                note = format!("{}人员：{}", action.label(), distinct.join("、"));
             }
             data = Some(json!({"staff": distinct}));
             if action == Action::Visit {

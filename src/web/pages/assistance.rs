@@ -17,6 +17,8 @@ pub const MEMBER_ROWS: usize = 6;
 #[derive(Default)]
 pub struct MemberForm {
     pub i: usize,
+    /// The registry member's name and masked number (intake only).
+    pub label: String,
     pub id_number: String,
     pub relation: String,
     pub status: String,
@@ -82,14 +84,14 @@ struct SelfCheckPage {
     error: Option<String>,
 }
 
-const MEMBER_STATUSES: [(&str, &str); 5] = [
+pub const MEMBER_STATUSES: [(&str, &str); 5] = [
     ("normal", "正常"),
     ("prison", "服刑"),
     ("drug_rehab", "强制隔离戒毒"),
     ("missing", "宣告失踪"),
     ("religious_away", "宗教教职人员离家3年以上"),
 ];
-const DISABILITY_KINDS: [(&str, &str); 8] = [
+pub const DISABILITY_KINDS: [(&str, &str); 8] = [
     ("", "无残疾"),
     ("limb", "肢体"),
     ("visual", "视力"),
@@ -100,7 +102,7 @@ const DISABILITY_KINDS: [(&str, &str); 8] = [
     ("multiple", "多重"),
 ];
 
-fn blank_members() -> Vec<MemberForm> {
+pub fn blank_members() -> Vec<MemberForm> {
     (0..MEMBER_ROWS)
         .map(|i| MemberForm {
             i,
@@ -124,7 +126,7 @@ fn blank_members() -> Vec<MemberForm> {
         .collect()
 }
 
-fn blank_assets() -> AssetsForm {
+pub fn blank_assets() -> AssetsForm {
     AssetsForm {
         financial: "0".into(),
         cars: "0".into(),
@@ -185,7 +187,8 @@ pub async fn self_check_form(State(app): State<App>, p: PageCtx) -> Result<Respo
 }
 
 /// Turns the form into the assessment API's request, so the page and the API share one code path.
-fn request_of(f: &HashMap<String, String>, members: &[MemberForm], assets: &AssetsForm) -> Value {
+/// The assessment API's `household` object from the form (the area is added by the caller).
+pub fn household_json(members: &[MemberForm], assets: &AssetsForm) -> Value {
     let count = |s: &str| s.trim().parse::<usize>().unwrap_or(0);
     let num = |s: &str| -> Value {
         let t = s.trim();
@@ -222,20 +225,22 @@ fn request_of(f: &HashMap<String, String>, members: &[MemberForm], assets: &Asse
         })
         .collect();
     json!({
-        "as_of": f.get("as_of").cloned().unwrap_or_default(),
-        "household": {
-            "area_code": f.get("area_code").cloned().unwrap_or_default(),
-            "members": ms,
-            "assets": {
-                "financial": num(&assets.financial),
-                "vehicles": vehicles,
-                "residential_properties": count(&assets.residential),
-                "commercial_properties": count(&assets.commercial),
-                "enterprise_roles": count(&assets.enterprise)
-            },
-            "annual_rigid_expenditure": num(&assets.rigid)
-        }
+        "members": ms,
+        "assets": {
+            "financial": num(&assets.financial),
+            "vehicles": vehicles,
+            "residential_properties": count(&assets.residential),
+            "commercial_properties": count(&assets.commercial),
+            "enterprise_roles": count(&assets.enterprise)
+        },
+        "annual_rigid_expenditure": num(&assets.rigid)
     })
+}
+
+fn request_of(f: &HashMap<String, String>, members: &[MemberForm], assets: &AssetsForm) -> Value {
+    let mut household = household_json(members, assets);
+    household["area_code"] = json!(f.get("area_code").cloned().unwrap_or_default());
+    json!({"as_of": f.get("as_of").cloned().unwrap_or_default(), "household": household})
 }
 
 pub fn result_view(r: &AssessmentResponse) -> ResultView {
@@ -282,41 +287,8 @@ pub async fn self_check(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f: HashMap<String, String> = pairs.into_iter().collect();
-    let g = |k: String| f.get(&k).cloned().unwrap_or_default();
-    let members: Vec<MemberForm> = (0..MEMBER_ROWS)
-        .map(|i| MemberForm {
-            i,
-            id_number: g(format!("m{i}_id_number")),
-            relation: g(format!("m{i}_relation")),
-            status: g(format!("m{i}_status")),
-            employed: f.contains_key(&format!("m{i}_employed")),
-            disability_kind: g(format!("m{i}_disability_kind")),
-            disability_grade: g(format!("m{i}_disability_grade")),
-            serious_illness: f.contains_key(&format!("m{i}_serious_illness")),
-            self_care_unmet: g(format!("m{i}_self_care_unmet")),
-            supporter: f.contains_key(&format!("m{i}_supporter")),
-            public_payroll: f.contains_key(&format!("m{i}_public_payroll")),
-            wage: g(format!("m{i}_wage")),
-            business: g(format!("m{i}_business")),
-            property: g(format!("m{i}_property")),
-            transfer: g(format!("m{i}_transfer")),
-            basic_pension: g(format!("m{i}_basic_pension")),
-            excluded: g(format!("m{i}_excluded")),
-        })
-        .collect();
+    let (members, assets) = parse_household_form(&f);
     let k = |s: &str| f.get(s).cloned().unwrap_or_default();
-    let assets = AssetsForm {
-        financial: k("financial"),
-        cars: k("cars"),
-        trucks: k("trucks"),
-        motorcycles: k("motorcycles"),
-        mobility: k("mobility"),
-        farm: k("farm"),
-        residential: k("residential"),
-        commercial: k("commercial"),
-        enterprise: k("enterprise"),
-        rigid: k("rigid"),
-    };
     let req = request_of(&f, &members, &assets);
     let (result, error) = match assessment::run_app(&app, &p.ctx, &req).await {
         Ok(r) => (Some(result_view(&r)), None),
@@ -341,7 +313,7 @@ pub async fn self_check(
 }
 
 /// "household.members[1].id_number" → "第2位成员 身份证号码".
-fn field_label(field: &str) -> String {
+pub fn field_label(field: &str) -> String {
     let mut out = field.to_string();
     if let Some(rest) = field.strip_prefix("household.members[")
         && let Some((n, tail)) = rest.split_once(']')
@@ -483,4 +455,45 @@ pub async fn approve(
 ) -> Result<Response, PageError> {
     standards::approve(&app, &p.ctx, &id).await?;
     standards_page(&app, &p, Some("已审批，自生效月份起执行".into()), None).await
+}
+
+/// The member rows and assets of a household form (self-check and intake share it).
+pub fn parse_household_form(f: &HashMap<String, String>) -> (Vec<MemberForm>, AssetsForm) {
+    let g = |k: String| f.get(&k).cloned().unwrap_or_default();
+    let members: Vec<MemberForm> = (0..MEMBER_ROWS)
+        .map(|i| MemberForm {
+            i,
+            label: String::new(),
+            id_number: g(format!("m{i}_id_number")),
+            relation: g(format!("m{i}_relation")),
+            status: g(format!("m{i}_status")),
+            employed: f.contains_key(&format!("m{i}_employed")),
+            disability_kind: g(format!("m{i}_disability_kind")),
+            disability_grade: g(format!("m{i}_disability_grade")),
+            serious_illness: f.contains_key(&format!("m{i}_serious_illness")),
+            self_care_unmet: g(format!("m{i}_self_care_unmet")),
+            supporter: f.contains_key(&format!("m{i}_supporter")),
+            public_payroll: f.contains_key(&format!("m{i}_public_payroll")),
+            wage: g(format!("m{i}_wage")),
+            business: g(format!("m{i}_business")),
+            property: g(format!("m{i}_property")),
+            transfer: g(format!("m{i}_transfer")),
+            basic_pension: g(format!("m{i}_basic_pension")),
+            excluded: g(format!("m{i}_excluded")),
+        })
+        .collect();
+    let k = |s: &str| f.get(s).cloned().unwrap_or_default();
+    let assets = AssetsForm {
+        financial: k("financial"),
+        cars: k("cars"),
+        trucks: k("trucks"),
+        motorcycles: k("motorcycles"),
+        mobility: k("mobility"),
+        farm: k("farm"),
+        residential: k("residential"),
+        commercial: k("commercial"),
+        enterprise: k("enterprise"),
+        rigid: k("rigid"),
+    };
+    (members, assets)
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama). Forms post back with the session's CSRF token.
 
 pub mod account;
+pub mod applications;
 pub mod assistance;
 pub mod audit;
 pub mod home;
@@ -41,6 +42,19 @@ pub fn routes() -> Router<App> {
         .route("/account/tokens", post(account::new_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/audit", get(audit::search))
+        .route("/assistance/applications", get(applications::list))
+        .route(
+            "/assistance/applications/new",
+            get(applications::new_form).post(applications::create),
+        )
+        .route("/assistance/applications/{id}", get(applications::show))
+        .route("/assistance/applications/{id}/act", post(applications::act))
+        .route(
+            "/assistance/applications/{id}/form",
+            get(applications::approval_form),
+        )
+        .route("/assistance/publicity", get(applications::publicity))
+        .route("/assistance/cases", get(applications::cases_list))
         .route(
             "/assistance/self-check",
             get(assistance::self_check_form).post(assistance::self_check),

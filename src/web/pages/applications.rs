@@ -1,0 +1,608 @@
+use super::assistance::{
+    AssetsForm, DISABILITY_KINDS, MEMBER_STATUSES, MemberForm, blank_assets, field_label,
+    household_json, parse_household_form,
+};
+use super::{AreaOption, Nav, area_options, enc, render};
+use crate::app::assistance::applications::{
+    self, ActionInput, CATEGORIES, EventRow, ListFilter, ListItem, NewApplication,
+};
+use crate::app::assistance::cases::{self, CaseItem};
+use crate::app::authz::Role;
+use crate::app::{App, AppError, registry};
+use crate::web::PageError;
+use crate::web::extract::PageCtx;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use minzheng_domain::assistance::workflow::{Action, Stage};
+use minzheng_domain::idnumber;
+use minzheng_domain::money::Fen;
+use std::collections::HashMap;
+
+#[derive(Template)]
+#[template(path = "applications.html")]
+struct ListPage {
+    nav: Nav,
+    items: Vec<ListItem>,
+    total: i64,
+    page: i64,
+    stage: String,
+    area: String,
+    overdue: bool,
+    mine: bool,
+    stages: Vec<(&'static str, &'static str)>,
+    area_options: Vec<AreaOption>,
+    overdue_by_town: Vec<(String, String, i64)>,
+    link: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    stage: Option<String>,
+    area: Option<String>,
+    overdue: Option<String>,
+    mine: Option<String>,
+    page: Option<i64>,
+}
+
+pub async fn list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let f = ListFilter {
+        stage: q.stage.clone().filter(|s| !s.is_empty()),
+        area: q.area.clone().filter(|s| !s.is_empty()),
+        overdue_only: q.overdue.is_some(),
+        mine: q.mine.is_some(),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let (items, total) = applications::list(&app, &p.ctx, &f, page).await?;
+    let overdue_by_town = applications::overdue_by_town(&app, &p.ctx).await?;
+    let stage = f.stage.clone().unwrap_or_default();
+    let area = f.area.clone().unwrap_or_default();
+    let link = format!(
+        "/assistance/applications?stage={}&area={}{}{}",
+        enc(&stage),
+        enc(&area),
+        if f.overdue_only { "&overdue=1" } else { "" },
+        if f.mine { "&mine=1" } else { "" }
+    );
+    render(&ListPage {
+        nav: Nav::of(&app, &p),
+        items,
+        total,
+        page,
+        stage,
+        area,
+        overdue: f.overdue_only,
+        mine: f.mine,
+        stages: Stage::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        area_options: area_options(&app, &p),
+        overdue_by_town,
+        link,
+    })
+}
+
+pub struct ActionForm {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub needs_staff: bool,
+    pub needs_review: bool,
+    pub needs_reason: bool,
+}
+
+#[derive(Template)]
+#[template(path = "application.html")]
+struct DetailPage {
+    nav: Nav,
+    a: Detail,
+    events: Vec<EventRow>,
+    actions: Vec<ActionForm>,
+    today: chrono::NaiveDate,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+pub struct Detail {
+    pub id: String,
+    pub category_label: String,
+    pub stage_label: String,
+    pub stage: String,
+    pub area_name: String,
+    pub hukou_name: String,
+    pub applicant_name: String,
+    pub applicant_id_masked: String,
+    pub applied_on: chrono::NaiveDate,
+    pub authorisation_on: chrono::NaiveDate,
+    pub due_on: Option<chrono::NaiveDate>,
+    pub overdue: bool,
+    pub visited: bool,
+    pub checked: bool,
+    pub spot_check_required: bool,
+    pub spot_checked: bool,
+    pub staff_relative: bool,
+    pub refusal_reason: Option<String>,
+    pub decided_on: Option<chrono::NaiveDate>,
+    pub monthly_amount: Option<String>,
+    pub members: Vec<(String, String, String, String)>,
+    pub bank_account_masked: String,
+}
+
+async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRow>), PageError> {
+    let (a, events) = applications::get(app, &p.ctx, id).await?;
+    let members = crate::storage::persons::members(&app.db, &a.household_id)
+        .await
+        .map_err(AppError::from)?;
+    let applicant = members.iter().find(|m| m.id == a.applicant_id);
+    let areas = app.areas();
+    let today = app.today();
+    let d = Detail {
+        category_label: applications::category_label(&a.category).into(),
+        stage_label: a.stage().label().into(),
+        area_name: areas.full_name(&a.area_code),
+        hukou_name: areas.full_name(&a.hukou_area_code),
+        applicant_name: applicant.map(|m| m.name.clone()).unwrap_or_default(),
+        applicant_id_masked: applicant
+            .map(|m| idnumber::mask(&m.id_number))
+            .unwrap_or_default(),
+        overdue: a.due_on.is_some_and(|d| d < today) && a.stage() != Stage::Approved,
+        monthly_amount: a.monthly_amount.map(|f| Fen(f).to_string()),
+        members: members
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    registry::relation_label(&m.relation).to_string(),
+                    idnumber::mask(&m.id_number),
+                    idnumber::age_on(m.birth_date, today).to_string(),
+                )
+            })
+            .collect(),
+        bank_account_masked: idnumber::mask_phone(&a.bank_account),
+        id: a.id.clone(),
+        stage: a.stage.clone(),
+        applied_on: a.applied_on,
+        authorisation_on: a.authorisation_on,
+        due_on: a.due_on,
+        visited: a.visited,
+        checked: a.checked,
+        spot_check_required: a.spot_check_required,
+        spot_checked: a.spot_checked,
+        staff_relative: a.staff_relative,
+        refusal_reason: a.refusal_reason.clone(),
+        decided_on: a.decided_on,
+    };
+    Ok((d, events))
+}
+
+/// The actions this user may take now (the workflow still has the last word when one is submitted).
+fn actions_for(role: Role, stage: Stage) -> Vec<ActionForm> {
+    use Action as A;
+    let town = role == Role::TownOfficer;
+    let village_or_town = matches!(role, Role::TownOfficer | Role::VillageWorker);
+    let city = role == Role::CityOfficer;
+    let mut v: Vec<Action> = match stage {
+        Stage::Submitted if town => vec![A::Accept],
+        Stage::Accepted if village_or_town => vec![A::Visit, A::Check],
+        Stage::Investigated if town => vec![A::CommunityReview, A::Check],
+        Stage::Reviewed if town => vec![A::TownApprove],
+        Stage::TownPublicity if town => vec![A::TownPublicityEnd, A::Object],
+        Stage::CityReview if city => vec![A::SpotCheck, A::CityApprove, A::Check],
+        Stage::CityPublicity if city => vec![A::Decide, A::Object],
+        _ => vec![],
+    };
+    let refuse_by_city = matches!(stage, Stage::CityReview | Stage::CityPublicity);
+    if stage.is_open() && ((refuse_by_city && city) || (!refuse_by_city && town)) {
+        v.push(A::Refuse);
+    }
+    v.into_iter()
+        .map(|a| ActionForm {
+            code: a.code(),
+            label: a.label(),
+            needs_staff: matches!(a, A::Visit | A::SpotCheck),
+            needs_review: a == A::CommunityReview,
+            needs_reason: matches!(a, A::Refuse | A::Object),
+        })
+        .collect()
+}
+
+async fn detail_page(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let (a, events) = detail(app, p, id).await?;
+    let stage = Stage::from_code(&a.stage).unwrap_or(Stage::Submitted);
+    render(&DetailPage {
+        nav: Nav::of(app, p),
+        actions: actions_for(p.ctx.actor.role, stage),
+        a,
+        events,
+        today: app.today(),
+        message,
+        error,
+    })
+}
+
+pub async fn show(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    detail_page(&app, &p, &id, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ActForm {
+    action: String,
+    on: Option<String>,
+    note: Option<String>,
+    staff: Option<String>,
+    participants: Option<String>,
+    representatives: Option<String>,
+    in_favour: Option<String>,
+    reason: Option<String>,
+}
+
+pub async fn act(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ActForm>,
+) -> Result<Response, PageError> {
+    let on = match f.on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return detail_page(
+                    &app,
+                    &p,
+                    &id,
+                    None,
+                    Some("办理日期格式应为 YYYY-MM-DD".into()),
+                )
+                .await;
+            }
+        },
+        None => None,
+    };
+    let num = |s: &Option<String>| s.as_deref().and_then(|x| x.trim().parse::<u32>().ok());
+    let input = ActionInput {
+        action: f.action.clone(),
+        on,
+        note: f.note.clone().unwrap_or_default(),
+        staff: f
+            .staff
+            .clone()
+            .unwrap_or_default()
+            .split(['，', ',', '、', ' '])
+            .map(str::to_string)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        participants: num(&f.participants),
+        representatives: num(&f.representatives),
+        in_favour: num(&f.in_favour),
+        reason: f.reason.clone().unwrap_or_default(),
+    };
+    match applications::act(&app, &p.ctx, &id, input).await {
+        Ok(a) => {
+            detail_page(
+                &app,
+                &p,
+                &id,
+                Some(format!("已办理：{}", a.stage().label())),
+                None,
+            )
+            .await
+        }
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Forbidden(_) | AppError::Conflict { .. }),
+        ) => detail_page(&app, &p, &id, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "application_new.html")]
+struct NewPage {
+    nav: Nav,
+    household_id: String,
+    area_name: String,
+    members: Vec<MemberForm>,
+    applicants: Vec<(String, String)>,
+    assets: AssetsForm,
+    categories: Vec<(&'static str, &'static str)>,
+    member_statuses: Vec<(&'static str, &'static str)>,
+    disability_kinds: Vec<(&'static str, &'static str)>,
+    relations: Vec<(&'static str, &'static str)>,
+    today: chrono::NaiveDate,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewQuery {
+    household: String,
+}
+
+/// Intake prefilled from the registry: the household's members, their recorded incomes and disabilities.
+pub async fn new_form(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, PageError> {
+    let h = registry::household(&app, &p.ctx, &q.household).await?;
+    let members: Vec<MemberForm> = h
+        .members
+        .iter()
+        .filter(|m| m.status == "normal")
+        .enumerate()
+        .map(|(i, m)| {
+            let income = m.monthly_income.clone();
+            let pension_age = m.age >= 60;
+            MemberForm {
+                i,
+                label: format!("{}（{}）", m.name, m.id_number_masked),
+                id_number: String::new(),
+                relation: m.relation.clone(),
+                status: "normal".into(),
+                employed: m.employed,
+                disability_kind: String::new(),
+                disability_grade: "1".into(),
+                serious_illness: m.serious_illness,
+                self_care_unmet: "0".into(),
+                supporter: false,
+                public_payroll: false,
+                wage: if pension_age {
+                    "0".into()
+                } else {
+                    income.clone()
+                },
+                business: "0".into(),
+                property: "0".into(),
+                transfer: "0".into(),
+                basic_pension: if pension_age { income } else { "0".into() },
+                excluded: "0".into(),
+            }
+        })
+        .collect();
+    let applicants = h
+        .members
+        .iter()
+        .filter(|m| m.status == "normal" && m.age >= 16)
+        .map(|m| (m.id.clone(), m.name.clone()))
+        .collect();
+    render(&NewPage {
+        nav: Nav::of(&app, &p),
+        household_id: h.id.clone(),
+        area_name: h.area_name.clone(),
+        members,
+        applicants,
+        assets: blank_assets(),
+        categories: CATEGORIES.to_vec(),
+        member_statuses: MEMBER_STATUSES.to_vec(),
+        disability_kinds: DISABILITY_KINDS.to_vec(),
+        relations: registry::RELATIONS.to_vec(),
+        today: app.today(),
+        error: None,
+    })
+}
+
+pub async fn create(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f: HashMap<String, String> = pairs.into_iter().collect();
+    let k = |s: &str| f.get(s).cloned().unwrap_or_default();
+    let household_id = k("household_id");
+    // identity numbers come from the registry, never retyped: member i of the form is registry member i
+    let h = registry::household(&app, &p.ctx, &household_id).await?;
+    let living: Vec<_> = h.members.iter().filter(|m| m.status == "normal").collect();
+    let rows = crate::storage::persons::members(&app.db, &household_id)
+        .await
+        .map_err(AppError::from)?;
+    let full: Vec<String> = living
+        .iter()
+        .map(|m| {
+            rows.iter()
+                .find(|r| r.id == m.id)
+                .map(|r| r.id_number.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let (mut members, assets) = parse_household_form(&f);
+    for (i, m) in members.iter_mut().enumerate() {
+        m.id_number = full.get(i).cloned().unwrap_or_default();
+        m.label = living
+            .get(i)
+            .map(|x| format!("{}（{}）", x.name, x.id_number_masked))
+            .unwrap_or_default();
+    }
+    let date = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    let n = NewApplication {
+        category: k("category"),
+        household_id: household_id.clone(),
+        applicant_id: k("applicant_id"),
+        authorisation_on: date(&k("authorisation_on")),
+        bank_account: k("bank_account"),
+        staff_relative: f.contains_key("staff_relative"),
+        household: household_json(&members, &assets),
+        applied_on: date(&k("applied_on")),
+    };
+    match applications::create(&app, &p.ctx, n).await {
+        Ok(a) => Ok(Redirect::to(&format!("/assistance/applications/{}", a.id)).into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Forbidden(_))) => {
+            let msg = format!("{}（{}）", e, field_label(e.field().unwrap_or("")));
+            for m in members.iter_mut() {
+                m.id_number.clear();
+            }
+            render(&NewPage {
+                nav: Nav::of(&app, &p),
+                household_id,
+                area_name: h.area_name.clone(),
+                applicants: living
+                    .iter()
+                    .filter(|m| m.age >= 16)
+                    .map(|m| (m.id.clone(), m.name.clone()))
+                    .collect(),
+                members,
+                assets,
+                categories: CATEGORIES.to_vec(),
+                member_statuses: MEMBER_STATUSES.to_vec(),
+                disability_kinds: DISABILITY_KINDS.to_vec(),
+                relations: registry::RELATIONS.to_vec(),
+                today: app.today(),
+                error: Some(msg),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "approval_form.html")]
+struct ApprovalForm {
+    a: Detail,
+    events: Vec<EventRow>,
+    printed_on: chrono::NaiveDate,
+}
+
+/// The printable 审批表.
+pub async fn approval_form(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (a, events) = detail(&app, &p, &id).await?;
+    render(&ApprovalForm {
+        a,
+        events,
+        printed_on: app.today(),
+    })
+}
+
+pub struct PublicityRow {
+    pub name: String,
+    pub id_masked: String,
+    pub size: usize,
+    pub category: String,
+    pub amount: String,
+    pub stage: String,
+}
+
+#[derive(Template)]
+#[template(path = "publicity.html")]
+struct PublicityPage {
+    village_name: String,
+    month: String,
+    rows: Vec<PublicityRow>,
+    printed_on: chrono::NaiveDate,
+}
+
+#[derive(serde::Deserialize)]
+pub struct PublicityQuery {
+    village: String,
+    month: String,
+}
+
+/// 公示 of a village for a month: applications in or past their 公示 that month, never a full name or number.
+pub async fn publicity(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<PublicityQuery>,
+) -> Result<Response, PageError> {
+    let areas = app.areas();
+    let village = areas
+        .get(&q.village)
+        .filter(|a| a.level == "village" && p.ctx.actor.in_scope(&a.code))
+        .ok_or(AppError::NotFound("村(社区)".into()))?;
+    let start = applications::month_start(&q.month)
+        .ok_or_else(|| AppError::invalid("month", "月份格式应为 YYYY-MM"))?;
+    let end = applications::month_start(&applications::month_after(start)).expect("month");
+    let rows: Vec<(String, String, String, String, Option<i64>, String)> = app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT p.name, p.id_number, a.household_json, a.category, a.monthly_amount, a.stage FROM applications a \
+             JOIN persons p ON p.id = a.applicant_id WHERE a.area_code = $1 AND a.stage IN ('town_publicity', 'city_review', 'city_publicity', 'approved') \
+             AND a.stage_since >= $2 AND a.stage_since < $3 ORDER BY p.name",
+            crate::args![village.code.as_str(), start, end],
+        )
+        .await
+        .map_err(AppError::from)?;
+    let rows = rows
+        .into_iter()
+        .map(|(name, idn, hh, cat, amount, stage)| PublicityRow {
+            name: idnumber::mask_name(&name),
+            id_masked: idnumber::mask(&idn),
+            size: serde_json::from_str::<serde_json::Value>(&hh)
+                .ok()
+                .and_then(|v| v["members"].as_array().map(Vec::len))
+                .unwrap_or(0),
+            category: applications::category_label(&cat).into(),
+            amount: amount
+                .map(|f| Fen(f).to_string())
+                .unwrap_or_else(|| "—".into()),
+            stage: Stage::from_code(&stage)
+                .map(Stage::label)
+                .unwrap_or("")
+                .into(),
+        })
+        .collect();
+    render(&PublicityPage {
+        village_name: areas.full_name(&village.code),
+        month: q.month.clone(),
+        rows,
+        printed_on: app.today(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    nav: Nav,
+    items: Vec<CaseItem>,
+    total: i64,
+    page: i64,
+    status: String,
+    area: String,
+    area_options: Vec<AreaOption>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct CaseQuery {
+    status: Option<String>,
+    area: Option<String>,
+    page: Option<i64>,
+}
+
+pub async fn cases_list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, PageError> {
+    let status = q.status.unwrap_or_else(|| "active".into());
+    let area = q.area.unwrap_or_default();
+    let page = q.page.unwrap_or(1).max(1);
+    let (items, total) = cases::list(
+        &app,
+        &p.ctx,
+        Some(&status),
+        Some(&area).filter(|a| !a.is_empty()).map(|x| x.as_str()),
+        page,
+    )
+    .await?;
+    render(&CasesPage {
+        nav: Nav::of(&app, &p),
+        items,
+        total,
+        page,
+        status,
+        area,
+        area_options: area_options(&app, &p),
+    })
+}
