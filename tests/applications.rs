@@ -388,3 +388,311 @@ db_test!(
         );
     }
 );
+
+/// Files and approves a dibao application for the test household; returns the applicant's identity number.
+async fn approved_case(t: &TestApp, cj: &str, city: &str) -> String {
+    let (hh, applicant, household) = household(t, cj).await;
+    let idn = household["members"][0]["id_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = json!({"category": "dibao", "household_id": hh, "applicant_id": applicant, "authorisation_on": "2020-09-25",
+                     "bank_account": "6228480000000000001", "household": household, "applied_on": "2020-09-25"});
+    let (_, v) = t
+        .api(Method::POST, "/api/v1/applications", Some(cj), Some(req))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    for (tok, body) in [
+        (cj, json!({"action": "accept", "on": "2020-09-28"})),
+        (
+            cj,
+            json!({"action": "visit", "on": "2020-09-29", "staff": ["甲", "乙"]}),
+        ),
+        (cj, json!({"action": "check", "on": "2020-09-29"})),
+        (
+            cj,
+            json!({"action": "community_review", "on": "2020-09-30", "participants": 3, "representatives": 2, "in_favour": 3}),
+        ),
+        (cj, json!({"action": "town_approve", "on": "2020-10-09"})),
+        (
+            cj,
+            json!({"action": "town_publicity_end", "on": "2020-10-16"}),
+        ),
+        (
+            city,
+            json!({"action": "spot_check", "on": "2020-10-19", "staff": ["丙", "丁"]}),
+        ),
+        (city, json!({"action": "city_approve", "on": "2020-10-19"})),
+        (city, json!({"action": "decide", "on": "2020-10-26"})),
+    ] {
+        let (s, v) = step(t, tok, &id, body.clone()).await;
+        // the spot check is only possible when the case was sampled
+        assert!(
+            s == StatusCode::OK || body["action"] == "spot_check",
+            "{body}: {v}"
+        );
+    }
+    idn
+}
+
+db_test!(
+    payment_rolls_are_immutable_and_reissue_failures,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        t.add_user("city", "city_officer", "320281").await;
+        let (cj, nz, city) = (
+            t.token("cj").await,
+            t.token("nz").await,
+            t.token("city").await,
+        );
+        let idn = approved_case(&t, &cj, &city).await;
+        let roll = |m: &str| json!({"month": m});
+        let (s, _) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&cj),
+                Some(roll("2020-11")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "the city builds rolls");
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(roll("2020-10")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(v["lines"], 0, "payment starts the month after approval");
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(roll("2020-11")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["lines"], 1);
+        assert_eq!(v["total"], 110000);
+        let (s, _) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(roll("2020-11")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "a draft may be rebuilt");
+        let (s, _) = t.get("/api/v1/payments/rolls/2020-11/export", &city).await;
+        assert_eq!(s, StatusCode::CONFLICT, "no bank file before approval");
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls/2020-11/approve",
+                Some(&city),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "approved");
+        let (s, _) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(roll("2020-11")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "an approved roll is immutable");
+        let (s, _) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls/2020-11/approve",
+                Some(&city),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // totals per town and category, in scope
+        let (_, v) = t.get("/api/v1/payments/rolls/2020-11", &cj).await;
+        assert_eq!(
+            v["totals"],
+            json!([{"town_code": "320281001", "town_name": "澄江街道", "category": "dibao", "category_label": "最低生活保障", "lines": 1, "amount": "1100.00"}])
+        );
+        let (_, v) = t.get("/api/v1/payments/rolls/2020-11", &nz).await;
+        assert_eq!(v["totals"], json!([]));
+        let (_, v) = t.get("/api/v1/payments/rolls/2020-11/lines", &nz).await;
+        assert_eq!(v["total"], 0);
+        // the bank file has the full number and account, and the export is audited
+        let (s, v) = t.get("/api/v1/payments/rolls/2020-11/export", &city).await;
+        assert_eq!(s, StatusCode::OK);
+        let csv = v.as_str().unwrap().to_string();
+        assert!(
+            csv.contains(&idn) && csv.contains("6228480000000000001") && csv.contains("1100.00"),
+            "{csv}"
+        );
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.export'")
+                .await,
+            1
+        );
+        let (s, _, bytes) = t
+            .send(
+                axum::http::Request::get("/api/v1/payments/rolls/2020-11/export?format=xlsx")
+                    .header("authorization", format!("Bearer {city}"))
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(&bytes[..2], b"PK", "an XLSX file");
+        let line_id = csv
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string();
+        // a return file with a bad row changes nothing and names every bad row
+        let bad = format!(
+            "流水号,结果,原因\n{line_id},失败,账户已销户\nnot-a-line,成功,\n{line_id},退回,\n"
+        );
+        let (s, v) = post_csv(&t, &city, "/api/v1/payments/rolls/2020-11/returns", &bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let rows: Vec<i64> = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["row"].as_i64().unwrap())
+            .collect();
+        assert_eq!(rows, vec![3, 4]);
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM payment_lines WHERE status <> 'pending'")
+                .await,
+            0
+        );
+        let good = format!("流水号,结果,原因\n{line_id},失败,账户已销户\n");
+        let (s, v) = post_csv(&t, &city, "/api/v1/payments/rolls/2020-11/returns", &good).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["failed"], 1);
+        let (_, v) = post_csv(&t, &city, "/api/v1/payments/rolls/2020-11/returns", &good).await;
+        assert_eq!(
+            v["unchanged"], 1,
+            "re-importing the same file changes nothing"
+        );
+        // the failed payment is re-issued on the next roll
+        let (_, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(roll("2020-12")),
+            )
+            .await;
+        assert_eq!(v["lines"], 2);
+        assert_eq!(v["total"], 220000);
+        let (_, v) = t.get("/api/v1/payments/rolls/2020-12/lines", &city).await;
+        assert!(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["kind"] == "补发" && l["month_for"] == "2020-11"),
+            "{v}"
+        );
+        // a new standard applies to the frozen household from its month: S = 1040 →
+        // (1040 − 550) × 2 + 20 % × 1040 = 1188
+        let (_, p) = t
+            .api(
+                Method::POST,
+                "/api/v1/standards/proposals",
+                Some(&city),
+                Some(json!({"consumption_per_year": "35500", "effective_month": "2021-01"})),
+            )
+            .await;
+        t.api(
+            Method::POST,
+            &format!("/api/v1/standards/{}/approve", p["id"].as_str().unwrap()),
+            Some(&city),
+            None,
+        )
+        .await;
+        t.api(
+            Method::POST,
+            "/api/v1/payments/rolls/2020-12/approve",
+            Some(&city),
+            None,
+        )
+        .await;
+        let (_, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(roll("2021-01")),
+            )
+            .await;
+        assert_eq!(v["lines"], 1, "the re-issue happened once");
+        assert_eq!(v["total"], 118800);
+    }
+);
+
+async fn post_csv(t: &TestApp, tok: &str, path: &str, body: &str) -> (StatusCode, Value) {
+    let (s, _, bytes) = t
+        .send(
+            axum::http::Request::post(path)
+                .header("authorization", format!("Bearer {tok}"))
+                .header("content-type", "text/csv")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+db_test!(payment_pages_render_in_scope, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("nz", "town_officer", "320281004").await;
+    t.add_user("city", "city_officer", "320281").await;
+    let (cj, city) = (t.token("cj").await, t.token("city").await);
+    approved_case(&t, &cj, &city).await;
+    t.api(
+        Method::POST,
+        "/api/v1/payments/rolls",
+        Some(&city),
+        Some(json!({"month": "2020-11"})),
+    )
+    .await;
+    let s = t.login_browser("city").await;
+    let (st, _, body) = t.page(&s, "/assistance/payments/2020-11").await;
+    assert_eq!(st, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("1100.00") && html.contains("<svg") && html.contains("id=\"approve\""));
+    let (st, _, body) = t
+        .post_form(
+            &s,
+            "/assistance/payments/2020-11/approve",
+            &format!("csrf={}", s.csrf),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(String::from_utf8(body).unwrap().contains("已审批"));
+    let nz = t.login_browser("nz").await;
+    let (_, _, body) = t.page(&nz, "/assistance/payments/2020-11").await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        !html.contains("澄江街道"),
+        "another town sees no lines or totals of 澄江"
+    );
+    let (st, _, _) = t
+        .page(&nz, "/assistance/payments/2020-11/export?format=csv")
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+});

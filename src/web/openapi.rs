@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         api::assistance::assess, api::assistance::list, api::assistance::propose, api::assistance::approve,
         api::applications::create, api::applications::list, api::applications::show, api::applications::act,
         api::applications::list_cases, api::applications::show_case, api::applications::stop_case,
+        api::payments::generate, api::payments::list, api::payments::show, api::payments::lines, api::payments::approve,
+        api::payments::export, api::payments::returns,
     ),
     modifiers(&Bearer),
     tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"), (name = "assistance", description = "社会救助"))

@@ -4,4 +4,5 @@ pub mod applications;
 pub mod assessment;
 pub mod calendar;
 pub mod cases;
+pub mod payments;
 pub mod standards;

@@ -4,6 +4,7 @@ pub mod applications;
 pub mod areas;
 pub mod assistance;
 pub mod auth;
+pub mod payments;
 pub mod persons;
 pub mod users;
 
@@ -35,6 +36,15 @@ pub fn routes() -> Router<App> {
         )
         .route("/applications/{id}", get(applications::show))
         .route("/applications/{id}/actions", post(applications::act))
+        .route(
+            "/payments/rolls",
+            post(payments::generate).get(payments::list),
+        )
+        .route("/payments/rolls/{month}", get(payments::show))
+        .route("/payments/rolls/{month}/lines", get(payments::lines))
+        .route("/payments/rolls/{month}/approve", post(payments::approve))
+        .route("/payments/rolls/{month}/export", get(payments::export))
+        .route("/payments/rolls/{month}/returns", post(payments::returns))
         .route("/cases", get(applications::list_cases))
         .route("/cases/{id}", get(applications::show_case))
         .route("/cases/{id}/stop", post(applications::stop_case))

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod assistance;
 pub mod audit;
 pub mod home;
+pub mod payments;
 pub mod persons;
 pub mod session;
 
@@ -55,6 +56,20 @@ pub fn routes() -> Router<App> {
         )
         .route("/assistance/publicity", get(applications::publicity))
         .route("/assistance/cases", get(applications::cases_list))
+        .route(
+            "/assistance/payments",
+            get(payments::list).post(payments::generate),
+        )
+        .route("/assistance/payments/{month}", get(payments::show))
+        .route(
+            "/assistance/payments/{month}/approve",
+            post(payments::approve),
+        )
+        .route("/assistance/payments/{month}/export", get(payments::export))
+        .route(
+            "/assistance/payments/{month}/returns",
+            post(payments::returns),
+        )
         .route(
             "/assistance/self-check",
             get(assistance::self_check_form).post(assistance::self_check),

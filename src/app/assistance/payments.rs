@@ -1,0 +1,656 @@
+//! Monthly payment rolls: each active case's amount from its frozen decision under the standard in force that
+//! month, failed payments re-issued, city approval making the roll immutable, bank export and return file.
+
+use super::applications::{category_label, month_start};
+use super::standards;
+use crate::app::audit::{self, Event};
+use crate::app::authz::{Permission, Role};
+use crate::app::{App, AppError, AppResult, Ctx};
+use crate::args;
+use crate::storage::{Arg, Tx, new_id, now};
+use chrono::{DateTime, Utc};
+use minzheng_domain::assistance::{Category, evaluate, validate};
+use minzheng_domain::money::Fen;
+use serde_json::Value;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct RollRow {
+    pub id: String,
+    pub month: String,
+    pub status: String,
+    pub lines: i64,
+    pub total: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+const ROLL_COLS: &str =
+    "id, month, status, lines, total, created_by, created_at, approved_by, approved_at";
+
+fn require_city(ctx: &Ctx) -> AppResult<()> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    if ctx.actor.role != Role::CityOfficer {
+        return Err(AppError::Forbidden("发放名册由市局生成和审批".into()));
+    }
+    Ok(())
+}
+
+fn check_month(month: &str) -> AppResult<String> {
+    let m = month.trim();
+    month_start(m).ok_or_else(|| AppError::invalid("month", "月份格式应为 YYYY-MM"))?;
+    if m.len() != 7 {
+        return Err(AppError::invalid("month", "月份格式应为 YYYY-MM"));
+    }
+    Ok(m.to_string())
+}
+
+pub async fn roll(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let month = check_month(month)?;
+    app.db
+        .conn()
+        .fetch_optional(
+            &format!("SELECT {ROLL_COLS} FROM payment_rolls WHERE month = $1"),
+            args![month.as_str()],
+        )
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{month} 发放名册")))
+}
+
+pub async fn rolls(app: &App, ctx: &Ctx) -> AppResult<Vec<RollRow>> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    Ok(app
+        .db
+        .conn()
+        .fetch_all(
+            &format!("SELECT {ROLL_COLS} FROM payment_rolls ORDER BY month DESC"),
+            vec![],
+        )
+        .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseForRoll {
+    id: String,
+    category: String,
+    area_code: String,
+    town_code: String,
+    monthly_amount: i64,
+    bank_account: String,
+    applicant_id: String,
+    snapshot_json: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FailedLine {
+    id: String,
+    case_id: String,
+    month_for: String,
+    payee_id: String,
+    bank_account: String,
+    category: String,
+    area_code: String,
+    town_code: String,
+    amount: i64,
+}
+
+/// The amount a case is paid for `month`: its frozen household re-assessed under that month's standard.
+/// If the frozen household no longer qualifies under a new standard, the frozen amount stands until a review.
+pub fn amount_for(
+    snapshot: Option<&str>,
+    category: &str,
+    frozen: Fen,
+    s: &minzheng_domain::assistance::Standards,
+    month: &str,
+) -> Fen {
+    let Some(snap) = snapshot.and_then(|j| serde_json::from_str::<Value>(j).ok()) else {
+        return frozen;
+    };
+    let Some(on) = month_start(month) else {
+        return frozen;
+    };
+    let Ok(req) = validate(
+        &serde_json::json!({"as_of": on, "household": snap["household"]}),
+        on,
+        |_| true,
+    ) else {
+        return frozen;
+    };
+    let Some(cat) = Category::from_code(category) else {
+        return frozen;
+    };
+    evaluate(&req.household, on, s)
+        .grant(cat)
+        .map(|g| g.monthly_amount)
+        .unwrap_or(frozen)
+}
+
+/// Builds (or rebuilds, while still a draft) the roll for `month`.
+pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
+    require_city(ctx)?;
+    let month = check_month(month)?;
+    let s = standards::in_force(app, month_start(&month).expect("checked"))
+        .await?
+        .ok_or_else(|| AppError::invalid("month", "该月没有生效的救助标准"))?;
+    let mut tx = app.db.begin().await?;
+    let existing: Option<RollRow> = tx
+        .fetch_optional(
+            &format!("SELECT {ROLL_COLS} FROM payment_rolls WHERE month = $1"),
+            args![month.as_str()],
+        )
+        .await?;
+    let roll_id = match &existing {
+        Some(r) if r.status == "approved" => {
+            return Err(AppError::conflict(
+                "month",
+                format!("{month} 发放名册已审批，不能修改"),
+            ));
+        }
+        Some(r) => {
+            tx.execute("UPDATE payment_lines SET reissued_by = NULL WHERE reissued_by IN (SELECT id FROM payment_lines WHERE roll_id = $1)", args![&r.id]).await?;
+            tx.execute("DELETE FROM payment_lines WHERE roll_id = $1", args![&r.id])
+                .await?;
+            r.id.clone()
+        }
+        None => {
+            let id = new_id();
+            tx.execute(
+                &format!("INSERT INTO payment_rolls ({ROLL_COLS}) VALUES ($1, $2, 'draft', 0, 0, $3, $4, NULL, NULL)"),
+                args![&id, month.as_str(), &ctx.actor.username, now()],
+            )
+            .await?;
+            id
+        }
+    };
+    let cases: Vec<CaseForRoll> = tx
+        .fetch_all(
+            "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.bank_account, a.applicant_id, a.snapshot_json \
+             FROM cases c JOIN applications a ON a.id = c.application_id \
+             WHERE c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $1) ORDER BY c.town_code, c.area_code, c.id",
+            args![month.as_str()],
+        )
+        .await?;
+    let failed: Vec<FailedLine> = tx
+        .fetch_all(
+            "SELECT l.id, l.case_id, l.month_for, l.payee_id, l.bank_account, l.category, l.area_code, l.town_code, l.amount \
+             FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+             WHERE l.status = 'failed' AND l.reissued_by IS NULL AND r.status = 'approved' AND r.month < $1",
+            args![month.as_str()],
+        )
+        .await?;
+    let mut rows: Vec<Vec<Arg>> = Vec::with_capacity(cases.len() + failed.len());
+    let mut total = 0i64;
+    let mut seq = 0i64;
+    for c in &cases {
+        let amount = amount_for(
+            c.snapshot_json.as_deref(),
+            &c.category,
+            Fen(c.monthly_amount),
+            &s,
+            &month,
+        );
+        if amount.0 <= 0 {
+            continue; // low_income and expenditure grant status, not cash
+        }
+        seq += 1;
+        total += amount.0;
+        rows.push(args![
+            new_id(),
+            &roll_id,
+            seq,
+            &c.id,
+            "regular",
+            month.as_str(),
+            &c.applicant_id,
+            &c.bank_account,
+            &c.category,
+            &c.area_code,
+            &c.town_code,
+            amount.0,
+            "pending"
+        ]);
+    }
+    let mut reissues: Vec<(String, String)> = vec![];
+    for f in &failed {
+        seq += 1;
+        total += f.amount;
+        let id = new_id();
+        rows.push(args![
+            &id,
+            &roll_id,
+            seq,
+            &f.case_id,
+            "reissue",
+            &f.month_for,
+            &f.payee_id,
+            &f.bank_account,
+            &f.category,
+            &f.area_code,
+            &f.town_code,
+            f.amount,
+            "pending"
+        ]);
+        reissues.push((f.id.clone(), id));
+    }
+    insert_lines(&mut tx, rows).await?;
+    for (old, new) in &reissues {
+        tx.execute(
+            "UPDATE payment_lines SET reissued_by = $2 WHERE id = $1",
+            args![old, new],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE payment_rolls SET lines = $2, total = $3 WHERE id = $1",
+        args![&roll_id, seq, total],
+    )
+    .await?;
+    audit::record(&mut tx, ctx, Event::new("payments.generate", "payment_roll", &roll_id).after(serde_json::json!({"month": month, "lines": seq, "total": Fen(total).to_string(), "reissued": reissues.len()}))).await?;
+    tx.commit().await?;
+    roll(app, ctx, &month).await
+}
+
+const LINE_COLS: &str = "id, roll_id, seq, case_id, kind, month_for, payee_id, bank_account, category, area_code, town_code, amount, status";
+
+async fn insert_lines(tx: &mut Tx, rows: Vec<Vec<Arg>>) -> AppResult<()> {
+    let per = 2_000 / 13;
+    for chunk in rows.chunks(per) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", crate::storage::placeholders(i * 13 + 1, 13)))
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO payment_lines ({LINE_COLS}) VALUES {}",
+                values.join(", ")
+            ),
+            chunk.iter().flatten().cloned().collect(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn approve(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
+    require_city(ctx)?;
+    let month = check_month(month)?;
+    let mut tx = app.db.begin().await?;
+    let r: Option<RollRow> = tx
+        .fetch_optional(
+            &format!("SELECT {ROLL_COLS} FROM payment_rolls WHERE month = $1"),
+            args![month.as_str()],
+        )
+        .await?;
+    let r = r.ok_or_else(|| AppError::NotFound(format!("{month} 发放名册")))?;
+    if r.status == "approved" {
+        return Err(AppError::conflict("month", "该名册已审批"));
+    }
+    tx.execute("UPDATE payment_rolls SET status = 'approved', approved_by = $2, approved_at = $3 WHERE id = $1 AND status = 'draft'", args![&r.id, &ctx.actor.username, now()]).await?;
+    audit::record(&mut tx, ctx, Event::new("payments.approve", "payment_roll", &r.id).before(serde_json::json!({"status": "draft"})).after(serde_json::json!({"status": "approved", "month": month, "total": Fen(r.total).to_string()}))).await?;
+    tx.commit().await?;
+    roll(app, ctx, &month).await
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Total {
+    pub town_code: String,
+    pub town_name: String,
+    pub category: String,
+    pub category_label: String,
+    pub lines: i64,
+    /// Yuan.
+    pub amount: String,
+}
+
+/// Totals per town and category, within the caller's scope.
+pub async fn totals(app: &App, ctx: &Ctx, month: &str) -> AppResult<Vec<Total>> {
+    let r = roll(app, ctx, month).await?;
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 2);
+    let mut args = args![&r.id];
+    args.extend(a);
+    let rows: Vec<(String, String, i64, i64)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!("SELECT town_code, category, COUNT(*), CAST(SUM(amount) AS BIGINT) FROM payment_lines WHERE roll_id = $1 AND {cond} GROUP BY town_code, category ORDER BY town_code, category"),
+            args,
+        )
+        .await?;
+    let areas = app.areas();
+    Ok(rows
+        .into_iter()
+        .map(|(t, c, n, s)| Total {
+            town_name: areas.name(&t),
+            category_label: category_label(&c).into(),
+            town_code: t,
+            category: c,
+            lines: n,
+            amount: Fen(s).to_string(),
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportLine {
+    pub id: String,
+    pub seq: i64,
+    pub kind: String,
+    pub month_for: String,
+    pub name: String,
+    pub id_number: String,
+    pub bank_account: String,
+    pub category: String,
+    pub area_code: String,
+    pub town_code: String,
+    pub amount: i64,
+    pub status: String,
+}
+
+pub const EXPORT_HEADER: [&str; 11] = [
+    "流水号",
+    "序号",
+    "姓名",
+    "身份证号码",
+    "银行账号",
+    "金额(元)",
+    "救助类别",
+    "镇(街道)",
+    "村(社区)",
+    "所属月份",
+    "类型",
+];
+
+/// The bank file: full identity numbers and accounts, so it needs the right role and is audited.
+pub async fn export_lines(
+    app: &App,
+    ctx: &Ctx,
+    month: &str,
+) -> AppResult<(RollRow, Vec<[String; 11]>)> {
+    require_city(ctx)?;
+    ctx.actor.require(Permission::RevealPersonal)?;
+    let r = roll(app, ctx, month).await?;
+    if r.status != "approved" {
+        return Err(AppError::conflict("month", "名册审批后才能导出给银行"));
+    }
+    let lines: Vec<ExportLine> = app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT l.id, l.seq, l.kind, l.month_for, p.name, p.id_number, l.bank_account, l.category, l.area_code, l.town_code, l.amount, l.status \
+             FROM payment_lines l JOIN persons p ON p.id = l.payee_id WHERE l.roll_id = $1 ORDER BY l.seq",
+            args![&r.id],
+        )
+        .await?;
+    audit::record_alone(
+        &app.db,
+        ctx,
+        Event::new("payments.export", "payment_roll", &r.id)
+            .after(serde_json::json!({"month": r.month, "lines": lines.len()})),
+    )
+    .await?;
+    let areas = app.areas();
+    let rows = lines
+        .into_iter()
+        .map(|l| {
+            [
+                l.id,
+                l.seq.to_string(),
+                l.name,
+                l.id_number,
+                l.bank_account,
+                Fen(l.amount).to_string(),
+                category_label(&l.category).into(),
+                areas.name(&l.town_code),
+                areas.name(&l.area_code),
+                l.month_for,
+                if l.kind == "reissue" {
+                    "补发".into()
+                } else {
+                    "正常".into()
+                },
+            ]
+        })
+        .collect();
+    Ok((r, rows))
+}
+
+pub fn to_xlsx(rows: &[[String; 11]], month: &str) -> anyhow::Result<Vec<u8>> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(format!("{month}发放名册"))?;
+    for (c, h) in EXPORT_HEADER.iter().enumerate() {
+        ws.write_string(0, c as u16, *h)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            // amounts stay text with two decimals: the bank's file must not be re-rounded by a spreadsheet
+            ws.write_string(r as u32 + 1, c as u16, v)?;
+        }
+    }
+    ws.set_column_width(0, 38)?;
+    ws.set_column_width(3, 22)?;
+    ws.set_column_width(4, 24)?;
+    Ok(wb.save_to_buffer()?)
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReturnResult {
+    pub paid: usize,
+    pub failed: usize,
+    pub unchanged: usize,
+}
+
+/// The bank's return file (CSV: 流水号,结果,原因 with 结果 成功/失败): every row checked first, all or nothing;
+/// importing the same file again changes nothing.
+pub async fn import_return(
+    app: &App,
+    ctx: &Ctx,
+    month: &str,
+    csv_text: &str,
+) -> Result<ReturnResult, (AppError, Vec<RowError>)> {
+    require_city(ctx).map_err(|e| (e, vec![]))?;
+    let r = roll(app, ctx, month).await.map_err(|e| (e, vec![]))?;
+    if r.status != "approved" {
+        return Err((
+            AppError::conflict("month", "名册审批后才能导入银行回盘"),
+            vec![],
+        ));
+    }
+    let known: Vec<(String, String)> = app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT id, status FROM payment_lines WHERE roll_id = $1",
+            args![&r.id],
+        )
+        .await
+        .map_err(|e| (e.into(), vec![]))?;
+    let known: std::collections::HashMap<String, String> = known.into_iter().collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    let mut errors = vec![];
+    let mut updates: Vec<(String, &'static str, Option<String>)> = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(RowError {
+                    row,
+                    column: "整行".into(),
+                    message: format!("无法读取：{e}"),
+                });
+                continue;
+            }
+        };
+        let id = rec.get(0).unwrap_or("").trim().to_string();
+        let result = rec.get(1).unwrap_or("").trim();
+        let reason = rec
+            .get(2)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if !known.contains_key(&id) {
+            errors.push(RowError {
+                row,
+                column: "流水号".into(),
+                message: "不是本月名册中的流水号".into(),
+            });
+            continue;
+        }
+        if !seen.insert(id.clone()) {
+            errors.push(RowError {
+                row,
+                column: "流水号".into(),
+                message: "流水号重复".into(),
+            });
+            continue;
+        }
+        let status = match result {
+            "成功" | "paid" => "paid",
+            "失败" | "failed" => "failed",
+            _ => {
+                errors.push(RowError {
+                    row,
+                    column: "结果".into(),
+                    message: "结果应为“成功”或“失败”".into(),
+                });
+                continue;
+            }
+        };
+        if status == "failed" && reason.is_none() {
+            errors.push(RowError {
+                row,
+                column: "原因".into(),
+                message: "失败须写明原因".into(),
+            });
+            continue;
+        }
+        updates.push((id, status, reason));
+    }
+    if !errors.is_empty() {
+        return Err((
+            AppError::invalid(
+                "file",
+                format!("回盘文件有 {} 行错误，未导入任何数据", errors.len()),
+            ),
+            errors,
+        ));
+    }
+    let mut out = ReturnResult {
+        paid: 0,
+        failed: 0,
+        unchanged: 0,
+    };
+    let mut tx = app.db.begin().await.map_err(|e| (e.into(), vec![]))?;
+    for (id, status, reason) in &updates {
+        if known.get(id).map(String::as_str) == Some(*status) {
+            out.unchanged += 1;
+            continue;
+        }
+        tx.execute(
+            "UPDATE payment_lines SET status = $2, failure_reason = $3 WHERE id = $1",
+            args![id, *status, reason.clone()],
+        )
+        .await
+        .map_err(|e| (e.into(), vec![]))?;
+        if *status == "paid" {
+            out.paid += 1
+        } else {
+            out.failed += 1
+        }
+    }
+    audit::record(&mut tx, ctx, Event::new("payments.return", "payment_roll", &r.id).after(serde_json::json!({"month": r.month, "paid": out.paid, "failed": out.failed, "unchanged": out.unchanged})))
+        .await
+        .map_err(|e| (e, vec![]))?;
+    tx.commit().await.map_err(|e| (e.into(), vec![]))?;
+    Ok(out)
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LineView {
+    pub seq: i64,
+    pub kind: String,
+    pub month_for: String,
+    pub name: String,
+    pub id_number_masked: String,
+    pub category_label: String,
+    pub area_name: String,
+    pub amount: String,
+    pub status: String,
+}
+
+/// Lines of a roll within the caller's scope, masked.
+pub async fn lines(
+    app: &App,
+    ctx: &Ctx,
+    month: &str,
+    page: i64,
+) -> AppResult<(Vec<LineView>, i64)> {
+    let r = roll(app, ctx, month).await?;
+    let (cond, a) = ctx
+        .actor
+        .scope_filter()
+        .sql("l.area_code", "l.town_code", 2);
+    let mut args = args![&r.id];
+    args.extend(a);
+    let total = app
+        .db
+        .conn()
+        .scalar(
+            &format!("SELECT COUNT(*) FROM payment_lines l WHERE l.roll_id = $1 AND {cond}"),
+            args.clone(),
+        )
+        .await?;
+    let n = args.len();
+    args.push(Arg::from(50i64));
+    args.push(Arg::from((page.max(1) - 1) * 50));
+    let rows: Vec<ExportLine> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT l.id, l.seq, l.kind, l.month_for, p.name, p.id_number, l.bank_account, l.category, l.area_code, l.town_code, l.amount, l.status \
+                 FROM payment_lines l JOIN persons p ON p.id = l.payee_id WHERE l.roll_id = $1 AND {cond} ORDER BY l.seq LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
+            args,
+        )
+        .await?;
+    let areas = app.areas();
+    Ok((
+        rows.into_iter()
+            .map(|l| LineView {
+                seq: l.seq,
+                kind: if l.kind == "reissue" {
+                    "补发".into()
+                } else {
+                    "正常".into()
+                },
+                month_for: l.month_for,
+                name: l.name,
+                id_number_masked: minzheng_domain::idnumber::mask(&l.id_number),
+                category_label: category_label(&l.category).into(),
+                area_name: areas.full_name(&l.area_code),
+                amount: Fen(l.amount).to_string(),
+                status: match l.status.as_str() {
+                    "paid" => "已到账".into(),
+                    "failed" => "失败".into(),
+                    _ => "待发放".into(),
+                },
+            })
+            .collect(),
+        total,
+    ))
+}
