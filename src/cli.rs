@@ -54,6 +54,9 @@ pub enum Command {
         /// 随机种子 / random seed
         #[arg(long, default_value_t = 2020)]
         seed: u64,
+        /// 不生成演示社会救助数据（基准测试用）/ registry only, no assistance (for benchmarks)
+        #[arg(long)]
+        registry_only: bool,
     },
     /// 用户管理 / Manage users
     User {
@@ -157,6 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db,
             households,
             seed,
+            registry_only,
         } => {
             let app = open(&db.database).await?;
             print_admin(
@@ -169,6 +173,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await?;
             demo::create_demo_users(&app).await?;
+            if !registry_only {
+                let n = demo::assistance::seed(&app, seed).await?;
+                eprintln!("演示社会救助: {n} 件申请");
+            }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
                 s.households,
@@ -344,6 +352,8 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         .await?;
         println!("演示城市: {} 户, {} 人", s.households, s.persons);
         demo::create_demo_users(&app).await?;
+        let n = demo::assistance::seed(&app, 2020).await?;
+        println!("演示社会救助: {n} 件申请（含各办理环节），2020年全年发放名册");
     }
     println!("民政云平台已启动: http://{addr}/");
     if with_demo {

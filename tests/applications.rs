@@ -696,3 +696,44 @@ db_test!(payment_pages_render_in_scope, |b: Backend| async move {
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 });
+
+db_test!(demo_bureau_is_alive, |b: Backend| async move {
+    let t = TestApp::with_demo(b, 1500).await;
+    let n = minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    assert!(n > 20, "{n}");
+    let stages = t
+        .scalar("SELECT COUNT(DISTINCT stage) FROM applications")
+        .await;
+    assert!(stages >= 5, "applications wait at many steps: {stages}");
+    assert!(
+        t.scalar("SELECT COUNT(*) FROM cases WHERE category = 'tekun'")
+            .await
+            > 0
+    );
+    assert_eq!(
+        t.scalar("SELECT COUNT(*) FROM payment_rolls WHERE status = 'approved'")
+            .await,
+        12
+    );
+    let on_dibao = t.scalar("SELECT COUNT(*) FROM case_members cm JOIN cases c ON c.id = cm.case_id WHERE c.category IN ('dibao', 'tekun')").await;
+    let persons = t.scalar("SELECT COUNT(*) FROM persons").await;
+    assert!(
+        on_dibao * 200 > persons && on_dibao * 50 < persons,
+        "about 1 %: {on_dibao} of {persons}"
+    );
+    // every approved case's roll amount is backed by its frozen decision
+    assert_eq!(
+        t.scalar(
+            "SELECT COUNT(*) FROM applications WHERE stage = 'approved' AND snapshot_json IS NULL"
+        )
+        .await,
+        0
+    );
+    assert!(
+        minzheng::app::audit::verify(&t.app.db)
+            .await
+            .unwrap()
+            .first_problem
+            .is_none()
+    );
+});

@@ -2,6 +2,8 @@
 //! the age structure of an ageing Jiangsu county, incomes, disabilities, illnesses and elderly living alone.
 //! Rows are generated and written in batches, so memory stays bounded at any size.
 
+pub mod assistance;
+
 use crate::app::areas::Area;
 use crate::app::audit::{self, Event};
 use crate::app::authz::Actor;
