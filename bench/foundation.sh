@@ -85,6 +85,7 @@ stop_server() {
 }
 
 cleanup() {
+  [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null
   stop_server
   if [[ "$KEEP" != 1 ]]; then
     rm -f "$WORK"/bench.db "$WORK"/bench.db-wal "$WORK"/bench.db-shm
@@ -139,7 +140,11 @@ recs binary.source "$SRC_BIN"
 recs binary.sha256 "$(sha256sum "$BIN" | cut -c1-16)"
 recs binary.mtime "$(date -u -r "$SRC_BIN" +%Y-%m-%dT%H:%M:%SZ)"
 recs binary.version "$("$BIN" --version 2>/dev/null)"
-recs git.commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# Which source the binary is: the repository may have moved on since it was built.
+recs git.head "$(git -C "$ROOT" log -1 --format='%h %cI' 2>/dev/null || echo unknown)"
+rec git.uncommitted_files "$(git -C "$ROOT" status --porcelain -- . ':!bench' 2>/dev/null | wc -l)"
+recs git.last_commit_before_binary "$(git -C "$ROOT" log -1 --until="@$(stat -c %Y "$SRC_BIN")" --format='%h %cI' 2>/dev/null)"
+rec git.commits_after_binary "$(git -C "$ROOT" log --since="@$(stat -c %Y "$SRC_BIN")" --format=%h 2>/dev/null | wc -l)"
 recs tools.wrk "$(wrk --version 2>&1 | head -1 | awk '{ print $2 }')"
 rec params.households "$HOUSEHOLDS"
 rec params.seed "$SEED"
@@ -188,6 +193,63 @@ busy_note() {
   printf 'load %s, compiler processes %s' "$(cut -d' ' -f1-3 /proc/loadavg)" "$n"
 }
 
+# CPU accounting over a measured step: every 2 s a snapshot of every process's CPU ticks. At the end, CPU-seconds
+# are split into this script's own processes (the server or demo, wrk), PostgreSQL, and everything else; "others"
+# is what competed for the cores (a build, a test run).
+CLK_TCK=$(getconf CLK_TCK)
+SAMPLER_PID=""
+snapshot() {
+  local t f line
+  t=$(date +%s.%N)
+  for f in /proc/[0-9]*/stat; do
+    read -r line <"$f" 2>/dev/null && printf '%s %s\n' "$t" "$line"
+  done | awk '{ o = index($0, "("); c = 0; for (i = length($0); i > 0; i--) if (substr($0, i, 1) == ")") { c = i; break }
+    comm = substr($0, o + 1, c - o - 1); gsub(/ /, "_", comm); n = split(substr($0, c + 2), r, " ")
+    print $1, $2, r[2], comm, r[12] + r[13] }'
+}
+sampler_start() { # KEY
+  ( while :; do snapshot; sleep 2; done ) >"$WORK/samples-$1.txt" 2>/dev/null &
+  SAMPLER_PID=$!
+}
+sampler_stop() { # KEY
+  [[ -n "$SAMPLER_PID" ]] || return 0
+  kill "$SAMPLER_PID" 2>/dev/null
+  wait "$SAMPLER_PID" 2>/dev/null
+  SAMPLER_PID=""
+  snapshot >>"$WORK/samples-$1.txt"
+  local res
+  res=$(awk -v root=$$ -v hz="$CLK_TCK" -v cores="$(nproc)" '
+    { t = $1; pid = $2; parent[pid] = $3; comm[pid] = $4
+      if (t0 == "") t0 = t
+      if (t == t0) base[pid] = $5; else if (!(pid in base)) base[pid] = 0
+      if ($5 > last[pid]) last[pid] = $5; t1 = t }
+    END {
+      mine[root] = 1
+      do { grew = 0; for (p in parent) if (!(p in mine) && (parent[p] in mine)) { mine[p] = 1; grew = 1 } } while (grew)
+      for (p in last) {
+        d = (last[p] - base[p]) / hz; if (d <= 0) continue
+        if (p in mine) own[comm[p]] += d
+        else if (comm[p] == "postgres") pg += d
+        else { other += d; oc[comm[p]] += d }
+      }
+      win = t1 - t0; if (win <= 0) win = 1
+      ownt = ""; for (c in own) ownt = ownt sprintf("%s %.1f s, ", c, own[c])
+      top = ""; for (k = 0; k < 3; k++) { best = ""; for (c in oc) if (best == "" || oc[c] > oc[best]) best = c
+        if (best == "") break; top = top sprintf("%s %.1f s, ", best, oc[best]); delete oc[best] }
+      printf "%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\n", win, pg, other, 100 * other / (cores * win), ownt, top }' "$WORK/samples-$1.txt")
+  local win pg other share own top
+  IFS=$'\t' read -r win pg other share own top <<<"$res"
+  rec "$1.cpu.window_s" "$win"
+  rec "$1.cpu.postgres_s" "$pg"
+  rec "$1.cpu.others_s" "$other"
+  rec "$1.cpu.others_share_percent" "$share"
+  recs "$1.cpu.own" "${own%, }"
+  recs "$1.cpu.others_top" "${top%, }"
+  if awk -v s="$share" 'BEGIN { exit !(s >= 10) }'; then
+    problem "$1: other processes on the machine used ${share}% of the $(nproc) cores during the measurement (${other} CPU-s of ${win} s; ${top%, }) — the figure is pessimistic"
+  fi
+}
+
 # "1:23.45" or "1:02:03" -> seconds
 elapsed_s() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }' <<<"$1"; }
 # wrk duration "12.3us" / "4.56ms" / "1.2s" / "1.00m" -> milliseconds
@@ -204,9 +266,11 @@ generate() {
   wait_idle "$key.generation"
   log "[$key] minzheng demo --households $HOUSEHOLDS --seed $SEED ($(busy_note))"
   recs "$key.generation.conditions" "$(busy_note)"
+  sampler_start "$key.generation"
   timeout "$GEN_TIMEOUT" /usr/bin/time -v -o "$tm" "$BIN" demo --database "$url" --households "$HOUSEHOLDS" \
     --seed "$SEED" >"$out" 2>"$err"
   rc=$?
+  sampler_stop "$key.generation"
   if ((rc != 0)); then
     local why="exit $rc"
     ((rc == 124)) && why="timed out after ${GEN_TIMEOUT}s"
@@ -361,9 +425,14 @@ run_wrk() { # KEY PORT TOKEN QUERYFILE
     -H "Authorization: Bearer $token" -s "$BENCH/search.lua" "http://127.0.0.1:$port" >"$WORK/wrk-$key-warmup.txt" 2>&1
   recs "$key.wrk.conditions" "$(busy_note)"
   log "[$key] wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION ($(busy_note))"
+  local ticks0 ticks1 rc
+  ticks0=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
+  sampler_start "$key.wrk"
   MZ_QUERIES="$qfile" timeout 600 wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --timeout "$WRK_TIMEOUT" \
     --latency -H "Authorization: Bearer $token" -s "$BENCH/search.lua" "http://127.0.0.1:$port" >"$out" 2>&1
-  local rc=$?
+  rc=$?
+  sampler_stop "$key.wrk"
+  ticks1=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
   if ((rc != 0)) || ! grep -q 'Requests/sec' "$out"; then
     recs "$key.wrk.status" "failed: exit $rc: $(tail -n 3 "$out" | tr '\n' ' ')"
     problem "$key wrk failed (exit $rc): $(tail -n 3 "$out" | tr '\n' ' ')"
@@ -378,6 +447,12 @@ run_wrk() { # KEY PORT TOKEN QUERYFILE
   rec "$key.wrk.p99_ms" "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
   rec "$key.wrk.mean_ms" "$(to_ms "$(awk '$1 == "Latency" && NF >= 4 { print $2; exit }' "$out")")"
   rec "$key.wrk.max_ms" "$(to_ms "$(awk '$1 == "Latency" && NF >= 4 { print $4; exit }' "$out")")"
+  local server_cpu dur
+  server_cpu=$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) / hz }')
+  dur=$(awk '/requests in/ { v = $4; sub(/s,?$/, "", v); print v }' "$out")
+  rec "$key.wrk.server_cpu_s" "$server_cpu"
+  rec "$key.wrk.server_cores_used" "$(awk -v c="$server_cpu" -v d="$dur" 'BEGIN { printf "%.2f", c / d }')"
+  rec "$key.wrk.server_cpu_ms_per_request" "$(awk -v c="$server_cpu" -v n="$(awk '/requests in/ { print $1 }' "$out")" 'BEGIN { printf "%.2f", 1000 * c / n }')"
   local non2xx sock
   non2xx=$(awk -F': ' '/Non-2xx/ { print $2 }' "$out")
   sock=$(sed -n 's/.*Socket errors: //p' "$out")
@@ -452,6 +527,12 @@ PG_BENCH_URL="$PG_URL/$PG_DB"
 if generate sqlite "$SQLITE_URL"; then
   rec sqlite.db_size_mib "$(du -cm "$WORK"/bench.db* | awk 'END { print $1 }')"
   plans sqlite "$SQLITE_URL"
+  # how selective a last-4 search is on this data (real numbers spread over 10,000 endings)
+  IFS='|' read -r dl4 al4 ml4 < <(sqlite3 "$WORK/bench.db" \
+    "SELECT COUNT(*), ROUND(AVG(c), 1), MAX(c) FROM (SELECT COUNT(*) c FROM persons GROUP BY id_last4)")
+  rec data.distinct_last4 "$dl4"
+  rec data.persons_per_last4_avg "$al4"
+  rec data.persons_per_last4_max "$ml4"
   make_queries "$WORK/q-city.txt" ""
   town=$(sqlite3 "$WORK/bench.db" "SELECT area_code FROM users WHERE username = 'chengjiang'")
   make_queries "$WORK/q-chengjiang.txt" "$town"
@@ -526,40 +607,44 @@ v() { local x; x=$(get "$1"); printf '%s' "${x:--}"; }
   echo "\`queries-chengjiang.txt\`; raw wrk output and server logs: \`wrk-*.txt\`, \`serve-*.log\`; query plans: \`plans-*.txt\`."
   echo
   echo "- Machine: $(v machine.nproc) cores ($(v machine.cpu)), $(v machine.memory_mib) MiB memory, Linux $(v machine.kernel); load at start $(v machine.loadavg_at_start)"
-  echo "- Binary: \`$(v binary.source)\` ($(v binary.version), sha256 $(v binary.sha256)…, built $(v binary.mtime)), repository at $(v git.commit)"
+  echo "- Binary: \`$(v binary.source)\` ($(v binary.version), sha256 $(v binary.sha256)…, built $(v binary.mtime)); repository HEAD $(v git.head) with $(v git.uncommitted_files) uncommitted files outside bench/; last commit before the binary was built: $(v git.last_commit_before_binary), $(v git.commits_after_binary) commits since (a binary older than HEAD does not measure HEAD)"
   echo "- Demo: \`minzheng demo --households $(v params.households) --seed $(v params.seed)\`; wrk $(v tools.wrk): \`-t$(v params.wrk_threads) -c$(v params.wrk_connections) -d$(v params.wrk_duration) --latency\` after a $WRK_WARMUP warm-up, on 127.0.0.1, client and server on the same $(v machine.nproc) cores"
   echo "- PostgreSQL $(v postgres.server_version) (shared_buffers $(v postgres.shared_buffers)), local; \`VACUUM (ANALYZE)\` after generation ($(v postgres.vacuum_analyze_seconds) s; autoanalyzed before: $(v postgres.autoanalyzed_before_search))"
   echo
+  echo "- Data: $(v sqlite.generation.persons) persons; $(v data.distinct_last4) distinct identity-number last-4 endings, $(v data.persons_per_last4_avg) persons per ending on average (max $(v data.persons_per_last4_max))"
+  echo
   echo "## Generation (target ≥ $T_GEN_RATE persons/s, peak RSS ≤ $T_GEN_RSS MiB)"
   echo
-  echo "| backend | persons | households | wall s | persons/s (wall) | persons/s (reported) | peak RSS MiB | CPU | DB size MiB | rate | memory |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+  echo "| backend | persons | households | wall s | persons/s (wall) | persons/s (reported) | peak RSS MiB | demo CPU | PostgreSQL CPU s | others' CPU share | DB size MiB | rate | memory |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
   for b in sqlite postgres; do
     if [[ "$(get "$b.generation.status")" == ok ]]; then
-      echo "| $b | $(v $b.generation.persons) | $(v $b.generation.households) | $(v $b.generation.wall_seconds) | $(v $b.generation.wall_persons_per_s) | $(v $b.generation.reported_persons_per_s) | $(v $b.generation.peak_rss_mib) | $(v $b.generation.cpu_percent) | $(v $b.db_size_mib) | $(v verdicts.$b.gen_rate) | $(v verdicts.$b.gen_rss) |"
+      echo "| $b | $(v $b.generation.persons) | $(v $b.generation.households) | $(v $b.generation.wall_seconds) | $(v $b.generation.wall_persons_per_s) | $(v $b.generation.reported_persons_per_s) | $(v $b.generation.peak_rss_mib) | $(v $b.generation.cpu_percent) | $(v $b.generation.cpu.postgres_s) | $(v $b.generation.cpu.others_share_percent)% | $(v $b.db_size_mib) | $(v verdicts.$b.gen_rate) | $(v verdicts.$b.gen_rss) |"
     else
-      echo "| $b | $(v $b.generation.status) | | | | | | | | | |"
+      echo "| $b | $(v $b.generation.status) | | | | | | | | | | | |"
     fi
   done
   echo
   echo "\"wall\" is the whole \`minzheng demo\` command (open, migrate, generate, demo users); \"reported\" is the"
-  echo "command's own 用时 figure. The target is judged on wall. Conditions: sqlite — $(v sqlite.generation.conditions); postgres — $(v postgres.generation.conditions)."
+  echo "command's own 用时 figure. The target is judged on wall. \"demo CPU\" is the demo process's CPU use as /usr/bin/time"
+  echo "reports it (100% = one core); \"others' CPU share\" is the share of all $(v machine.nproc) cores used by processes other than"
+  echo "this benchmark and PostgreSQL during the run (top: sqlite — $(v sqlite.generation.cpu.others_top); postgres — $(v postgres.generation.cpu.others_top))."
   echo
   echo "## Person search under wrk (target p99 ≤ $T_P99 ms, ≥ $T_RPS requests/s)"
   echo
-  echo "| run | user | requests/s | p50 ms | p75 ms | p90 ms | p99 ms | max ms | requests | non-2xx | socket errors | server RSS MiB | p99 | throughput |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |"
+  echo "| run | user | requests/s | p50 ms | p75 ms | p90 ms | p99 ms | max ms | requests | non-2xx | socket errors | server cores used | server CPU ms/request | PostgreSQL CPU s | others' CPU share | server RSS MiB | p99 | throughput |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
   for k in sqlite_city sqlite_chengjiang postgres_city; do
     if [[ "$(get "$k.wrk.status")" == ok ]]; then
-      echo "| $k | $(v $k.user) | $(v $k.wrk.requests_per_s) | $(v $k.wrk.p50_ms) | $(v $k.wrk.p75_ms) | $(v $k.wrk.p90_ms) | $(v $k.wrk.p99_ms) | $(v $k.wrk.max_ms) | $(v $k.wrk.requests) | $(v $k.wrk.non_2xx) | $(v $k.wrk.socket_errors) | $(v $k.server_peak_rss_mib) | $(v verdicts.$k.p99) | $(v verdicts.$k.rps) |"
+      echo "| $k | $(v $k.user) | $(v $k.wrk.requests_per_s) | $(v $k.wrk.p50_ms) | $(v $k.wrk.p75_ms) | $(v $k.wrk.p90_ms) | $(v $k.wrk.p99_ms) | $(v $k.wrk.max_ms) | $(v $k.wrk.requests) | $(v $k.wrk.non_2xx) | $(v $k.wrk.socket_errors) | $(v $k.wrk.server_cores_used) | $(v $k.wrk.server_cpu_ms_per_request) | $(v $k.wrk.cpu.postgres_s) | $(v $k.wrk.cpu.others_share_percent)% | $(v $k.server_peak_rss_mib) | $(v verdicts.$k.p99) | $(v verdicts.$k.rps) |"
     elif [[ -n "$(get "$k.wrk.status")" ]]; then
-      echo "| $k | $(v $k.wrk.status) | | | | | | | | | | | | |"
+      echo "| $k | $(v $k.wrk.status) | | | | | | | | | | | | | | | | |"
     fi
   done
   echo
   echo "Query mix: 200 real names, 200 identity-number last-4 suffixes, 10 full identity numbers from the generated"
   echo "data (city-wide for \`city\`, from 澄江街道 for \`chengjiang\`), interleaved; each wrk thread rotates through them."
-  echo "Conditions during the runs: $(for k in sqlite_city sqlite_chengjiang postgres_city; do printf '%s — %s. ' "$k" "$(v $k.wrk.conditions)"; done)"
+  echo "wrk runs on the same cores as the server (and PostgreSQL). Other processes during the runs: $(for k in sqlite_city sqlite_chengjiang postgres_city; do printf '%s — %s; ' "$k" "$(v $k.wrk.cpu.others_top)"; done)"
   echo
   echo "### Same queries one at a time (no concurrency)"
   echo

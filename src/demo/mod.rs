@@ -164,7 +164,10 @@ impl Gen {
             "320281", "320282", "320205", "320206", "320211", "320213", "320214",
         ];
         let county = counties[(k / 500) as usize % counties.len()];
-        let seq = (k % 500) * 2 + u16::from(male);
+        // Real sequence numbers spread over 000–999; a stride coprime to 500 walks all 500 slots of a day
+        // without repeating, starting at a day-dependent offset.
+        let slot = ((u32::from(k % 500) * 337 + (key.0 as u32).wrapping_mul(7919)) % 500) as u16;
+        let seq = slot * 2 + u16::from(male);
         IdNumber::compose(county, birth, seq)
     }
 
@@ -288,7 +291,7 @@ pub async fn generate(
         opts.seed,
         NaiveDate::from_ymd_opt(2020, 6, 30).expect("valid"),
     );
-    let batch_households: u64 = 400;
+    let batch_households: u64 = 2_000;
     let mut summary = DemoSummary::default();
     let mut done = 0u64;
     while done < opts.households {
@@ -416,7 +419,7 @@ async fn insert_rows(
     rows: Vec<Vec<Arg>>,
 ) -> anyhow::Result<()> {
     // Many small statements beat one huge one: the driver prepares (and caches) each shape once.
-    let rows_per_stmt = 2_000 / ncols;
+    let rows_per_stmt = 20_000 / ncols;
     for chunk in rows.chunks(rows_per_stmt) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", placeholders(i * ncols + 1, ncols)))

@@ -159,6 +159,8 @@ fn where_clause(q: &PersonQuery, area: &AreaFilter) -> (String, Vec<Arg>) {
     (conds.join(" AND "), args)
 }
 
+pub const COUNT_CAP: i64 = 10_000;
+
 pub async fn search(
     db: &Db,
     q: &PersonQuery,

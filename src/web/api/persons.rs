@@ -23,6 +23,7 @@ pub struct PersonQuery {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct PersonPage {
     pub items: Vec<PersonItem>,
+    /// Matches, counted up to 10,001: a value above 10,000 means "more than 10,000".
     pub total: i64,
 }
 
