@@ -19,16 +19,18 @@ async fn household(t: &TestApp, tok: &str) -> (String, String, Value) {
         )
         .await;
     let hh = v["id"].as_str().unwrap().to_string();
+    // a fresh pair of numbers for every household the test makes
+    let n = t.scalar("SELECT COUNT(*) FROM persons").await as u16;
     let a = minzheng_domain::idnumber::IdNumber::compose(
         "320281",
         chrono::NaiveDate::from_ymd_opt(1948, 3, 3).unwrap(),
-        11,
+        11 + n,
     )
     .to_string();
     let b = minzheng_domain::idnumber::IdNumber::compose(
         "320281",
         chrono::NaiveDate::from_ymd_opt(1985, 8, 8).unwrap(),
-        22,
+        22 + n,
     )
     .to_string();
     let (s, p) = t.api(Method::POST, "/api/v1/persons", Some(tok), Some(json!({"id_number": a, "name": "顾老汉", "area_code": village, "household_id": hh, "relation": "self"}))).await;
@@ -737,3 +739,167 @@ db_test!(demo_bureau_is_alive, |b: Backend| async move {
             .is_none()
     );
 });
+
+db_test!(
+    case_events_reassess_phase_out_and_letters,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        t.add_user("city", "city_officer", "320281").await;
+        let (cj, nz, city) = (
+            t.token("cj").await,
+            t.token("nz").await,
+            t.token("city").await,
+        );
+        approved_case(&t, &cj, &city).await;
+        let (_, v) = t.get("/api/v1/cases?status=active", &cj).await;
+        let case_id = v["items"][0]["id"].as_str().unwrap().to_string();
+        let members = v["items"][0]["members"].as_array().unwrap().clone();
+        let (_, p0) = t
+            .get(
+                &format!(
+                    "/api/v1/persons/{}",
+                    members[0]["person_id"].as_str().unwrap()
+                ),
+                &cj,
+            )
+            .await;
+        let (elder, child) = if p0["relation"] == "self" {
+            (members[0].clone(), members[1].clone())
+        } else {
+            (members[1].clone(), members[0].clone())
+        };
+        // another town cannot touch the case
+        let (s, _) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/events"),
+                Some(&nz),
+                Some(json!({"kind": "review", "on": "2020-12-01"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // the employed child's wage rises to 3000: per capita (400 + 2800) / 2 = 1600 ≥ S → 渐退 at the last amount for 6 months
+        let (s, v) = t
+        .api(Method::POST, &format!("/api/v1/cases/{case_id}/events"), Some(&cj), Some(json!({"kind": "employment", "person_id": child["person_id"], "on": "2020-11-20", "monthly_wage": "3000"})))
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["outcome"], "phase_out");
+        assert_eq!(v["effective_month"], "2020-12");
+        assert_eq!(v["new_amount"], 110000);
+        assert!(
+            v["letter"].as_str().unwrap().contains("渐退")
+                && v["letter"].as_str().unwrap().contains("2021-06"),
+            "{v}"
+        );
+        // rolls: paid at 1100 for Dec–May, nothing from June 2021
+        for (m, lines) in [("2020-12", 1), ("2021-05", 1), ("2021-06", 0)] {
+            let (_, r) = t
+                .api(
+                    Method::POST,
+                    "/api/v1/payments/rolls",
+                    Some(&city),
+                    Some(json!({"month": m})),
+                )
+                .await;
+            assert_eq!(r["lines"], lines, "{m}: {r}");
+            if lines == 1 {
+                assert_eq!(r["total"], 110000, "{m}");
+            }
+        }
+        // a case being phased out takes no further events
+        let (s, _) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/events"),
+                Some(&cj),
+                Some(json!({"kind": "review"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+
+        // a second household: the elder dies → the household of one is re-assessed, and a review is due within 3 months
+        let _ = elder;
+        approved_case(&t, &cj, &city).await;
+        let (_, v) = t.get("/api/v1/cases?status=active", &cj).await;
+        let c2 = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] != case_id.as_str())
+            .unwrap()
+            .clone();
+        let c2_id = c2["id"].as_str().unwrap().to_string();
+        let mut elder2 = None;
+        for m in c2["members"].as_array().unwrap() {
+            let (_, p) = t
+                .get(
+                    &format!("/api/v1/persons/{}", m["person_id"].as_str().unwrap()),
+                    &cj,
+                )
+                .await;
+            if p["relation"] == "self" {
+                elder2 = Some(m["person_id"].as_str().unwrap().to_string());
+            }
+        }
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{c2_id}/events"),
+                Some(&cj),
+                Some(json!({"kind": "death", "person_id": elder2, "on": "2020-11-10"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // the child alone: wage 900 − 200 = 700 → 1000 − 700 = 300
+        assert_eq!(v["outcome"], "adjust");
+        assert_eq!(v["new_amount"], 30000);
+        assert!(v["letter"].as_str().unwrap().contains("300.00"));
+        let (_, p) = t
+            .get(&format!("/api/v1/persons/{}", elder2.unwrap()), &cj)
+            .await;
+        assert_eq!(p["status"], "deceased", "the registry follows the event");
+        // a death forces a review within 3 months (by 10 Feb 2021) unless one is due sooner: this household has a
+        // working member in a community, so its monthly review (26 Nov 2020) comes first. In 澄江's list, not 南闸's.
+        let (_, v) = t.get("/api/v1/reviews?days=100000", &cj).await;
+        let item = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["case_id"] == c2_id.as_str())
+            .unwrap();
+        let expected = if t
+            .app
+            .areas()
+            .full_name(item["area_code"].as_str().unwrap())
+            .contains("社区")
+        {
+            "2020-11-26"
+        } else {
+            "2021-01-26"
+        };
+        assert_eq!(item["review_due_on"], expected);
+        assert_eq!(item["overdue"], true);
+        let (_, v) = t.get("/api/v1/reviews?days=100000", &nz).await;
+        assert_eq!(v["items"], json!([]));
+        // a review on the same household changes nothing and moves the next review out
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{c2_id}/events"),
+                Some(&cj),
+                Some(json!({"kind": "review", "on": "2020-12-15"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["outcome"], "continue");
+        let (_, v) = t.get(&format!("/api/v1/cases/{c2_id}/changes"), &cj).await;
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'case.change'")
+                .await,
+            3
+        );
+    }
+);

@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         api::assistance::assess, api::assistance::list, api::assistance::propose, api::assistance::approve,
         api::applications::create, api::applications::list, api::applications::show, api::applications::act,
         api::applications::list_cases, api::applications::show_case, api::applications::stop_case,
+        api::applications::case_event, api::applications::case_changes, api::applications::reviews,
         api::payments::generate, api::payments::list, api::payments::show, api::payments::lines, api::payments::approve,
         api::payments::export, api::payments::returns,
     ),

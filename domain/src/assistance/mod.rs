@@ -19,6 +19,7 @@
 
 mod request;
 mod response;
+pub mod reviews;
 mod rules;
 mod standards;
 mod types;

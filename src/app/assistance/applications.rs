@@ -578,7 +578,15 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                 amount,
                 start
             );
-            create_case(&mut tx, &a, &covered, &start, amount).await?;
+            let community = app.areas().name(&a.area_code).contains("社区");
+            let months = minzheng_domain::assistance::reviews::review_months(
+                &a.category,
+                &hh.household,
+                on,
+                community,
+            );
+            let due = minzheng_domain::assistance::reviews::add_months(on, months);
+            create_case(&mut tx, &a, &covered, &start, amount, (months, due)).await?;
         }
         Action::Accept => {}
     }
@@ -651,12 +659,14 @@ async fn create_case(
     covered_ids: &[String],
     start: &str,
     amount: Fen,
+    review: (u32, NaiveDate),
 ) -> AppResult<()> {
     let case_id = new_id();
     tx.execute(
-        "INSERT INTO cases (id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, end_month, stop_reason, bank_account, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, NULL, NULL, $9, $10)",
-        args![&case_id, &a.id, &a.category, &a.household_id, &a.area_code, &a.town_code, amount.0, start, &a.bank_account, now()],
+        "INSERT INTO cases (id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, end_month, stop_reason, \
+         bank_account, created_at, household_json, review_months, review_due_on, last_reviewed_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, NULL, NULL, $9, $10, $11, $12, $13, NULL)",
+        args![&case_id, &a.id, &a.category, &a.household_id, &a.area_code, &a.town_code, amount.0, start, &a.bank_account, now(), &a.household_json, i64::from(review.0), review.1],
     )
     .await?;
     for idn in covered_ids {

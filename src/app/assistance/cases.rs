@@ -194,3 +194,404 @@ pub async fn stop(app: &App, ctx: &Ctx, id: &str, from_month: &str, reason: &str
     tx.commit().await?;
     Ok(())
 }
+
+/// Something that happened in an assisted household, or a scheduled review.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct CaseEvent {
+    /// death, moved_away, employment, birth or review
+    pub kind: String,
+    /// The member concerned (for birth: the newborn, registered in the household first).
+    pub person_id: Option<String>,
+    /// When it happened (default today).
+    pub on: Option<chrono::NaiveDate>,
+    /// employment: the new monthly wage in yuan.
+    pub monthly_wage: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct ChangeRow {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub on_date: chrono::NaiveDate,
+    pub effective_month: String,
+    pub old_amount: i64,
+    pub new_amount: i64,
+    /// continue, adjust, phase_out (渐退) or stop
+    pub outcome: String,
+    pub note: String,
+    pub letter: String,
+    pub created_by: String,
+}
+
+const CHANGE_COLS: &str = "id, case_id, kind, on_date, effective_month, old_amount, new_amount, outcome, note, letter, created_by";
+
+#[derive(sqlx::FromRow)]
+struct CaseFull {
+    id: String,
+    category: String,
+    area_code: String,
+    status: String,
+    monthly_amount: i64,
+    household_json: Option<String>,
+    review_due_on: Option<chrono::NaiveDate>,
+    app_household: String,
+    applicant_name: String,
+}
+
+fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "death" => "家庭成员死亡",
+        "moved_away" => "家庭成员迁出",
+        "employment" => "家庭成员就业",
+        "birth" => "家庭新增人口",
+        "review" => "定期复核",
+        _ => "变更",
+    }
+}
+
+/// Re-assesses a case after an event, from the next month: a new amount, 渐退 (up to 6 more months at the last
+/// amount when new work lifts the income), or a stop. Every change is written with a letter to the household.
+pub async fn record_event(
+    app: &App,
+    ctx: &Ctx,
+    case_id: &str,
+    ev: CaseEvent,
+) -> AppResult<ChangeRow> {
+    use super::applications::{month_after, month_start};
+    use minzheng_domain::assistance::{Category, evaluate, reviews, validate};
+    use serde_json::{Value, json};
+    ctx.actor.require(Permission::HandleApplications)?;
+    if !matches!(ctx.actor.role, Role::TownOfficer | Role::CityOfficer) {
+        return Err(AppError::Forbidden(
+            "救助对象变更由镇(街道)或市局办理".into(),
+        ));
+    }
+    if !matches!(
+        ev.kind.as_str(),
+        "death" | "moved_away" | "employment" | "birth" | "review"
+    ) {
+        return Err(AppError::invalid(
+            "kind",
+            "变更类型应为 death、moved_away、employment、birth 或 review",
+        ));
+    }
+    let today = app.today();
+    let on = ev.on.unwrap_or(today);
+    if on > today {
+        return Err(AppError::invalid("on", "日期不能晚于今天"));
+    }
+    let mut tx = app.db.begin().await?;
+    let c: Option<CaseFull> = tx
+        .fetch_optional(
+            "SELECT c.id, c.category, c.area_code, c.status, c.monthly_amount, c.household_json, c.review_due_on, a.household_json AS app_household, p.name AS applicant_name \
+             FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id WHERE c.id = $1",
+            args![case_id],
+        )
+        .await?;
+    let c = match c {
+        Some(c) if ctx.actor.in_scope(&c.area_code) => c,
+        _ => return Err(AppError::NotFound("救助对象".into())),
+    };
+    if c.status != "active" {
+        return Err(AppError::conflict("id", "只有在保对象可以变更"));
+    }
+    let mut hh: Value =
+        serde_json::from_str(c.household_json.as_deref().unwrap_or(&c.app_household))
+            .map_err(|e| AppError::Internal(e.into()))?;
+    let person = match ev.person_id.as_deref().filter(|p| !p.is_empty()) {
+        Some(pid) => crate::storage::persons::get_tx(&mut tx, pid).await?,
+        None => None,
+    };
+    let members = hh["members"].as_array().cloned().unwrap_or_default();
+    let pos = person.as_ref().and_then(|p| {
+        members
+            .iter()
+            .position(|m| m["id_number"] == p.id_number.as_str())
+    });
+    let mut note = ev.note.trim().to_string();
+    match ev.kind.as_str() {
+        "death" | "moved_away" => {
+            let (Some(p), Some(i)) = (person.as_ref(), pos) else {
+                return Err(AppError::invalid("person_id", "请选择该户的救助家庭成员"));
+            };
+            let list = hh["members"].as_array_mut().expect("members");
+            list.remove(i);
+            // the household needs a head: the next member takes the place of one who died or left
+            if !list.iter().any(|m| m["relation"] == "self")
+                && let Some(first) = list.first_mut()
+            {
+                first["relation"] = json!("self");
+            }
+            let mut updated = p.clone();
+            updated.status = if ev.kind == "death" {
+                "deceased".into()
+            } else {
+                "moved_away".into()
+            };
+            updated.updated_at = now();
+            crate::storage::persons::update_person(&mut tx, &updated).await?;
+            note = format!("{}：{} {}", event_label(&ev.kind), p.name, note)
+                .trim()
+                .to_string();
+        }
+        "employment" => {
+            let (Some(p), Some(i)) = (person.as_ref(), pos) else {
+                return Err(AppError::invalid("person_id", "请选择该户的救助家庭成员"));
+            };
+            let wage = Fen::parse_yuan(ev.monthly_wage.as_deref().unwrap_or(""))
+                .map_err(|e| AppError::invalid("monthly_wage", format!("月工资：{e}")))?;
+            hh["members"][i]["employed"] = json!(true);
+            hh["members"][i]["monthly_income"]["wage"] = json!(wage.to_string());
+            note = format!(
+                "{}：{}，月工资 {} 元 {}",
+                event_label("employment"),
+                p.name,
+                wage,
+                note
+            )
+            .trim()
+            .to_string();
+        }
+        "birth" => {
+            let Some(p) = person.as_ref() else {
+                return Err(AppError::invalid(
+                    "person_id",
+                    "请先在居民信息库登记新生儿，再选择",
+                ));
+            };
+            if pos.is_some() {
+                return Err(AppError::invalid("person_id", "该成员已在救助家庭中"));
+            }
+            hh["members"].as_array_mut().expect("members").push(json!({
+                "id_number": p.id_number, "relation": "child", "status": "normal", "employed": false, "disability": null,
+                "serious_illness": false, "self_care_unmet": 0, "has_capable_supporter": true, "public_payroll": false,
+                "monthly_income": {"wage": "0", "business": "0", "property": "0", "transfer": "0", "basic_pension": "0", "excluded": "0"}
+            }));
+            note = format!("{}：{} {}", event_label("birth"), p.name, note)
+                .trim()
+                .to_string();
+        }
+        _ => {
+            note = if note.is_empty() {
+                "定期复核：重新核对并按现行标准核定".into()
+            } else {
+                note
+            }
+        }
+    }
+    let effective = month_after(on);
+    let s = super::standards::in_force(app, month_start(&effective).expect("month"))
+        .await?
+        .ok_or_else(|| AppError::invalid("on", "没有生效的救助标准"))?;
+    let old = Fen(c.monthly_amount);
+    let cat = Category::from_code(&c.category)
+        .ok_or_else(|| AppError::invalid("category", "类别无效"))?;
+    let grant = if hh["members"].as_array().is_some_and(|m| !m.is_empty()) {
+        let areas = app.areas();
+        let req = validate(&json!({"as_of": on, "household": hh}), today, |code| {
+            areas.get(code).is_some()
+        })
+        .map_err(|e| AppError::invalid(&e.field, e.message))?;
+        let months = reviews::review_months(
+            &c.category,
+            &req.household,
+            on,
+            areas.name(&c.area_code).contains("社区"),
+        );
+        Some((
+            evaluate(&req.household, on, &s)
+                .grant(cat)
+                .map(|g| g.monthly_amount),
+            months,
+        ))
+    } else {
+        None
+    };
+    let (outcome, new_amount, status, end_month, months) = match grant {
+        Some((Some(a), months)) => (
+            if a == old { "continue" } else { "adjust" },
+            a,
+            "active",
+            None,
+            Some(months),
+        ),
+        Some((None, months))
+            if ev.kind == "employment"
+                && matches!(cat, Category::Dibao | Category::DibaoSingle) =>
+        {
+            let mut end = effective.clone();
+            for _ in 0..6 {
+                end = month_after(month_start(&end).expect("month"));
+            }
+            ("phase_out", old, "phasing_out", Some(end), Some(months))
+        }
+        _ => ("stop", Fen(0), "stopped", Some(effective.clone()), None),
+    };
+    let stop_reason = (outcome == "stop").then(|| note.clone());
+    let review_due = match (ev.kind.as_str(), months) {
+        ("review", Some(m)) => Some(reviews::add_months(on, m)),
+        ("death", _) => {
+            let forced = reviews::add_months(on, reviews::REVIEW_AFTER_DEATH_MONTHS);
+            Some(c.review_due_on.map_or(forced, |d| d.min(forced)))
+        }
+        _ => c.review_due_on,
+    };
+    let letter = letter_text(
+        &c.applicant_name,
+        &c.category,
+        event_label(&ev.kind),
+        &note,
+        outcome,
+        old,
+        new_amount,
+        &effective,
+        end_month.as_deref(),
+    );
+    tx.execute(
+        "UPDATE cases SET monthly_amount = $2, household_json = $3, status = $4, end_month = COALESCE($5, end_month), stop_reason = COALESCE($6, stop_reason), \
+         review_due_on = $7, last_reviewed_on = CASE WHEN $8 THEN $9 ELSE last_reviewed_on END, review_months = COALESCE($10, review_months) WHERE id = $1",
+        args![&c.id, new_amount.0, hh.to_string(), status, end_month.clone(), stop_reason, review_due, ev.kind == "review", on, months.map(i64::from)],
+    )
+    .await?;
+    let change = ChangeRow {
+        id: crate::storage::new_id(),
+        case_id: c.id.clone(),
+        kind: ev.kind.clone(),
+        on_date: on,
+        effective_month: effective,
+        old_amount: old.0,
+        new_amount: new_amount.0,
+        outcome: outcome.into(),
+        note,
+        letter,
+        created_by: ctx.actor.display_name.clone(),
+    };
+    tx.execute(
+        "INSERT INTO case_changes (id, case_id, kind, on_date, effective_month, old_amount, new_amount, outcome, household_json, note, letter, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        args![&change.id, &change.case_id, &change.kind, change.on_date, &change.effective_month, change.old_amount, change.new_amount, &change.outcome, hh.to_string(), &change.note, &change.letter, &change.created_by, now()],
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("case.change", "case", &c.id).area(&c.area_code).before(serde_json::json!({"status": c.status, "monthly_amount": old.to_string()})).after(serde_json::json!({"kind": change.kind, "outcome": outcome, "status": status, "monthly_amount": new_amount.to_string(), "effective_month": change.effective_month})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(change)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn letter_text(
+    name: &str,
+    category: &str,
+    event: &str,
+    note: &str,
+    outcome: &str,
+    old: Fen,
+    new: Fen,
+    effective: &str,
+    end: Option<&str>,
+) -> String {
+    let cat = super::applications::category_label(category);
+    let decision = match outcome {
+        "continue" => format!("经重新核定，您家{cat}金额不变，仍为每月 {old} 元。"),
+        "adjust" => format!(
+            "经重新核定，自 {effective} 起，您家{cat}金额由每月 {old} 元调整为每月 {new} 元。"
+        ),
+        "phase_out" => format!(
+            "因家庭成员就业，家庭人均收入已达到或超过低保标准。按照渐退政策，自 {effective} 起继续按每月 {old} 元发放，至 {} 起停发。",
+            end.unwrap_or("")
+        ),
+        _ => format!("经重新核定，您家已不符合{cat}条件，自 {effective} 起停发。"),
+    };
+    format!(
+        "{name}：\n　　因{event}（{note}），根据《社会救助暂行办法》和江阴市有关规定，对您家{cat}重新核定。{decision}\n　　如对本决定有异议，可自收到本通知之日起60日内向江阴市人民政府申请行政复议，或在6个月内向人民法院提起行政诉讼。\n江阴市民政局"
+    )
+}
+
+pub async fn changes(app: &App, ctx: &Ctx, case_id: &str) -> AppResult<Vec<ChangeRow>> {
+    get(app, ctx, case_id).await?;
+    Ok(app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT {CHANGE_COLS} FROM case_changes WHERE case_id = $1 ORDER BY created_at"
+            ),
+            args![case_id],
+        )
+        .await?)
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReviewItem {
+    pub case_id: String,
+    pub category_label: String,
+    pub area_code: String,
+    pub area_name: String,
+    pub applicant_name: String,
+    pub review_months: Option<i64>,
+    pub review_due_on: Option<chrono::NaiveDate>,
+    pub overdue: bool,
+}
+
+/// Reviews due within `days` (and every overdue one), per the caller's scope; counts per town and village.
+pub async fn reviews_due(
+    app: &App,
+    ctx: &Ctx,
+    area: Option<&str>,
+    days: i64,
+) -> AppResult<(Vec<ReviewItem>, Vec<(String, i64, i64)>)> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let filter = crate::app::registry::area_filter(app, ctx, area);
+    let (cond, a) = filter.sql("c.area_code", "c.town_code", 2);
+    let today = app.today();
+    let mut args = args![today + chrono::Duration::days(days)];
+    args.extend(a);
+    #[derive(sqlx::FromRow)]
+    struct Due(String, String, String, String, Option<i64>, Option<chrono::NaiveDate>);
+    let rows: Vec<Due> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT c.id, c.category, c.area_code, p.name, CAST(c.review_months AS BIGINT), c.review_due_on FROM cases c \
+                 JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
+                 WHERE c.status = 'active' AND c.review_due_on <= $1 AND {cond} ORDER BY c.review_due_on, c.id LIMIT 500"
+            ),
+            args,
+        )
+        .await?;
+    let areas = app.areas();
+    let items: Vec<ReviewItem> = rows
+        .into_iter()
+        .map(|Due(id, cat, area, name, months, due)| ReviewItem {
+            case_id: id,
+            category_label: super::applications::category_label(&cat).into(),
+            area_name: areas.full_name(&area),
+            area_code: area,
+            applicant_name: name,
+            review_months: months,
+            overdue: due.is_some_and(|d| d < today),
+            review_due_on: due,
+        })
+        .collect();
+    // per village: (name, due, overdue)
+    let mut per: Vec<(String, i64, i64)> = vec![];
+    for it in &items {
+        match per.iter_mut().find(|p| p.0 == it.area_name) {
+            Some(p) => {
+                p.1 += 1;
+                p.2 += i64::from(it.overdue);
+            }
+            None => per.push((it.area_name.clone(), 1, i64::from(it.overdue))),
+        }
+    }
+    per.sort();
+    Ok((items, per))
+}

@@ -80,6 +80,9 @@ struct CaseForRoll {
     monthly_amount: i64,
     bank_account: String,
     applicant_id: String,
+    status: String,
+    /// The household in force (after changes); None for cases from before changes were recorded.
+    household_json: Option<String>,
     snapshot_json: Option<String>,
 }
 
@@ -99,20 +102,20 @@ struct FailedLine {
 /// The amount a case is paid for `month`: its frozen household re-assessed under that month's standard.
 /// If the frozen household no longer qualifies under a new standard, the frozen amount stands until a review.
 pub fn amount_for(
-    snapshot: Option<&str>,
+    household: Option<&Value>,
     category: &str,
     frozen: Fen,
     s: &minzheng_domain::assistance::Standards,
     month: &str,
 ) -> Fen {
-    let Some(snap) = snapshot.and_then(|j| serde_json::from_str::<Value>(j).ok()) else {
+    let Some(household) = household else {
         return frozen;
     };
     let Some(on) = month_start(month) else {
         return frozen;
     };
     let Ok(req) = validate(
-        &serde_json::json!({"as_of": on, "household": snap["household"]}),
+        &serde_json::json!({"as_of": on, "household": household}),
         on,
         |_| true,
     ) else {
@@ -166,7 +169,7 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     };
     let cases: Vec<CaseForRoll> = tx
         .fetch_all(
-            "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.bank_account, a.applicant_id, a.snapshot_json \
+            "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.bank_account, a.applicant_id, c.status, c.household_json, a.snapshot_json \
              FROM cases c JOIN applications a ON a.id = c.application_id \
              WHERE c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $1) ORDER BY c.town_code, c.area_code, c.id",
             args![month.as_str()],
@@ -184,13 +187,26 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     let mut total = 0i64;
     let mut seq = 0i64;
     for c in &cases {
-        let amount = amount_for(
-            c.snapshot_json.as_deref(),
-            &c.category,
-            Fen(c.monthly_amount),
-            &s,
-            &month,
-        );
+        // 渐退 pays the last amount unchanged; otherwise the household in force is re-assessed under this month's standard
+        let amount = if c.status == "phasing_out" {
+            Fen(c.monthly_amount)
+        } else {
+            let household = match &c.household_json {
+                Some(h) => serde_json::from_str::<Value>(h).ok(),
+                None => c
+                    .snapshot_json
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str::<Value>(j).ok())
+                    .map(|v| v["household"].clone()),
+            };
+            amount_for(
+                household.as_ref(),
+                &c.category,
+                Fen(c.monthly_amount),
+                &s,
+                &month,
+            )
+        };
         if amount.0 <= 0 {
             continue; // low_income and expenditure grant status, not cash
         }

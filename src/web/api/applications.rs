@@ -200,3 +200,56 @@ pub async fn stop_case(
     cases::stop(&app, &ctx, &id, &s.from_month, &s.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Records an event in an assisted household (death, moved_away, employment, birth) or a review; the case is
+/// re-assessed from the next month (new amount, 渐退 or stop) and a letter is written.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/events", tag = "assistance", params(("id" = String, Path)), request_body = cases::CaseEvent,
+    security(("bearer" = [])), responses((status = 201, body = cases::ChangeRow), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn case_event(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(ev): JsonBody<cases::CaseEvent>,
+) -> Result<(StatusCode, Json<cases::ChangeRow>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(cases::record_event(&app, &ctx, &id, ev).await?),
+    ))
+}
+
+/// A case's changes with their letters.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/changes", tag = "assistance", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<cases::ChangeRow>), (status = 404, body = super::ErrorBody)))]
+pub async fn case_changes(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<cases::ChangeRow>>, ApiError> {
+    Ok(Json(cases::changes(&app, &ctx, &id).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ReviewQuery {
+    pub area: Option<String>,
+    /// Due within this many days (default 30); overdue ones are always included.
+    pub days: Option<i64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ReviewPage {
+    pub items: Vec<cases::ReviewItem>,
+    /// Per village: [name, due, overdue].
+    pub per_area: Vec<(String, i64, i64)>,
+}
+
+/// Dynamic reviews due and overdue in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/reviews", tag = "assistance", params(ReviewQuery), security(("bearer" = [])), responses((status = 200, body = ReviewPage)))]
+pub async fn reviews(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<ReviewQuery>,
+) -> Result<Json<ReviewPage>, ApiError> {
+    let (items, per_area) =
+        cases::reviews_due(&app, &ctx, q.area.as_deref(), q.days.unwrap_or(30)).await?;
+    Ok(Json(ReviewPage { items, per_area }))
+}

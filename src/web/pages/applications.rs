@@ -606,3 +606,177 @@ pub async fn cases_list(
         area_options: area_options(&app, &p),
     })
 }
+
+pub struct ChangeView {
+    pub id: String,
+    pub on_date: chrono::NaiveDate,
+    pub note: String,
+    pub outcome: &'static str,
+    pub old: String,
+    pub new: String,
+    pub effective_month: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    nav: Nav,
+    c: CaseItem,
+    changes: Vec<ChangeView>,
+    household_members: Vec<(String, String)>,
+    can_change: bool,
+    today: chrono::NaiveDate,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn case_page(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let c = cases::get(app, &p.ctx, id).await?;
+    let changes = cases::changes(app, &p.ctx, id)
+        .await?
+        .into_iter()
+        .map(|ch| ChangeView {
+            outcome: match ch.outcome.as_str() {
+                "continue" => "维持",
+                "adjust" => "调整金额",
+                "phase_out" => "渐退",
+                _ => "停保",
+            },
+            old: Fen(ch.old_amount).to_string(),
+            new: Fen(ch.new_amount).to_string(),
+            id: ch.id,
+            on_date: ch.on_date,
+            note: ch.note,
+            effective_month: ch.effective_month,
+        })
+        .collect();
+    let household_id: Option<(String,)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT household_id FROM cases WHERE id = $1",
+            crate::args![id],
+        )
+        .await
+        .map_err(AppError::from)?;
+    let household_members = match household_id {
+        Some((hid,)) => crate::storage::persons::members(&app.db, &hid)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .filter(|m| m.status == "normal")
+            .map(|m| (m.id, m.name))
+            .collect(),
+        None => vec![],
+    };
+    render(&CasePage {
+        nav: Nav::of(app, p),
+        c,
+        changes,
+        household_members,
+        can_change: matches!(p.ctx.actor.role, Role::TownOfficer | Role::CityOfficer),
+        today: app.today(),
+        message,
+        error,
+    })
+}
+
+pub async fn case_show(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    case_page(&app, &p, &id, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct EventForm {
+    kind: String,
+    person_id: Option<String>,
+    on: Option<String>,
+    monthly_wage: Option<String>,
+    note: Option<String>,
+}
+
+pub async fn case_event(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<EventForm>,
+) -> Result<Response, PageError> {
+    let ev = cases::CaseEvent {
+        kind: f.kind,
+        person_id: f.person_id.filter(|x| !x.is_empty()),
+        on: f
+            .on
+            .as_deref()
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+        monthly_wage: f.monthly_wage.filter(|x| !x.is_empty()),
+        note: f.note.unwrap_or_default(),
+    };
+    match cases::record_event(&app, &p.ctx, &id, ev).await {
+        Ok(ch) => {
+            case_page(
+                &app,
+                &p,
+                &id,
+                Some(format!(
+                    "已办理，自 {} 起执行；请打印告知书送达",
+                    ch.effective_month
+                )),
+                None,
+            )
+            .await
+        }
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::Forbidden(_)),
+        ) => case_page(&app, &p, &id, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "letter.html")]
+struct LetterPage {
+    letter: String,
+    on: chrono::NaiveDate,
+}
+
+pub async fn letter(
+    State(app): State<App>,
+    p: PageCtx,
+    Path((id, change)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let ch = cases::changes(&app, &p.ctx, &id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == change)
+        .ok_or(AppError::NotFound("告知书".into()))?;
+    render(&LetterPage {
+        letter: ch.letter,
+        on: ch.on_date,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "reviews.html")]
+struct ReviewsPage {
+    nav: Nav,
+    items: Vec<cases::ReviewItem>,
+    per_area: Vec<(String, i64, i64)>,
+}
+
+pub async fn reviews(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
+    let (items, per_area) = cases::reviews_due(&app, &p.ctx, None, 30).await?;
+    render(&ReviewsPage {
+        nav: Nav::of(&app, &p),
+        items,
+        per_area,
+    })
+}

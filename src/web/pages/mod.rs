@@ -56,6 +56,16 @@ pub fn routes() -> Router<App> {
         )
         .route("/assistance/publicity", get(applications::publicity))
         .route("/assistance/cases", get(applications::cases_list))
+        .route("/assistance/cases/{id}", get(applications::case_show))
+        .route(
+            "/assistance/cases/{id}/events",
+            post(applications::case_event),
+        )
+        .route(
+            "/assistance/cases/{id}/changes/{change}/letter",
+            get(applications::letter),
+        )
+        .route("/assistance/reviews", get(applications::reviews))
         .route(
             "/assistance/payments",
             get(payments::list).post(payments::generate),
