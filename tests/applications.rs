@@ -903,3 +903,117 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    temporary_assistance_limits_and_batches,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        t.add_user("city", "city_officer", "320281").await;
+        let (cj, nz, city) = (
+            t.token("cj").await,
+            t.token("nz").await,
+            t.token("city").await,
+        );
+        approved_case(&t, &cj, &city).await;
+        let (_, v) = t.get("/api/v1/cases?status=active", &cj).await;
+        let person = v["items"][0]["members"][0]["person_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let grant =
+            |amount: &str| json!({"person_id": person, "amount": amount, "reason": "突发重病住院"});
+        // up to 3·S = 3000: the town grants at once
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&cj),
+                Some(grant("3000")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["status"], "approved");
+        assert_eq!(v["level"], "town");
+        // above it the city decides
+        let (_, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&cj),
+                Some(grant("3000.01")),
+            )
+            .await;
+        assert_eq!(v["status"], "pending_city");
+        let id = v["id"].as_str().unwrap().to_string();
+        let (s, _) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/temporary/{id}/decision"),
+                Some(&cj),
+                Some(json!({"approve": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/temporary/{id}/decision"),
+                Some(&city),
+                Some(json!({"approve": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "approved");
+        // never above 12·S
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&cj),
+                Some(grant("12000.01")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "amount");
+        // another town cannot grant to this person
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&nz),
+                Some(grant("100")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "person_id");
+        // an epidemic subsidy to every dibao household of 澄江街道; a second run adds nothing
+        let batch = json!({"towns": ["320281001"], "category": "dibao", "amount": "500", "reason": "疫情防控期间临时生活补贴", "batch": "2020-疫情-1"});
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary/batches",
+                Some(&city),
+                Some(batch.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["households"], 1);
+        let (_, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary/batches",
+                Some(&city),
+                Some(batch),
+            )
+            .await;
+        assert_eq!(v["households"], 0);
+        let (_, v) = t.api(Method::POST, "/api/v1/temporary/batches", Some(&city), Some(json!({"towns": ["320281004"], "category": "dibao", "amount": "500", "reason": "疫情补贴", "batch": "2020-疫情-2"}))).await;
+        assert_eq!(v["households"], 0, "no dibao household in 南闸");
+        let (_, v) = t.get("/api/v1/temporary", &nz).await;
+        assert_eq!(v["total"], 0);
+        let (_, v) = t.get("/api/v1/temporary?status=approved", &cj).await;
+        assert_eq!(v["total"], 3);
+    }
+);

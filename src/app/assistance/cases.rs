@@ -554,7 +554,14 @@ pub async fn reviews_due(
     let mut args = args![today + chrono::Duration::days(days)];
     args.extend(a);
     #[derive(sqlx::FromRow)]
-    struct Due(String, String, String, String, Option<i64>, Option<chrono::NaiveDate>);
+    struct Due(
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<chrono::NaiveDate>,
+    );
     let rows: Vec<Due> = app
         .db
         .conn()

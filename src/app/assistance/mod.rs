@@ -6,3 +6,4 @@ pub mod calendar;
 pub mod cases;
 pub mod payments;
 pub mod standards;
+pub mod temporary;

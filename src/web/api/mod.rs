@@ -6,6 +6,7 @@ pub mod assistance;
 pub mod auth;
 pub mod payments;
 pub mod persons;
+pub mod temporary;
 pub mod users;
 
 use super::ApiError;
@@ -51,6 +52,9 @@ pub fn routes() -> Router<App> {
         .route("/cases/{id}/events", post(applications::case_event))
         .route("/cases/{id}/changes", get(applications::case_changes))
         .route("/reviews", get(applications::reviews))
+        .route("/temporary", post(temporary::create).get(temporary::list))
+        .route("/temporary/batches", post(temporary::batch))
+        .route("/temporary/{id}/decision", post(temporary::decide))
         .route("/standards", get(assistance::list))
         .route("/standards/proposals", post(assistance::propose))
         .route("/standards/{id}/approve", post(assistance::approve))

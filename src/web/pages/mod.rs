@@ -8,6 +8,7 @@ pub mod home;
 pub mod payments;
 pub mod persons;
 pub mod session;
+pub mod temporary;
 
 use crate::app::authz::Permission;
 use crate::app::{App, AppError, areas};
@@ -66,6 +67,15 @@ pub fn routes() -> Router<App> {
             get(applications::letter),
         )
         .route("/assistance/reviews", get(applications::reviews))
+        .route(
+            "/assistance/temporary",
+            get(temporary::list).post(temporary::create),
+        )
+        .route("/assistance/temporary/batches", post(temporary::batch))
+        .route(
+            "/assistance/temporary/{id}/decision",
+            post(temporary::decide),
+        )
         .route(
             "/assistance/payments",
             get(payments::list).post(payments::generate),

@@ -1,0 +1,343 @@
+//! Temporary assistance (临时救助): one-off help for sudden hardship. The town grants up to 3·S at once
+//! (小额先行); above that, up to 12·S, the city decides. The city can grant a batch in an emergency.
+
+use super::standards;
+use crate::app::audit::{self, Event};
+use crate::app::authz::{Permission, Role};
+use crate::app::{App, AppError, AppResult, Ctx};
+use crate::args;
+use crate::storage::{Arg, new_id, now};
+use chrono::NaiveDate;
+use minzheng_domain::assistance::{TemporaryApproval, temporary_approval_level};
+use minzheng_domain::money::Fen;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct GrantRow {
+    pub id: String,
+    pub household_id: String,
+    pub person_id: String,
+    pub area_code: String,
+    pub town_code: String,
+    pub amount: i64,
+    pub form: String,
+    pub reason: String,
+    /// approved, pending_city or refused
+    pub status: String,
+    /// town or city
+    pub level: String,
+    pub batch_id: Option<String>,
+    pub requested_by: String,
+    pub decided_by: Option<String>,
+    pub requested_on: NaiveDate,
+    pub decided_on: Option<NaiveDate>,
+}
+
+const COLS: &str = "id, household_id, person_id, area_code, town_code, amount, form, reason, status, level, batch_id, requested_by, decided_by, requested_on, decided_on";
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewGrant {
+    /// The person in hardship; the grant goes to their household.
+    pub person_id: String,
+    /// Yuan.
+    pub amount: String,
+    /// cash, goods or services (资金、物质、服务)
+    #[serde(default = "cash")]
+    pub form: String,
+    pub reason: String,
+}
+
+fn cash() -> String {
+    "cash".into()
+}
+
+pub async fn request(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantRow> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    if ctx.actor.role != Role::TownOfficer {
+        return Err(AppError::Forbidden("临时救助由镇(街道)受理".into()));
+    }
+    let amount = Fen::parse_yuan(&n.amount)
+        .map_err(|e| AppError::invalid("amount", format!("救助金额：{e}")))?;
+    if amount.0 <= 0 {
+        return Err(AppError::invalid("amount", "救助金额须大于0"));
+    }
+    if !matches!(n.form.as_str(), "cash" | "goods" | "services") {
+        return Err(AppError::invalid(
+            "form",
+            "救助方式应为 cash、goods 或 services",
+        ));
+    }
+    if n.reason.trim().chars().count() < 4 {
+        return Err(AppError::invalid(
+            "reason",
+            "请写明急难情形（如疾病、灾害、意外、疫情）",
+        ));
+    }
+    let today = app.today();
+    let s = standards::in_force(app, today)
+        .await?
+        .ok_or_else(|| AppError::invalid("amount", "没有生效的救助标准"))?;
+    let (status, level) = match temporary_approval_level(amount, &s) {
+        TemporaryApproval::TownMay => ("approved", "town"),
+        TemporaryApproval::NeedsCity => ("pending_city", "city"),
+        TemporaryApproval::OverMax => {
+            return Err(AppError::invalid(
+                "amount",
+                format!(
+                    "一次临时救助不能超过低保标准的12倍（{} 元）",
+                    Fen(s.dibao.0 * 12)
+                ),
+            ));
+        }
+    };
+    let p = crate::storage::persons::get(&app.db, &n.person_id).await?;
+    let p = match p {
+        Some(p) if ctx.actor.in_scope(&p.area_code) => p,
+        _ => {
+            return Err(AppError::invalid(
+                "person_id",
+                "人员不存在或不在您的管辖范围内",
+            ));
+        }
+    };
+    let Some(household_id) = p.household_id.clone() else {
+        return Err(AppError::invalid(
+            "person_id",
+            "该人员未关联家庭，请先在居民信息库中补全",
+        ));
+    };
+    let g = GrantRow {
+        id: new_id(),
+        household_id,
+        person_id: p.id.clone(),
+        area_code: p.area_code.clone(),
+        town_code: p.town_code.clone(),
+        amount: amount.0,
+        form: n.form.clone(),
+        reason: n.reason.trim().into(),
+        status: status.into(),
+        level: level.into(),
+        batch_id: None,
+        requested_by: ctx.actor.display_name.clone(),
+        decided_by: (status == "approved").then(|| ctx.actor.display_name.clone()),
+        requested_on: today,
+        decided_on: (status == "approved").then_some(today),
+    };
+    let mut tx = app.db.begin().await?;
+    insert(&mut tx, &g).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("temporary.request", "temporary_grant", &g.id)
+            .area(&g.area_code)
+            .after(serde_json::json!({"amount": amount.to_string(), "status": status})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(g)
+}
+
+async fn insert(tx: &mut crate::storage::Tx, g: &GrantRow) -> AppResult<()> {
+    tx.execute(
+        &format!("INSERT INTO temporary_grants ({COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
+        args![&g.id, &g.household_id, &g.person_id, &g.area_code, &g.town_code, g.amount, &g.form, &g.reason, &g.status, &g.level, g.batch_id.clone(), &g.requested_by, g.decided_by.clone(), g.requested_on, g.decided_on, now()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The city's decision on a grant above the town's limit.
+pub async fn decide(app: &App, ctx: &Ctx, id: &str, approve: bool) -> AppResult<GrantRow> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    if ctx.actor.role != Role::CityOfficer {
+        return Err(AppError::Forbidden(
+            "超过3倍低保标准的临时救助由市局审批".into(),
+        ));
+    }
+    let mut tx = app.db.begin().await?;
+    let g: Option<GrantRow> = tx
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM temporary_grants WHERE id = $1"),
+            args![id],
+        )
+        .await?;
+    let g = g
+        .filter(|g| ctx.actor.in_scope(&g.area_code))
+        .ok_or(AppError::NotFound("临时救助".into()))?;
+    if g.status != "pending_city" {
+        return Err(AppError::conflict("id", "该临时救助不在待市局审批状态"));
+    }
+    let status = if approve { "approved" } else { "refused" };
+    tx.execute(
+        "UPDATE temporary_grants SET status = $2, decided_by = $3, decided_on = $4 WHERE id = $1",
+        args![id, status, &ctx.actor.display_name, app.today()],
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("temporary.decide", "temporary_grant", id)
+            .area(&g.area_code)
+            .before(serde_json::json!({"status": g.status}))
+            .after(serde_json::json!({"status": status})),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut out = g;
+    out.status = status.into();
+    Ok(out)
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct Batch {
+    /// Town codes (empty: the whole city).
+    #[serde(default)]
+    pub towns: Vec<String>,
+    /// Which cases: dibao, tekun, dibao_single, low_income or expenditure.
+    pub category: String,
+    /// Per household, yuan.
+    pub amount: String,
+    /// e.g. 疫情防控期间生活补贴
+    pub reason: String,
+    /// Names the batch; the same name again adds nothing.
+    pub batch: String,
+}
+
+/// An emergency batch (e.g. an epidemic subsidy to every dibao household in given towns): all at once or not at all.
+pub async fn batch(app: &App, ctx: &Ctx, b: Batch) -> AppResult<i64> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    if ctx.actor.role != Role::CityOfficer {
+        return Err(AppError::Forbidden("批量临时救助由市局发起".into()));
+    }
+    let amount = Fen::parse_yuan(&b.amount)
+        .map_err(|e| AppError::invalid("amount", format!("救助金额：{e}")))?;
+    let s = standards::in_force(app, app.today())
+        .await?
+        .ok_or_else(|| AppError::invalid("amount", "没有生效的救助标准"))?;
+    if temporary_approval_level(amount, &s) == TemporaryApproval::OverMax || amount.0 <= 0 {
+        return Err(AppError::invalid(
+            "amount",
+            "每户金额须大于0且不超过低保标准的12倍",
+        ));
+    }
+    if b.batch.trim().is_empty() || b.reason.trim().is_empty() {
+        return Err(AppError::invalid(
+            if b.batch.trim().is_empty() {
+                "batch"
+            } else {
+                "reason"
+            },
+            "请填写批次名称和救助事由",
+        ));
+    }
+    let areas = app.areas();
+    for (i, t) in b.towns.iter().enumerate() {
+        if areas.get(t).is_none_or(|a| a.level != "town") {
+            return Err(AppError::invalid(
+                &format!("towns[{i}]"),
+                format!("{t} 不是本市的镇(街道)"),
+            ));
+        }
+    }
+    let mut conds = vec![
+        "c.status = 'active'".to_string(),
+        "c.category = $1".to_string(),
+    ];
+    let mut args: Vec<Arg> = args![b.category.as_str()];
+    if !b.towns.is_empty() {
+        let ph: Vec<String> = b
+            .towns
+            .iter()
+            .map(|t| {
+                args.push(Arg::from(t.as_str()));
+                format!("${}", args.len())
+            })
+            .collect();
+        conds.push(format!("c.town_code IN ({})", ph.join(", ")));
+    }
+    args.push(Arg::from(b.batch.trim()));
+    let batch_ph = args.len();
+    let today = app.today();
+    let mut tx = app.db.begin().await?;
+    // the households of the batch not yet in it (so a re-run adds nothing), then multi-row inserts
+    let sql = format!(
+        "SELECT c.household_id, a.applicant_id, c.area_code, c.town_code FROM cases c JOIN applications a ON a.id = c.application_id \
+         WHERE {} AND NOT EXISTS (SELECT 1 FROM temporary_grants g WHERE g.batch_id = ${batch_ph} AND g.household_id = c.household_id) \
+         ORDER BY c.town_code, c.household_id",
+        conds.join(" AND ")
+    );
+    let targets: Vec<(String, String, String, String)> = tx.fetch_all(&sql, args).await?;
+    let who = ctx.actor.display_name.clone();
+    let rows: Vec<Vec<Arg>> = targets
+        .iter()
+        .map(|(h, p, area, town)| {
+            args![
+                new_id(),
+                h,
+                p,
+                area,
+                town,
+                amount.0,
+                "cash",
+                b.reason.trim(),
+                "approved",
+                "city",
+                b.batch.trim(),
+                &who,
+                &who,
+                today,
+                today,
+                now()
+            ]
+        })
+        .collect();
+    for chunk in rows.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", crate::storage::placeholders(i * 16 + 1, 16)))
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO temporary_grants ({COLS}, created_at) VALUES {}",
+                values.join(", ")
+            ),
+            chunk.iter().flatten().cloned().collect(),
+        )
+        .await?;
+    }
+    let n = rows.len() as i64;
+    audit::record(&mut tx, ctx, Event::new("temporary.batch", "temporary_grant", b.batch.trim()).after(serde_json::json!({"category": b.category, "towns": b.towns, "amount": amount.to_string(), "households": n}))).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+pub async fn list(
+    app: &App,
+    ctx: &Ctx,
+    status: Option<&str>,
+    page: i64,
+) -> AppResult<(Vec<GrantRow>, i64)> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 1);
+    let mut args: Vec<Arg> = a.into_iter().collect();
+    let mut w = cond;
+    if let Some(s) = status.filter(|s| !s.is_empty()) {
+        args.push(Arg::from(s));
+        w = format!("{w} AND status = ${}", args.len());
+    }
+    let total = app
+        .db
+        .conn()
+        .scalar(
+            &format!("SELECT COUNT(*) FROM temporary_grants WHERE {w}"),
+            args.clone(),
+        )
+        .await?;
+    let n = args.len();
+    args.push(Arg::from(50i64));
+    args.push(Arg::from((page.max(1) - 1) * 50));
+    let rows = app
+        .db
+        .conn()
+        .fetch_all(&format!("SELECT {COLS} FROM temporary_grants WHERE {w} ORDER BY requested_on DESC, id LIMIT ${} OFFSET ${}", n + 1, n + 2), args)
+        .await?;
+    Ok((rows, total))
+}

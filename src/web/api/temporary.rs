@@ -1,0 +1,85 @@
+use crate::app::App;
+use crate::app::assistance::temporary::{self, Batch, GrantRow, NewGrant};
+use crate::web::ApiError;
+use crate::web::api::JsonBody;
+use crate::web::extract::ApiCtx;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+
+/// A temporary grant: approved at once up to 3·S by the town, otherwise waiting for the city (up to 12·S).
+#[utoipa::path(post, path = "/api/v1/temporary", tag = "assistance", request_body = NewGrant, security(("bearer" = [])),
+    responses((status = 201, body = GrantRow), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn create(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<NewGrant>,
+) -> Result<(StatusCode, Json<GrantRow>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(temporary::request(&app, &ctx, n).await?),
+    ))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// approved, pending_city or refused
+    pub status: Option<String>,
+    pub page: Option<i64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct GrantPage {
+    pub items: Vec<GrantRow>,
+    pub total: i64,
+}
+
+/// Temporary grants in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/temporary", tag = "assistance", params(ListQuery), security(("bearer" = [])), responses((status = 200, body = GrantPage)))]
+pub async fn list(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<GrantPage>, ApiError> {
+    let (items, total) =
+        temporary::list(&app, &ctx, q.status.as_deref(), q.page.unwrap_or(1)).await?;
+    Ok(Json(GrantPage { items, total }))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct Decision {
+    pub approve: bool,
+}
+
+/// The city's decision on a grant above 3·S.
+#[utoipa::path(post, path = "/api/v1/temporary/{id}/decision", tag = "assistance", params(("id" = String, Path)), request_body = Decision,
+    security(("bearer" = [])), responses((status = 200, body = GrantRow), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn decide(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(d): JsonBody<Decision>,
+) -> Result<Json<GrantRow>, ApiError> {
+    Ok(Json(temporary::decide(&app, &ctx, &id, d.approve).await?))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BatchResult {
+    pub households: i64,
+}
+
+/// An emergency batch to every household of a category in given towns; the same batch name again adds nothing.
+#[utoipa::path(post, path = "/api/v1/temporary/batches", tag = "assistance", request_body = Batch, security(("bearer" = [])),
+    responses((status = 201, body = BatchResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn batch(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(b): JsonBody<Batch>,
+) -> Result<(StatusCode, Json<BatchResult>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(BatchResult {
+            households: temporary::batch(&app, &ctx, b).await?,
+        }),
+    ))
+}

@@ -1,0 +1,162 @@
+use super::{Nav, render};
+use crate::app::assistance::temporary::{self, Batch, NewGrant};
+use crate::app::authz::Role;
+use crate::app::{App, AppError};
+use crate::web::PageError;
+use crate::web::extract::PageCtx;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use minzheng_domain::money::Fen;
+
+pub struct Item {
+    pub id: String,
+    pub requested_on: chrono::NaiveDate,
+    pub area: String,
+    pub amount: String,
+    pub form: &'static str,
+    pub reason: String,
+    pub status: &'static str,
+    pub pending: bool,
+    pub batch: String,
+}
+
+#[derive(Template)]
+#[template(path = "temporary.html")]
+struct Page {
+    nav: Nav,
+    items: Vec<Item>,
+    total: i64,
+    is_town: bool,
+    is_city: bool,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn page(
+    app: &App,
+    p: &PageCtx,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let (rows, total) = temporary::list(app, &p.ctx, None, 1).await?;
+    let areas = app.areas();
+    let items = rows
+        .into_iter()
+        .map(|g| Item {
+            pending: g.status == "pending_city",
+            status: match g.status.as_str() {
+                "approved" => "已批准",
+                "pending_city" => "待市局审批",
+                _ => "不予批准",
+            },
+            form: match g.form.as_str() {
+                "goods" => "物质",
+                "services" => "服务",
+                _ => "资金",
+            },
+            area: areas.full_name(&g.area_code),
+            amount: Fen(g.amount).to_string(),
+            id: g.id,
+            requested_on: g.requested_on,
+            reason: g.reason,
+            batch: g.batch_id.unwrap_or_default(),
+        })
+        .collect();
+    render(&Page {
+        nav: Nav::of(app, p),
+        items,
+        total,
+        is_town: p.ctx.actor.role == Role::TownOfficer,
+        is_city: p.ctx.actor.role == Role::CityOfficer,
+        message,
+        error,
+    })
+}
+
+fn shown(e: AppError) -> Result<String, PageError> {
+    match e {
+        AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::Forbidden(_) => {
+            Ok(e.to_string())
+        }
+        other => Err(other.into()),
+    }
+}
+
+pub async fn list(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
+    page(&app, &p, None, None).await
+}
+
+pub async fn create(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(n): Form<NewGrant>,
+) -> Result<Response, PageError> {
+    match temporary::request(&app, &p.ctx, n).await {
+        Ok(g) => {
+            page(
+                &app,
+                &p,
+                Some(if g.status == "approved" {
+                    "已批准".into()
+                } else {
+                    "已报市局审批".into()
+                }),
+                None,
+            )
+            .await
+        }
+        Err(e) => page(&app, &p, None, Some(shown(e)?)).await,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecisionForm {
+    approve: String,
+}
+
+pub async fn decide(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    match temporary::decide(&app, &p.ctx, &id, f.approve == "true").await {
+        Ok(_) => page(&app, &p, Some("已审批".into()), None).await,
+        Err(e) => page(&app, &p, None, Some(shown(e)?)).await,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct BatchForm {
+    batch: String,
+    category: String,
+    towns: String,
+    amount: String,
+    reason: String,
+}
+
+pub async fn batch(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<BatchForm>,
+) -> Result<Response, PageError> {
+    let b = Batch {
+        towns: f
+            .towns
+            .split([',', '，', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        category: f.category,
+        amount: f.amount,
+        reason: f.reason,
+        batch: f.batch,
+    };
+    match temporary::batch(&app, &p.ctx, b).await {
+        Ok(n) => page(&app, &p, Some(format!("已向 {n} 户发放")), None).await,
+        Err(e) => page(&app, &p, None, Some(shown(e)?)).await,
+    }
+}
