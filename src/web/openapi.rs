@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         api::applications::create, api::applications::list, api::applications::show, api::applications::act,
         api::applications::list_cases, api::applications::show_case, api::applications::stop_case,
         api::applications::case_event, api::applications::case_changes, api::applications::reviews,
+        api::ledger::import, api::ledger::export,
         api::temporary::create, api::temporary::list, api::temporary::decide, api::temporary::batch,
         api::payments::generate, api::payments::list, api::payments::show, api::payments::lines, api::payments::approve,
         api::payments::export, api::payments::returns,

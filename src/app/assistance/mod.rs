@@ -4,6 +4,7 @@ pub mod applications;
 pub mod assessment;
 pub mod calendar;
 pub mod cases;
+pub mod ledger;
 pub mod payments;
 pub mod standards;
 pub mod temporary;

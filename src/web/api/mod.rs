@@ -4,6 +4,7 @@ pub mod applications;
 pub mod areas;
 pub mod assistance;
 pub mod auth;
+pub mod ledger;
 pub mod payments;
 pub mod persons;
 pub mod temporary;
@@ -52,6 +53,8 @@ pub fn routes() -> Router<App> {
         .route("/cases/{id}/events", post(applications::case_event))
         .route("/cases/{id}/changes", get(applications::case_changes))
         .route("/reviews", get(applications::reviews))
+        .route("/ledger/imports", post(ledger::import))
+        .route("/ledger/export", get(ledger::export))
         .route("/temporary", post(temporary::create).get(temporary::list))
         .route("/temporary/batches", post(temporary::batch))
         .route("/temporary/{id}/decision", post(temporary::decide))

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod assistance;
 pub mod audit;
 pub mod home;
+pub mod ledger;
 pub mod payments;
 pub mod persons;
 pub mod session;
@@ -67,6 +68,8 @@ pub fn routes() -> Router<App> {
             get(applications::letter),
         )
         .route("/assistance/reviews", get(applications::reviews))
+        .route("/assistance/ledger", get(ledger::show).post(ledger::import))
+        .route("/assistance/ledger/export", get(ledger::export))
         .route(
             "/assistance/temporary",
             get(temporary::list).post(temporary::create),
