@@ -5,6 +5,7 @@ pub mod assessment;
 pub mod calendar;
 pub mod cases;
 pub mod ledger;
+pub mod overview;
 pub mod payments;
 pub mod standards;
 pub mod temporary;

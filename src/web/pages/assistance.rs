@@ -497,3 +497,55 @@ pub fn parse_household_form(f: &HashMap<String, String>) -> (Vec<MemberForm>, As
     };
     (members, assets)
 }
+
+pub struct Chart {
+    pub title: String,
+    pub unit: &'static str,
+    pub bars: Vec<super::home::Bar>,
+    pub height: i64,
+}
+
+fn chart(title: &str, unit: &'static str, rows: Vec<(String, i64)>) -> Chart {
+    let bars = super::home::bars(&rows);
+    Chart {
+        title: title.into(),
+        unit,
+        height: bars.len() as i64 * 22 + 4,
+        bars,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assistance_overview.html")]
+struct OverviewPage {
+    nav: Nav,
+    charts: Vec<Chart>,
+}
+
+/// Caseload and spending by town, category and month, and the work waiting at each step.
+pub async fn overview(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
+    let o = crate::app::assistance::overview::overview(&app, &p.ctx).await?;
+    let charts = vec![
+        chart(
+            "各镇(街道)在保户数",
+            " 户",
+            o.by_town.iter().map(|t| (t.0.clone(), t.1)).collect(),
+        ),
+        chart(
+            "各类别在保户数",
+            " 户",
+            o.by_category.iter().map(|c| (c.0.clone(), c.1)).collect(),
+        ),
+        chart(
+            "各类别月救助金",
+            " 元",
+            o.by_category.iter().map(|c| (c.0.clone(), c.2)).collect(),
+        ),
+        chart("每月发放金额", " 元", o.by_month),
+        chart("在办申请（按环节）", " 件", o.by_stage),
+    ];
+    render(&OverviewPage {
+        nav: Nav::of(&app, &p),
+        charts,
+    })
+}

@@ -68,6 +68,7 @@ pub fn routes() -> Router<App> {
             get(applications::letter),
         )
         .route("/assistance/reviews", get(applications::reviews))
+        .route("/assistance", get(assistance::overview))
         .route("/assistance/ledger", get(ledger::show).post(ledger::import))
         .route("/assistance/ledger/export", get(ledger::export))
         .route(
