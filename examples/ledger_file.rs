@@ -6,7 +6,9 @@ use minzheng_domain::idnumber::IdNumber;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let out = args.get(1).ok_or("usage: ledger_file OUT.xlsx HOUSEHOLDS MEMBERS TOWN_CODE")?;
+    let out = args
+        .get(1)
+        .ok_or("usage: ledger_file OUT.xlsx HOUSEHOLDS MEMBERS TOWN_CODE")?;
     let households: u32 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1000);
     let members: u32 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(1);
     let town = args.get(4).cloned().unwrap_or_else(|| "320281001".into());
@@ -35,7 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 villages[(h as usize) % villages.len()].clone(),
                 format!("测试{h}"),
                 id.to_string(),
-                if m == 0 { "户主".into() } else { "子女".into() },
+                if m == 0 {
+                    "户主".into()
+                } else {
+                    "子女".into()
+                },
                 "低保".into(),
                 "800.00".into(),
                 format!("62284800{h:011}"),

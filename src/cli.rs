@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(clap::Args, Clone)]
 pub struct DbArg {
     /// 数据库地址 / database URL: sqlite://FILE (默认/default) 或/or postgres://USER@HOST:PORT/DB
-    #[arg(long, env = "MINZHENG_DATABASE_URL", default_value = DEFAULT_DB)]
+    #[arg(long, env = "MINZHENG_DATABASE_URL", default_value = DEFAULT_DB, global = true)]
     pub database: String,
 }
 

@@ -901,6 +901,33 @@ db_test!(
                 .await,
             3
         );
+        // stopping needs a reason, and the household gets a letter too
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{c2_id}/stop"),
+                Some(&cj),
+                Some(json!({"from_month": "2021-03", "reason": ""})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "reason");
+        let (s, _) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{c2_id}/stop"),
+                Some(&cj),
+                Some(json!({"from_month": "2021-03", "reason": "户籍迁出本市，不再符合条件"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, v) = t.get(&format!("/api/v1/cases/{c2_id}/changes"), &cj).await;
+        let last = v.as_array().unwrap().last().unwrap();
+        assert_eq!(last["outcome"], "stop");
+        assert!(
+            last["letter"].as_str().unwrap().contains("2021-03 起停发"),
+            "{last}"
+        );
     }
 );
 

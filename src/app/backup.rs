@@ -52,7 +52,7 @@ pub async fn restore(url: &str, path: &Path, force: bool) -> anyhow::Result<()> 
         bail!("{} 不是备份文件", path.display());
     }
     if url.starts_with("sqlite:") {
-        let check = Db::connect(&format!("sqlite://{}?mode=ro", path.display()))
+        let check = Db::open_sqlite_read_only(path)
             .await
             .with_context(|| format!("{} 不是可读的 SQLite 备份", path.display()))?;
         let ok = check

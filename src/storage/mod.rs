@@ -407,6 +407,19 @@ impl Db {
         }
     }
 
+    /// Opens an SQLite file read-only, changing nothing in it (no WAL switch): for checking a backup.
+    pub async fn open_sqlite_read_only(path: &std::path::Path) -> DbResult<Db> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Sqlite(pool, Arc::new(Mutex::new(()))))
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,

@@ -25,6 +25,8 @@ pub fn router(app: App) -> Router {
             csrf::guard,
         ))
         .layer(axum::middleware::from_fn(security_headers))
+        // ledgers and bank files are uploads of tens of MB; axum's extractors default to 2 MB
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             64 * 1024 * 1024,
         ))

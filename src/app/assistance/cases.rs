@@ -190,6 +190,27 @@ pub async fn stop(app: &App, ctx: &Ctx, id: &str, from_month: &str, reason: &str
         args![id, from_month, reason.trim()],
     )
     .await?;
+    // the household is told in writing, like every other change
+    let name: (String,) = tx
+        .fetch_one("SELECT p.name FROM applications a JOIN persons p ON p.id = a.applicant_id WHERE a.id = $1", args![&r.application_id])
+        .await?;
+    let letter = letter_text(
+        &name.0,
+        &r.category,
+        "停保",
+        reason.trim(),
+        "stop",
+        Fen(r.monthly_amount),
+        Fen(0),
+        from_month,
+        None,
+    );
+    tx.execute(
+        "INSERT INTO case_changes (id, case_id, kind, on_date, effective_month, old_amount, new_amount, outcome, household_json, note, letter, created_by, created_at) \
+         VALUES ($1, $2, 'stop', $3, $4, $5, 0, 'stop', '{}', $6, $7, $8, $9)",
+        args![crate::storage::new_id(), id, app.today(), from_month, r.monthly_amount, reason.trim(), letter, &ctx.actor.display_name, now()],
+    )
+    .await?;
     audit::record(&mut tx, ctx, Event::new("case.stop", "case", id).area(&r.area_code).before(serde_json::json!({"status": "active"})).after(serde_json::json!({"status": "stopped", "end_month": from_month, "reason": reason.trim(), "at": now()}))).await?;
     tx.commit().await?;
     Ok(())

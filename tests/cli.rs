@@ -1,0 +1,132 @@
+//! The `minzheng` command: bad input gives one Chinese line and exit code 2; backup and restore.
+
+mod common;
+
+use std::process::Command;
+
+fn minzheng(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_minzheng"))
+        .args(args)
+        .current_dir(dir)
+        .env("MINZHENG_ADMIN_PASSWORD", common::PASSWORD)
+        .env_remove("MINZHENG_DATABASE_URL")
+        .output()
+        .expect("run minzheng");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn bad_input_exits_with_2_and_one_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = minzheng(
+        &["audit", "verify", "--database", "mysql://nowhere"],
+        dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("数据库地址无效"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = minzheng(&["serve", "--bind", &addr], dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("端口可能已被占用"), "{err}");
+    assert!(
+        !dir.path().join("minzheng.db").exists(),
+        "nothing written before the port is known to be free"
+    );
+
+    std::fs::write(dir.path().join("garbage.db"), b"not a database at all").unwrap();
+    let (code, _, err) = minzheng(&["restore", "garbage.db"], dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("备份"), "{err}");
+    let (code, _, err) = minzheng(&["restore", "missing.db"], dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("无法读取备份文件"), "{err}");
+
+    let (code, _, err) = minzheng(
+        &["user", "add", "x", "--role", "mayor", "--area", "320281"],
+        dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("角色无效") && err.contains("role"), "{err}");
+}
+
+#[test]
+fn backup_and_restore_round_trip_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = minzheng(
+        &["demo", "--households", "50", "--registry-only"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = minzheng(&["backup", "copy.db"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    // a backup never overwrites a file
+    let (code, _, _) = minzheng(&["backup", "copy.db"], dir.path());
+    assert_eq!(code, 2);
+    // restoring over a database with data needs --force
+    let (code, _, err) = minzheng(
+        &["restore", "copy.db", "--database", "sqlite://minzheng.db"],
+        dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--force"), "{err}");
+    let (code, _, err) = minzheng(
+        &["restore", "copy.db", "--database", "sqlite://restored.db"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = minzheng(
+        &["audit", "verify", "--database", "sqlite://restored.db"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("哈希链校验通过"), "{out}");
+    let (code, out, _) = minzheng(
+        &["user", "list", "--database", "sqlite://restored.db"],
+        dir.path(),
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("admin") && out.contains("chengjiang"), "{out}");
+}
+
+#[test]
+fn users_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = minzheng(
+        &[
+            "user",
+            "add",
+            "cj",
+            "--role",
+            "town_officer",
+            "--area",
+            "320281001",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("初始密码"),
+        "a generated password is shown once: {out}"
+    );
+    let (code, _, _) = minzheng(&["user", "disable", "cj"], dir.path());
+    assert_eq!(code, 0);
+    let (_, out, _) = minzheng(&["user", "list"], dir.path());
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("cj\t") && l.contains("已停用")),
+        "{out}"
+    );
+    let (code, out, _) = minzheng(&["user", "reset-password", "cj"], dir.path());
+    assert_eq!(code, 0);
+    assert!(out.contains("新密码"));
+    let (code, out, err) = minzheng(&["audit", "verify"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("哈希链校验通过"));
+}
