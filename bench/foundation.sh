@@ -267,7 +267,7 @@ generate() {
   log "[$key] minzheng demo --households $HOUSEHOLDS --seed $SEED ($(busy_note))"
   recs "$key.generation.conditions" "$(busy_note)"
   sampler_start "$key.generation"
-  timeout "$GEN_TIMEOUT" /usr/bin/time -v -o "$tm" "$BIN" demo --database "$url" --households "$HOUSEHOLDS" \
+  timeout "$GEN_TIMEOUT" /usr/bin/time -v -o "$tm" "$BIN" demo --registry-only --database "$url" --households "$HOUSEHOLDS" \
     --seed "$SEED" >"$out" 2>"$err"
   rc=$?
   sampler_stop "$key.generation"
@@ -608,7 +608,7 @@ v() { local x; x=$(get "$1"); printf '%s' "${x:--}"; }
   echo
   echo "- Machine: $(v machine.nproc) cores ($(v machine.cpu)), $(v machine.memory_mib) MiB memory, Linux $(v machine.kernel); load at start $(v machine.loadavg_at_start)"
   echo "- Binary: \`$(v binary.source)\` ($(v binary.version), sha256 $(v binary.sha256)…, built $(v binary.mtime)); repository HEAD $(v git.head) with $(v git.uncommitted_files) uncommitted files outside bench/; last commit before the binary was built: $(v git.last_commit_before_binary), $(v git.commits_after_binary) commits since (a binary older than HEAD does not measure HEAD)"
-  echo "- Demo: \`minzheng demo --households $(v params.households) --seed $(v params.seed)\`; wrk $(v tools.wrk): \`-t$(v params.wrk_threads) -c$(v params.wrk_connections) -d$(v params.wrk_duration) --latency\` after a $WRK_WARMUP warm-up, on 127.0.0.1, client and server on the same $(v machine.nproc) cores"
+  echo "- Demo: \`minzheng demo --registry-only --households $(v params.households) --seed $(v params.seed)\`; wrk $(v tools.wrk): \`-t$(v params.wrk_threads) -c$(v params.wrk_connections) -d$(v params.wrk_duration) --latency\` after a $WRK_WARMUP warm-up, on 127.0.0.1, client and server on the same $(v machine.nproc) cores"
   echo "- PostgreSQL $(v postgres.server_version) (shared_buffers $(v postgres.shared_buffers)), local; \`VACUUM (ANALYZE)\` after generation ($(v postgres.vacuum_analyze_seconds) s; autoanalyzed before: $(v postgres.autoanalyzed_before_search))"
   echo
   echo "- Data: $(v sqlite.generation.persons) persons; $(v data.distinct_last4) distinct identity-number last-4 endings, $(v data.persons_per_last4_avg) persons per ending on average (max $(v data.persons_per_last4_max))"
