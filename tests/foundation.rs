@@ -679,3 +679,28 @@ db_test!(
         assert!((4..=6).contains(&sizes));
     }
 );
+
+db_test!(json_field_errors_name_the_field, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    let admin = t.token("admin").await;
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"username": "x", "role": "leader", "area_code": "320281"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "password", "{v}");
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"username": 5, "password": "x", "role": "leader", "area_code": "320281"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "username", "{v}");
+});

@@ -176,6 +176,12 @@ pub async fn search(
             args.clone(),
         )
         .await?;
+    // For a number search the leading `id_last4` (constant within the result) keeps the planner on the last-4
+    // index; ordering by name alone let SQLite walk a whole town's name index looking for a rare ending.
+    let order = match q {
+        PersonQuery::IdSuffix(_) | PersonQuery::IdNumber(_) => "id_last4, name, id",
+        _ => "name, id",
+    };
     let mut page_args = args;
     page_args.push(Arg::from(limit));
     page_args.push(Arg::from(offset));
@@ -183,7 +189,7 @@ pub async fn search(
     let rows = conn
         .fetch_all(
             &format!(
-                "SELECT {PERSON_COLS} FROM persons WHERE {w} ORDER BY name, id LIMIT ${} OFFSET ${}",
+                "SELECT {PERSON_COLS} FROM persons WHERE {w} ORDER BY {order} LIMIT ${} OFFSET ${}",
                 n - 1,
                 n
             ),

@@ -6,7 +6,6 @@ use crate::app::audit::{self, Event};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
-use crate::storage::persons::AreaFilter;
 use crate::storage::{Arg, Tx, new_id, now};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use minzheng_domain::assistance::workflow::{
@@ -832,8 +831,4 @@ pub async fn overdue_by_town(app: &App, ctx: &Ctx) -> AppResult<Vec<(String, Str
         .into_iter()
         .map(|(c, n)| (areas.name(&c), c, n))
         .collect())
-}
-
-pub fn scope_filter_for(ctx: &Ctx) -> AreaFilter {
-    ctx.actor.scope_filter()
 }

@@ -77,16 +77,10 @@ where
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(JsonRejection::JsonDataError(e)) => {
-                let msg = e.body_text();
-                let field = msg
-                    .split(": ")
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches("Failed to deserialize the JSON body into the target type")
-                    .to_string();
+                let (field, why) = data_error_field(&e.body_text());
                 Err(ApiError(AppError::invalid(
-                    field.trim(),
-                    format!("请求字段不符合要求: {msg}"),
+                    &field,
+                    format!("请求字段 {field} 不符合要求：{why}"),
                 )))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError(AppError::BadRequest(
@@ -98,6 +92,28 @@ where
             )))),
         }
     }
+}
+
+/// Names the field in serde's message: "…target type: household.members[0]: invalid type…" or "missing field `x`".
+fn data_error_field(msg: &str) -> (String, String) {
+    let rest = msg
+        .split_once("target type: ")
+        .map(|(_, r)| r)
+        .unwrap_or(msg);
+    let (path, why) = match rest.split_once(": ") {
+        Some((p, w)) if !p.contains(' ') => (p.to_string(), w.to_string()),
+        _ => (String::new(), rest.to_string()),
+    };
+    let missing = why
+        .split_once("missing field `")
+        .and_then(|(_, r)| r.split_once('`'))
+        .map(|(f, _)| f.to_string());
+    let field = match (path.is_empty(), missing) {
+        (true, Some(m)) => m,
+        (false, Some(m)) => format!("{path}.{m}"),
+        (_, None) => path,
+    };
+    (field, why.to_string())
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
