@@ -8,8 +8,8 @@ use crate::app::areas::Area;
 use crate::app::audit::{self, Event};
 use crate::app::authz::Actor;
 use crate::app::{App, Ctx};
-use crate::storage::persons::{HOUSEHOLD_COLS, HouseholdRow, PERSON_COLS, PERSON_NCOLS, PersonRow};
-use crate::storage::{Arg, Tx, placeholders};
+use crate::storage::Tx;
+use crate::storage::persons::{HOUSEHOLD_COLS, HouseholdRow, PERSON_COLS, PersonRow};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use minzheng_domain::idnumber::IdNumber;
 use rand::{Rng, SeedableRng};
@@ -410,47 +410,24 @@ pub async fn generate(
     Ok(summary)
 }
 
-/// Multi-row INSERTs of at most `rows_per_stmt` rows keep under both drivers' bind limits.
-async fn insert_rows(
-    tx: &mut Tx,
-    table: &str,
-    cols: &str,
-    ncols: usize,
-    rows: Vec<Vec<Arg>>,
-) -> anyhow::Result<()> {
-    // Many small statements beat one huge one: the driver prepares (and caches) each shape once.
-    let rows_per_stmt = 20_000 / ncols;
-    for chunk in rows.chunks(rows_per_stmt) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * ncols + 1, ncols)))
-            .collect();
-        let sql = format!("INSERT INTO {table} ({cols}) VALUES {}", values.join(", "));
-        tx.execute(&sql, chunk.iter().flatten().cloned().collect())
-            .await?;
-    }
-    Ok(())
-}
-
 async fn insert_households(tx: &mut Tx, rows: &[HouseholdRow]) -> anyhow::Result<()> {
-    insert_rows(
-        tx,
-        "households",
-        HOUSEHOLD_COLS,
-        5,
-        rows.iter().map(HouseholdRow::args).collect(),
-    )
-    .await
+    Ok(tx
+        .insert_many(
+            "households",
+            HOUSEHOLD_COLS,
+            rows.iter().map(HouseholdRow::args).collect(),
+        )
+        .await?)
 }
 
 async fn insert_persons(tx: &mut Tx, rows: &[PersonRow]) -> anyhow::Result<()> {
-    insert_rows(
-        tx,
-        "persons",
-        PERSON_COLS,
-        PERSON_NCOLS,
-        rows.iter().map(PersonRow::args).collect(),
-    )
-    .await
+    Ok(tx
+        .insert_many(
+            "persons",
+            PERSON_COLS,
+            rows.iter().map(PersonRow::args).collect(),
+        )
+        .await?)
 }
 
 /// Demo accounts, one per role, all with the same demo password.

@@ -349,6 +349,30 @@ impl Tx {
     }
     query_methods!(TxInner::Sqlite(t, _) => &mut **t, TxInner::Postgres(t) => &mut **t);
 
+    /// Multi-row INSERTs in statements of at most ~20,000 values, under both drivers' bind limits; each
+    /// statement shape is prepared once and reused.
+    pub async fn insert_many(
+        &mut self,
+        table: &str,
+        cols: &str,
+        rows: Vec<Vec<Arg>>,
+    ) -> DbResult<()> {
+        let Some(n) = rows.first().map(Vec::len) else {
+            return Ok(());
+        };
+        for chunk in rows.chunks((20_000 / n).max(1)) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * n + 1, n)))
+                .collect();
+            self.execute(
+                &format!("INSERT INTO {table} ({cols}) VALUES {}", values.join(", ")),
+                chunk.iter().flatten().cloned().collect(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> DbResult<()> {
         match self.0 {
             TxInner::Sqlite(t, _g) => t.commit().await?,

@@ -477,14 +477,14 @@ pub async fn import(
     }
     let mut tx = app.db.begin().await.map_err(|e| fail(e.into()))?;
     let write = async |tx: &mut Tx| -> AppResult<()> {
-        insert_many(
-            tx,
+        tx.insert_many(
             "households",
             "id, area_code, town_code, address, created_at",
             households,
         )
         .await?;
-        insert_many(tx, "persons", crate::storage::persons::PERSON_COLS, persons).await?;
+        tx.insert_many("persons", crate::storage::persons::PERSON_COLS, persons)
+            .await?;
         for (pid, hid) in &person_links {
             tx.execute(
                 "UPDATE persons SET household_id = $2 WHERE id = $1 AND household_id IS NULL",
@@ -492,8 +492,7 @@ pub async fn import(
             )
             .await?;
         }
-        insert_many(
-            tx,
+        tx.insert_many(
             "applications",
             "id, category, household_id, applicant_id, area_code, town_code, hukou_area_code, stage, due_on, stage_since, applied_on, authorisation_on, \
              household_json, bank_account, staff_relative, spot_check_required, visited, checked, spot_checked, publicity_started, refusal_reason, \
@@ -501,8 +500,9 @@ pub async fn import(
             apps,
         )
         .await?;
-        insert_many(tx, "cases", "id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, bank_account, created_at, ledger_key", cases).await?;
-        insert_many(tx, "case_members", "case_id, person_id", members).await?;
+        tx.insert_many( "cases", "id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, bank_account, created_at, ledger_key", cases).await?;
+        tx.insert_many("case_members", "case_id, person_id", members)
+            .await?;
         Ok(())
     };
     write(&mut tx).await.map_err(fail)?;
@@ -517,23 +517,6 @@ pub async fn import(
     .map_err(fail)?;
     tx.commit().await.map_err(|e| fail(e.into()))?;
     Ok(result)
-}
-
-async fn insert_many(tx: &mut Tx, table: &str, cols: &str, rows: Vec<Vec<Arg>>) -> AppResult<()> {
-    let Some(n) = rows.first().map(Vec::len) else {
-        return Ok(());
-    };
-    for chunk in rows.chunks((20_000 / n).max(1)) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * n + 1, n)))
-            .collect();
-        tx.execute(
-            &format!("INSERT INTO {table} ({cols}) VALUES {}", values.join(", ")),
-            chunk.iter().flatten().cloned().collect(),
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// The current ledger (active cases in scope) as XLSX, in the import layout. Identity numbers are masked unless

@@ -7,7 +7,7 @@ use crate::app::audit::{self, Event};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
-use crate::storage::{Arg, Tx, new_id, now};
+use crate::storage::{Arg, new_id, now};
 use chrono::{DateTime, Utc};
 use minzheng_domain::assistance::{Category, evaluate, validate};
 use minzheng_domain::money::Fen;
@@ -250,7 +250,7 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
         ]);
         reissues.push((f.id.clone(), id));
     }
-    insert_lines(&mut tx, rows).await?;
+    tx.insert_many("payment_lines", LINE_COLS, rows).await?;
     for (old, new) in &reissues {
         tx.execute(
             "UPDATE payment_lines SET reissued_by = $2 WHERE id = $1",
@@ -269,24 +269,6 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
 }
 
 const LINE_COLS: &str = "id, roll_id, seq, case_id, kind, month_for, payee_id, bank_account, category, area_code, town_code, amount, status";
-
-async fn insert_lines(tx: &mut Tx, rows: Vec<Vec<Arg>>) -> AppResult<()> {
-    let per = 2_000 / 13;
-    for chunk in rows.chunks(per) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", crate::storage::placeholders(i * 13 + 1, 13)))
-            .collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO payment_lines ({LINE_COLS}) VALUES {}",
-                values.join(", ")
-            ),
-            chunk.iter().flatten().cloned().collect(),
-        )
-        .await?;
-    }
-    Ok(())
-}
 
 pub async fn approve(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     require_city(ctx)?;

@@ -290,20 +290,9 @@ pub async fn batch(app: &App, ctx: &Ctx, b: Batch) -> AppResult<i64> {
             ]
         })
         .collect();
-    for chunk in rows.chunks(100) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", crate::storage::placeholders(i * 16 + 1, 16)))
-            .collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO temporary_grants ({COLS}, created_at) VALUES {}",
-                values.join(", ")
-            ),
-            chunk.iter().flatten().cloned().collect(),
-        )
-        .await?;
-    }
     let n = rows.len() as i64;
+    tx.insert_many("temporary_grants", &format!("{COLS}, created_at"), rows)
+        .await?;
     audit::record(&mut tx, ctx, Event::new("temporary.batch", "temporary_grant", b.batch.trim()).after(serde_json::json!({"category": b.category, "towns": b.towns, "amount": amount.to_string(), "households": n}))).await?;
     tx.commit().await?;
     Ok(n)
