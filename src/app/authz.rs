@@ -73,6 +73,20 @@ pub enum Permission {
     ReadAssistance,
     /// File and process applications (which step by whom is decided by the workflow).
     HandleApplications,
+    /// Read verification runs, findings, warnings and grid tasks.
+    ReadVerification,
+    /// Load departmental source files and start verification runs (the city verification centre).
+    LoadSources,
+    /// Decide findings (confirm or dismiss) and keep the staff close-relative registry.
+    HandleFindings,
+    /// Visit and close grid tasks.
+    HandleTasks,
+    /// Read the plan's targets and the leaders' dashboard.
+    ReadTargets,
+    /// Import a year's plan and report indicator values with evidence.
+    ReportTargets,
+    /// Approve reported indicator values.
+    ApproveTargets,
 }
 
 impl Permission {
@@ -86,6 +100,13 @@ impl Permission {
             Permission::ManageStandards => "维护救助标准和工作日历",
             Permission::ReadAssistance => "查看社会救助业务",
             Permission::HandleApplications => "办理救助申请",
+            Permission::ReadVerification => "查看核对与整改",
+            Permission::LoadSources => "导入部门核对数据",
+            Permission::HandleFindings => "处理核对疑点",
+            Permission::HandleTasks => "办理网格任务",
+            Permission::ReadTargets => "查看年度目标",
+            Permission::ReportTargets => "填报年度目标",
+            Permission::ApproveTargets => "审核年度目标填报",
         }
     }
 }
@@ -104,6 +125,13 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ManageStandards => matches!(role, CityAdmin | CityOfficer),
         ReadAssistance => role != CityAdmin,
         HandleApplications => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        ReadVerification => role != CityAdmin,
+        LoadSources => role == CityOfficer,
+        HandleFindings => matches!(role, CityOfficer | TownOfficer),
+        HandleTasks => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        ReadTargets => role != CityAdmin,
+        ReportTargets => matches!(role, CityOfficer | TownOfficer),
+        ApproveTargets => role == CityOfficer,
     }
 }
 

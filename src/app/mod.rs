@@ -9,6 +9,7 @@ pub mod authz;
 pub mod backup;
 pub mod registry;
 pub mod users;
+pub mod verification;
 
 use crate::storage::{Db, DbError};
 use areas::AreaIndex;

@@ -1,0 +1,24 @@
+//! Verification and rectification (plan items 9, 10, 25; DOMAIN §4.8–4.10): departmental source
+//! loads, checks of every active case, 错保/人情保/漏保 findings, early warnings and grid tasks.
+
+use super::{App, AppResult, Ctx};
+
+/// 精准救助率 (target T10.1) from the latest complete verification run, within the viewer's scope:
+/// recipients whose latest check found nothing that makes them ineligible, out of all recipients checked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PrecisionRate {
+    pub run_id: String,
+    /// UTC microseconds.
+    pub finished_at: i64,
+    pub recipients: i64,
+    pub eligible: i64,
+    /// (town code, recipients, eligible), towns in the viewer's scope.
+    pub by_town: Vec<(String, i64, i64)>,
+}
+
+/// `None` when no verification run has completed yet.
+pub async fn precision_rate(app: &App, ctx: &Ctx) -> AppResult<Option<PrecisionRate>> {
+    let _ = (app, ctx);
+    // Filled in with the verification tables (migration 0008).
+    Ok(None)
+}
