@@ -6,3 +6,4 @@ pub mod calendar;
 pub mod idnumber;
 pub mod money;
 pub mod money_serde;
+pub mod verification;

@@ -373,6 +373,34 @@ impl Tx {
         Ok(())
     }
 
+    /// Bulk load for big files: COPY on PostgreSQL, multi-row INSERTs on SQLite. Values are rows of `cols`.
+    pub async fn copy_rows(&mut self, table: &str, cols: &[&str], rows: Vec<Vec<Arg>>) -> DbResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match &mut self.0 {
+            TxInner::Postgres(t) => {
+                let mut buf = Vec::with_capacity(rows.len() * 64);
+                for r in &rows {
+                    for (i, a) in r.iter().enumerate() {
+                        if i > 0 {
+                            buf.push(b'\t');
+                        }
+                        copy_text(&mut buf, a);
+                    }
+                    buf.push(b'\n');
+                }
+                let mut copy = (&mut **t)
+                    .copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", cols.join(", ")))
+                    .await?;
+                copy.send(buf).await?;
+                copy.finish().await?;
+                Ok(())
+            }
+            TxInner::Sqlite(..) => self.insert_many(table, &cols.join(", "), rows).await,
+        }
+    }
+
     pub async fn commit(self) -> DbResult<()> {
         match self.0 {
             TxInner::Sqlite(t, _g) => t.commit().await?,
@@ -482,6 +510,35 @@ impl Db {
             Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
+    }
+}
+
+/// One value in PostgreSQL's COPY text format.
+fn copy_text(buf: &mut Vec<u8>, a: &Arg) {
+    use std::io::Write;
+    match a {
+        Arg::Text(Some(s)) => {
+            for b in s.bytes() {
+                match b {
+                    b'\\' => buf.extend_from_slice(b"\\\\"),
+                    b'\t' => buf.extend_from_slice(b"\\t"),
+                    b'\n' => buf.extend_from_slice(b"\\n"),
+                    b'\r' => buf.extend_from_slice(b"\\r"),
+                    _ => buf.push(b),
+                }
+            }
+        }
+        Arg::I64(Some(v)) => {
+            let _ = write!(buf, "{v}");
+        }
+        Arg::Bool(Some(v)) => buf.extend_from_slice(if *v { b"t" } else { b"f" }),
+        Arg::Date(Some(d)) => {
+            let _ = write!(buf, "{d}");
+        }
+        Arg::Ts(Some(t)) => {
+            let _ = write!(buf, "{}", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+        }
+        _ => buf.extend_from_slice(b"\\N"),
     }
 }
 

@@ -204,6 +204,16 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
             "救助类别应为 dibao、dibao_single、tekun、low_income 或 expenditure",
         ));
     }
+    // a household member registered as a close relative of staff (近亲属备案) is always spot-checked
+    let registered_relative: i64 = app
+        .db
+        .conn()
+        .scalar(
+            "SELECT COUNT(*) FROM staff_relatives r JOIN persons p ON p.id = r.person_id WHERE p.household_id = $1",
+            args![&n.household_id],
+        )
+        .await?;
+    let registered_relative = registered_relative > 0;
     let today = app.today();
     let applied_on = n.applied_on.unwrap_or(today);
     if applied_on > today {
@@ -284,7 +294,7 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         authorisation_on: auth_on,
         household_json: body.to_string(),
         bank_account: account,
-        staff_relative: n.staff_relative,
+        staff_relative: n.staff_relative || registered_relative,
         spot_check_required: false,
         visited: false,
         checked: false,
@@ -475,15 +485,24 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                 .ok_or_else(|| AppError::invalid("on", "该日没有生效的救助标准"))?;
             let hh = household_request(&a, on, app)?;
             let r = minzheng_domain::assistance::assess(&hh, &s);
-            let eligible = r.eligible.iter().any(|e| e.category.code() == a.category);
+            // 先核再救: the household as declared, then every departmental source (MZ/T 072 核对报告)
+            let report = match minzheng_domain::assistance::Category::from_code(&a.category) {
+                Some(cat) => Some(crate::app::verification::runs::check_household(app, cat, &hh.household, on).await?),
+                None => None,
+            };
+            let source_findings = report.as_ref().map(|r| r.findings.len()).unwrap_or(0);
+            let eligible = r.eligible.iter().any(|e| e.category.code() == a.category) && source_findings == 0;
             data = Some(json!({
                 "sources": [{"source": "registry", "name": "居民信息库", "as_of": on}],
                 "assessment": r,
+                "report": report,
                 "eligible_for_category": eligible,
             }));
             if note.is_empty() {
                 note = if eligible {
                     "核对结果：符合申请类别条件".into()
+                } else if source_findings > 0 {
+                    format!("核对结果：部门数据显示{source_findings}项不符合条件的情况，详见核对报告")
                 } else {
                     "核对结果：不符合申请类别条件".into()
                 };

@@ -155,6 +155,14 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<CaseItem> {
 
 /// Stops a case from a month on, with the reason; the household is notified by a printable letter.
 pub async fn stop(app: &App, ctx: &Ctx, id: &str, from_month: &str, reason: &str) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    let out = stop_in(app, ctx, &mut tx, id, from_month, reason).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// As [`stop`], inside the caller's transaction.
+pub async fn stop_in(app: &App, ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str, from_month: &str, reason: &str) -> AppResult<()> {
     ctx.actor.require(Permission::HandleApplications)?;
     if ctx.actor.role != Role::TownOfficer && ctx.actor.role != Role::CityOfficer {
         return Err(AppError::Forbidden("停保由镇(街道)或市局办理".into()));
@@ -165,7 +173,6 @@ pub async fn stop(app: &App, ctx: &Ctx, id: &str, from_month: &str, reason: &str
     if reason.trim().chars().count() < 4 {
         return Err(AppError::invalid("reason", "停保须书面说明理由"));
     }
-    let mut tx = app.db.begin().await?;
     let row: Option<CaseRow> = tx
         .fetch_optional(
             &format!("SELECT {COLS} FROM cases WHERE id = $1"),
@@ -211,8 +218,7 @@ pub async fn stop(app: &App, ctx: &Ctx, id: &str, from_month: &str, reason: &str
         args![crate::storage::new_id(), id, app.today(), from_month, r.monthly_amount, reason.trim(), letter, &ctx.actor.display_name, now()],
     )
     .await?;
-    audit::record(&mut tx, ctx, Event::new("case.stop", "case", id).area(&r.area_code).before(serde_json::json!({"status": "active"})).after(serde_json::json!({"status": "stopped", "end_month": from_month, "reason": reason.trim(), "at": now()}))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, Event::new("case.stop", "case", id).area(&r.area_code).before(serde_json::json!({"status": "active"})).after(serde_json::json!({"status": "stopped", "end_month": from_month, "reason": reason.trim(), "at": now()}))).await?;
     Ok(())
 }
 
@@ -281,6 +287,20 @@ pub async fn record_event(
     case_id: &str,
     ev: CaseEvent,
 ) -> AppResult<ChangeRow> {
+    let mut tx = app.db.begin().await?;
+    let out = record_event_in(app, ctx, &mut tx, case_id, ev).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// As [`record_event`], inside the caller's transaction.
+pub async fn record_event_in(
+    app: &App,
+    ctx: &Ctx,
+    tx: &mut crate::storage::Tx,
+    case_id: &str,
+    ev: CaseEvent,
+) -> AppResult<ChangeRow> {
     use super::applications::{month_after, month_start};
     use minzheng_domain::assistance::{Category, evaluate, reviews, validate};
     use serde_json::{Value, json};
@@ -304,7 +324,6 @@ pub async fn record_event(
     if on > today {
         return Err(AppError::invalid("on", "日期不能晚于今天"));
     }
-    let mut tx = app.db.begin().await?;
     let c: Option<CaseFull> = tx
         .fetch_optional(
             "SELECT c.id, c.category, c.area_code, c.status, c.monthly_amount, c.household_json, c.review_due_on, a.household_json AS app_household, p.name AS applicant_name \
@@ -323,7 +342,7 @@ pub async fn record_event(
         serde_json::from_str(c.household_json.as_deref().unwrap_or(&c.app_household))
             .map_err(|e| AppError::Internal(e.into()))?;
     let person = match ev.person_id.as_deref().filter(|p| !p.is_empty()) {
-        Some(pid) => crate::storage::persons::get_tx(&mut tx, pid).await?,
+        Some(pid) => crate::storage::persons::get_tx(tx, pid).await?,
         None => None,
     };
     let members = hh["members"].as_array().cloned().unwrap_or_default();
@@ -353,7 +372,7 @@ pub async fn record_event(
                 "moved_away".into()
             };
             updated.updated_at = now();
-            crate::storage::persons::update_person(&mut tx, &updated).await?;
+            crate::storage::persons::update_person(tx, &updated).await?;
             note = format!("{}：{} {}", event_label(&ev.kind), p.name, note)
                 .trim()
                 .to_string();
@@ -497,12 +516,11 @@ pub async fn record_event(
     )
     .await?;
     audit::record(
-        &mut tx,
+        tx,
         ctx,
         Event::new("case.change", "case", &c.id).area(&c.area_code).before(serde_json::json!({"status": c.status, "monthly_amount": old.to_string()})).after(serde_json::json!({"kind": change.kind, "outcome": outcome, "status": status, "monthly_amount": new_amount.to_string(), "effective_month": change.effective_month})),
     )
     .await?;
-    tx.commit().await?;
     Ok(change)
 }
 

@@ -1,5 +1,12 @@
-//! Verification and rectification (plan items 9, 10, 25; DOMAIN §4.8–4.10): departmental source
-//! loads, checks of every active case, 错保/人情保/漏保 findings, early warnings and grid tasks.
+//! Verification and rectification (plan items 9, 10, 25; DOMAIN §4.8–4.10): departmental source loads, checks of
+//! every active case, 错保/人情保/漏保 findings, early warnings and grid tasks.
+
+pub mod findings;
+pub mod gather;
+pub mod runs;
+pub mod sources;
+pub mod staff;
+pub mod tasks;
 
 use super::{App, AppResult, Ctx};
 
@@ -18,7 +25,5 @@ pub struct PrecisionRate {
 
 /// `None` when no verification run has completed yet.
 pub async fn precision_rate(app: &App, ctx: &Ctx) -> AppResult<Option<PrecisionRate>> {
-    let _ = (app, ctx);
-    // Filled in with the verification tables (migration 0008).
-    Ok(None)
+    findings::precision_rate(app, ctx).await
 }

@@ -1,0 +1,365 @@
+//! Findings: the towns' rectification tasks. An officer confirms one (stop, or adjust from the next month, with the
+//! overpayment computed) or dismisses it with a reason.
+
+use crate::app::assistance::applications::month_after;
+use crate::app::assistance::cases::{self, CaseEvent};
+use crate::app::audit::{self, Event};
+use crate::app::authz::Permission;
+use crate::app::{App, AppError, AppResult, Ctx};
+use crate::storage::Arg;
+use crate::{args, storage::now};
+use chrono::NaiveDate;
+use minzheng_domain::money::Fen;
+use minzheng_domain::verification::{FindingKind, overpayment};
+use serde_json::{Value, json};
+
+pub const PAGE: i64 = 50;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct FindingDb {
+    id: String,
+    run_id: String,
+    kind: String,
+    case_id: Option<String>,
+    person_id: Option<String>,
+    household_id: Option<String>,
+    area_code: String,
+    town_code: String,
+    detail: String,
+    since: Option<NaiveDate>,
+    evidence_json: String,
+    status: String,
+    decision: Option<String>,
+    reason: Option<String>,
+    overpayment: Option<i64>,
+    decided_by: Option<String>,
+}
+
+const COLS: &str = "id, run_id, kind, case_id, person_id, household_id, area_code, town_code, detail, since, evidence_json, \
+                    status, decision, reason, overpayment, decided_by";
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FindingView {
+    pub id: String,
+    pub run_id: String,
+    pub kind: String,
+    pub kind_label: String,
+    /// 错保, 人情保 or 漏保.
+    pub group: String,
+    pub case_id: Option<String>,
+    pub person_id: Option<String>,
+    pub household_id: Option<String>,
+    pub area_code: String,
+    pub area_name: String,
+    pub town_code: String,
+    pub detail: String,
+    pub since: Option<NaiveDate>,
+    /// The row shown first: `{"source", "load_id", "row"}`.
+    #[schema(value_type = Object)]
+    pub evidence: Value,
+    /// Every row behind the finding.
+    #[schema(value_type = Object)]
+    pub all_evidence: Value,
+    /// open, confirmed, dismissed or superseded (a later run replaced it).
+    pub status: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    /// Overpayment in yuan, for a confirmed 错保.
+    pub overpayment: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+fn view(app: &App, f: FindingDb) -> FindingView {
+    let all: Value = serde_json::from_str(&f.evidence_json).unwrap_or(Value::Null);
+    let kind = FindingKind::from_code(&f.kind);
+    FindingView {
+        evidence: all.get(0).cloned().unwrap_or(Value::Null),
+        all_evidence: all,
+        kind_label: kind.map(|k| k.label()).unwrap_or("").into(),
+        group: kind.map(|k| k.group()).unwrap_or("").into(),
+        area_name: app.areas().name(&f.area_code).to_string(),
+        overpayment: f.overpayment.map(|v| Fen(v).to_string()),
+        id: f.id,
+        run_id: f.run_id,
+        kind: f.kind,
+        case_id: f.case_id,
+        person_id: f.person_id,
+        household_id: f.household_id,
+        area_code: f.area_code,
+        town_code: f.town_code,
+        detail: f.detail,
+        since: f.since,
+        status: f.status,
+        decision: f.decision,
+        reason: f.reason,
+        decided_by: f.decided_by,
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct FindingQuery {
+    /// A run id; default the latest run.
+    pub run: Option<String>,
+    /// 1-based page of 50.
+    pub page: Option<i64>,
+    pub kind: Option<String>,
+    /// open, confirmed, dismissed or superseded.
+    pub status: Option<String>,
+    /// A town or village code inside the caller's scope.
+    pub area: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FindingPage {
+    pub run_id: Option<String>,
+    pub items: Vec<FindingView>,
+    pub total: i64,
+    pub page: i64,
+}
+
+pub async fn latest_run(app: &App) -> AppResult<Option<RunRow>> {
+    Ok(app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json \
+             FROM verification_runs ORDER BY finished_at DESC, id DESC LIMIT 1",
+            vec![],
+        )
+        .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct RunRow {
+    pub id: String,
+    pub scope: String,
+    pub on_date: NaiveDate,
+    pub cases: i64,
+    pub recipients: i64,
+    pub findings: i64,
+    pub started_by: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: chrono::DateTime<chrono::Utc>,
+    pub towns_json: String,
+    pub loads_json: String,
+}
+
+pub async fn runs(app: &App, ctx: &Ctx) -> AppResult<Vec<RunRow>> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    Ok(app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json \
+             FROM verification_runs ORDER BY finished_at DESC, id DESC LIMIT 50",
+            vec![],
+        )
+        .await?)
+}
+
+/// The conditions every finding query shares: the caller's scope, narrowed to a requested area.
+fn conditions(app: &App, ctx: &Ctx, q: &FindingQuery, run: &str) -> AppResult<(String, Vec<Arg>)> {
+    let requested = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| {
+        let level = app.areas().get(a).map(|x| x.level.clone()).unwrap_or_else(|| "village".into());
+        (a.to_string(), level)
+    });
+    let filter = ctx.actor.narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
+    let mut args: Vec<Arg> = vec![Arg::from(run)];
+    let (cond, a) = filter.sql("area_code", "town_code", 2);
+    args.extend(a);
+    let mut sql = format!("run_id = $1 AND {cond}");
+    if let Some(k) = q.kind.as_deref().filter(|k| !k.is_empty()) {
+        if FindingKind::from_code(k).is_none() {
+            return Err(AppError::invalid("kind", "疑点类型不正确"));
+        }
+        args.push(Arg::from(k));
+        sql.push_str(&format!(" AND kind = ${}", args.len()));
+    }
+    if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
+        if !matches!(s, "open" | "confirmed" | "dismissed" | "superseded") {
+            return Err(AppError::invalid("status", "状态应为 open、confirmed、dismissed 或 superseded"));
+        }
+        args.push(Arg::from(s));
+        sql.push_str(&format!(" AND status = ${}", args.len()));
+    }
+    Ok((sql, args))
+}
+
+pub async fn list(app: &App, ctx: &Ctx, q: &FindingQuery) -> AppResult<FindingPage> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let page = q.page.unwrap_or(1).max(1);
+    let run = match q.run.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => r.to_string(),
+        None => match latest_run(app).await? {
+            Some(r) => r.id,
+            None => return Ok(FindingPage { run_id: None, items: vec![], total: 0, page }),
+        },
+    };
+    let (cond, args) = conditions(app, ctx, q, &run)?;
+    let total: i64 = app.db.conn().scalar(&format!("SELECT COUNT(*) FROM findings WHERE {cond}"), args.clone()).await?;
+    let rows: Vec<FindingDb> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!("SELECT {COLS} FROM findings WHERE {cond} ORDER BY town_code, area_code, kind, id LIMIT {PAGE} OFFSET {}", (page - 1) * PAGE),
+            args,
+        )
+        .await?;
+    Ok(FindingPage { run_id: Some(run), items: rows.into_iter().map(|f| view(app, f)).collect(), total, page })
+}
+
+/// Counts of a run by town and kind, within the caller's scope.
+pub async fn counts(app: &App, ctx: &Ctx, run: &str) -> AppResult<Vec<(String, String, String, i64)>> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let (cond, args) = conditions(app, ctx, &FindingQuery::default(), run)?;
+    Ok(app
+        .db
+        .conn()
+        .fetch_all(
+            &format!("SELECT town_code, kind, status, COUNT(*) FROM findings WHERE {cond} GROUP BY town_code, kind, status ORDER BY town_code, kind, status"),
+            args,
+        )
+        .await?)
+}
+
+pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<FindingView> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let f: Option<FindingDb> = app.db.conn().fetch_optional(&format!("SELECT {COLS} FROM findings WHERE id = $1"), args![id]).await?;
+    match f {
+        Some(f) if ctx.actor.in_scope(&f.area_code) => Ok(view(app, f)),
+        _ => Err(AppError::NotFound("核对疑点".into())),
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct Decision {
+    /// confirm or dismiss
+    pub decision: String,
+    /// For a confirmed 错保: stop (停保) or adjust (re-assess without the member: death, moved_away, custody).
+    pub action: Option<String>,
+    /// First month of the change, YYYY-MM (default: the month after today).
+    pub from_month: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Confirms or dismisses an open finding; a confirmed 错保 stops or adjusts its case in the same transaction.
+pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<FindingView> {
+    ctx.actor.require(Permission::HandleFindings)?;
+    let reason = d.reason.trim().to_string();
+    if reason.chars().count() < 4 {
+        return Err(AppError::invalid("reason", "请写明核实情况和处理理由（至少4个字）"));
+    }
+    let mut tx = app.db.begin().await?;
+    let f: Option<FindingDb> = tx.fetch_optional(&format!("SELECT {COLS} FROM findings WHERE id = $1"), args![id]).await?;
+    let f = match f {
+        Some(f) if ctx.actor.in_scope(&f.area_code) => f,
+        _ => return Err(AppError::NotFound("核对疑点".into())),
+    };
+    if f.status != "open" {
+        return Err(AppError::conflict("id", "该疑点已处理或已被新一轮核对取代"));
+    }
+    let kind = FindingKind::from_code(&f.kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown kind")))?;
+    let mut over: Option<i64> = None;
+    let mut action: Option<String> = None;
+    match d.decision.as_str() {
+        "dismiss" => {}
+        "confirm" if !kind.is_wrongful() => {}
+        "confirm" => {
+            let case_id = f.case_id.clone().ok_or_else(|| AppError::Internal(anyhow::anyhow!("错保 without a case")))?;
+            let from = d.from_month.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| month_after(app.today()));
+            let act = d.action.clone().unwrap_or_else(|| "stop".into());
+            let note = format!("核对疑点核实：{}。{}", kind.label(), reason);
+            match act.as_str() {
+                "stop" => cases::stop_in(app, ctx, &mut tx, &case_id, &from, &note).await?,
+                "adjust" => {
+                    let ev_kind = match kind {
+                        FindingKind::Death => "death",
+                        // a member in custody or gone from the city no longer counts in the household
+                        FindingKind::MovedAway | FindingKind::Custody => "moved_away",
+                        _ => {
+                            return Err(AppError::invalid("action", "此类疑点只能停保；调整适用于死亡、迁出、服刑戒毒"));
+                        }
+                    };
+                    cases::record_event_in(
+                        app,
+                        ctx,
+                        &mut tx,
+                        &case_id,
+                        CaseEvent { kind: ev_kind.into(), person_id: f.person_id.clone(), on: f.since.filter(|d| *d <= app.today()), monthly_wage: None, note },
+                    )
+                    .await?;
+                }
+                _ => return Err(AppError::invalid("action", "处理方式应为 stop（停保）或 adjust（调整）")),
+            }
+            let paid: Vec<(String, i64)> = tx
+                .fetch_all(
+                    "SELECT l.month_for, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+                     WHERE l.case_id = $1 AND r.status = 'approved' AND l.status <> 'failed'",
+                    args![&case_id],
+                )
+                .await?;
+            let paid: Vec<(String, Fen)> = paid.into_iter().map(|(m, a)| (m, Fen(a))).collect();
+            over = Some(overpayment(&paid, f.since).0);
+            action = Some(act);
+        }
+        _ => return Err(AppError::invalid("decision", "处理结论应为 confirm（属实）或 dismiss（不属实）")),
+    }
+    let status = if d.decision == "confirm" { "confirmed" } else { "dismissed" };
+    let decision = action.clone().unwrap_or_else(|| d.decision.clone());
+    tx.execute(
+        "UPDATE findings SET status = $2, decision = $3, reason = $4, overpayment = $5, decided_by = $6, decided_at = $7 WHERE id = $1",
+        args![id, status, &decision, &reason, over, &ctx.actor.display_name, now()],
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("finding.decide", "finding", id)
+            .area(&f.area_code)
+            .before(json!({"status": "open"}))
+            .after(json!({"status": status, "decision": decision, "reason": reason, "overpayment": over})),
+    )
+    .await?;
+    tx.commit().await?;
+    get(app, ctx, id).await
+}
+
+/// 精准救助率 (T10.1) from the latest run, within the caller's scope.
+pub async fn precision_rate(app: &App, ctx: &Ctx) -> AppResult<Option<super::PrecisionRate>> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let Some(run) = latest_run(app).await? else { return Ok(None) };
+    let towns: Vec<(String, i64)> = serde_json::from_str(&run.towns_json).unwrap_or_default();
+    let wrongful: Vec<String> = FindingKind::ALL.iter().filter(|k| k.is_wrongful()).map(|k| format!("'{}'", k.code())).collect();
+    // recipients of cases with a standing 错保 finding (open or confirmed) are not precisely assisted
+    let bad: Vec<(String, i64)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT c.town_code, COUNT(*) FROM case_members m JOIN cases c ON c.id = m.case_id \
+                 WHERE m.case_id IN (SELECT case_id FROM findings WHERE run_id = $1 AND kind IN ({}) AND status IN ('open', 'confirmed')) \
+                 GROUP BY c.town_code",
+                wrongful.join(", ")
+            ),
+            args![&run.id],
+        )
+        .await?;
+    let by_town: Vec<(String, i64, i64)> = towns
+        .into_iter()
+        .filter(|(t, _)| ctx.actor.in_scope(t) || t.starts_with(&ctx.actor.area_code))
+        .map(|(t, n)| {
+            let b = bad.iter().find(|x| x.0 == t).map(|x| x.1).unwrap_or(0);
+            (t, n, (n - b).max(0))
+        })
+        .collect();
+    // a village worker's scope is smaller than a town: the town figures are not theirs to see
+    let by_town = if ctx.actor.area_level == "village" { Vec::new() } else { by_town };
+    Ok(Some(super::PrecisionRate {
+        run_id: run.id,
+        finished_at: run.finished_at.timestamp_micros(),
+        recipients: by_town.iter().map(|t| t.1).sum(),
+        eligible: by_town.iter().map(|t| t.2).sum(),
+        by_town,
+    }))
+}

@@ -1,0 +1,324 @@
+//! Loads of departmental source files (CSV with a header row, or XLSX). Every row is validated before anything is
+//! written; a load keeps its as-of date, checksum and every row; the same file twice adds nothing.
+
+use crate::app::audit::{self, Event};
+use crate::app::authz::Permission;
+use crate::app::{App, AppError, Ctx};
+use crate::storage::{Arg, new_id, now};
+use chrono::NaiveDate;
+use minzheng_domain::verification::{Cell, RowError, Source, map_header, parse_row};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+
+/// Rows per bulk statement: big enough to amortise, small enough to stream.
+const BATCH: usize = 8_000;
+/// A bad file reports at most this many rows (and how many there were in all).
+const MAX_REPORTED: usize = 1_000;
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LoadOutcome {
+    pub load_id: String,
+    pub rows: i64,
+    /// The same file had been loaded before: nothing was added.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct LoadRow {
+    pub id: String,
+    pub source: String,
+    pub as_of: NaiveDate,
+    pub checksum: String,
+    pub file_name: String,
+    pub rows: i64,
+    pub loaded_by: String,
+    pub loaded_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub type LoadResult = Result<LoadOutcome, (AppError, Vec<RowError>)>;
+
+fn plain(e: impl Into<AppError>) -> (AppError, Vec<RowError>) {
+    (e.into(), vec![])
+}
+
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+fn format_of(path: &Path, file_name: &str) -> std::io::Result<Format> {
+    let mut magic = [0u8; 4];
+    let n = std::fs::File::open(path)?.read(&mut magic)?;
+    Ok(if file_name.to_ascii_lowercase().ends_with(".xlsx") || (n == 4 && magic == *b"PK\x03\x04") {
+        Format::Xlsx
+    } else {
+        Format::Csv
+    })
+}
+
+fn checksum(path: &Path) -> std::io::Result<String> {
+    let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Calls `f(row_number, cells)` for every data row; `cells` are the source's columns in order.
+/// CSV streams from disk; an XLSX sheet is read whole (the format caps it at about a million rows).
+fn each_row(
+    source: Source,
+    path: &Path,
+    format: &Format,
+    mut f: impl FnMut(u64, &[&str]) -> Result<(), AppError>,
+) -> Result<(), (AppError, Vec<RowError>)> {
+    let bad_header = |e: RowError| (AppError::invalid("file", e.message.clone()), vec![e]);
+    match format {
+        Format::Csv => {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .flexible(true)
+                .buffer_capacity(1 << 20)
+                .from_path(path)
+                .map_err(|e| plain(AppError::invalid("file", format!("无法读取文件：{e}"))))?;
+            let header: Vec<String> = r
+                .headers()
+                .map_err(|_| plain(AppError::invalid("file", "文件不是UTF-8编码的CSV")))?
+                .iter()
+                .map(String::from)
+                .collect();
+            let pos = map_header(source, &header).map_err(bad_header)?;
+            let mut rec = csv::StringRecord::new();
+            let mut row = 1u64;
+            loop {
+                row += 1;
+                match r.read_record(&mut rec) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        if rec.iter().all(|c| c.trim().is_empty()) {
+                            continue;
+                        }
+                        let cells: Vec<&str> = pos.iter().map(|&p| rec.get(p).unwrap_or("")).collect();
+                        f(row, &cells).map_err(plain)?;
+                    }
+                    Err(e) => {
+                        let msg = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                            "不是UTF-8编码".to_string()
+                        } else {
+                            format!("无法解析：{e}")
+                        };
+                        return Err((
+                            AppError::invalid("file", format!("第{row}行{msg}")),
+                            vec![RowError { row, column: String::new(), message: msg }],
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Format::Xlsx => {
+            use calamine::{Data, Reader, Xlsx, open_workbook};
+            let mut wb: Xlsx<_> = open_workbook(path)
+                .map_err(|e| plain(AppError::invalid("file", format!("无法读取XLSX文件：{e}"))))?;
+            let range = wb
+                .worksheet_range_at(0)
+                .ok_or_else(|| plain(AppError::invalid("file", "XLSX文件没有工作表")))?
+                .map_err(|e| plain(AppError::invalid("file", format!("无法读取工作表：{e}"))))?;
+            let text = |c: &Data| -> String {
+                match c {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.clone(),
+                    Data::Float(v) if v.fract() == 0.0 => format!("{}", *v as i64),
+                    Data::Float(v) => format!("{v}"),
+                    Data::Int(v) => v.to_string(),
+                    Data::Bool(b) => b.to_string(),
+                    // Excel counts days from 1899-12-30
+                    Data::DateTime(d) => NaiveDate::from_ymd_opt(1899, 12, 30)
+                        .and_then(|e| e.checked_add_signed(chrono::Duration::days(d.as_f64().floor() as i64)))
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    Data::DateTimeIso(s) => s.chars().take(10).collect(),
+                    other => other.to_string(),
+                }
+            };
+            let mut rows = range.rows();
+            let header: Vec<String> = rows.next().map(|r| r.iter().map(text).collect()).unwrap_or_default();
+            let pos = map_header(source, &header).map_err(bad_header)?;
+            for (i, r) in rows.enumerate() {
+                let owned: Vec<String> = pos.iter().map(|&p| r.get(p).map(text).unwrap_or_default()).collect();
+                if owned.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                let cells: Vec<&str> = owned.iter().map(String::as_str).collect();
+                f(i as u64 + 2, &cells).map_err(plain)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn to_arg(c: Cell) -> Arg {
+    match c {
+        Cell::Text(s) => Arg::Text(Some(s)),
+        Cell::Date(d) => Arg::Date(Some(d)),
+        Cell::Int(v) => Arg::I64(Some(v)),
+        Cell::Null => Arg::Date(None),
+    }
+}
+
+/// Loads a file of `source` as of `as_of`. Validates every row first; a bad file loads nothing and names every bad
+/// row (up to 1,000) by row and column. The rows go in one transaction, streamed in batches.
+pub async fn load_file(
+    app: &App,
+    ctx: &Ctx,
+    source: &str,
+    path: &Path,
+    file_name: &str,
+    as_of: Option<NaiveDate>,
+) -> LoadResult {
+    ctx.actor.require(Permission::LoadSources).map_err(plain)?;
+    let Some(source) = Source::from_code(source) else {
+        return Err(plain(AppError::invalid(
+            "source",
+            format!(
+                "数据来源应为：{}",
+                Source::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join("、")
+            ),
+        )));
+    };
+    let today = app.today();
+    let as_of = as_of.ok_or_else(|| plain(AppError::invalid("as_of", "请填写数据截止日期(as_of)")))?;
+    if as_of > today {
+        return Err(plain(AppError::invalid("as_of", "数据截止日期不能晚于今天")));
+    }
+    let path_owned = path.to_path_buf();
+    let sum = tokio::task::spawn_blocking(move || checksum(&path_owned))
+        .await
+        .map_err(|e| plain(AppError::Internal(e.into())))?
+        .map_err(|e| plain(AppError::invalid("file", format!("无法读取文件：{e}"))))?;
+    if let Some(earlier) = find_loaded(app, source, &sum).await.map_err(plain)? {
+        return Ok(earlier);
+    }
+    let format = format_of(path, file_name).map_err(|e| plain(AppError::invalid("file", format!("无法读取文件：{e}"))))?;
+
+    // pass 1: every row, every column
+    let path_owned = path.to_path_buf();
+    let fmt = match format {
+        Format::Csv => Format::Csv,
+        Format::Xlsx => Format::Xlsx,
+    };
+    let (rows, errors, total_bad) = tokio::task::spawn_blocking(move || {
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut bad_rows = 0usize;
+        let mut rows = 0i64;
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
+        each_row(source, &path_owned, &fmt, |row, cells| {
+            errs.clear();
+            parse_row(source, row, cells, today, &mut out, &mut errs);
+            rows += 1;
+            if !errs.is_empty() {
+                bad_rows += 1;
+                if errors.len() < MAX_REPORTED {
+                    errors.append(&mut errs);
+                }
+            }
+            Ok(())
+        })
+        .map(|_| (rows, errors, bad_rows))
+    })
+    .await
+    .map_err(|e| plain(AppError::Internal(e.into())))??;
+    if total_bad > 0 {
+        return Err((
+            AppError::invalid(
+                "file",
+                format!("{}文件有{}行数据不合格，整个文件未导入；请改正后重新导入", source.label(), total_bad),
+            ),
+            errors,
+        ));
+    }
+    if rows == 0 {
+        return Err(plain(AppError::invalid("file", "文件没有数据行")));
+    }
+
+    // pass 2: parse again and stream into one transaction; a blocking reader feeds batches through a channel
+    let load_id = new_id();
+    let (txs, mut rxs) = tokio::sync::mpsc::channel::<Vec<Vec<Arg>>>(4);
+    let path_owned = path.to_path_buf();
+    let lid = load_id.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch: Vec<Vec<Arg>> = Vec::with_capacity(BATCH);
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
+        let r = each_row(source, &path_owned, &format, |row, cells| {
+            parse_row(source, row, cells, today, &mut out, &mut errs);
+            let mut v = Vec::with_capacity(out.len() + 2);
+            v.push(Arg::Text(Some(lid.clone())));
+            v.push(Arg::I64(Some(row as i64)));
+            v.extend(out.drain(..).map(to_arg));
+            batch.push(v);
+            if batch.len() == BATCH {
+                txs.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .map_err(|_| AppError::Internal(anyhow::anyhow!("写入已中止")))?;
+            }
+            Ok(())
+        });
+        if !batch.is_empty() {
+            let _ = txs.blocking_send(batch);
+        }
+        r
+    });
+    let table = source.table();
+    let mut cols: Vec<&str> = vec!["load_id", "row_no"];
+    cols.extend(source.columns().iter().map(|c| c.db));
+    let mut tx = app.db.begin().await.map_err(plain)?;
+    while let Some(batch) = rxs.recv().await {
+        tx.copy_rows(&table, &cols, batch).await.map_err(plain)?;
+    }
+    reader.await.map_err(|e| plain(AppError::Internal(e.into())))??;
+    tx.execute(
+        "INSERT INTO source_loads (id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        crate::args![&load_id, source.code(), as_of, &sum, file_name, rows, &ctx.actor.username, now()],
+    )
+    .await
+    .map_err(plain)?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("source.load", "source_load", &load_id).after(serde_json::json!({
+            "source": source.code(), "as_of": as_of, "rows": rows, "checksum": sum, "file_name": file_name,
+        })),
+    )
+    .await
+    .map_err(plain)?;
+    tx.commit().await.map_err(plain)?;
+    // early warnings on what the file revealed (a death in an assisted household, a large medical bill)
+    super::tasks::scan(app, today).await.map_err(plain)?;
+    Ok(LoadOutcome { load_id, rows, duplicate: false })
+}
+
+async fn find_loaded(app: &App, source: Source, sum: &str) -> Result<Option<LoadOutcome>, AppError> {
+    let r: Option<(String, i64)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT id, rows FROM source_loads WHERE source = $1 AND checksum = $2",
+            crate::args![source.code(), sum],
+        )
+        .await?;
+    Ok(r.map(|(load_id, rows)| LoadOutcome { load_id, rows, duplicate: true }))
+}
+
+/// Every load, newest first.
+pub async fn list(app: &App, ctx: &Ctx) -> Result<Vec<LoadRow>, AppError> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    Ok(app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at FROM source_loads ORDER BY loaded_at DESC, id DESC LIMIT 500",
+            vec![],
+        )
+        .await?)
+}

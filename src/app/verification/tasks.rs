@@ -1,0 +1,363 @@
+//! Early warnings (预警) and grid tasks (网格): rules on loaded events create a task for the village's grid worker,
+//! who visits (a record and photos), then closes it or turns it into an application.
+
+use crate::app::assistance::standards;
+use crate::app::audit::{self, Event};
+use crate::app::authz::Permission;
+use crate::app::{App, AppError, AppResult, Ctx};
+use crate::args;
+use crate::storage::{Arg, new_id, now};
+use chrono::{Duration, NaiveDate};
+use minzheng_domain::money::Fen;
+use minzheng_domain::verification::{LARGE_MEDICAL_BILL_MONTHS_OF_S, death_review_due};
+use serde_json::json;
+
+/// Photos: JPEG or PNG, at most 5 MB each.
+pub const MAX_PHOTO: usize = 5 * 1024 * 1024;
+
+pub const KINDS: [(&str, &str); 3] = [
+    ("death_review", "在保家庭成员死亡，3个月内复核"),
+    ("medical_bill", "大额医疗费用，支出型贫困排查"),
+    ("review_overdue", "低保家庭复核逾期"),
+];
+
+pub fn kind_label(code: &str) -> &'static str {
+    KINDS.iter().find(|k| k.0 == code).map(|k| k.1).unwrap_or("预警")
+}
+
+/// Runs every warning rule; a rule fires once per subject (its dedupe key), so scanning again adds nothing.
+pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
+    let Some(s) = standards::in_force(app, on).await? else { return Ok(0) };
+    let large = s.dibao.0 * LARGE_MEDICAL_BILL_MONTHS_OF_S;
+    let mut tx = app.db.begin().await?;
+    let at = now();
+    let mut added = 0;
+    // a member of an assisted household died: review within 3 months
+    let deaths: Vec<(String, i64, NaiveDate, String, String, String, String)> = tx
+        .fetch_all(
+            "SELECT d.load_id, d.row_no, d.date_of_death, p.id, c.id, c.area_code, c.town_code FROM src_deaths d \
+             JOIN persons p ON p.id_number = d.id_number JOIN cases c ON c.household_id = p.household_id AND c.status = 'active' \
+             WHERE d.date_of_death <= $1 ORDER BY d.load_id, d.row_no",
+            args![on],
+        )
+        .await?;
+    let mut rows: Vec<Vec<Arg>> = Vec::new();
+    for (load, row, died, person, case, area, town) in deaths {
+        rows.push(args![
+            new_id(), "death_review", format!("death:{person}"), area, town, person, Some(case),
+            format!("{died}家庭成员死亡，须在{}前入户复核", death_review_due(died)),
+            json!([{"source": "deaths", "load_id": load, "row": row}]).to_string(),
+            death_review_due(died), "open", at
+        ]);
+    }
+    // a large medical bill in a household without assistance: an expenditure-type candidate
+    let bills: Vec<(String, i64, i64, String, String, String)> = tx
+        .fetch_all(
+            "SELECT i.load_id, i.row_no, i.out_of_pocket_12m, p.id, p.area_code, p.town_code FROM src_serious_illness i \
+             JOIN persons p ON p.id_number = i.id_number \
+             WHERE i.out_of_pocket_12m >= $1 AND p.status = 'normal' \
+             AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.household_id = p.household_id AND c.status = 'active') \
+             ORDER BY i.load_id, i.row_no",
+            args![large],
+        )
+        .await?;
+    for (load, row, amount, person, area, town) in bills {
+        rows.push(args![
+            new_id(), "medical_bill", format!("medical:{person}:{load}"), area, town, person, None::<String>,
+            format!("近12个月自付医疗费用{}元，排查是否符合支出型贫困家庭救助", Fen(amount)),
+            json!([{"source": "serious_illness", "load_id": load, "row": row}]).to_string(),
+            on + Duration::days(15), "open", at
+        ]);
+    }
+    // a dibao household's review is overdue
+    let overdue: Vec<(String, NaiveDate, String, String, String)> = tx
+        .fetch_all(
+            "SELECT c.id, c.review_due_on, a.applicant_id, c.area_code, c.town_code FROM cases c JOIN applications a ON a.id = c.application_id \
+             WHERE c.status = 'active' AND c.review_due_on < $1 ORDER BY c.id",
+            args![on],
+        )
+        .await?;
+    for (case, due, person, area, town) in overdue {
+        rows.push(args![
+            new_id(), "review_overdue", format!("review:{case}:{due}"), area, town, person, Some(case),
+            format!("应于{due}前完成的定期复核已逾期"),
+            json!([{"source": "cases", "load_id": null, "row": null}]).to_string(),
+            on + Duration::days(10), "open", at
+        ]);
+    }
+    for chunk in rows.chunks(2_000) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", crate::storage::placeholders(i * 12 + 1, 12))).collect();
+        added += tx
+            .execute(
+                &format!(
+                    "INSERT INTO grid_tasks (id, kind, dedupe_key, area_code, town_code, person_id, case_id, detail, evidence_json, due_on, status, created_at) \
+                     VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
+                    values.join(", ")
+                ),
+                chunk.iter().flatten().cloned().collect(),
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(added)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct TaskRow {
+    pub id: String,
+    pub kind: String,
+    pub area_code: String,
+    pub town_code: String,
+    pub person_id: Option<String>,
+    pub case_id: Option<String>,
+    pub detail: String,
+    pub evidence_json: String,
+    pub due_on: NaiveDate,
+    /// open, visited or closed
+    pub status: String,
+    pub visit_note: Option<String>,
+    pub visited_on: Option<NaiveDate>,
+    pub visited_by: Option<String>,
+    /// closed or application
+    pub outcome: Option<String>,
+    pub application_id: Option<String>,
+    pub closed_by: Option<String>,
+}
+
+const COLS: &str = "id, kind, area_code, town_code, person_id, case_id, detail, evidence_json, due_on, status, visit_note, visited_on, \
+                    visited_by, outcome, application_id, closed_by";
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct TaskQuery {
+    /// open (default: open and visited), closed or all
+    pub status: Option<String>,
+    /// only overdue tasks
+    pub overdue: Option<bool>,
+    pub area: Option<String>,
+}
+
+pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery) -> AppResult<Vec<TaskRow>> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let requested = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| {
+        (a.to_string(), app.areas().get(a).map(|x| x.level.clone()).unwrap_or_else(|| "village".into()))
+    });
+    let f = ctx.actor.narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
+    let (cond, a) = f.sql("area_code", "town_code", 1);
+    let mut args: Vec<Arg> = a.into_iter().collect();
+    let mut sql = format!("SELECT {COLS} FROM grid_tasks WHERE {cond}");
+    match q.status.as_deref().unwrap_or("") {
+        "" | "open" => sql.push_str(" AND status <> 'closed'"),
+        "closed" => sql.push_str(" AND status = 'closed'"),
+        "all" => {}
+        _ => return Err(AppError::invalid("status", "状态应为 open、closed 或 all")),
+    }
+    if q.overdue == Some(true) {
+        args.push(Arg::from(app.today()));
+        sql.push_str(&format!(" AND status <> 'closed' AND due_on < ${}", args.len()));
+    }
+    sql.push_str(" ORDER BY due_on, id LIMIT 1000");
+    Ok(app.db.conn().fetch_all(&sql, args).await?)
+}
+
+/// Open and overdue tasks by town and village, within the caller's scope: (town, village, open, overdue).
+pub async fn summary(app: &App, ctx: &Ctx) -> AppResult<Vec<(String, String, i64, i64)>> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 2);
+    let mut args = vec![Arg::from(app.today())];
+    args.extend(a);
+    Ok(app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT town_code, area_code, COUNT(*), CAST(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END) AS BIGINT) FROM grid_tasks \
+                 WHERE status <> 'closed' AND {cond} GROUP BY town_code, area_code ORDER BY town_code, area_code"
+            ),
+            args,
+        )
+        .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct PhotoMeta {
+    pub id: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_by: String,
+}
+
+pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(TaskRow, Vec<PhotoMeta>)> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let t: Option<TaskRow> = app.db.conn().fetch_optional(&format!("SELECT {COLS} FROM grid_tasks WHERE id = $1"), args![id]).await?;
+    let t = match t {
+        Some(t) if ctx.actor.in_scope(&t.area_code) => t,
+        _ => return Err(AppError::NotFound("网格任务".into())),
+    };
+    let photos = app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT id, content_type, size, uploaded_by FROM grid_task_photos WHERE task_id = $1 ORDER BY uploaded_at, id",
+            args![id],
+        )
+        .await?;
+    Ok((t, photos))
+}
+
+/// JPEG or PNG by their first bytes, whatever the file is called.
+pub fn photo_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Visit {
+    pub note: String,
+    pub visited_on: Option<NaiveDate>,
+    pub photos: Vec<Vec<u8>>,
+}
+
+async fn open_task(app: &App, ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str) -> AppResult<TaskRow> {
+    ctx.actor.require(Permission::HandleTasks)?;
+    let t: Option<TaskRow> = tx.fetch_optional(&format!("SELECT {COLS} FROM grid_tasks WHERE id = $1"), args![id]).await?;
+    let t = match t {
+        Some(t) if ctx.actor.in_scope(&t.area_code) => t,
+        _ => return Err(AppError::NotFound("网格任务".into())),
+    };
+    if t.status == "closed" {
+        return Err(AppError::conflict("id", "该任务已办结"));
+    }
+    let _ = app;
+    Ok(t)
+}
+
+pub async fn visit(app: &App, ctx: &Ctx, id: &str, v: Visit) -> AppResult<TaskRow> {
+    if v.note.trim().chars().count() < 4 {
+        return Err(AppError::invalid("note", "请填写走访情况（至少4个字）"));
+    }
+    let on = v.visited_on.unwrap_or(app.today());
+    if on > app.today() {
+        return Err(AppError::invalid("visited_on", "走访日期不能晚于今天"));
+    }
+    let mut checked = Vec::new();
+    for (i, p) in v.photos.iter().enumerate() {
+        if p.is_empty() {
+            continue;
+        }
+        if p.len() > MAX_PHOTO {
+            return Err(AppError::invalid("photo", format!("第{}张照片超过5MB", i + 1)));
+        }
+        let Some(ct) = photo_type(p) else {
+            return Err(AppError::invalid("photo", format!("第{}张照片不是JPEG或PNG图片", i + 1)));
+        };
+        checked.push((ct, p));
+    }
+    let mut tx = app.db.begin().await?;
+    let t = open_task(app, ctx, &mut tx, id).await?;
+    tx.execute(
+        "UPDATE grid_tasks SET status = 'visited', visit_note = $2, visited_on = $3, visited_by = $4 WHERE id = $1",
+        args![id, v.note.trim(), on, &ctx.actor.display_name],
+    )
+    .await?;
+    for (ct, p) in &checked {
+        use base64::Engine;
+        use sha2::Digest;
+        tx.execute(
+            "INSERT INTO grid_task_photos (id, task_id, content_type, size, sha256, data_base64, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            args![
+                new_id(), id, *ct, p.len() as i64, hex::encode(sha2::Sha256::digest(p)),
+                base64::engine::general_purpose::STANDARD.encode(p), &ctx.actor.username, now()
+            ],
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("task.visit", "grid_task", id)
+            .area(&t.area_code)
+            .before(json!({"status": t.status}))
+            .after(json!({"status": "visited", "note": v.note.trim(), "visited_on": on, "photos": checked.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(get(app, ctx, id).await?.0)
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct Close {
+    /// closed (nothing to do, with a reason) or application (an application was filed for the household)
+    pub outcome: String,
+    #[serde(default)]
+    pub reason: String,
+    pub application_id: Option<String>,
+}
+
+pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRow> {
+    let mut tx = app.db.begin().await?;
+    let t = open_task(app, ctx, &mut tx, id).await?;
+    if t.status != "visited" {
+        return Err(AppError::invalid("outcome", "请先入户走访并填写走访记录，再办结任务"));
+    }
+    let app_id = match c.outcome.as_str() {
+        "closed" => {
+            if c.reason.trim().chars().count() < 4 {
+                return Err(AppError::invalid("reason", "请写明办结理由（至少4个字）"));
+            }
+            None
+        }
+        "application" => {
+            let Some(aid) = c.application_id.as_deref().filter(|a| !a.is_empty()) else {
+                return Err(AppError::invalid("application_id", "请选择为该户提交的救助申请"));
+            };
+            // the application must be for the task's household
+            let ok: i64 = tx
+                .scalar(
+                    "SELECT COUNT(*) FROM applications a JOIN persons p ON p.household_id = a.household_id WHERE a.id = $1 AND p.id = $2",
+                    args![aid, t.person_id.clone()],
+                )
+                .await?;
+            if ok == 0 {
+                return Err(AppError::invalid("application_id", "该申请不是本任务对象家庭的申请"));
+            }
+            Some(aid.to_string())
+        }
+        _ => return Err(AppError::invalid("outcome", "办结方式应为 closed（无需救助）或 application（已转救助申请）")),
+    };
+    tx.execute(
+        "UPDATE grid_tasks SET status = 'closed', outcome = $2, application_id = $3, closed_by = $4, closed_at = $5, \
+         visit_note = CASE WHEN $6 = '' THEN visit_note ELSE visit_note || '；办结：' || $6 END WHERE id = $1",
+        args![id, &c.outcome, app_id.clone(), &ctx.actor.display_name, now(), c.reason.trim()],
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("task.close", "grid_task", id)
+            .area(&t.area_code)
+            .before(json!({"status": t.status}))
+            .after(json!({"status": "closed", "outcome": c.outcome, "application_id": app_id, "reason": c.reason.trim()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(get(app, ctx, id).await?.0)
+}
+
+/// A visit photo (its task must be in scope).
+pub async fn photo(app: &App, ctx: &Ctx, task_id: &str, photo_id: &str) -> AppResult<(String, Vec<u8>)> {
+    get(app, ctx, task_id).await?;
+    let r: Option<(String, String)> = app
+        .db
+        .conn()
+        .fetch_optional("SELECT content_type, data_base64 FROM grid_task_photos WHERE id = $1 AND task_id = $2", args![photo_id, task_id])
+        .await?;
+    let (ct, data) = r.ok_or_else(|| AppError::NotFound("照片".into()))?;
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data).map_err(|e| AppError::Internal(e.into()))?;
+    Ok((ct, bytes))
+}
