@@ -9,6 +9,7 @@ pub mod payments;
 pub mod persons;
 pub mod temporary;
 pub mod users;
+pub mod verification;
 
 use super::ApiError;
 use crate::app::App;
@@ -58,6 +59,18 @@ pub fn routes() -> Router<App> {
         .route("/temporary", post(temporary::create).get(temporary::list))
         .route("/temporary/batches", post(temporary::batch))
         .route("/temporary/{id}/decision", post(temporary::decide))
+        .route("/sources/loads", get(verification::loads))
+        .route("/sources/{source}/loads", post(verification::load))
+        .route("/verification/runs", post(verification::run))
+        .route("/verification/findings", get(verification::list))
+        .route("/verification/findings/{id}", get(verification::show))
+        .route("/verification/findings/{id}/decision", post(verification::decide))
+        .route("/verification/precision", get(verification::precision))
+        .route("/staff", post(verification::add_staff))
+        .route("/staff/{id}/relatives", post(verification::add_relative))
+        .route("/tasks", get(verification::list_tasks))
+        .route("/tasks/{id}/visit", post(verification::visit))
+        .route("/tasks/{id}/close", post(verification::close))
         .route("/standards", get(assistance::list))
         .route("/standards/proposals", post(assistance::propose))
         .route("/standards/{id}/approve", post(assistance::approve))

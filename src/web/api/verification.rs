@@ -1,0 +1,206 @@
+//! Verification API: source loads, runs, findings and decisions, the staff registry and grid tasks.
+
+use crate::app::App;
+use crate::app::AppError;
+use crate::app::verification::findings::{self, Decision, FindingPage, FindingQuery, FindingView};
+use crate::app::verification::runs::{self, RunRequest, RunSummary};
+use crate::app::verification::sources::{self, LoadOutcome, LoadRow};
+use crate::app::verification::staff::{self, NewRelative, NewStaff, RelativeRow, StaffRow};
+use crate::app::verification::tasks::{self, Close, TaskQuery, TaskRow};
+use crate::web::api::JsonBody;
+use crate::web::extract::ApiCtx;
+use crate::web::{ApiError, status_of};
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::io::Write;
+
+/// An upload streamed to a temporary file (source files run to millions of rows), removed when dropped.
+pub struct TempUpload {
+    pub path: std::path::PathBuf,
+    pub name: String,
+}
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Reads a multipart form: the field `file` goes to a temporary file, other fields are returned as text.
+pub async fn receive(mut m: Multipart) -> Result<(Option<TempUpload>, Vec<(String, String)>), AppError> {
+    let mut file = None;
+    let mut fields = Vec::new();
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::invalid("file", format!("上传失败：{e}"));
+    while let Some(mut f) = m.next_field().await.map_err(bad)? {
+        let name = f.name().unwrap_or("").to_string();
+        if name == "file" {
+            let up = TempUpload {
+                path: std::env::temp_dir().join(format!("minzheng-upload-{}", crate::storage::new_id())),
+                name: f.file_name().unwrap_or("upload.csv").to_string(),
+            };
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&up.path).map_err(|e| AppError::Internal(e.into()))?);
+            while let Some(chunk) = f.chunk().await.map_err(bad)? {
+                out.write_all(&chunk).map_err(|e| AppError::Internal(e.into()))?;
+            }
+            out.flush().map_err(|e| AppError::Internal(e.into()))?;
+            file = Some(up);
+        } else {
+            fields.push((name, f.text().await.map_err(bad)?));
+        }
+    }
+    Ok((file, fields))
+}
+
+fn rows_error(e: AppError, rows: Vec<minzheng_domain::verification::RowError>) -> Response {
+    let mut v = serde_json::json!({"error": e.to_string(), "rows": rows});
+    if let Some(f) = e.field() {
+        v["field"] = f.into();
+    }
+    (status_of(&e), Json(v)).into_response()
+}
+
+/// Loads a departmental source file (multipart: `file` as CSV with a header row or XLSX, and `as_of`). 201 with the
+/// new load; the same file again → 200 with the earlier load, adding nothing; bad rows → 422 with every bad row.
+#[utoipa::path(post, path = "/api/v1/sources/{source}/loads", tag = "verification",
+    params(("source" = String, Path, description = "deaths, vehicles, real_estate, business, social_insurance, housing_fund, public_payroll, deposits, disability, serious_illness, custody, hukou_moves")),
+    request_body(content_type = "multipart/form-data", content = String),
+    security(("bearer" = [])), responses((status = 201, body = LoadOutcome), (status = 200, body = LoadOutcome), (status = 422, body = super::ErrorBody)))]
+pub async fn load(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(source): Path<String>, m: Multipart) -> Response {
+    let (file, fields) = match receive(m).await {
+        Ok(x) => x,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let Some(file) = file else {
+        return ApiError(AppError::invalid("file", "请上传文件（表单字段 file）")).into_response();
+    };
+    let as_of = match fields.iter().find(|f| f.0 == "as_of").map(|f| f.1.trim()) {
+        None | Some("") => None,
+        Some(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => return ApiError(AppError::invalid("as_of", "数据截止日期格式应为 YYYY-MM-DD")).into_response(),
+        },
+    };
+    match sources::load_file(&app, &ctx, &source, &file.path, &file.name, as_of).await {
+        Ok(o) if o.duplicate => (StatusCode::OK, Json(o)).into_response(),
+        Ok(o) => (StatusCode::CREATED, Json(o)).into_response(),
+        Err((e, rows)) => rows_error(e, rows),
+    }
+}
+
+/// Every load, newest first.
+#[utoipa::path(get, path = "/api/v1/sources/loads", tag = "verification", security(("bearer" = [])), responses((status = 200, body = Vec<LoadRow>)))]
+pub async fn loads(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<Vec<LoadRow>>, ApiError> {
+    Ok(Json(sources::list(&app, &ctx).await?))
+}
+
+/// Checks every active case in the caller's scope against every source, with the 人情保 and 漏保 scans; answers
+/// when the run is complete. Body `{}` (or `{"on": "YYYY-MM-DD"}`).
+#[utoipa::path(post, path = "/api/v1/verification/runs", tag = "verification", request_body = RunRequest, security(("bearer" = [])),
+    responses((status = 201, body = RunSummary), (status = 403, body = super::ErrorBody)))]
+pub async fn run(State(app): State<App>, ApiCtx(ctx): ApiCtx, JsonBody(r): JsonBody<RunRequest>) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
+    Ok((StatusCode::CREATED, Json(runs::run(&app, &ctx, r).await?)))
+}
+
+/// Findings of a run (default the latest), 50 a page, within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/verification/findings", tag = "verification", params(FindingQuery), security(("bearer" = [])),
+    responses((status = 200, body = FindingPage)))]
+pub async fn list(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Query<FindingQuery>) -> Result<Json<FindingPage>, ApiError> {
+    Ok(Json(findings::list(&app, &ctx, &q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/verification/findings/{id}", tag = "verification", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = FindingView), (status = 404, body = super::ErrorBody)))]
+pub async fn show(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>) -> Result<Json<FindingView>, ApiError> {
+    Ok(Json(findings::get(&app, &ctx, &id).await?))
+}
+
+/// Confirms (stop or adjust the case, overpayment computed) or dismisses (with a reason) an open finding.
+#[utoipa::path(post, path = "/api/v1/verification/findings/{id}/decision", tag = "verification", params(("id" = String, Path)), request_body = Decision,
+    security(("bearer" = [])), responses((status = 200, body = FindingView), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn decide(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, JsonBody(d): JsonBody<Decision>) -> Result<Json<FindingView>, ApiError> {
+    Ok(Json(findings::decide(&app, &ctx, &id, d).await?))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Precision {
+    pub run_id: Option<String>,
+    pub recipients: i64,
+    pub eligible: i64,
+    /// eligible / recipients, percent with two decimals
+    pub rate: Option<String>,
+}
+
+/// 精准救助率 (T10.1) from the latest run, within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/verification/precision", tag = "verification", security(("bearer" = [])), responses((status = 200, body = Precision)))]
+pub async fn precision(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<Precision>, ApiError> {
+    Ok(Json(match findings::precision_rate(&app, &ctx).await? {
+        None => Precision { run_id: None, recipients: 0, eligible: 0, rate: None },
+        Some(p) => Precision { rate: Some(runs::percent(p.eligible, p.recipients)), run_id: Some(p.run_id), recipients: p.recipients, eligible: p.eligible },
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/staff", tag = "verification", request_body = NewStaff, security(("bearer" = [])),
+    responses((status = 201, body = StaffRow), (status = 422, body = super::ErrorBody)))]
+pub async fn add_staff(State(app): State<App>, ApiCtx(ctx): ApiCtx, JsonBody(n): JsonBody<NewStaff>) -> Result<(StatusCode, Json<StaffRow>), ApiError> {
+    Ok((StatusCode::CREATED, Json(staff::add(&app, &ctx, n).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/staff/{id}/relatives", tag = "verification", params(("id" = String, Path)), request_body = NewRelative,
+    security(("bearer" = [])), responses((status = 201, body = RelativeRow), (status = 422, body = super::ErrorBody)))]
+pub async fn add_relative(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, JsonBody(n): JsonBody<NewRelative>) -> Result<(StatusCode, Json<RelativeRow>), ApiError> {
+    Ok((StatusCode::CREATED, Json(staff::add_relative(&app, &ctx, &id, n).await?)))
+}
+
+/// Grid tasks in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "verification", params(TaskQuery), security(("bearer" = [])), responses((status = 200, body = Vec<TaskRow>)))]
+pub async fn list_tasks(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Query<TaskQuery>) -> Result<Json<Vec<TaskRow>>, ApiError> {
+    Ok(Json(tasks::list(&app, &ctx, &q).await?))
+}
+
+/// Records a visit (multipart: `note`, optional `visited_on`, and `photo` fields — JPEG or PNG, ≤ 5 MB each).
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/visit", tag = "verification", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", content = String), security(("bearer" = [])),
+    responses((status = 200, body = TaskRow), (status = 422, body = super::ErrorBody)))]
+pub async fn visit(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, m: Multipart) -> Result<Json<TaskRow>, ApiError> {
+    Ok(Json(tasks::visit(&app, &ctx, &id, read_visit(m).await?).await?))
+}
+
+/// A visit form: `note`, `visited_on`, and any number of `photo` files (each read with a 5 MB cap).
+pub async fn read_visit(mut m: Multipart) -> Result<tasks::Visit, AppError> {
+    let mut v = tasks::Visit::default();
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::invalid("photo", format!("上传失败：{e}"));
+    while let Some(mut f) = m.next_field().await.map_err(bad)? {
+        match f.name().unwrap_or("") {
+            "note" => v.note = f.text().await.map_err(bad)?,
+            "visited_on" => {
+                let t = f.text().await.map_err(bad)?;
+                if !t.trim().is_empty() {
+                    v.visited_on = Some(
+                        chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_err(|_| AppError::invalid("visited_on", "走访日期格式应为 YYYY-MM-DD"))?,
+                    );
+                }
+            }
+            "photo" => {
+                let mut buf = Vec::new();
+                while let Some(c) = f.chunk().await.map_err(bad)? {
+                    if buf.len() + c.len() > tasks::MAX_PHOTO {
+                        return Err(AppError::invalid("photo", "照片超过5MB"));
+                    }
+                    buf.extend_from_slice(&c);
+                }
+                v.photos.push(buf);
+            }
+            _ => {}
+        }
+    }
+    Ok(v)
+}
+
+/// Closes a visited task: `closed` with a reason, or `application` with the application filed for the household.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/close", tag = "verification", params(("id" = String, Path)), request_body = Close,
+    security(("bearer" = [])), responses((status = 200, body = TaskRow), (status = 422, body = super::ErrorBody)))]
+pub async fn close(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, JsonBody(c): JsonBody<Close>) -> Result<Json<TaskRow>, ApiError> {
+    Ok(Json(tasks::close(&app, &ctx, &id, c).await?))
+}
