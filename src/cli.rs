@@ -87,6 +87,13 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// 年度工作目标 / The plan's targets
+    Targets {
+        #[command(flatten)]
+        db: DbArg,
+        #[command(subcommand)]
+        action: TargetsCmd,
+    },
     /// 导入部门核对数据 / Load a departmental source file (CSV or XLSX)
     Load {
         #[command(flatten)]
@@ -167,6 +174,16 @@ pub enum UserCmd {
         username: String,
         #[arg(long, env = "MINZHENG_NEW_PASSWORD")]
         password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TargetsCmd {
+    /// 导入年度计划（事项CSV + 指标CSV）/ import a year's plan (items CSV + indicators CSV)
+    Import {
+        year: i32,
+        items: PathBuf,
+        indicators: PathBuf,
     },
 }
 
@@ -336,6 +353,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { db, path, force } => {
             backup::restore(&db.database, &path, force).await?;
             println!("已从 {} 恢复", path.display());
+            Ok(())
+        }
+        Command::Targets {
+            db,
+            action:
+                TargetsCmd::Import {
+                    year,
+                    items,
+                    indicators,
+                },
+        } => {
+            let app = open(&db.database).await?;
+            let msg = crate::app::targets::plan::import_files(
+                &app,
+                &cli_ctx(&app),
+                year,
+                &items,
+                &indicators,
+            )
+            .await?;
+            println!("{msg}");
             Ok(())
         }
         Command::Load { db, source, file, as_of } => {

@@ -6,4 +6,5 @@ pub mod calendar;
 pub mod idnumber;
 pub mod money;
 pub mod money_serde;
+pub mod targets;
 pub mod verification;

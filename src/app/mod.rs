@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authz;
 pub mod backup;
 pub mod registry;
+pub mod targets;
 pub mod users;
 pub mod verification;
 
@@ -93,6 +94,7 @@ impl App {
         };
         assistance::standards::seed(&app).await?;
         assistance::calendar::seed(&app).await?;
+        targets::plan::seed(&app).await?;
         Ok(app)
     }
 

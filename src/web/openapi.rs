@@ -21,12 +21,14 @@ use utoipa::{Modify, OpenApi};
         api::temporary::create, api::temporary::list, api::temporary::decide, api::temporary::batch,
         api::payments::generate, api::payments::list, api::payments::show, api::payments::lines, api::payments::approve,
         api::payments::export, api::payments::returns,
+        api::targets::list, api::targets::show, api::targets::import, api::targets::report, api::targets::add_evidence,
+        api::targets::decide, api::targets::evidence, api::targets::export,
         api::verification::load, api::verification::loads, api::verification::run, api::verification::list,
         api::verification::show, api::verification::decide, api::verification::precision, api::verification::add_staff,
         api::verification::add_relative, api::verification::list_tasks, api::verification::visit, api::verification::close,
     ),
     modifiers(&Bearer),
-    tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"), (name = "assistance", description = "社会救助"), (name = "verification", description = "核对与专项治理"))
+    tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"), (name = "assistance", description = "社会救助"), (name = "targets", description = "年度工作目标"), (name = "verification", description = "核对与专项治理"))
 )]
 pub struct ApiDoc;
 

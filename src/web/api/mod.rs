@@ -7,6 +7,7 @@ pub mod auth;
 pub mod ledger;
 pub mod payments;
 pub mod persons;
+pub mod targets;
 pub mod temporary;
 pub mod users;
 pub mod verification;
@@ -74,6 +75,17 @@ pub fn routes() -> Router<App> {
         .route("/standards", get(assistance::list))
         .route("/standards/proposals", post(assistance::propose))
         .route("/standards/{id}/approve", post(assistance::approve))
+        .route("/targets", get(targets::list))
+        .route("/targets/export", get(targets::export))
+        .route("/targets/plans", post(targets::import))
+        .route("/targets/evidence/{id}", get(targets::evidence))
+        .route(
+            "/targets/reports/{id}/evidence",
+            post(targets::add_evidence),
+        )
+        .route("/targets/reports/{id}/decision", post(targets::decide))
+        .route("/targets/{id}", get(targets::show))
+        .route("/targets/{id}/reports", post(targets::report))
         .fallback(|| async { ApiError(AppError::NotFound("接口".into())) })
 }
 

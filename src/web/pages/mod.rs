@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod payments;
 pub mod persons;
 pub mod session;
+pub mod targets;
 pub mod temporary;
 
 use crate::app::authz::Permission;
@@ -106,6 +107,21 @@ pub fn routes() -> Router<App> {
             "/assistance/standards/{id}/approve",
             post(assistance::approve),
         )
+        .route("/targets", get(targets::dashboard))
+        .route("/targets/print", get(targets::print))
+        .route("/targets/export.xlsx", get(targets::export))
+        .route(
+            "/targets/import",
+            get(targets::import_form).post(targets::import),
+        )
+        .route("/targets/evidence/{id}", get(targets::evidence))
+        .route(
+            "/targets/reports/{id}/evidence",
+            post(targets::add_evidence),
+        )
+        .route("/targets/reports/{id}/decision", post(targets::decide))
+        .route("/targets/{id}", get(targets::show))
+        .route("/targets/{id}/reports", post(targets::report))
 }
 
 /// What the layout needs: who is logged in, what they may do, the CSRF token for forms.

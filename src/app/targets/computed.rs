@@ -1,0 +1,191 @@
+//! Indicators computed from the platform's own records, within the viewer's area scope.
+
+use crate::app::assistance::standards;
+use crate::app::{App, AppResult, Ctx};
+use crate::args;
+use crate::storage::Arg;
+use chrono::{Datelike, NaiveDate};
+use minzheng_domain::assistance::{Standards, household_income, validate};
+use minzheng_domain::money::Fen;
+use minzheng_domain::targets::{Num, annual_income_per_capita};
+
+/// The categories whose households count as 城乡最低收入家庭 for T08.3.
+pub const FLOOR_CATEGORIES: [&str; 3] = ["dibao", "tekun", "low_income"];
+
+/// The last day of a month "YYYY-MM".
+pub fn month_end(month: &str) -> NaiveDate {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").expect("month");
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    }
+    .expect("date");
+    next.pred_opt().expect("date")
+}
+
+/// The months of `year` from January to `last` (inclusive).
+pub fn months_to(year: i32, last: &str) -> Vec<String> {
+    (1..=12)
+        .map(|m| format!("{year}-{m:02}"))
+        .filter(|m| m.as_str() <= last)
+        .collect()
+}
+
+/// A standard in force at the end of each month (T08.1, T08.2).
+pub async fn standard_series(
+    app: &App,
+    months: &[String],
+    pick: fn(&Standards) -> Fen,
+) -> AppResult<Vec<(String, Option<Num>)>> {
+    let mut out = vec![];
+    for m in months {
+        let s = standards::in_force(app, month_end(m)).await?;
+        out.push((m.clone(), s.map(|s| Num::yuan(pick(&s)))));
+    }
+    Ok(out)
+}
+
+/// One assisted household of T08.3.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct HouseholdIncome {
+    pub case_id: String,
+    pub category: String,
+    pub area_code: String,
+    pub town_code: String,
+    pub applicant_name: String,
+    pub members: i64,
+    /// Yuan per month, the household's counted income (assistance rules of DOMAIN §4.3).
+    pub monthly_income: String,
+    /// Yuan per month, the benefit in payment.
+    pub monthly_benefit: String,
+    /// Yuan per person per year: (income + benefit) × 12 / members, rounded down to the fen.
+    pub annual_per_capita: String,
+    #[serde(skip)]
+    pub annual: Option<Num>,
+    #[serde(skip)]
+    start_month: String,
+    #[serde(skip)]
+    end_month: Option<String>,
+}
+
+impl HouseholdIncome {
+    pub fn in_payment(&self, month: &str) -> bool {
+        self.start_month.as_str() <= month && self.end_month.as_deref().is_none_or(|e| e > month)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseIncomeRow {
+    id: String,
+    category: String,
+    area_code: String,
+    town_code: String,
+    monthly_amount: i64,
+    start_month: String,
+    end_month: Option<String>,
+    household_json: Option<String>,
+    app_household: String,
+    applicant_name: String,
+}
+
+/// Every dibao, tekun and low-income case that has started by `last_month` (in the caller's scope),
+/// with its per-capita annual income. Income is counted as the assistance rules count it (wages after the
+/// employment deduction, business, property and transfer income and pensions; members in prison etc. not
+/// counted), from the household the case currently holds, under the standards in force on `on`.
+pub async fn floor_households(
+    app: &App,
+    ctx: &Ctx,
+    year: i32,
+    last_month: &str,
+    on: NaiveDate,
+) -> AppResult<Vec<HouseholdIncome>> {
+    let (cond, a) = ctx
+        .actor
+        .scope_filter()
+        .sql("c.area_code", "c.town_code", 3);
+    let mut params: Vec<Arg> = args![last_month, format!("{year}-01")];
+    params.extend(a);
+    let cats = FLOOR_CATEGORIES
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<CaseIncomeRow> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.start_month, c.end_month, c.household_json, \
+                 a.household_json AS app_household, p.name AS applicant_name \
+                 FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
+                 WHERE c.category IN ({cats}) AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $2) AND {cond} \
+                 ORDER BY c.town_code, c.area_code, c.id"
+            ),
+            params,
+        )
+        .await?;
+    let s = standards::in_force(app, on)
+        .await?
+        .unwrap_or_else(Standards::jiangyin_2020);
+    let areas = app.areas();
+    let today = app.today();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let json = r.household_json.as_deref().unwrap_or(&r.app_household);
+            let hh = serde_json::from_str::<serde_json::Value>(json)
+                .ok()
+                .and_then(|h| {
+                    validate(
+                        &serde_json::json!({"as_of": on, "household": h}),
+                        today.max(on),
+                        |c| areas.get(c).is_some(),
+                    )
+                    .ok()
+                });
+            let (income, n) = match &hh {
+                Some(req) => (
+                    household_income(&req.household.members, &s),
+                    req.household.counted_len(),
+                ),
+                None => (Fen::ZERO, 0),
+            };
+            let benefit = Fen(r.monthly_amount);
+            let annual = annual_income_per_capita(income, benefit, n);
+            HouseholdIncome {
+                case_id: r.id,
+                category: r.category,
+                area_code: r.area_code,
+                town_code: r.town_code,
+                applicant_name: mask_name(&r.applicant_name),
+                members: n as i64,
+                monthly_income: income.to_string(),
+                monthly_benefit: benefit.to_string(),
+                annual_per_capita: annual.map_or_else(|| "—".into(), |a| a.display(2)),
+                annual,
+                start_month: r.start_month,
+                end_month: r.end_month,
+            }
+        })
+        .collect())
+}
+
+/// 张*明 — names in target drill-downs are masked like a 公示.
+pub fn mask_name(name: &str) -> String {
+    let c: Vec<char> = name.chars().collect();
+    match c.len() {
+        0 | 1 => name.into(),
+        2 => format!("{}*", c[0]),
+        n => format!("{}{}{}", c[0], "*".repeat(n - 2), c[n - 1]),
+    }
+}
+
+/// The floor (minimum) of the households in payment in `month`; `None` when there are none.
+pub fn floor_in(households: &[HouseholdIncome], month: &str) -> Option<Num> {
+    households
+        .iter()
+        .filter(|h| h.in_payment(month))
+        .filter_map(|h| h.annual)
+        .min()
+}

@@ -1,0 +1,634 @@
+//! The plan's targets (DOMAIN.md §6): a year's items and indicators, indicators computed from the platform's
+//! records where it holds them and reported with evidence where it does not, and a status per indicator by the
+//! rule in `minzheng_domain::targets`.
+
+pub mod computed;
+pub mod export;
+pub mod plan;
+pub mod reports;
+
+use crate::app::authz::Permission;
+use crate::app::verification::{self, PrecisionRate};
+use crate::app::{App, AppError, AppResult, Ctx};
+use crate::args;
+use chrono::NaiveDate;
+use computed::{HouseholdIncome, floor_in, months_to};
+use minzheng_domain::targets::{Kind, Num, Path, Status, judged_month, judged_on, status};
+
+/// Indicators the platform computes: code and what it is computed from.
+pub const METRICS: [(&str, &str); 4] = [
+    (
+        "assistance.dibao_standard",
+        "在用救助标准中的低保标准（元/人/月）",
+    ),
+    (
+        "assistance.tekun_standard",
+        "在用救助标准中的特困人员基本生活标准（元/人/月）",
+    ),
+    (
+        "assistance.income_floor",
+        "在保低保、特困、低收入家庭中人均年收入最低者：(家庭月计算收入 + 月救助金) × 12 ÷ 计算人口",
+    ),
+    (
+        "verification.precision_rate",
+        "最近一次完整核对中，核对结果仍符合条件的在保对象 ÷ 全部在保对象",
+    ),
+];
+
+pub fn metric_label(code: &str) -> &'static str {
+    METRICS.iter().find(|m| m.0 == code).map_or("", |m| m.1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ItemRow {
+    pub year: i32,
+    pub item: i32,
+    pub chapter: String,
+    pub title: String,
+    pub sections: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct IndicatorRow {
+    pub year: i32,
+    pub id: String,
+    pub item: i32,
+    pub sort: i32,
+    pub target: String,
+    /// >=, <=, = or done
+    pub kind: String,
+    pub value: String,
+    pub unit: String,
+    pub computed_from: String,
+    /// level or cumulative
+    pub path: String,
+    /// empty: reported
+    pub metric: String,
+}
+
+const IND_COLS: &str =
+    "year, id, item, sort, target, kind, value, unit, computed_from, path, metric";
+
+/// One indicator as the API returns it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct IndicatorView {
+    pub id: String,
+    pub item: i32,
+    pub target: String,
+    /// ">=", "<=", "=" or "done"
+    pub kind: String,
+    pub value: String,
+    pub unit: String,
+    /// The figure now (a decimal string; 1/0 for a milestone), null when there is none.
+    pub current: Option<String>,
+    /// done, on_track, at_risk, missed or no_data
+    pub status: String,
+    /// computed or reported
+    pub source: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TargetsView {
+    pub year: i32,
+    pub indicators: Vec<IndicatorView>,
+}
+
+/// An indicator judged on a day.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub row: IndicatorRow,
+    pub kind: Kind,
+    pub path: Path,
+    pub value: Option<Num>,
+    pub current: Option<Num>,
+    /// Where the figure comes from: the date and source of the current value.
+    pub note: String,
+    pub status: Status,
+}
+
+impl Evaluated {
+    pub fn computed(&self) -> bool {
+        !self.row.metric.is_empty()
+    }
+    pub fn current_text(&self) -> Option<String> {
+        self.current.map(|c| match self.kind {
+            Kind::Done => c.display(0),
+            _ => c.display(2),
+        })
+    }
+    pub fn view(&self) -> IndicatorView {
+        IndicatorView {
+            id: self.row.id.clone(),
+            item: self.row.item,
+            target: self.row.target.clone(),
+            kind: self.kind.code().into(),
+            value: self.row.value.clone(),
+            unit: self.row.unit.clone(),
+            current: self.current_text(),
+            status: self.status.code().into(),
+            source: if self.computed() {
+                "computed"
+            } else {
+                "reported"
+            }
+            .into(),
+        }
+    }
+    /// Current as a share of the value in basis points (for progress bars); 0 without both.
+    pub fn progress_bp(&self) -> i64 {
+        match (self.current, self.value) {
+            (Some(c), Some(v)) => c.basis_points_of(v),
+            (Some(c), None) if c >= Num::int(1) => 10_000,
+            _ => 0,
+        }
+    }
+}
+
+/// A town's row of a breakdown.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TownFigure {
+    pub town_code: String,
+    pub town_name: String,
+    /// Households (T08.3) or recipients checked (T10.1).
+    pub count: i64,
+    /// Households below the target (T08.3) or recipients found eligible (T10.1).
+    pub other: i64,
+    pub figure: Option<String>,
+    #[serde(skip)]
+    pub figure_num: Option<Num>,
+}
+
+/// Everything the dashboard shows for a year, within the caller's scope.
+pub struct Dashboard {
+    pub year: i32,
+    pub judged_on: NaiveDate,
+    pub items: Vec<ItemRow>,
+    pub indicators: Vec<Evaluated>,
+    pub income_by_town: Vec<TownFigure>,
+    pub precision_by_town: Vec<TownFigure>,
+}
+
+impl Dashboard {
+    pub fn count(&self, s: Status) -> usize {
+        self.indicators.iter().filter(|i| i.status == s).count()
+    }
+}
+
+/// Years with a plan, newest first.
+pub async fn years(app: &App, ctx: &Ctx) -> AppResult<Vec<i32>> {
+    ctx.actor.require(Permission::ReadTargets)?;
+    let v: Vec<(i32,)> = app
+        .db
+        .conn()
+        .fetch_all("SELECT year FROM target_plans ORDER BY year DESC", vec![])
+        .await?;
+    Ok(v.into_iter().map(|y| y.0).collect())
+}
+
+/// The year to show when none is asked for: this year if it has a plan, else the latest plan.
+pub async fn default_year(app: &App, ctx: &Ctx) -> AppResult<i32> {
+    use chrono::Datelike;
+    let ys = years(app, ctx).await?;
+    let now = app.today().year();
+    Ok(if ys.contains(&now) {
+        now
+    } else {
+        ys.first().copied().unwrap_or(now)
+    })
+}
+
+pub(crate) async fn indicator_row(app: &App, year: i32, id: &str) -> AppResult<IndicatorRow> {
+    app.db
+        .conn()
+        .fetch_optional(
+            &format!("SELECT {IND_COLS} FROM target_indicators WHERE year = $1 AND id = $2"),
+            args![year, id],
+        )
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{year}年度指标 {id}")))
+}
+
+async fn plan_rows(app: &App, year: i32) -> AppResult<(Vec<ItemRow>, Vec<IndicatorRow>)> {
+    let mut c = app.db.conn();
+    let items: Vec<ItemRow> = c
+        .fetch_all(
+            "SELECT year, item, chapter, title, sections, text FROM target_items WHERE year = $1 ORDER BY item",
+            args![year],
+        )
+        .await?;
+    if items.is_empty() {
+        return Err(AppError::NotFound(format!("{year}年度工作计划")));
+    }
+    let inds: Vec<IndicatorRow> = c
+        .fetch_all(
+            &format!("SELECT {IND_COLS} FROM target_indicators WHERE year = $1 ORDER BY sort"),
+            args![year],
+        )
+        .await?;
+    Ok((items, inds))
+}
+
+/// The computed figures of a year, each at most once.
+struct Figures {
+    /// The day figures are taken on (never after the year's end).
+    on: NaiveDate,
+    /// The day status is judged on: after the year's end an unmet target is missed.
+    today: NaiveDate,
+    month: String,
+    dibao: Option<Num>,
+    tekun: Option<Num>,
+    households: Option<Vec<HouseholdIncome>>,
+    precision: Option<Option<PrecisionRate>>,
+}
+
+impl Figures {
+    async fn load(app: &App, ctx: &Ctx, year: i32, metrics: &[&str]) -> AppResult<Figures> {
+        let on = judged_on(year, app.today());
+        let month = judged_month(year, app.today());
+        let s = if metrics
+            .iter()
+            .any(|m| m.starts_with("assistance.") && m.ends_with("_standard"))
+        {
+            crate::app::assistance::standards::in_force(app, on).await?
+        } else {
+            None
+        };
+        let households = if metrics.contains(&"assistance.income_floor") {
+            Some(computed::floor_households(app, ctx, year, &month, on).await?)
+        } else {
+            None
+        };
+        let precision = if metrics.contains(&"verification.precision_rate") {
+            Some(verification::precision_rate(app, ctx).await?)
+        } else {
+            None
+        };
+        Ok(Figures {
+            dibao: s.as_ref().map(|s| Num::yuan(s.dibao)),
+            tekun: s.as_ref().map(|s| Num::yuan(s.tekun_basic)),
+            on,
+            today: app.today(),
+            month,
+            households,
+            precision,
+        })
+    }
+
+    fn get(&self, metric: &str) -> (Option<Num>, String) {
+        match metric {
+            "assistance.dibao_standard" => (self.dibao, format!("{} 在用标准", self.on)),
+            "assistance.tekun_standard" => (self.tekun, format!("{} 在用标准", self.on)),
+            "assistance.income_floor" => {
+                let hs = self.households.as_deref().unwrap_or(&[]);
+                let n = hs.iter().filter(|h| h.in_payment(&self.month)).count();
+                (
+                    floor_in(hs, &self.month),
+                    format!("{} 在保 {n} 户中的最低值", self.month),
+                )
+            }
+            "verification.precision_rate" => match self.precision.as_ref().and_then(|p| p.as_ref())
+            {
+                Some(p) => (
+                    Num::percent(p.eligible, p.recipients),
+                    format!(
+                        "最近一次核对（{}）：{} 人中 {} 人符合条件",
+                        crate::util::local_time(
+                            &chrono::DateTime::from_timestamp_micros(p.finished_at)
+                                .unwrap_or_default()
+                        ),
+                        p.recipients,
+                        p.eligible
+                    ),
+                ),
+                None => (None, "尚无完整的核对结果".into()),
+            },
+            _ => (None, String::new()),
+        }
+    }
+}
+
+fn judge(row: IndicatorRow, current: Option<Num>, note: String, on: NaiveDate) -> Evaluated {
+    let kind = Kind::parse(&row.kind).unwrap_or(Kind::AtLeast);
+    let path = Path::parse(&row.path).unwrap_or(Path::Level);
+    let value = Num::parse(&row.value).ok();
+    let st = status(kind, path, value, current, row.year, on);
+    Evaluated {
+        row,
+        kind,
+        path,
+        value,
+        current,
+        note,
+        status: st,
+    }
+}
+
+fn town_scope(ctx: &Ctx, town: &str) -> bool {
+    town.starts_with(&ctx.actor.area_code) || ctx.actor.area_code.starts_with(town)
+}
+
+fn income_by_town(
+    app: &App,
+    ctx: &Ctx,
+    hs: &[HouseholdIncome],
+    month: &str,
+    value: Option<Num>,
+) -> Vec<TownFigure> {
+    let areas = app.areas();
+    let mut out: Vec<TownFigure> = vec![];
+    for h in hs.iter().filter(|h| h.in_payment(month)) {
+        if !town_scope(ctx, &h.town_code) {
+            continue;
+        }
+        let i = match out.iter().position(|t| t.town_code == h.town_code) {
+            Some(i) => i,
+            None => {
+                out.push(TownFigure {
+                    town_code: h.town_code.clone(),
+                    town_name: areas.name(&h.town_code),
+                    count: 0,
+                    other: 0,
+                    figure: None,
+                    figure_num: None,
+                });
+                out.len() - 1
+            }
+        };
+        let t = &mut out[i];
+        t.count += 1;
+        if let (Some(a), Some(v)) = (h.annual, value)
+            && a < v
+        {
+            t.other += 1;
+        }
+        if let Some(a) = h.annual {
+            t.figure_num = Some(t.figure_num.map_or(a, |f| f.min(a)));
+        }
+    }
+    for t in &mut out {
+        t.figure = t.figure_num.map(|f| f.display(2));
+    }
+    out.sort_by(|a, b| a.town_code.cmp(&b.town_code));
+    out
+}
+
+fn precision_by_town(app: &App, ctx: &Ctx, p: Option<&PrecisionRate>) -> Vec<TownFigure> {
+    let areas = app.areas();
+    let mut out: Vec<TownFigure> = p
+        .map(|p| p.by_town.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(t, _, _)| town_scope(ctx, t))
+        .map(|(t, n, e)| {
+            let f = Num::percent(e, n);
+            TownFigure {
+                town_name: areas.name(&t),
+                town_code: t,
+                count: n,
+                other: e,
+                figure: f.map(|f| f.display(2)),
+                figure_num: f,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.town_code.cmp(&b.town_code));
+    out
+}
+
+/// All indicators of a year with their status, within the caller's scope.
+pub async fn dashboard(app: &App, ctx: &Ctx, year: i32) -> AppResult<Dashboard> {
+    ctx.actor.require(Permission::ReadTargets)?;
+    let (items, inds) = plan_rows(app, year).await?;
+    let metrics: Vec<&str> = inds.iter().map(|i| i.metric.as_str()).collect();
+    let figs = Figures::load(app, ctx, year, &metrics).await?;
+    let reports = reports::approved_city(app, year).await?;
+    let evaluated: Vec<Evaluated> = inds
+        .into_iter()
+        .map(|row| {
+            let (cur, note) = if row.metric.is_empty() {
+                match reports.iter().rfind(|r| r.indicator_id == row.id) {
+                    Some(r) => (
+                        Num::parse(&r.value).ok(),
+                        format!(
+                            "{} {} 填报，{} 审核",
+                            r.as_of,
+                            r.reporter_name,
+                            r.decided_by.as_deref().unwrap_or("")
+                        ),
+                    ),
+                    None => (None, "尚无审核通过的填报".into()),
+                }
+            } else {
+                figs.get(&row.metric)
+            };
+            judge(row, cur, note, figs.today)
+        })
+        .collect();
+    let floor_value = evaluated
+        .iter()
+        .find(|e| e.row.metric == "assistance.income_floor")
+        .and_then(|e| e.value);
+    Ok(Dashboard {
+        year,
+        judged_on: figs.on,
+        items,
+        income_by_town: figs
+            .households
+            .as_deref()
+            .map(|hs| income_by_town(app, ctx, hs, &figs.month, floor_value))
+            .unwrap_or_default(),
+        precision_by_town: precision_by_town(
+            app,
+            ctx,
+            figs.precision.as_ref().and_then(|p| p.as_ref()),
+        ),
+        indicators: evaluated,
+    })
+}
+
+/// The API view of a year.
+pub async fn list(app: &App, ctx: &Ctx, year: i32) -> AppResult<TargetsView> {
+    let d = dashboard(app, ctx, year).await?;
+    Ok(TargetsView {
+        year,
+        indicators: d.indicators.iter().map(Evaluated::view).collect(),
+    })
+}
+
+/// One indicator with what lies behind it.
+pub struct Detail {
+    pub year: i32,
+    pub judged_on: NaiveDate,
+    pub item: ItemRow,
+    pub indicator: Evaluated,
+    pub metric_label: &'static str,
+    /// Month by month where there is history (the figure at each month's end).
+    pub series: Vec<(String, Option<Num>)>,
+    pub by_town: Vec<TownFigure>,
+    /// T08.3: the households behind the figure, lowest first (all, or only those below the target).
+    pub households: Vec<HouseholdIncome>,
+    pub households_total: usize,
+    pub reports: Vec<reports::ReportWithEvidence>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SeriesPoint {
+    pub month: String,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DetailView {
+    pub year: i32,
+    pub indicator: IndicatorView,
+    /// How the figure is obtained.
+    pub definition: String,
+    pub note: String,
+    pub series: Vec<SeriesPoint>,
+    pub by_town: Vec<TownFigure>,
+    pub households: Vec<HouseholdIncome>,
+    pub reports: Vec<reports::ReportWithEvidence>,
+}
+
+impl Detail {
+    pub fn view(&self) -> DetailView {
+        DetailView {
+            year: self.year,
+            indicator: self.indicator.view(),
+            definition: if self.indicator.computed() {
+                self.metric_label.into()
+            } else {
+                format!("由{}填报，附证明材料，经市局审核", self.item.sections)
+            },
+            note: self.indicator.note.clone(),
+            series: self
+                .series
+                .iter()
+                .map(|(m, v)| SeriesPoint {
+                    month: m.clone(),
+                    value: v.map(|v| v.display(2)),
+                })
+                .collect(),
+            by_town: self.by_town.clone(),
+            households: self.households.clone(),
+            reports: self.reports.clone(),
+        }
+    }
+}
+
+/// An indicator's detail; `all_households` lists every T08.3 household instead of only those below the target.
+pub async fn detail(
+    app: &App,
+    ctx: &Ctx,
+    year: i32,
+    id: &str,
+    all_households: bool,
+) -> AppResult<Detail> {
+    ctx.actor.require(Permission::ReadTargets)?;
+    let row = indicator_row(app, year, id).await?;
+    let item: ItemRow = app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT year, item, chapter, title, sections, text FROM target_items WHERE year = $1 AND item = $2",
+            args![year, row.item],
+        )
+        .await?;
+    let figs = Figures::load(app, ctx, year, &[row.metric.as_str()]).await?;
+    let months = months_to(year, &figs.month);
+    let metric = row.metric.clone();
+    let mut reps = vec![];
+    let (cur, note) = if metric.is_empty() {
+        reps = reports::history(app, ctx, year, id).await?;
+        let city = app.areas().city_code.clone();
+        match reps
+            .iter()
+            .find(|r| r.report.status == "approved" && r.report.area_code == city)
+        {
+            Some(r) => (
+                Num::parse(&r.report.value).ok(),
+                format!(
+                    "{} {} 填报，{} 审核",
+                    r.report.as_of,
+                    r.report.reporter_name,
+                    r.report.decided_by.as_deref().unwrap_or("")
+                ),
+            ),
+            None => (None, "尚无审核通过的填报".into()),
+        }
+    } else {
+        figs.get(&metric)
+    };
+    let ev = judge(row, cur, note, figs.today);
+    let mut households = vec![];
+    let mut households_total = 0;
+    let mut by_town = vec![];
+    let series: Vec<(String, Option<Num>)> = match metric.as_str() {
+        "assistance.dibao_standard" => computed::standard_series(app, &months, |s| s.dibao).await?,
+        "assistance.tekun_standard" => {
+            computed::standard_series(app, &months, |s| s.tekun_basic).await?
+        }
+        "assistance.income_floor" => {
+            let hs = figs.households.clone().unwrap_or_default();
+            by_town = income_by_town(app, ctx, &hs, &figs.month, ev.value);
+            let series = months
+                .iter()
+                .map(|m| (m.clone(), floor_in(&hs, m)))
+                .collect();
+            let mut now: Vec<HouseholdIncome> = hs
+                .into_iter()
+                .filter(|h| h.in_payment(&figs.month))
+                .collect();
+            households_total = now.len();
+            if !all_households {
+                now.retain(|h| match (h.annual, ev.value) {
+                    (Some(a), Some(v)) => a < v,
+                    _ => true,
+                });
+            }
+            now.sort_by(|a, b| a.annual.cmp(&b.annual).then(a.case_id.cmp(&b.case_id)));
+            households = now;
+            series
+        }
+        "verification.precision_rate" => {
+            by_town = precision_by_town(app, ctx, figs.precision.as_ref().and_then(|p| p.as_ref()));
+            vec![(figs.month.clone(), ev.current)]
+        }
+        _ => {
+            let approved: Vec<&reports::ReportRow> = reps
+                .iter()
+                .map(|r| &r.report)
+                .filter(|r| r.status == "approved" && r.area_code == app.areas().city_code)
+                .collect();
+            if approved.is_empty() {
+                vec![]
+            } else {
+                months
+                    .iter()
+                    .map(|m| {
+                        let end = computed::month_end(m);
+                        // reports are newest first: the first on or before the month's end
+                        let v = approved
+                            .iter()
+                            .find(|r| r.as_of <= end)
+                            .and_then(|r| Num::parse(&r.value).ok());
+                        (m.clone(), v)
+                    })
+                    .collect()
+            }
+        }
+    };
+    Ok(Detail {
+        year,
+        judged_on: figs.on,
+        item,
+        metric_label: metric_label(&metric),
+        indicator: ev,
+        series,
+        by_town,
+        households,
+        households_total,
+        reports: reps,
+    })
+}
