@@ -277,3 +277,73 @@ db_test!(a_bad_file_loads_nothing, |b: Backend| async move {
     assert_eq!(loads.as_array().unwrap().len(), 2);
     assert!(loads[0]["checksum"].as_str().unwrap().len() == 64);
 });
+
+db_test!(pages_show_loads_findings_tasks_and_staff, |b: Backend| async move {
+    let t = TestApp::with_demo(b, 400).await;
+    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    t.add_user("centre", "city_officer", "320281").await;
+    let s = t.login_browser("centre").await;
+    let (st, _, body) = t.page(&s, "/verification").await;
+    assert_eq!(st, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("导入部门数据") && html.contains("尚未进行核对"), "{html}");
+    // a file through the page: a bad one names its rows, a good one loads
+    let bad = b"id_number,name,date_of_death\n320281195001010012,x,2020-01-01\n";
+    let (ct, form) = multipart(&[("source", "deaths"), ("as_of", "2020-12-31")], &[("file", "d.csv", bad)]);
+    let req = Request::post(format!("/verification/loads?csrf={}", s.csrf))
+        .header(header::COOKIE, format!("mz_session={}", s.cookie))
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(form))
+        .unwrap();
+    let (st, _, body) = t.send(req).await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("第2行 id_number"), "{html}");
+    // a person of the city dies: the run finds it and the grid task appears
+    let (case, idn, town_code): (String, String, String) = t
+        .app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT c.id, p.id_number, c.town_code FROM cases c JOIN case_members m ON m.case_id = c.id JOIN persons p ON p.id = m.person_id \
+             WHERE c.status = 'active' ORDER BY c.id LIMIT 1",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let good = format!("id_number,name,date_of_death\n{idn},某某,2020-12-01\n");
+    let (ct, form) = multipart(&[("source", "deaths"), ("as_of", "2020-12-31")], &[("file", "d.csv", good.as_bytes())]);
+    let req = Request::post(format!("/verification/loads?csrf={}", s.csrf))
+        .header(header::COOKIE, format!("mz_session={}", s.cookie))
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(form))
+        .unwrap();
+    let (_, _, body) = t.send(req).await;
+    assert!(String::from_utf8(body).unwrap().contains("已导入1行"));
+    let (st, _, body) = t.post_form(&s, "/verification/runs", &format!("csrf={}", s.csrf)).await;
+    assert_eq!(st, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("核对完成") && html.contains("kinds-chart"), "{html}");
+    // the town officer sees the finding and decides it on the page
+    t.add_user("cj", "town_officer", &town_code).await;
+    let town = t.login_browser("cj").await;
+    let (_, _, body) = t.page(&town, "/verification/findings?kind=death").await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("死亡仍在保"), "{html}");
+    let (fid,): (String,) = t.app.db.conn().fetch_one(&format!("SELECT id FROM findings WHERE case_id = '{case}' AND kind = 'death'"), vec![]).await.unwrap();
+    let (_, _, body) = t
+        .post_form(&town, &format!("/verification/findings/{fid}/decision"), &format!("csrf={}&decision=confirm&action=adjust&reason=%E5%85%A5%E6%88%B7%E6%A0%B8%E5%AE%9E%E5%B1%9E%E5%AE%9E", town.csrf))
+        .await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("已处理"), "{html}");
+    assert_eq!(t.scalar(&format!("SELECT COUNT(*) FROM case_changes WHERE case_id = '{case}' AND kind = 'death'")).await, 1);
+    let (_, _, body) = t.page(&town, "/verification/tasks").await;
+    assert!(String::from_utf8(body).unwrap().contains("在保家庭成员死亡"));
+    let (st, _, body) = t.page(&town, "/verification/staff").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(String::from_utf8(body).unwrap().contains("登记工作人员"));
+    // the town officer's overview has no load form and no run button
+    let (_, _, body) = t.page(&town, "/verification").await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(!html.contains("导入部门数据") && !html.contains("id=\"run\""));
+});

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Verification benchmark (issue 4), one run, figures to bench/results/verification.md:
+#  - a demo city of about 2,000,000 persons with its assisted households (SQLite, the default backend);
+#  - synthetic departmental files of the same city (≥ 5,000,000 rows), loaded with `minzheng load`: rows/s, peak RSS;
+#  - `minzheng verify --all`: full dynamic verification time (错保), 人情保 and 漏保 scan times, peak RSS;
+#  - the same joins (recipients × every source) on the same files by PostgreSQL SQL and by DuckDB, with the ratios.
+# HOUSEHOLDS (default 740000 ≈ 2M persons) and WORKERS (percent of working-age residents with monthly
+# insurance rows, default 25) scale it. SKIP_BUILD=1 reuses target/release.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=bench/results/verification.md
+mkdir -p bench/results
+if [ "${SKIP_BUILD:-}" != 1 ]; then cargo build --release --bin minzheng; fi
+BIN=${MINZHENG_BIN:-$PWD/target/release/minzheng}
+HOUSEHOLDS=${HOUSEHOLDS:-740000}
+WORKERS=${WORKERS:-25}
+WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$WORK"
+DB="sqlite://$WORK/v.db"
+export MINZHENG_ADMIN_PASSWORD=Bench-pass-2020
+python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc -l | xargs printf '%.2f'; }
+rss() { awk '/Maximum resident set size/ {printf "%.0f", $6/1024}' "$1"; }
+
+echo "== demo city ($HOUSEHOLDS households) =="
+T0=$(now); "$BIN" demo --database "$DB" --households "$HOUSEHOLDS" --seed 2020 | tail -1; T1=$(now)
+GEN_S=$(secs "$T0" "$T1")
+PERSONS=$(sqlite3 "$WORK/v.db" "SELECT COUNT(*) FROM persons")
+CASES=$(sqlite3 "$WORK/v.db" "SELECT COUNT(*) FROM cases WHERE status = 'active'")
+
+echo "== departmental files =="
+ON=$(date +%F)
+T0=$(now); "$BIN" demo-sources --database "$DB" --on "$ON" --workers-percent "$WORKERS" --per-kind 20 "$WORK/src"; T1=$(now)
+SRC_S=$(secs "$T0" "$T1")
+ROWS=0; LOAD_S=0; LOAD_RSS=0; LOAD_LINES=""
+for f in "$WORK"/src/*.csv; do
+  s=$(basename "$f" .csv); [ "$s" = ground_truth ] && continue
+  n=$(($(wc -l <"$f") - 1))
+  T0=$(now); /usr/bin/time -v "$BIN" load --database "$DB" "$s" "$f" --as-of "$ON" >/dev/null 2>"$WORK/load-$s.time"; T1=$(now)
+  t=$(secs "$T0" "$T1"); r=$(rss "$WORK/load-$s.time")
+  ROWS=$((ROWS + n)); LOAD_S=$(echo "$LOAD_S + $t" | bc -l); [ "$r" -gt "$LOAD_RSS" ] && LOAD_RSS=$r
+  LOAD_LINES="$LOAD_LINES| $s | $n | $t | $(echo "$n / $t" | bc -l | xargs printf '%.0f') | $r |
+"
+done
+LOAD_RATE=$(echo "$ROWS / $LOAD_S" | bc -l | xargs printf '%.0f')
+
+echo "== verify --all =="
+T0=$(now); /usr/bin/time -v "$BIN" verify --database "$DB" --all --on "$ON" >"$WORK/verify.out" 2>"$WORK/verify.time"; T1=$(now)
+cat "$WORK/verify.out"
+VERIFY_S=$(secs "$T0" "$T1"); VERIFY_RSS=$(rss "$WORK/verify.time")
+CASES_MS=$(sed -n 's/.*错保 \([0-9]*\) 毫秒.*/\1/p' "$WORK/verify.out")
+REL_MS=$(sed -n 's/.*人情保 \([0-9]*\) 毫秒.*/\1/p' "$WORK/verify.out")
+MISSED_MS=$(sed -n 's/.*漏保 \([0-9]*\) 毫秒.*/\1/p' "$WORK/verify.out")
+FINDINGS=$(sed -n 's/.*疑点 \([0-9]*\) 条.*/\1/p' "$WORK/verify.out")
+PLANTED=$(($(wc -l <"$WORK/src/ground_truth.csv") - 1))
+
+# the recipients whose rows the verification joins: members of active cases
+sqlite3 -csv "$WORK/v.db" "SELECT p.id_number FROM case_members m JOIN cases c ON c.id = m.case_id AND c.status = 'active' JOIN persons p ON p.id = m.person_id" >"$WORK/recipients.csv"
+RECIPIENTS=$(wc -l <"$WORK/recipients.csv")
+
+echo "== PostgreSQL SQL =="
+PGDB=mz_bench_verification
+psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB"
+PSQL="psql -q -h 127.0.0.1 -U postgres -d $PGDB -v ON_ERROR_STOP=1"
+SOURCES="deaths vehicles real_estate business social_insurance housing_fund public_payroll deposits disability serious_illness custody hukou_moves"
+T0=$(now)
+$PSQL -c "CREATE TABLE recipients (id_number text)" -c "\\copy recipients FROM '$WORK/recipients.csv' CSV"
+for s in $SOURCES; do
+  cols=$(head -1 "$WORK/src/$s.csv" | sed 's/\r//; s/,/ text, "/g; s/^/"/; s/$/ text/; s/ text/" text/g')
+  $PSQL -c "CREATE TABLE src_$s ($cols)" -c "\\copy src_$s FROM '$WORK/src/$s.csv' CSV HEADER" -c "CREATE INDEX ON src_$s (id_number)"
+done
+$PSQL -c "ANALYZE"
+T1=$(now); PG_LOAD_S=$(secs "$T0" "$T1")
+JOIN_SQL=$(for s in $SOURCES; do echo "SELECT '$s' AS source, COUNT(*) AS n FROM recipients r JOIN src_$s s ON s.id_number = r.id_number"; done | paste -sd'|' | sed 's/|/ UNION ALL /g')
+T0=$(now); $PSQL -At -c "$JOIN_SQL" >"$WORK/pg.out"; T1=$(now)
+PG_JOIN_S=$(secs "$T0" "$T1")
+
+echo "== DuckDB =="
+cat >"$WORK/duck.py" <<PY
+import duckdb, time, sys
+src = "$SOURCES".split()
+con = duckdb.connect()
+t0 = time.time()
+con.execute("CREATE TABLE recipients AS SELECT * FROM read_csv('$WORK/recipients.csv', header=false, columns={'id_number': 'VARCHAR'})")
+for s in src:
+    con.execute(f"CREATE TABLE src_{s} AS SELECT * FROM read_csv('$WORK/src/{s}.csv', header=true, all_varchar=true)")
+t1 = time.time()
+q = " UNION ALL ".join(f"SELECT '{s}' AS source, COUNT(*) AS n FROM recipients r JOIN src_{s} s ON s.id_number = r.id_number" for s in src)
+rows = con.execute(q).fetchall()
+t2 = time.time()
+print(f"{t1 - t0:.2f} {t2 - t1:.3f}")
+PY
+read -r DUCK_LOAD_S DUCK_JOIN_S < <(python3 "$WORK/duck.py")
+psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $PGDB"
+
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+VERIFY_CORE_S=$(echo "$CASES_MS / 1000" | bc -l | xargs printf '%.2f')
+cat >"$OUT" <<MD
+# Verification benchmark — $(date -u +%F)
+
+Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB. One run of \`bench/verification.sh\` (HOUSEHOLDS=$HOUSEHOLDS, WORKERS=$WORKERS %).
+The demo city and its files are synthetic and deterministic; SQLite (the default backend), release build.
+
+| | figure | target |
+| --- | --- | --- |
+| persons in the registry | $PERSONS | 2,000,000 |
+| active cases | $CASES ($RECIPIENTS recipients) | 20,000 |
+| source rows loaded (12 files) | $ROWS | ≥ 5,000,000 |
+| CSV load rate, \`minzheng load\` | **$LOAD_RATE rows/s** ($(printf '%.1f' "$LOAD_S") s in all) | ≥ 500,000 rows/s |
+| load peak RSS (largest file) | $LOAD_RSS MiB | ≤ 1 GiB |
+| full dynamic verification (错保, every active case × every source) | **$VERIFY_CORE_S s** | ≤ 2 s |
+| 人情保 scans (relatives, coverage) | $REL_MS ms | |
+| 漏保 scan | $MISSED_MS ms | |
+| \`verify --all\` wall time incl. writing $FINDINGS findings and warnings | $VERIFY_S s | |
+| verify peak RSS | $VERIFY_RSS MiB | ≤ 1 GiB |
+| planted anomalies (ground truth) / findings | $PLANTED / $FINDINGS | equal |
+
+The same joins on the same files (recipients × each of the 12 sources, counting matching rows):
+
+| engine | load the files | the joins | ratio of our verification to it |
+| --- | --- | --- | --- |
+| minzheng (SQLite) | $(printf '%.1f' "$LOAD_S") s | $VERIFY_CORE_S s (joins + every rule) | 1 |
+| PostgreSQL SQL (\\copy, index on id_number) | $PG_LOAD_S s | $PG_JOIN_S s | $(ratio "$VERIFY_CORE_S" "$PG_JOIN_S") |
+| DuckDB $(python3 -c 'import duckdb; print(duckdb.__version__)') (read_csv, in memory) | $DUCK_LOAD_S s | $DUCK_JOIN_S s | $(ratio "$VERIFY_CORE_S" "$DUCK_JOIN_S") |
+
+Demo generation: $GEN_S s; file generation: $SRC_S s (not targets).
+
+Per file:
+
+| source | rows | seconds | rows/s | peak RSS MiB |
+| --- | --- | --- | --- | --- |
+$LOAD_LINES
+MD
+cat "$OUT"
