@@ -501,3 +501,121 @@ async fn dibao_application_from_intake_to_approval() {
     assert_eq!(hidden, serde_json::Value::Bool(true));
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_dashboard_and_print_view() {
+    let t = TestApp::with_demo(Backend::Sqlite, 300).await;
+    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    t.add_user("leader", "leader", "320281").await;
+    let base = serve(&t).await;
+    let (_driver, c) = start_driver().await;
+    login(&c, &base, "leader").await;
+    c.goto(&format!("{base}/targets?year=2020")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("indicators"))
+        .await
+        .unwrap();
+    // all 43 indicators at a glance, each with a status colour
+    let rows = c
+        .find_all(Locator::Css("#indicators tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 43);
+    let t081 = c.find(Locator::Id("ind-T08.1")).await.unwrap();
+    assert_eq!(
+        t081.attr("data-status").await.unwrap().as_deref(),
+        Some("done")
+    );
+    let colour = c
+        .execute(
+            "return getComputedStyle(document.querySelector('#ind-T08\\\\.1 .st')).backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(colour, serde_json::json!("rgb(46, 125, 50)"));
+    let total: usize = {
+        let mut n = 0;
+        for s in ["done", "on_track", "at_risk", "missed", "no_data"] {
+            n += c
+                .find(Locator::Id(&format!("count-{s}")))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .parse::<usize>()
+                .unwrap();
+        }
+        n
+    };
+    assert_eq!(total, 43);
+    // the status rule is on the page, and the town chart is an SVG
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("状态判定规则") && body.contains("均匀"),
+        "{body}"
+    );
+    assert!(c.find(Locator::Css("svg#town-income")).await.is_ok());
+    // drill down into T08.3 and back
+    c.find(Locator::LinkText("T08.3"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let def = c
+        .wait()
+        .for_element(Locator::Id("definition"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(def.contains("× 12"), "{def}");
+    assert!(c.find(Locator::Css("svg#progress-chart")).await.is_ok());
+    c.back().await.unwrap();
+    // the print view: a report item by item, navigation gone, the print button hidden when printing
+    c.wait()
+        .for_element(Locator::Id("print-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let report = c
+        .wait()
+        .for_element(Locator::Id("print-report"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        report.contains("目标完成情况报告")
+            && report.contains("低保标准")
+            && report.contains("兜牢民生保障底线"),
+        "{report}"
+    );
+    assert!(c.find(Locator::Css("nav.side")).await.is_err());
+    let hidden = c
+        .execute("return [...document.styleSheets].some(s => [...s.cssRules].some(r => r.media && r.media.mediaText === 'print' && r.cssText.includes('.noprint')));", vec![])
+        .await
+        .unwrap();
+    assert_eq!(hidden, serde_json::Value::Bool(true));
+    assert!(
+        c.find(Locator::Id("print-button"))
+            .await
+            .unwrap()
+            .find(Locator::XPath("ancestor::*[contains(@class,'noprint')]"))
+            .await
+            .is_ok()
+    );
+    c.close().await.unwrap();
+}
