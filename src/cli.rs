@@ -205,7 +205,10 @@ fn cli_officer(app: &App) -> Ctx {
     let mut actor = Actor::system(&app.areas().city_code);
     actor.role = crate::app::authz::Role::CityOfficer;
     actor.display_name = "市局核对中心(命令行)".into();
-    Ctx { actor, ip: "cli".into() }
+    Ctx {
+        actor,
+        ip: "cli".into(),
+    }
 }
 
 fn cli_ctx(app: &App) -> Ctx {
@@ -376,11 +379,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{msg}");
             Ok(())
         }
-        Command::Load { db, source, file, as_of } => {
+        Command::Load {
+            db,
+            source,
+            file,
+            as_of,
+        } => {
             let app = open(&db.database).await?;
-            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            match crate::app::verification::sources::load_file(&app, &cli_officer(&app), &source, &file, &name, Some(as_of)).await {
-                Ok(o) if o.duplicate => println!("该文件已导入过（批次 {}，{} 行），未重复导入", o.load_id, o.rows),
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            match crate::app::verification::sources::load_file(
+                &app,
+                &cli_officer(&app),
+                &source,
+                &file,
+                &name,
+                Some(as_of),
+            )
+            .await
+            {
+                Ok(o) if o.duplicate => println!(
+                    "该文件已导入过（批次 {}，{} 行），未重复导入",
+                    o.load_id, o.rows
+                ),
                 Ok(o) => println!("已导入 {} 行（批次 {}）", o.rows, o.load_id),
                 Err((e, rows)) => {
                     for r in rows.iter().take(50) {
@@ -396,20 +419,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("请用 --all 核对全部在保对象");
             }
             let app = open(&db.database).await?;
-            let r = crate::app::verification::runs::run(&app, &cli_officer(&app), crate::app::verification::runs::RunRequest { on })
-                .await
-                .map_err(field_error)?;
+            let r = crate::app::verification::runs::run(
+                &app,
+                &cli_officer(&app),
+                crate::app::verification::runs::RunRequest { on },
+            )
+            .await
+            .map_err(field_error)?;
             println!(
                 "核对完成（批次 {}）：在保 {} 户 {} 人，疑点 {} 条；用时 错保 {} 毫秒、人情保 {} 毫秒、漏保 {} 毫秒",
-                r.run_id, r.cases, r.recipients, r.findings, r.cases_ms, r.relatives_ms, r.missed_ms
+                r.run_id,
+                r.cases,
+                r.recipients,
+                r.findings,
+                r.cases_ms,
+                r.relatives_ms,
+                r.missed_ms
             );
             Ok(())
         }
-        Command::DemoSources { db, dir, on, seed, per_kind, workers_percent } => {
+        Command::DemoSources {
+            db,
+            dir,
+            on,
+            seed,
+            per_kind,
+            workers_percent,
+        } => {
             let app = open(&db.database).await?;
             let on = on.unwrap_or(app.today());
-            let w = demo::sources::generate(&app, &cli_officer(&app), &dir, demo::sources::Options { on, seed, per_kind, workers_percent }).await?;
-            println!("已写入 {} 行部门数据和 {} 条埋设疑点到 {}", w.rows, w.planted, dir.display());
+            let w = demo::sources::generate(
+                &app,
+                &cli_officer(&app),
+                &dir,
+                demo::sources::Options {
+                    on,
+                    seed,
+                    per_kind,
+                    workers_percent,
+                },
+            )
+            .await?;
+            println!(
+                "已写入 {} 行部门数据和 {} 条埋设疑点到 {}",
+                w.rows,
+                w.planted,
+                dir.display()
+            );
             Ok(())
         }
         Command::Audit {

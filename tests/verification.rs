@@ -13,7 +13,10 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String,
     let boundary = "mzBoundary7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (k, v) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
     }
     for (field, name, bytes) in files {
         body.extend_from_slice(
@@ -26,7 +29,13 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String,
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(t: &TestApp, token: &str, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (StatusCode, Value) {
+async fn upload(
+    t: &TestApp,
+    token: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> (StatusCode, Value) {
     let (ct, body) = multipart(fields, files);
     let req = Request::builder()
         .method(Method::POST)
@@ -39,14 +48,37 @@ async fn upload(t: &TestApp, token: &str, path: &str, fields: &[(&str, &str)], f
     (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
 }
 
-async fn load(t: &TestApp, token: &str, source: &str, name: &str, bytes: &[u8], as_of: &str) -> (StatusCode, Value) {
-    upload(t, token, &format!("/api/v1/sources/{source}/loads"), &[("as_of", as_of)], &[("file", name, bytes)]).await
+async fn load(
+    t: &TestApp,
+    token: &str,
+    source: &str,
+    name: &str,
+    bytes: &[u8],
+    as_of: &str,
+) -> (StatusCode, Value) {
+    upload(
+        t,
+        token,
+        &format!("/api/v1/sources/{source}/loads"),
+        &[("as_of", as_of)],
+        &[("file", name, bytes)],
+    )
+    .await
 }
 
 type Key = (String, String, String, String);
 
 fn key(kind: &str, case: &str, person: &str, area: &str) -> Key {
-    (kind.into(), case.into(), person.into(), if kind == "coverage_outlier" { area.into() } else { String::new() })
+    (
+        kind.into(),
+        case.into(),
+        person.into(),
+        if kind == "coverage_outlier" {
+            area.into()
+        } else {
+            String::new()
+        },
+    )
 }
 
 async fn all_findings(t: &TestApp, token: &str, run: &str) -> (BTreeSet<Key>, Vec<Value>) {
@@ -54,14 +86,22 @@ async fn all_findings(t: &TestApp, token: &str, run: &str) -> (BTreeSet<Key>, Ve
     let mut items = Vec::new();
     let mut page = 1;
     loop {
-        let (s, v) = t.get(&format!("/api/v1/verification/findings?run={run}&page={page}"), token).await;
+        let (s, v) = t
+            .get(
+                &format!("/api/v1/verification/findings?run={run}&page={page}"),
+                token,
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let got = v["items"].as_array().unwrap().clone();
         if got.is_empty() {
             break;
         }
         for f in &got {
-            assert!(f["evidence"]["source"].is_string(), "every finding names its evidence: {f}");
+            assert!(
+                f["evidence"]["source"].is_string(),
+                "every finding names its evidence: {f}"
+            );
             out.insert(key(
                 f["kind"].as_str().unwrap(),
                 f["case_id"].as_str().unwrap_or(""),
@@ -75,232 +115,463 @@ async fn all_findings(t: &TestApp, token: &str, run: &str) -> (BTreeSet<Key>, Ve
     (out, items)
 }
 
-db_test!(planted_anomalies_are_found_and_nothing_else, |b: Backend| async move {
-    let t = TestApp::with_demo(b, 2500).await;
-    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
-    t.add_user("centre", "city_officer", "320281").await;
-    t.add_user("cj", "town_officer", "320281001").await;
-    t.add_user("wg", "village_worker", "320281001001").await;
-    let (city, cj) = (t.token("centre").await, t.token("cj").await);
-    let on = t.app.today();
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = minzheng::app::Ctx {
-        actor: minzheng::app::authz::Actor { role: minzheng::app::authz::Role::CityOfficer, ..minzheng::app::authz::Actor::system("320281") },
-        ip: "test".into(),
-    };
-    let w = minzheng::demo::sources::generate(
-        &t.app,
-        &ctx,
-        dir.path(),
-        minzheng::demo::sources::Options { on, seed: 11, per_kind: 2, workers_percent: 30 },
-    )
-    .await
-    .unwrap();
-    assert!(w.rows > 1_000 && w.planted > 0);
+db_test!(
+    planted_anomalies_are_found_and_nothing_else,
+    |b: Backend| async move {
+        let t = TestApp::with_demo(b, 2500).await;
+        minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+        t.add_user("centre", "city_officer", "320281").await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("wg", "village_worker", "320281001001").await;
+        let (city, cj) = (t.token("centre").await, t.token("cj").await);
+        let on = t.app.today();
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = minzheng::app::Ctx {
+            actor: minzheng::app::authz::Actor {
+                role: minzheng::app::authz::Role::CityOfficer,
+                ..minzheng::app::authz::Actor::system("320281")
+            },
+            ip: "test".into(),
+        };
+        let w = minzheng::demo::sources::generate(
+            &t.app,
+            &ctx,
+            dir.path(),
+            minzheng::demo::sources::Options {
+                on,
+                seed: 11,
+                per_kind: 2,
+                workers_percent: 30,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(w.rows > 1_000 && w.planted > 0);
 
-    // a town officer may not load files or start runs
-    let deaths = std::fs::read(dir.path().join("deaths.csv")).unwrap();
-    let (s, _) = load(&t, &cj, "deaths", "deaths.csv", &deaths, &on.to_string()).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let sources = [
-        "deaths", "vehicles", "real_estate", "business", "social_insurance", "housing_fund", "public_payroll", "deposits",
-        "disability", "serious_illness", "custody", "hukou_moves",
-    ];
-    let mut rows = 0;
-    for s in sources {
-        let bytes = std::fs::read(dir.path().join(format!("{s}.csv"))).unwrap();
-        let (st, v) = load(&t, &city, s, &format!("{s}.csv"), &bytes, &on.to_string()).await;
-        assert_eq!(st, StatusCode::CREATED, "{s}: {v}");
-        rows += v["rows"].as_i64().unwrap();
-    }
-    assert_eq!(rows as u64, w.rows);
-    // the same file again adds nothing
-    let before = t.scalar("SELECT COUNT(*) FROM src_deaths").await;
-    let (st, v) = load(&t, &city, "deaths", "again.csv", &deaths, &on.to_string()).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(t.scalar("SELECT COUNT(*) FROM src_deaths").await, before);
-    assert_eq!(t.scalar("SELECT COUNT(*) FROM source_loads").await, 12);
+        // a town officer may not load files or start runs
+        let deaths = std::fs::read(dir.path().join("deaths.csv")).unwrap();
+        let (s, _) = load(&t, &cj, "deaths", "deaths.csv", &deaths, &on.to_string()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let sources = [
+            "deaths",
+            "vehicles",
+            "real_estate",
+            "business",
+            "social_insurance",
+            "housing_fund",
+            "public_payroll",
+            "deposits",
+            "disability",
+            "serious_illness",
+            "custody",
+            "hukou_moves",
+        ];
+        let mut rows = 0;
+        for s in sources {
+            let bytes = std::fs::read(dir.path().join(format!("{s}.csv"))).unwrap();
+            let (st, v) = load(&t, &city, s, &format!("{s}.csv"), &bytes, &on.to_string()).await;
+            assert_eq!(st, StatusCode::CREATED, "{s}: {v}");
+            rows += v["rows"].as_i64().unwrap();
+        }
+        assert_eq!(rows as u64, w.rows);
+        // the same file again adds nothing
+        let before = t.scalar("SELECT COUNT(*) FROM src_deaths").await;
+        let (st, v) = load(&t, &city, "deaths", "again.csv", &deaths, &on.to_string()).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM src_deaths").await, before);
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM source_loads").await, 12);
 
-    let (st, _) = t.api(Method::POST, "/api/v1/verification/runs", Some(&cj), Some(json!({}))).await;
-    assert_eq!(st, StatusCode::FORBIDDEN, "runs belong to the city verification centre");
-    let (st, run) = t.api(Method::POST, "/api/v1/verification/runs", Some(&city), Some(json!({}))).await;
-    assert_eq!(st, StatusCode::CREATED, "{run}");
-    let run_id = run["run_id"].as_str().unwrap().to_string();
+        let (st, _) = t
+            .api(
+                Method::POST,
+                "/api/v1/verification/runs",
+                Some(&cj),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(
+            st,
+            StatusCode::FORBIDDEN,
+            "runs belong to the city verification centre"
+        );
+        let (st, run) = t
+            .api(
+                Method::POST,
+                "/api/v1/verification/runs",
+                Some(&city),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{run}");
+        let run_id = run["run_id"].as_str().unwrap().to_string();
 
-    // every planted anomaly and nothing else
-    let mut truth = BTreeSet::new();
-    let mut gt = csv::Reader::from_path(dir.path().join("ground_truth.csv")).unwrap();
-    for r in gt.records() {
-        let r = r.unwrap();
-        truth.insert(key(&r[0], &r[1], &r[2], &r[3]));
-    }
-    let (found, items) = all_findings(&t, &city, &run_id).await;
-    assert_eq!(run["findings"].as_i64().unwrap() as usize, found.len());
-    let missing: Vec<_> = truth.difference(&found).collect();
-    let extra: Vec<_> = found.difference(&truth).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
-    for kind in ["death", "vehicle", "residential_property", "commercial_property", "enterprise", "public_payroll", "income", "moved_away", "missed"] {
-        assert!(truth.iter().any(|k| k.0 == kind), "the demo plants {kind}");
-    }
+        // every planted anomaly and nothing else
+        let mut truth = BTreeSet::new();
+        let mut gt = csv::Reader::from_path(dir.path().join("ground_truth.csv")).unwrap();
+        for r in gt.records() {
+            let r = r.unwrap();
+            truth.insert(key(&r[0], &r[1], &r[2], &r[3]));
+        }
+        let (found, items) = all_findings(&t, &city, &run_id).await;
+        assert_eq!(run["findings"].as_i64().unwrap() as usize, found.len());
+        let missing: Vec<_> = truth.difference(&found).collect();
+        let extra: Vec<_> = found.difference(&truth).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "missing {missing:?}\nextra {extra:?}"
+        );
+        for kind in [
+            "death",
+            "vehicle",
+            "residential_property",
+            "commercial_property",
+            "enterprise",
+            "public_payroll",
+            "income",
+            "moved_away",
+            "missed",
+        ] {
+            assert!(truth.iter().any(|k| k.0 == kind), "the demo plants {kind}");
+        }
 
-    // a town officer sees only its town's findings, and a count that agrees
-    let (_, v) = t.get(&format!("/api/v1/verification/findings?run={run_id}"), &cj).await;
-    let town_total = items.iter().filter(|f| f["town_code"] == "320281001").count() as i64;
-    assert_eq!(v["total"].as_i64().unwrap(), town_total);
-    let (cj_found, _) = all_findings(&t, &cj, &run_id).await;
-    assert!(cj_found.len() as i64 == town_total);
-    let outside = items.iter().find(|f| f["town_code"] != "320281001").unwrap();
-    let (s, _) = t.get(&format!("/api/v1/verification/findings/{}", outside["id"].as_str().unwrap()), &cj).await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+        // a town officer sees only its town's findings, and a count that agrees
+        let (_, v) = t
+            .get(&format!("/api/v1/verification/findings?run={run_id}"), &cj)
+            .await;
+        let town_total = items
+            .iter()
+            .filter(|f| f["town_code"] == "320281001")
+            .count() as i64;
+        assert_eq!(v["total"].as_i64().unwrap(), town_total);
+        let (cj_found, _) = all_findings(&t, &cj, &run_id).await;
+        assert!(cj_found.len() as i64 == town_total);
+        let outside = items
+            .iter()
+            .find(|f| f["town_code"] != "320281001")
+            .unwrap();
+        let (s, _) = t
+            .get(
+                &format!(
+                    "/api/v1/verification/findings/{}",
+                    outside["id"].as_str().unwrap()
+                ),
+                &cj,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
 
-    // decisions: confirm a vehicle (stop, with the overpayment), dismiss another finding with a reason
-    let vehicle = items.iter().find(|f| f["kind"] == "vehicle").unwrap();
-    let vid = vehicle["id"].as_str().unwrap();
-    let (s, v) = t.api(Method::POST, &format!("/api/v1/verification/findings/{vid}/decision"), Some(&city), Some(json!({"decision": "confirm", "action": "stop"}))).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a decision needs a reason: {v}");
-    assert_eq!(v["field"], "reason");
-    let (s, v) = t
+        // decisions: confirm a vehicle (stop, with the overpayment), dismiss another finding with a reason
+        let vehicle = items.iter().find(|f| f["kind"] == "vehicle").unwrap();
+        let vid = vehicle["id"].as_str().unwrap();
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/verification/findings/{vid}/decision"),
+                Some(&city),
+                Some(json!({"decision": "confirm", "action": "stop"})),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a decision needs a reason: {v}"
+        );
+        assert_eq!(v["field"], "reason");
+        let (s, v) = t
         .api(Method::POST, &format!("/api/v1/verification/findings/{vid}/decision"), Some(&city), Some(json!({"decision": "confirm", "action": "stop", "reason": "入户核实名下确有小汽车"})))
         .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["status"], "confirmed");
-    assert!(v["overpayment"].is_string());
-    let case = vehicle["case_id"].as_str().unwrap();
-    assert_eq!(t.scalar(&format!("SELECT COUNT(*) FROM cases WHERE id = '{case}' AND status = 'stopped'")).await, 1);
-    let (s, _) = t
-        .api(Method::POST, &format!("/api/v1/verification/findings/{vid}/decision"), Some(&city), Some(json!({"decision": "dismiss", "reason": "重复处理测试"})))
-        .await;
-    assert_eq!(s, StatusCode::CONFLICT);
-    let payroll = items.iter().find(|f| f["kind"] == "public_payroll").unwrap();
-    let (s, v) = t
-        .api(
-            Method::POST,
-            &format!("/api/v1/verification/findings/{}/decision", payroll["id"].as_str().unwrap()),
-            Some(&city),
-            Some(json!({"decision": "dismiss", "reason": "同名人员，经核实非本人"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "confirmed");
+        assert!(v["overpayment"].is_string());
+        let case = vehicle["case_id"].as_str().unwrap();
+        assert_eq!(
+            t.scalar(&format!(
+                "SELECT COUNT(*) FROM cases WHERE id = '{case}' AND status = 'stopped'"
+            ))
+            .await,
+            1
+        );
+        let (s, _) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/verification/findings/{vid}/decision"),
+                Some(&city),
+                Some(json!({"decision": "dismiss", "reason": "重复处理测试"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        let payroll = items
+            .iter()
+            .find(|f| f["kind"] == "public_payroll")
+            .unwrap();
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!(
+                    "/api/v1/verification/findings/{}/decision",
+                    payroll["id"].as_str().unwrap()
+                ),
+                Some(&city),
+                Some(json!({"decision": "dismiss", "reason": "同名人员，经核实非本人"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
 
-    // 精准救助率 counts the recipients whose cases still have a standing 错保 finding
-    let (_, p) = t.get("/api/v1/verification/precision", &city).await;
-    let recipients = p["recipients"].as_i64().unwrap();
-    let bad_cases: i64 = t
+        // 精准救助率 counts the recipients whose cases still have a standing 错保 finding
+        let (_, p) = t.get("/api/v1/verification/precision", &city).await;
+        let recipients = p["recipients"].as_i64().unwrap();
+        let bad_cases: i64 = t
         .scalar(&format!(
             "SELECT COUNT(*) FROM case_members m WHERE m.case_id IN (SELECT case_id FROM findings WHERE run_id = '{run_id}' AND status IN ('open', 'confirmed') \
              AND kind NOT IN ('unregistered_relative', 'coverage_outlier', 'missed'))"
         ))
         .await;
-    assert_eq!(p["eligible"].as_i64().unwrap(), recipients - bad_cases);
-    assert!(bad_cases > 0 && recipients > bad_cases);
+        assert_eq!(p["eligible"].as_i64().unwrap(), recipients - bad_cases);
+        assert!(bad_cases > 0 && recipients > bad_cases);
 
-    // a second run: the stopped case is no longer checked, the dismissal stands, nothing is open twice
-    let (_, run2) = t.api(Method::POST, "/api/v1/verification/runs", Some(&city), Some(json!({}))).await;
-    let run2 = run2["run_id"].as_str().unwrap().to_string();
-    let (found2, items2) = all_findings(&t, &city, &run2).await;
-    assert!(!found2.iter().any(|k| k.1 == case));
-    let again = items2.iter().find(|f| f["kind"] == "public_payroll" && f["case_id"] == payroll["case_id"]).unwrap();
-    assert_eq!(again["status"], "dismissed");
-    assert_eq!(t.scalar(&format!("SELECT COUNT(*) FROM findings WHERE run_id = '{run_id}' AND status = 'open'")).await, 0);
+        // a second run: the stopped case is no longer checked, the dismissal stands, nothing is open twice
+        let (_, run2) = t
+            .api(
+                Method::POST,
+                "/api/v1/verification/runs",
+                Some(&city),
+                Some(json!({})),
+            )
+            .await;
+        let run2 = run2["run_id"].as_str().unwrap().to_string();
+        let (found2, items2) = all_findings(&t, &city, &run2).await;
+        assert!(!found2.iter().any(|k| k.1 == case));
+        let again = items2
+            .iter()
+            .find(|f| f["kind"] == "public_payroll" && f["case_id"] == payroll["case_id"])
+            .unwrap();
+        assert_eq!(again["status"], "dismissed");
+        assert_eq!(
+            t.scalar(&format!(
+                "SELECT COUNT(*) FROM findings WHERE run_id = '{run_id}' AND status = 'open'"
+            ))
+            .await,
+            0
+        );
 
-    // early warnings: a death in an assisted household is a review task for the village's grid worker
-    let (_, tasks) = t.get("/api/v1/tasks", &city).await;
-    let tasks = tasks.as_array().unwrap().clone();
-    let death = tasks.iter().find(|x| x["kind"] == "death_review").expect("a death review task");
-    assert!(tasks.iter().any(|x| x["kind"] == "review_overdue"));
-    let tid = death["id"].as_str().unwrap();
-    let (s, v) = t.api(Method::POST, &format!("/api/v1/tasks/{tid}/close"), Some(&city), Some(json!({"outcome": "closed", "reason": "已复核完毕"}))).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "visit first: {v}");
-    let (s, v) = upload(&t, &city, &format!("/api/v1/tasks/{tid}/visit"), &[("note", "入户走访，家属在家")], &[("photo", "x.jpg", b"not an image at all")]).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!(v["field"], "photo");
-    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
-    let (s, v) = upload(&t, &city, &format!("/api/v1/tasks/{tid}/visit"), &[("note", "入户走访，家属在家")], &[("photo", "p.png", png)]).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["status"], "visited");
-    assert_eq!(t.scalar(&format!("SELECT COUNT(*) FROM grid_task_photos WHERE task_id = '{tid}'")).await, 1);
-    let (s, v) = t.api(Method::POST, &format!("/api/v1/tasks/{tid}/close"), Some(&city), Some(json!({"outcome": "closed", "reason": "已按死亡调整救助"}))).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    // scanning again creates no duplicate tasks
-    let n = t.scalar("SELECT COUNT(*) FROM grid_tasks").await;
-    minzheng::app::verification::tasks::scan(&t.app, on).await.unwrap();
-    assert_eq!(t.scalar("SELECT COUNT(*) FROM grid_tasks").await, n);
-    // a village worker sees only its village's tasks
-    let wg = t.token("wg").await;
-    let (_, mine) = t.get("/api/v1/tasks?status=all", &wg).await;
-    assert!(mine.as_array().unwrap().iter().all(|x| x["area_code"] == "320281001001"));
-});
+        // early warnings: a death in an assisted household is a review task for the village's grid worker
+        let (_, tasks) = t.get("/api/v1/tasks", &city).await;
+        let tasks = tasks.as_array().unwrap().clone();
+        let death = tasks
+            .iter()
+            .find(|x| x["kind"] == "death_review")
+            .expect("a death review task");
+        assert!(tasks.iter().any(|x| x["kind"] == "review_overdue"));
+        let tid = death["id"].as_str().unwrap();
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/tasks/{tid}/close"),
+                Some(&city),
+                Some(json!({"outcome": "closed", "reason": "已复核完毕"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "visit first: {v}");
+        let (s, v) = upload(
+            &t,
+            &city,
+            &format!("/api/v1/tasks/{tid}/visit"),
+            &[("note", "入户走访，家属在家")],
+            &[("photo", "x.jpg", b"not an image at all")],
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "photo");
+        let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+        let (s, v) = upload(
+            &t,
+            &city,
+            &format!("/api/v1/tasks/{tid}/visit"),
+            &[("note", "入户走访，家属在家")],
+            &[("photo", "p.png", png)],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "visited");
+        assert_eq!(
+            t.scalar(&format!(
+                "SELECT COUNT(*) FROM grid_task_photos WHERE task_id = '{tid}'"
+            ))
+            .await,
+            1
+        );
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/tasks/{tid}/close"),
+                Some(&city),
+                Some(json!({"outcome": "closed", "reason": "已按死亡调整救助"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // scanning again creates no duplicate tasks
+        let n = t.scalar("SELECT COUNT(*) FROM grid_tasks").await;
+        minzheng::app::verification::tasks::scan(&t.app, on)
+            .await
+            .unwrap();
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM grid_tasks").await, n);
+        // a village worker sees only its village's tasks
+        let wg = t.token("wg").await;
+        let (_, mine) = t.get("/api/v1/tasks?status=all", &wg).await;
+        assert!(
+            mine.as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["area_code"] == "320281001001")
+        );
+    }
+);
 
 db_test!(a_bad_file_loads_nothing, |b: Backend| async move {
     let t = TestApp::new(b).await;
     t.add_user("centre", "city_officer", "320281").await;
     let city = t.token("centre").await;
-    let good = "id_number,plate,vehicle_kind,registered_on\n320281195001010013,苏B12345,car,2019-01-01\n";
+    let good =
+        "id_number,plate,vehicle_kind,registered_on\n320281195001010013,苏B12345,car,2019-01-01\n";
     let bad = format!(
         "{good}320281195001010012,苏B1,tank,2019-01-01\n320281195001010013,苏B2,truck,2019-02-30\n320281195001010013,苏B3,car,2019-01-01\n"
     );
     let (s, v) = load(&t, &city, "vehicles", "v.csv", bad.as_bytes(), "2020-12-31").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let rows: Vec<(i64, String)> = v["rows"].as_array().unwrap().iter().map(|r| (r["row"].as_i64().unwrap(), r["column"].as_str().unwrap().to_string())).collect();
-    assert_eq!(rows, vec![(3, "id_number".into()), (3, "vehicle_kind".into()), (4, "registered_on".into())]);
+    let rows: Vec<(i64, String)> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_i64().unwrap(),
+                r["column"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (3, "id_number".into()),
+            (3, "vehicle_kind".into()),
+            (4, "registered_on".into())
+        ]
+    );
     assert_eq!(t.scalar("SELECT COUNT(*) FROM src_vehicles").await, 0);
     assert_eq!(t.scalar("SELECT COUNT(*) FROM source_loads").await, 0);
     // a missing column is named
-    let (s, v) = load(&t, &city, "vehicles", "v.csv", b"id_number,plate\n320281195001010013,x\n", "2020-12-31").await;
+    let (s, v) = load(
+        &t,
+        &city,
+        "vehicles",
+        "v.csv",
+        b"id_number,plate\n320281195001010013,x\n",
+        "2020-12-31",
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["error"].as_str().unwrap().contains("vehicle_kind"), "{v}");
     // an unknown source, a missing or future as-of date
     let (s, v) = load(&t, &city, "weather", "v.csv", good.as_bytes(), "2020-12-31").await;
-    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("source")));
-    let (s, v) = upload(&t, &city, "/api/v1/sources/vehicles/loads", &[], &[("file", "v.csv", good.as_bytes())]).await;
-    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("as_of")));
-    let (s, _) = load(&t, &city, "vehicles", "v.csv", good.as_bytes(), "2999-01-01").await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("source"))
+    );
+    let (s, v) = upload(
+        &t,
+        &city,
+        "/api/v1/sources/vehicles/loads",
+        &[],
+        &[("file", "v.csv", good.as_bytes())],
+    )
+    .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("as_of"))
+    );
+    let (s, _) = load(
+        &t,
+        &city,
+        "vehicles",
+        "v.csv",
+        good.as_bytes(),
+        "2999-01-01",
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // the good file loads, with its as-of date and checksum; an XLSX of the same rows is another file
-    let (s, v) = load(&t, &city, "vehicles", "v.csv", good.as_bytes(), "2020-12-31").await;
+    let (s, v) = load(
+        &t,
+        &city,
+        "vehicles",
+        "v.csv",
+        good.as_bytes(),
+        "2020-12-31",
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["rows"], 1);
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    for (c, h) in ["id_number", "plate", "vehicle_kind", "registered_on"].iter().enumerate() {
+    for (c, h) in ["id_number", "plate", "vehicle_kind", "registered_on"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(0, c as u16, *h).unwrap();
     }
-    for (c, h) in ["320281195001010013", "苏B99999", "motorcycle", "2020-03-04"].iter().enumerate() {
+    for (c, h) in ["320281195001010013", "苏B99999", "motorcycle", "2020-03-04"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(1, c as u16, *h).unwrap();
     }
     let xlsx = wb.save_to_buffer().unwrap();
     let (s, v) = load(&t, &city, "vehicles", "v.xlsx", &xlsx, "2020-12-31").await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(t.scalar("SELECT COUNT(*) FROM src_vehicles").await, 2);
-    assert_eq!(t.scalar("SELECT COUNT(*) FROM src_vehicles WHERE vehicle_kind = 'motorcycle' AND row_no = 2").await, 1);
+    assert_eq!(
+        t.scalar(
+            "SELECT COUNT(*) FROM src_vehicles WHERE vehicle_kind = 'motorcycle' AND row_no = 2"
+        )
+        .await,
+        1
+    );
     let (_, loads) = t.get("/api/v1/sources/loads", &city).await;
     assert_eq!(loads.as_array().unwrap().len(), 2);
     assert!(loads[0]["checksum"].as_str().unwrap().len() == 64);
 });
 
-db_test!(pages_show_loads_findings_tasks_and_staff, |b: Backend| async move {
-    let t = TestApp::with_demo(b, 400).await;
-    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
-    t.add_user("centre", "city_officer", "320281").await;
-    let s = t.login_browser("centre").await;
-    let (st, _, body) = t.page(&s, "/verification").await;
-    assert_eq!(st, StatusCode::OK);
-    let html = String::from_utf8(body).unwrap();
-    assert!(html.contains("导入部门数据") && html.contains("尚未进行核对"), "{html}");
-    // a file through the page: a bad one names its rows, a good one loads
-    let bad = b"id_number,name,date_of_death\n320281195001010012,x,2020-01-01\n";
-    let (ct, form) = multipart(&[("source", "deaths"), ("as_of", "2020-12-31")], &[("file", "d.csv", bad)]);
-    let req = Request::post(format!("/verification/loads?csrf={}", s.csrf))
-        .header(header::COOKIE, format!("mz_session={}", s.cookie))
-        .header(header::CONTENT_TYPE, ct)
-        .body(Body::from(form))
-        .unwrap();
-    let (st, _, body) = t.send(req).await;
-    let html = String::from_utf8(body).unwrap();
-    assert_eq!(st, StatusCode::OK);
-    assert!(html.contains("第2行 id_number"), "{html}");
-    // a person of the city dies: the run finds it and the grid task appears
-    let (case, idn, town_code): (String, String, String) = t
+db_test!(
+    pages_show_loads_findings_tasks_and_staff,
+    |b: Backend| async move {
+        let t = TestApp::with_demo(b, 400).await;
+        minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+        t.add_user("centre", "city_officer", "320281").await;
+        let s = t.login_browser("centre").await;
+        let (st, _, body) = t.page(&s, "/verification").await;
+        assert_eq!(st, StatusCode::OK);
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains("导入部门数据") && html.contains("尚未进行核对"),
+            "{html}"
+        );
+        // a file through the page: a bad one names its rows, a good one loads
+        let bad = b"id_number,name,date_of_death\n320281195001010012,x,2020-01-01\n";
+        let (ct, form) = multipart(
+            &[("source", "deaths"), ("as_of", "2020-12-31")],
+            &[("file", "d.csv", bad)],
+        );
+        let req = Request::post(format!("/verification/loads?csrf={}", s.csrf))
+            .header(header::COOKIE, format!("mz_session={}", s.cookie))
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(form))
+            .unwrap();
+        let (st, _, body) = t.send(req).await;
+        let html = String::from_utf8(body).unwrap();
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("第2行 id_number"), "{html}");
+        // a person of the city dies: the run finds it and the grid task appears
+        let (case, idn, town_code): (String, String, String) = t
         .app
         .db
         .conn()
@@ -311,39 +582,67 @@ db_test!(pages_show_loads_findings_tasks_and_staff, |b: Backend| async move {
         )
         .await
         .unwrap();
-    let good = format!("id_number,name,date_of_death\n{idn},某某,2020-12-01\n");
-    let (ct, form) = multipart(&[("source", "deaths"), ("as_of", "2020-12-31")], &[("file", "d.csv", good.as_bytes())]);
-    let req = Request::post(format!("/verification/loads?csrf={}", s.csrf))
-        .header(header::COOKIE, format!("mz_session={}", s.cookie))
-        .header(header::CONTENT_TYPE, ct)
-        .body(Body::from(form))
-        .unwrap();
-    let (_, _, body) = t.send(req).await;
-    assert!(String::from_utf8(body).unwrap().contains("已导入1行"));
-    let (st, _, body) = t.post_form(&s, "/verification/runs", &format!("csrf={}", s.csrf)).await;
-    assert_eq!(st, StatusCode::OK);
-    let html = String::from_utf8(body).unwrap();
-    assert!(html.contains("核对完成") && html.contains("kinds-chart"), "{html}");
-    // the town officer sees the finding and decides it on the page
-    t.add_user("cj", "town_officer", &town_code).await;
-    let town = t.login_browser("cj").await;
-    let (_, _, body) = t.page(&town, "/verification/findings?kind=death").await;
-    let html = String::from_utf8(body).unwrap();
-    assert!(html.contains("死亡仍在保"), "{html}");
-    let (fid,): (String,) = t.app.db.conn().fetch_one(&format!("SELECT id FROM findings WHERE case_id = '{case}' AND kind = 'death'"), vec![]).await.unwrap();
-    let (_, _, body) = t
+        let good = format!("id_number,name,date_of_death\n{idn},某某,2020-12-01\n");
+        let (ct, form) = multipart(
+            &[("source", "deaths"), ("as_of", "2020-12-31")],
+            &[("file", "d.csv", good.as_bytes())],
+        );
+        let req = Request::post(format!("/verification/loads?csrf={}", s.csrf))
+            .header(header::COOKIE, format!("mz_session={}", s.cookie))
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(form))
+            .unwrap();
+        let (_, _, body) = t.send(req).await;
+        assert!(String::from_utf8(body).unwrap().contains("已导入1行"));
+        let (st, _, body) = t
+            .post_form(&s, "/verification/runs", &format!("csrf={}", s.csrf))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains("核对完成") && html.contains("kinds-chart"),
+            "{html}"
+        );
+        // the town officer sees the finding and decides it on the page
+        t.add_user("cj", "town_officer", &town_code).await;
+        let town = t.login_browser("cj").await;
+        let (_, _, body) = t.page(&town, "/verification/findings?kind=death").await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(html.contains("死亡仍在保"), "{html}");
+        let (fid,): (String,) = t
+            .app
+            .db
+            .conn()
+            .fetch_one(
+                &format!("SELECT id FROM findings WHERE case_id = '{case}' AND kind = 'death'"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (_, _, body) = t
         .post_form(&town, &format!("/verification/findings/{fid}/decision"), &format!("csrf={}&decision=confirm&action=adjust&reason=%E5%85%A5%E6%88%B7%E6%A0%B8%E5%AE%9E%E5%B1%9E%E5%AE%9E", town.csrf))
         .await;
-    let html = String::from_utf8(body).unwrap();
-    assert!(html.contains("已处理"), "{html}");
-    assert_eq!(t.scalar(&format!("SELECT COUNT(*) FROM case_changes WHERE case_id = '{case}' AND kind = 'death'")).await, 1);
-    let (_, _, body) = t.page(&town, "/verification/tasks").await;
-    assert!(String::from_utf8(body).unwrap().contains("在保家庭成员死亡"));
-    let (st, _, body) = t.page(&town, "/verification/staff").await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(String::from_utf8(body).unwrap().contains("登记工作人员"));
-    // the town officer's overview has no load form and no run button
-    let (_, _, body) = t.page(&town, "/verification").await;
-    let html = String::from_utf8(body).unwrap();
-    assert!(!html.contains("导入部门数据") && !html.contains("id=\"run\""));
-});
+        let html = String::from_utf8(body).unwrap();
+        assert!(html.contains("已处理"), "{html}");
+        assert_eq!(
+            t.scalar(&format!(
+                "SELECT COUNT(*) FROM case_changes WHERE case_id = '{case}' AND kind = 'death'"
+            ))
+            .await,
+            1
+        );
+        let (_, _, body) = t.page(&town, "/verification/tasks").await;
+        assert!(
+            String::from_utf8(body)
+                .unwrap()
+                .contains("在保家庭成员死亡")
+        );
+        let (st, _, body) = t.page(&town, "/verification/staff").await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(String::from_utf8(body).unwrap().contains("登记工作人员"));
+        // the town officer's overview has no load form and no run button
+        let (_, _, body) = t.page(&town, "/verification").await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(!html.contains("导入部门数据") && !html.contains("id=\"run\""));
+    }
+);

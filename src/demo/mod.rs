@@ -277,7 +277,111 @@ fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
     }
 }
 
-/// Generates the demo city into an app's database. `progress` is called after each batch.
+/// One batch of generated households and their members.
+type Batch = (Vec<HouseholdRow>, Vec<PersonRow>);
+
+fn gen_batch(
+    g: &mut Gen,
+    areas: &crate::app::areas::AreaIndex,
+    villages: &[Area],
+    n: u64,
+) -> Batch {
+    let mut households = Vec::with_capacity(n as usize);
+    let mut persons = Vec::with_capacity(n as usize * 4);
+    for _ in 0..n {
+        let v = &villages[g.rng.gen_range(0..villages.len())];
+        let hid = g.uuid();
+        let house_no = g.rng.gen_range(1..300);
+        let address = format!(
+            "{}{}{}号",
+            areas.name(v.town_code.as_deref().unwrap_or("")),
+            v.name,
+            house_no
+        );
+        let members = compose_household(&mut g.rng);
+        let alone = members.len() == 1;
+        let surname = g.surname();
+        for mem in &members {
+            let birth = g.birth_for_age(mem.age);
+            let id = g.id_number(birth, mem.male);
+            // children and the head's parents usually share the head's surname
+            let family = if matches!(mem.relation, "self" | "child" | "parent")
+                && (mem.male || mem.relation == "child")
+            {
+                surname
+            } else {
+                g.surname()
+            };
+            let name = format!("{family}{}", g.given(mem.male));
+            let working_age = (18..60).contains(&mem.age);
+            let employed = working_age && g.rng.gen_bool(0.82);
+            let income_yuan: i64 = if employed {
+                g.rng.gen_range(2_200..9_500)
+            } else if mem.age >= 60 {
+                // urban pensions vs rural basic pensions
+                if g.rng.gen_bool(0.55) {
+                    g.rng.gen_range(1_800..4_500)
+                } else {
+                    g.rng.gen_range(300..1_200)
+                }
+            } else {
+                0
+            };
+            let (dk, dg) = if g.rng.gen_bool(if mem.age >= 60 { 0.07 } else { 0.025 }) {
+                (
+                    Some(DISABILITY_KINDS[g.rng.gen_range(0..DISABILITY_KINDS.len())].to_string()),
+                    Some(g.rng.gen_range(1..5)),
+                )
+            } else {
+                (None, None)
+            };
+            let pid = g.uuid();
+            persons.push(PersonRow {
+                id: pid,
+                id_number: id.as_str().into(),
+                id_last4: id.last4().into(),
+                name,
+                sex: if mem.male { "male" } else { "female" }.into(),
+                birth_date: birth,
+                phone: if mem.age >= 16 {
+                    g.phone()
+                } else {
+                    String::new()
+                },
+                address: address.clone(),
+                hukou_area_code: v.code.clone(),
+                area_code: v.code.clone(),
+                town_code: v.town_code.clone().unwrap_or_default(),
+                status: "normal".into(),
+                household_id: Some(hid.clone()),
+                relation: mem.relation.into(),
+                employed,
+                monthly_income: income_yuan * 100,
+                disability_kind: dk,
+                disability_grade: dg,
+                serious_illness: g.rng.gen_bool(if mem.age >= 50 { 0.03 } else { 0.006 }),
+                lives_alone: alone && mem.age >= 60,
+                created_at: g.created,
+                updated_at: g.created,
+            });
+        }
+        households.push(HouseholdRow {
+            id: hid,
+            area_code: v.code.clone(),
+            town_code: v.town_code.clone().unwrap_or_default(),
+            address,
+            created_at: g.created,
+        });
+    }
+    (households, persons)
+}
+
+/// A city this large into an empty registry is bulk-loaded: secondary indexes are dropped first and built once at
+/// the end (sorting once beats millions of random B-tree inserts).
+const BULK_HOUSEHOLDS: u64 = 20_000;
+
+/// Generates the demo city into an app's database. `progress` is called after each batch. A blocking thread
+/// generates the next batch while the database writes the last one; memory stays bounded at any size.
 pub async fn generate(
     app: &App,
     opts: DemoOptions,
@@ -288,114 +392,67 @@ pub async fn generate(
     let mut villages: Vec<Area> = areas.villages().cloned().collect();
     villages.sort_by(|a, b| a.code.cmp(&b.code));
     anyhow::ensure!(!villages.is_empty(), "没有村(社区)区划，无法生成演示数据");
-    let mut g = Gen::new(
-        opts.seed,
-        NaiveDate::from_ymd_opt(2020, 6, 30).expect("valid"),
-    );
-    let batch_households: u64 = 2_000;
-    let mut summary = DemoSummary::default();
-    let mut done = 0u64;
-    while done < opts.households {
-        let n = batch_households.min(opts.households - done);
-        let mut households = Vec::with_capacity(n as usize);
-        let mut persons = Vec::with_capacity(n as usize * 4);
-        for _ in 0..n {
-            let v = &villages[g.rng.gen_range(0..villages.len())];
-            let hid = g.uuid();
-            let house_no = g.rng.gen_range(1..300);
-            let address = format!(
-                "{}{}{}号",
-                areas.name(v.town_code.as_deref().unwrap_or("")),
-                v.name,
-                house_no
-            );
-            let members = compose_household(&mut g.rng);
-            let alone = members.len() == 1;
-            let surname = g.surname();
-            for mem in &members {
-                let birth = g.birth_for_age(mem.age);
-                let id = g.id_number(birth, mem.male);
-                // children and the head's parents usually share the head's surname
-                let family = if matches!(mem.relation, "self" | "child" | "parent")
-                    && (mem.male || mem.relation == "child")
-                {
-                    surname
-                } else {
-                    g.surname()
-                };
-                let name = format!("{family}{}", g.given(mem.male));
-                let working_age = (18..60).contains(&mem.age);
-                let employed = working_age && g.rng.gen_bool(0.82);
-                let income_yuan: i64 = if employed {
-                    g.rng.gen_range(2_200..9_500)
-                } else if mem.age >= 60 {
-                    // urban pensions vs rural basic pensions
-                    if g.rng.gen_bool(0.55) {
-                        g.rng.gen_range(1_800..4_500)
-                    } else {
-                        g.rng.gen_range(300..1_200)
-                    }
-                } else {
-                    0
-                };
-                let (dk, dg) = if g.rng.gen_bool(if mem.age >= 60 { 0.07 } else { 0.025 }) {
-                    (
-                        Some(
-                            DISABILITY_KINDS[g.rng.gen_range(0..DISABILITY_KINDS.len())]
-                                .to_string(),
-                        ),
-                        Some(g.rng.gen_range(1..5)),
-                    )
-                } else {
-                    (None, None)
-                };
-                let pid = g.uuid();
-                persons.push(PersonRow {
-                    id: pid,
-                    id_number: id.as_str().into(),
-                    id_last4: id.last4().into(),
-                    name,
-                    sex: if mem.male { "male" } else { "female" }.into(),
-                    birth_date: birth,
-                    phone: if mem.age >= 16 {
-                        g.phone()
-                    } else {
-                        String::new()
-                    },
-                    address: address.clone(),
-                    hukou_area_code: v.code.clone(),
-                    area_code: v.code.clone(),
-                    town_code: v.town_code.clone().unwrap_or_default(),
-                    status: "normal".into(),
-                    household_id: Some(hid.clone()),
-                    relation: mem.relation.into(),
-                    employed,
-                    monthly_income: income_yuan * 100,
-                    disability_kind: dk,
-                    disability_grade: dg,
-                    serious_illness: g.rng.gen_bool(if mem.age >= 50 { 0.03 } else { 0.006 }),
-                    lives_alone: alone && mem.age >= 60,
-                    created_at: g.created,
-                    updated_at: g.created,
-                });
-            }
-            households.push(HouseholdRow {
-                id: hid,
-                area_code: v.code.clone(),
-                town_code: v.town_code.clone().unwrap_or_default(),
-                address,
-                created_at: g.created,
-            });
-        }
+    let persons: i64 = app
+        .db
+        .conn()
+        .scalar("SELECT COUNT(*) FROM persons", vec![])
+        .await?;
+    let empty = persons == 0;
+    let bulk = empty && opts.households >= BULK_HOUSEHOLDS;
+    let mut dropped: Vec<(String, String)> = Vec::new();
+    if bulk {
         let mut tx = app.db.begin().await?;
-        insert_households(&mut tx, &households).await?;
-        insert_persons(&mut tx, &persons).await?;
+        for t in ["persons", "households"] {
+            for (name, ddl) in tx.secondary_indexes(t).await? {
+                tx.execute(&format!("DROP INDEX {name}"), vec![]).await?;
+                dropped.push((name, ddl));
+            }
+        }
         tx.commit().await?;
-        done += n;
-        summary.households += n;
-        summary.persons += persons.len() as u64;
-        progress(summary.households, summary.persons);
     }
+    let (send, mut recv) = tokio::sync::mpsc::channel::<Batch>(2);
+    let total = opts.households;
+    let seed = opts.seed;
+    let gen_areas = areas.clone();
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut g = Gen::new(seed, NaiveDate::from_ymd_opt(2020, 6, 30).expect("valid"));
+        let mut done = 0u64;
+        while done < total {
+            let n = 2_000u64.min(total - done);
+            if send
+                .blocking_send(gen_batch(&mut g, &gen_areas, &villages, n))
+                .is_err()
+            {
+                break;
+            }
+            done += n;
+        }
+    });
+    let mut summary = DemoSummary::default();
+    let written: anyhow::Result<()> = async {
+        while let Some((households, persons)) = recv.recv().await {
+            let mut tx = app.db.begin().await?;
+            insert_households(&mut tx, &households).await?;
+            insert_persons(&mut tx, &persons).await?;
+            tx.commit().await?;
+            summary.households += households.len() as u64;
+            summary.persons += persons.len() as u64;
+            progress(summary.households, summary.persons);
+        }
+        Ok(())
+    }
+    .await;
+    drop(recv);
+    producer.await?;
+    // the indexes come back even when writing failed
+    if !dropped.is_empty() {
+        let mut tx = app.db.begin().await?;
+        for (_, ddl) in &dropped {
+            tx.execute(ddl, vec![]).await?;
+        }
+        tx.commit().await?;
+    }
+    written?;
     let ctx = Ctx {
         actor: Actor::system(&areas.city_code),
         ip: "cli".into(),
@@ -411,11 +468,15 @@ pub async fn generate(
     Ok(summary)
 }
 
+fn cols(list: &str) -> Vec<&str> {
+    list.split(',').map(str::trim).collect()
+}
+
 async fn insert_households(tx: &mut Tx, rows: &[HouseholdRow]) -> anyhow::Result<()> {
     Ok(tx
-        .insert_many(
+        .copy_rows(
             "households",
-            HOUSEHOLD_COLS,
+            &cols(HOUSEHOLD_COLS),
             rows.iter().map(HouseholdRow::args).collect(),
         )
         .await?)
@@ -423,9 +484,9 @@ async fn insert_households(tx: &mut Tx, rows: &[HouseholdRow]) -> anyhow::Result
 
 async fn insert_persons(tx: &mut Tx, rows: &[PersonRow]) -> anyhow::Result<()> {
     Ok(tx
-        .insert_many(
+        .copy_rows(
             "persons",
-            PERSON_COLS,
+            &cols(PERSON_COLS),
             rows.iter().map(PersonRow::args).collect(),
         )
         .await?)

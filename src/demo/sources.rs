@@ -40,7 +40,10 @@ impl Files {
         std::fs::create_dir_all(dir)?;
         let mut w = HashMap::new();
         for s in Source::ALL {
-            let mut f = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join(format!("{}.csv", s.code())))?));
+            let mut f = csv::Writer::from_writer(std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::fs::File::create(dir.join(format!("{}.csv", s.code())))?,
+            ));
             f.write_record(s.columns().iter().map(|c| c.name))?;
             w.insert(s, f);
         }
@@ -60,7 +63,10 @@ fn month(d: NaiveDate) -> String {
 /// The 12 months of the income window ending with `on`'s month.
 fn window(on: NaiveDate) -> Vec<String> {
     let first = NaiveDate::from_ymd_opt(on.year(), on.month(), 1).expect("date");
-    (0..12).rev().map(|i| month(first - Months::new(i))).collect()
+    (0..12)
+        .rev()
+        .map(|i| month(first - Months::new(i)))
+        .collect()
 }
 
 struct CaseInfo {
@@ -107,25 +113,50 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                 ms.iter()
                     .filter(|m| m["status"] == "normal")
                     .map(|m| {
-                        let fen = |k: &str| minzheng_domain::money::Fen::parse_yuan(m["monthly_income"][k].as_str().unwrap_or("0")).map(|f| f.0).unwrap_or(0);
-                        (m["id_number"].as_str().unwrap_or("").to_string(), fen("wage"), fen("basic_pension"))
+                        let fen = |k: &str| {
+                            minzheng_domain::money::Fen::parse_yuan(
+                                m["monthly_income"][k].as_str().unwrap_or("0"),
+                            )
+                            .map(|f| f.0)
+                            .unwrap_or(0)
+                        };
+                        (
+                            m["id_number"].as_str().unwrap_or("").to_string(),
+                            fen("wage"),
+                            fen("basic_pension"),
+                        )
                     })
                     .collect()
             })
             .unwrap_or_default();
         let covered = cov.remove(&id).unwrap_or_default();
-        cases.push(CaseInfo { id, category, household_id, members, covered });
+        cases.push(CaseInfo {
+            id,
+            category,
+            household_id,
+            members,
+            covered,
+        });
     }
-    let applying: Vec<(String,)> =
-        db.conn().fetch_all("SELECT household_id FROM applications WHERE stage NOT IN ('approved', 'refused')", vec![]).await?;
+    let applying: Vec<(String,)> = db
+        .conn()
+        .fetch_all(
+            "SELECT household_id FROM applications WHERE stage NOT IN ('approved', 'refused')",
+            vec![],
+        )
+        .await?;
     let mut assisted: HashSet<String> = cases.iter().map(|c| c.household_id.clone()).collect();
     assisted.extend(applying.into_iter().map(|a| a.0));
 
     // the registry's own 漏保 candidates (elderly ≥ 80 living alone, minors without an adult): left without any row,
     // and in the ground truth when their income is under the low-income line
-    let cut80 = NaiveDate::from_ymd_opt(on.year() - 80, on.month(), on.day().min(28)).expect("date");
-    let cut18 = NaiveDate::from_ymd_opt(on.year() - 18, on.month(), on.day().min(28)).expect("date");
-    let s = crate::app::assistance::standards::in_force(app, on).await?.ok_or_else(|| anyhow::anyhow!("no standards on {on}"))?;
+    let cut80 =
+        NaiveDate::from_ymd_opt(on.year() - 80, on.month(), on.day().min(28)).expect("date");
+    let cut18 =
+        NaiveDate::from_ymd_opt(on.year() - 18, on.month(), on.day().min(28)).expect("date");
+    let s = crate::app::assistance::standards::in_force(app, on)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no standards on {on}"))?;
     let low_line = s.dibao.0 * 3 / 2;
     let alone: Vec<(String, String, String, i64)> = db
         .conn()
@@ -149,7 +180,13 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
         if !assisted.contains(hid) {
             // the household's whole income decides; these households are one person or minors only
             let hh_income: i64 = db.conn().scalar("SELECT CAST(COALESCE(SUM(monthly_income), 0) AS BIGINT) FROM persons WHERE household_id = $1 AND status = 'normal'", vec![Arg::from(hid.as_str())]).await?;
-            let n: i64 = db.conn().scalar("SELECT COUNT(*) FROM persons WHERE household_id = $1 AND status = 'normal'", vec![Arg::from(hid.as_str())]).await?;
+            let n: i64 = db
+                .conn()
+                .scalar(
+                    "SELECT COUNT(*) FROM persons WHERE household_id = $1 AND status = 'normal'",
+                    vec![Arg::from(hid.as_str())],
+                )
+                .await?;
             let _ = income;
             if hh_income < low_line * n {
                 truth.push(("missed".into(), String::new(), pid.clone(), area.clone()));
@@ -159,8 +196,17 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
 
     // planted anomalies: each on its own case; income and assets only on dibao cases
     let kinds = [
-        "death", "moved_away", "vehicle", "residential_property", "commercial_property", "enterprise", "public_payroll",
-        "income", "financial_assets", "custody", "unregistered_relative",
+        "death",
+        "moved_away",
+        "vehicle",
+        "residential_property",
+        "commercial_property",
+        "enterprise",
+        "public_payroll",
+        "income",
+        "financial_assets",
+        "custody",
+        "unregistered_relative",
     ];
     let mut order: Vec<usize> = (0..cases.len()).collect();
     for i in (1..order.len()).rev() {
@@ -193,7 +239,13 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                 continue;
             }
             planted.insert(member.clone(), kind);
-            let person: Option<(String,)> = db.conn().fetch_optional("SELECT id FROM persons WHERE id_number = $1", vec![Arg::from(member.as_str())]).await?;
+            let person: Option<(String,)> = db
+                .conn()
+                .fetch_optional(
+                    "SELECT id FROM persons WHERE id_number = $1",
+                    vec![Arg::from(member.as_str())],
+                )
+                .await?;
             let pid = person.map(|p| p.0).unwrap_or_default();
             truth.push((kind.into(), c.id.clone(), pid, String::new()));
         }
@@ -211,25 +263,55 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
         let c = &cases[i];
         let head: PersonRow = db
             .conn()
-            .fetch_one(&format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"), vec![Arg::from(c.covered[0].as_str())])
+            .fetch_one(
+                &format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"),
+                vec![Arg::from(c.covered[0].as_str())],
+            )
             .await?;
-        let st = staff::add(app, ctx, NewStaff { id_number: head.id_number.clone(), post: "village_cadre".into(), area_code: head.area_code.clone() })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let st = staff::add(
+            app,
+            ctx,
+            NewStaff {
+                id_number: head.id_number.clone(),
+                post: "village_cadre".into(),
+                area_code: head.area_code.clone(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let others: Vec<PersonRow> = db
             .conn()
             .fetch_all(
-                &format!("SELECT {PERSON_COLS} FROM persons WHERE id IN ({}) AND id <> $1", placeholders(2, c.covered.len())),
-                std::iter::once(Arg::from(head.id.as_str())).chain(c.covered.iter().map(|p| Arg::from(p.as_str()))).collect(),
+                &format!(
+                    "SELECT {PERSON_COLS} FROM persons WHERE id IN ({}) AND id <> $1",
+                    placeholders(2, c.covered.len())
+                ),
+                std::iter::once(Arg::from(head.id.as_str()))
+                    .chain(c.covered.iter().map(|p| Arg::from(p.as_str())))
+                    .collect(),
             )
             .await?;
         for p in others {
             if registered {
-                staff::add_relative(app, ctx, &st.id, NewRelative { id_number: p.id_number.clone(), relation: "家庭成员".into(), registered_on: Some(on) })
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                staff::add_relative(
+                    app,
+                    ctx,
+                    &st.id,
+                    NewRelative {
+                        id_number: p.id_number.clone(),
+                        relation: "家庭成员".into(),
+                        registered_on: Some(on),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             } else {
-                truth.push(("unregistered_relative".into(), c.id.clone(), p.id.clone(), String::new()));
+                truth.push((
+                    "unregistered_relative".into(),
+                    c.id.clone(),
+                    p.id.clone(),
+                    String::new(),
+                ));
             }
         }
     }
@@ -281,12 +363,18 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
         let residents = res.iter().find(|r| &r.0 == v).map(|r| r.2).unwrap_or(0);
         let (tr, tres) = town.get(t.as_str()).copied().unwrap_or_default();
         if residents > 0 && n * tres > 2 * tr * residents {
-            truth.push(("coverage_outlier".into(), String::new(), String::new(), v.clone()));
+            truth.push((
+                "coverage_outlier".into(),
+                String::new(),
+                String::new(),
+                v.clone(),
+            ));
         }
     }
 
     // stream the registry: harmless rows for everyone, planted rows where chosen
-    let case_by_household: HashMap<&str, &CaseInfo> = cases.iter().map(|c| (c.household_id.as_str(), c)).collect();
+    let case_by_household: HashMap<&str, &CaseInfo> =
+        cases.iter().map(|c| (c.household_id.as_str(), c)).collect();
     let mut frozen: HashMap<&str, (i64, i64)> = HashMap::new();
     for c in &cases {
         for (idn, w, p) in &c.members {
@@ -294,7 +382,6 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
         }
     }
     let mut after = String::new();
-    let mut wealthy_disabled = 0;
     loop {
         let page: Vec<PersonRow> = db
             .conn()
@@ -315,7 +402,7 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
             let assisted_here = assisted.contains(&hid);
             if assisted_here {
                 // twins: what an assisted household may have without losing assistance
-                if case_by_household.contains_key(hid.as_str()) && planted.get(id).is_none() {
+                if case_by_household.contains_key(hid.as_str()) && !planted.contains_key(id) {
                     let (w, pen) = frozen.get(id).copied().unwrap_or((0, 0));
                     if w > 0 && rng.gen_bool(0.5) {
                         for m in &months {
@@ -326,13 +413,59 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                         f.put(Source::SocialInsurance, &[id, &months[11], "0", &yuan(pen)])?;
                     }
                     match rng.gen_range(0..40) {
-                        0 => f.put(Source::Vehicles, &[id, &format!("苏B{:05}", rng.gen_range(0..99999)), ["motorcycle", "mobility", "farm"][rng.gen_range(0..3)], "2018-05-01"])?,
-                        1 => f.put(Source::RealEstate, &[id, &format!("H{}", &p.id[..13]), "residential", "68.50", "2010-01-01"])?,
-                        2 => f.put(Source::Business, &[id, "个体工商户", &format!("92320281{:010}", rng.gen_range(0..9_999_999_999u64)), "individual_business", "0"])?,
-                        3 => f.put(Source::Deposits, &[id, "江阴农商银行", "3000.00", &(on - Duration::days(30)).to_string()])?,
+                        0 => f.put(
+                            Source::Vehicles,
+                            &[
+                                id,
+                                &format!("苏B{:05}", rng.gen_range(0..99999)),
+                                ["motorcycle", "mobility", "farm"][rng.gen_range(0..3)],
+                                "2018-05-01",
+                            ],
+                        )?,
+                        1 => f.put(
+                            Source::RealEstate,
+                            &[
+                                id,
+                                &format!("H{}", &p.id[..13]),
+                                "residential",
+                                "68.50",
+                                "2010-01-01",
+                            ],
+                        )?,
+                        2 => f.put(
+                            Source::Business,
+                            &[
+                                id,
+                                "个体工商户",
+                                &format!("92320281{:010}", rng.gen_range(0..9_999_999_999u64)),
+                                "individual_business",
+                                "0",
+                            ],
+                        )?,
+                        3 => f.put(
+                            Source::Deposits,
+                            &[
+                                id,
+                                "江阴农商银行",
+                                "3000.00",
+                                &(on - Duration::days(30)).to_string(),
+                            ],
+                        )?,
                         4 => f.put(Source::Custody, &[id, "prison", "2015-01-01", "2017-06-30"])?,
-                        5 => f.put(Source::HukouMoves, &[id, &(on - Duration::days(200)).to_string(), "320281103000"])?,
-                        6 => f.put(Source::RealEstate, &[id, &format!("G{}", &p.id[..13]), "other", "12.00", "2012-01-01"])?,
+                        5 => f.put(
+                            Source::HukouMoves,
+                            &[id, &(on - Duration::days(200)).to_string(), "320281103000"],
+                        )?,
+                        6 => f.put(
+                            Source::RealEstate,
+                            &[
+                                id,
+                                &format!("G{}", &p.id[..13]),
+                                "other",
+                                "12.00",
+                                "2012-01-01",
+                            ],
+                        )?,
                         _ => {}
                     }
                 }
@@ -347,32 +480,78 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                 }
             } else if age >= 60 && rng.gen_bool(0.6) {
                 for m in &months {
-                    f.put(Source::SocialInsurance, &[id, m, "0", &yuan(rng.gen_range(800..4_000) * 100)])?;
+                    f.put(
+                        Source::SocialInsurance,
+                        &[id, m, "0", &yuan(rng.gen_range(800..4_000) * 100)],
+                    )?;
                 }
             }
             match rng.gen_range(0..100) {
-                0..=11 => f.put(Source::Vehicles, &[id, &format!("苏B{:05}", rng.gen_range(0..99999)), ["car", "car", "truck", "motorcycle"][rng.gen_range(0..4)], "2016-03-01"])?,
-                12..=35 => f.put(Source::RealEstate, &[id, &format!("H{}", &p.id[..13]), "residential", "96.00", "2008-01-01"])?,
-                36..=38 => f.put(Source::Business, &[id, "江阴某某有限公司", &format!("91320281{:010}", rng.gen_range(0..9_999_999_999u64)), "shareholder", "500000"])?,
+                0..=11 => f.put(
+                    Source::Vehicles,
+                    &[
+                        id,
+                        &format!("苏B{:05}", rng.gen_range(0..99999)),
+                        ["car", "car", "truck", "motorcycle"][rng.gen_range(0..4)],
+                        "2016-03-01",
+                    ],
+                )?,
+                12..=35 => f.put(
+                    Source::RealEstate,
+                    &[
+                        id,
+                        &format!("H{}", &p.id[..13]),
+                        "residential",
+                        "96.00",
+                        "2008-01-01",
+                    ],
+                )?,
+                36..=38 => f.put(
+                    Source::Business,
+                    &[
+                        id,
+                        "江阴某某有限公司",
+                        &format!("91320281{:010}", rng.gen_range(0..9_999_999_999u64)),
+                        "shareholder",
+                        "500000",
+                    ],
+                )?,
                 39..=41 => f.put(Source::PublicPayroll, &[id, "江阴市某事业单位"])?,
-                42..=70 => f.put(Source::Deposits, &[id, "中国工商银行江阴支行", &yuan(rng.gen_range(1_000..400_000) * 100), &(on - Duration::days(10)).to_string()])?,
+                42..=70 => f.put(
+                    Source::Deposits,
+                    &[
+                        id,
+                        "中国工商银行江阴支行",
+                        &yuan(rng.gen_range(1_000..400_000) * 100),
+                        &(on - Duration::days(10)).to_string(),
+                    ],
+                )?,
                 _ => {}
             }
             // a well-off household's disability and illness: in the registries, but no 漏保
-            let rich = p.monthly_income >= 500_000 && age >= 18 && age < 60;
-            if rich && wealthy_disabled < 2_000_000 && rng.gen_range(0..50) == 0 {
-                wealthy_disabled += 1;
+            let rich = p.monthly_income >= 500_000 && (18..60).contains(&age);
+            if rich && rng.gen_range(0..50) == 0 {
                 f.put(Source::Disability, &[id, "limb", "1", "2015-04-01"])?;
                 f.put(Source::SeriousIllness, &[id, "慢性肾衰竭", "3000.00"])?;
                 f.put(Source::Vehicles, &[id, "苏B00001", "car", "2019-01-01"])?;
             }
             if rng.gen_range(0..400) == 0 && !rich {
-                f.put(Source::Deaths, &[id, &p.name, &(on - Duration::days(rng.gen_range(1..300))).to_string()])?;
+                f.put(
+                    Source::Deaths,
+                    &[
+                        id,
+                        &p.name,
+                        &(on - Duration::days(rng.gen_range(1..300))).to_string(),
+                    ],
+                )?;
             }
         }
     }
     for (idn, kind, grade) in &missed_rows {
-        f.put(Source::Disability, &[idn, kind, &grade.to_string(), "2019-09-01"])?;
+        f.put(
+            Source::Disability,
+            &[idn, kind, &grade.to_string(), "2019-09-01"],
+        )?;
     }
     for (_, w) in f.w.iter_mut() {
         w.flush()?;
@@ -385,21 +564,64 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
     }
     gt.flush()?;
     let mut readme = std::fs::File::create(dir.join("README.txt"))?;
-    writeln!(readme, "江阴市演示部门核对数据（合成，非真实数据），截止 {on}。每个文件用 minzheng load SOURCE FILE --as-of {on} 导入；ground_truth.csv 为埋设的疑点。")?;
-    Ok(Written { rows: f.rows, planted: truth.len() })
+    writeln!(
+        readme,
+        "江阴市演示部门核对数据（合成，非真实数据），截止 {on}。每个文件用 minzheng load SOURCE FILE --as-of {on} 导入；ground_truth.csv 为埋设的疑点。"
+    )?;
+    Ok(Written {
+        rows: f.rows,
+        planted: truth.len(),
+    })
 }
 
-fn plant(f: &mut Files, kind: &str, id: &str, name: &str, on: NaiveDate, months: &[String]) -> anyhow::Result<()> {
+fn plant(
+    f: &mut Files,
+    kind: &str,
+    id: &str,
+    name: &str,
+    on: NaiveDate,
+    months: &[String],
+) -> anyhow::Result<()> {
     match kind {
-        "death" => f.put(Source::Deaths, &[id, name, &(on - Duration::days(30)).to_string()]),
-        "moved_away" => f.put(Source::HukouMoves, &[id, &(on - Duration::days(60)).to_string(), "320583000000"]),
+        "death" => f.put(
+            Source::Deaths,
+            &[id, name, &(on - Duration::days(30)).to_string()],
+        ),
+        "moved_away" => f.put(
+            Source::HukouMoves,
+            &[id, &(on - Duration::days(60)).to_string(), "320583000000"],
+        ),
         "vehicle" => f.put(Source::Vehicles, &[id, "苏B8X888", "car", "2020-08-01"]),
         "residential_property" => {
-            f.put(Source::RealEstate, &[id, &format!("A-{id}"), "residential", "88.00", "2009-01-01"])?;
-            f.put(Source::RealEstate, &[id, &format!("B-{id}"), "residential", "120.00", "2019-01-01"])
+            f.put(
+                Source::RealEstate,
+                &[id, &format!("A-{id}"), "residential", "88.00", "2009-01-01"],
+            )?;
+            f.put(
+                Source::RealEstate,
+                &[
+                    id,
+                    &format!("B-{id}"),
+                    "residential",
+                    "120.00",
+                    "2019-01-01",
+                ],
+            )
         }
-        "commercial_property" => f.put(Source::RealEstate, &[id, &format!("S-{id}"), "commercial", "45.00", "2018-01-01"]),
-        "enterprise" => f.put(Source::Business, &[id, "江阴某贸易有限公司", "91320281MA1XXXXX0X", "legal_rep", "1000000"]),
+        "commercial_property" => f.put(
+            Source::RealEstate,
+            &[id, &format!("S-{id}"), "commercial", "45.00", "2018-01-01"],
+        ),
+        "enterprise" => f.put(
+            Source::Business,
+            &[
+                id,
+                "江阴某贸易有限公司",
+                "91320281MA1XXXXX0X",
+                "legal_rep",
+                "1000000",
+            ],
+        ),
         "public_payroll" => f.put(Source::PublicPayroll, &[id, "江阴市某街道办事处"]),
         "income" => {
             for m in months {
@@ -407,8 +629,19 @@ fn plant(f: &mut Files, kind: &str, id: &str, name: &str, on: NaiveDate, months:
             }
             Ok(())
         }
-        "financial_assets" => f.put(Source::Deposits, &[id, "中国银行江阴支行", "500000.00", &(on - Duration::days(5)).to_string()]),
-        "custody" => f.put(Source::Custody, &[id, "prison", &(on - Duration::days(100)).to_string(), ""]),
+        "financial_assets" => f.put(
+            Source::Deposits,
+            &[
+                id,
+                "中国银行江阴支行",
+                "500000.00",
+                &(on - Duration::days(5)).to_string(),
+            ],
+        ),
+        "custody" => f.put(
+            Source::Custody,
+            &[id, "prison", &(on - Duration::days(100)).to_string(), ""],
+        ),
         _ => Ok(()),
     }
 }

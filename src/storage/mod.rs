@@ -373,8 +373,29 @@ impl Tx {
         Ok(())
     }
 
+    /// The non-unique indexes of `table` as (name, the DDL that recreates it), for bulk loads that drop and rebuild
+    /// them. Unique indexes stay: they are constraints.
+    pub async fn secondary_indexes(&mut self, table: &str) -> DbResult<Vec<(String, String)>> {
+        let sql = match &self.0 {
+            TxInner::Sqlite(..) => {
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL \
+                 AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name"
+            }
+            TxInner::Postgres(_) => {
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 AND schemaname = current_schema() \
+                 AND indexdef NOT LIKE 'CREATE UNIQUE%' ORDER BY indexname"
+            }
+        };
+        self.fetch_all(sql, vec![Arg::from(table)]).await
+    }
+
     /// Bulk load for big files: COPY on PostgreSQL, multi-row INSERTs on SQLite. Values are rows of `cols`.
-    pub async fn copy_rows(&mut self, table: &str, cols: &[&str], rows: Vec<Vec<Arg>>) -> DbResult<()> {
+    pub async fn copy_rows(
+        &mut self,
+        table: &str,
+        cols: &[&str],
+        rows: Vec<Vec<Arg>>,
+    ) -> DbResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -390,7 +411,7 @@ impl Tx {
                     }
                     buf.push(b'\n');
                 }
-                let mut copy = (&mut **t)
+                let mut copy = t
                     .copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", cols.join(", ")))
                     .await?;
                 copy.send(buf).await?;

@@ -8,7 +8,9 @@ use crate::money::Fen;
 use chrono::{Datelike, Months, NaiveDate};
 
 /// Where a fact came from: the source, its load and the row in the file (the header is row 1).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Evidence {
     pub source: Source,
     pub load_id: String,
@@ -18,19 +20,52 @@ pub struct Evidence {
 /// One row of a source, as far as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
-    Death { on: NaiveDate },
-    Moved { on: NaiveDate, destination: String },
-    Vehicle { kind: VehicleKind },
-    Property { property_id: String, commercial: bool, residential: bool },
-    Business { owner: bool },
+    Death {
+        on: NaiveDate,
+    },
+    Moved {
+        on: NaiveDate,
+        destination: String,
+    },
+    Vehicle {
+        kind: VehicleKind,
+    },
+    Property {
+        property_id: String,
+        commercial: bool,
+        residential: bool,
+    },
+    Business {
+        owner: bool,
+    },
     Payroll,
     /// `month` is YYYY-MM.
-    Insurance { month: String, wage_base: Fen, pension: Fen },
-    Fund { month: String, contribution: Fen },
-    Deposit { institution: String, balance: Fen, as_of: NaiveDate },
-    Disability { kind: crate::assistance::DisabilityKind, grade: u8 },
-    Illness { out_of_pocket_12m: Fen },
-    Custody { prison: bool, from: NaiveDate, to: Option<NaiveDate> },
+    Insurance {
+        month: String,
+        wage_base: Fen,
+        pension: Fen,
+    },
+    Fund {
+        month: String,
+        contribution: Fen,
+    },
+    Deposit {
+        institution: String,
+        balance: Fen,
+        as_of: NaiveDate,
+    },
+    Disability {
+        kind: crate::assistance::DisabilityKind,
+        grade: u8,
+    },
+    Illness {
+        out_of_pocket_12m: Fen,
+    },
+    Custody {
+        prison: bool,
+        from: NaiveDate,
+        to: Option<NaiveDate>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +74,9 @@ pub struct SourceRow {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     Death,
@@ -149,8 +186,12 @@ pub const LARGE_MEDICAL_BILL_MONTHS_OF_S: i64 = 12;
 
 /// The 12 months that count for income on `on`: the month of `on` and the 11 before it, as YYYY-MM.
 pub fn income_window(on: NaiveDate) -> (String, String) {
-    let first = NaiveDate::from_ymd_opt(on.year(), on.month(), 1).expect("first of month") - Months::new(11);
-    (format!("{:04}-{:02}", first.year(), first.month()), format!("{:04}-{:02}", on.year(), on.month()))
+    let first = NaiveDate::from_ymd_opt(on.year(), on.month(), 1).expect("first of month")
+        - Months::new(11);
+    (
+        format!("{:04}-{:02}", first.year(), first.month()),
+        format!("{:04}-{:02}", on.year(), on.month()),
+    )
 }
 
 /// Monthly averages over the 12-month window that the sources show for one person: counted wage (after own
@@ -164,13 +205,20 @@ pub fn source_income(rows: &[SourceRow], on: NaiveDate) -> (Fen, Fen, Vec<Eviden
     let mut ev = Vec::new();
     for r in rows {
         match &r.fact {
-            Fact::Insurance { month, wage_base, pension } if in_window(month) => {
+            Fact::Insurance {
+                month,
+                wage_base,
+                pension,
+            } if in_window(month) => {
                 let e = si.entry(month.as_str()).or_insert((0, 0));
                 e.0 = e.0.max(wage_base.0);
                 e.1 = e.1.max(pension.0);
                 ev.push(r.evidence.clone());
             }
-            Fact::Fund { month, contribution } if in_window(month) => {
+            Fact::Fund {
+                month,
+                contribution,
+            } if in_window(month) => {
                 let e = fund.entry(month.as_str()).or_insert(0);
                 *e = (*e).max(contribution.0);
                 ev.push(r.evidence.clone());
@@ -187,10 +235,18 @@ pub fn source_income(rows: &[SourceRow], on: NaiveDate) -> (Fen, Fen, Vec<Eviden
 
 /// Latest balance per institution, summed: the person's financial assets as the sources show them.
 pub fn source_deposits(rows: &[SourceRow]) -> (Fen, Vec<Evidence>) {
-    let mut latest: std::collections::BTreeMap<&str, (NaiveDate, i64, &Evidence)> = Default::default();
+    let mut latest: std::collections::BTreeMap<&str, (NaiveDate, i64, &Evidence)> =
+        Default::default();
     for r in rows {
-        if let Fact::Deposit { institution, balance, as_of } = &r.fact {
-            let e = latest.entry(institution.as_str()).or_insert((*as_of, balance.0, &r.evidence));
+        if let Fact::Deposit {
+            institution,
+            balance,
+            as_of,
+        } = &r.fact
+        {
+            let e = latest
+                .entry(institution.as_str())
+                .or_insert((*as_of, balance.0, &r.evidence));
             if (*as_of, balance.0) > (e.0, e.1) {
                 *e = (*as_of, balance.0, &r.evidence);
             }
@@ -210,7 +266,12 @@ fn in_custody(from: NaiveDate, to: Option<NaiveDate>, on: NaiveDate) -> bool {
 /// vehicles, properties, enterprise roles, payroll, deposits, wages and pensions from the sources are added
 /// (never lowering what was recorded); certified disabilities and medical costs are taken in.
 /// `rows[i]` are the rows about `h.members[i]`.
-pub fn apply_sources(h: &Household, rows: &[Vec<SourceRow>], on: NaiveDate, city: &str) -> Household {
+pub fn apply_sources(
+    h: &Household,
+    rows: &[Vec<SourceRow>],
+    on: NaiveDate,
+    city: &str,
+) -> Household {
     let mut out = h.clone();
     let mut residential: std::collections::BTreeSet<&str> = Default::default();
     let mut commercial: std::collections::BTreeSet<&str> = Default::default();
@@ -222,14 +283,24 @@ pub fn apply_sources(h: &Household, rows: &[Vec<SourceRow>], on: NaiveDate, city
         for r in rs {
             match &r.fact {
                 Fact::Death { on: d } if *d <= on => m.status = MemberStatus::Missing,
-                Fact::Moved { on: d, destination } if *d <= on && !destination.starts_with(city) => {
+                Fact::Moved { on: d, destination }
+                    if *d <= on && !destination.starts_with(city) =>
+                {
                     m.status = MemberStatus::Missing
                 }
                 Fact::Custody { prison, from, to } if in_custody(*from, *to, on) => {
-                    m.status = if *prison { MemberStatus::Prison } else { MemberStatus::DrugRehab }
+                    m.status = if *prison {
+                        MemberStatus::Prison
+                    } else {
+                        MemberStatus::DrugRehab
+                    }
                 }
                 Fact::Vehicle { kind } => out.assets.vehicles.push(*kind),
-                Fact::Property { property_id, commercial: c, residential: r } => {
+                Fact::Property {
+                    property_id,
+                    commercial: c,
+                    residential: r,
+                } => {
                     if *r {
                         residential.insert(property_id);
                     }
@@ -242,7 +313,10 @@ pub fn apply_sources(h: &Household, rows: &[Vec<SourceRow>], on: NaiveDate, city
                 Fact::Disability { kind, grade } => {
                     let better = m.disability.is_none_or(|d| *grade < d.grade);
                     if better {
-                        m.disability = Some(crate::assistance::Disability { kind: *kind, grade: *grade });
+                        m.disability = Some(crate::assistance::Disability {
+                            kind: *kind,
+                            grade: *grade,
+                        });
                     }
                 }
                 Fact::Illness { out_of_pocket_12m } => {
@@ -271,7 +345,11 @@ pub fn apply_sources(h: &Household, rows: &[Vec<SourceRow>], on: NaiveDate, city
     out
 }
 
-fn first_member<'a>(rows: &'a [Vec<SourceRow>], h: &Household, pick: impl Fn(&Fact) -> bool) -> Option<(usize, &'a SourceRow)> {
+fn first_member<'a>(
+    rows: &'a [Vec<SourceRow>],
+    h: &Household,
+    pick: impl Fn(&Fact) -> bool,
+) -> Option<(usize, &'a SourceRow)> {
     rows.iter()
         .enumerate()
         .filter(|(i, _)| h.members.get(*i).is_some_and(|m| m.is_counted()))
@@ -291,43 +369,89 @@ pub fn check_case(
     city: &str,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut push = |kind, hit: Option<(usize, &SourceRow)>, since: Option<NaiveDate>, detail: String| {
-        if let Some((i, r)) = hit {
-            out.push(Finding { kind, member: Some(i), evidence: vec![r.evidence.clone()], since, detail });
-        }
-    };
+    let mut push =
+        |kind, hit: Option<(usize, &SourceRow)>, since: Option<NaiveDate>, detail: String| {
+            if let Some((i, r)) = hit {
+                out.push(Finding {
+                    kind,
+                    member: Some(i),
+                    evidence: vec![r.evidence.clone()],
+                    since,
+                    detail,
+                });
+            }
+        };
     // membership: each counted member that is gone is one finding
     for (i, rs) in rows.iter().enumerate() {
         if !h.members.get(i).is_some_and(|m| m.is_counted()) {
             continue;
         }
-        if let Some(r) = rs.iter().find(|r| matches!(r.fact, Fact::Death { on: d } if d <= on)) {
-            let Fact::Death { on: d } = r.fact else { unreachable!() };
-            push(FindingKind::Death, Some((i, r)), Some(d), format!("{d}死亡，仍在保"));
+        if let Some(r) = rs
+            .iter()
+            .find(|r| matches!(r.fact, Fact::Death { on: d } if d <= on))
+        {
+            let Fact::Death { on: d } = r.fact else {
+                unreachable!()
+            };
+            push(
+                FindingKind::Death,
+                Some((i, r)),
+                Some(d),
+                format!("{d}死亡，仍在保"),
+            );
         }
         if let Some(r) = rs.iter().find(|r| matches!(&r.fact, Fact::Moved { on: d, destination } if *d <= on && !destination.starts_with(city))) {
             let Fact::Moved { on: d, destination } = &r.fact else { unreachable!() };
             push(FindingKind::MovedAway, Some((i, r)), Some(*d), format!("{d}户籍迁往{destination}（本市以外）"));
         }
-        if let Some(r) = rs.iter().find(|r| matches!(r.fact, Fact::Custody { from, to, .. } if in_custody(from, to, on))) {
-            let Fact::Custody { prison, from, .. } = r.fact else { unreachable!() };
-            let what = if prison { "服刑" } else { "强制隔离戒毒" };
-            push(FindingKind::Custody, Some((i, r)), Some(from), format!("自{from}{what}，不应计入共同生活家庭成员"));
+        if let Some(r) = rs
+            .iter()
+            .find(|r| matches!(r.fact, Fact::Custody { from, to, .. } if in_custody(from, to, on)))
+        {
+            let Fact::Custody { prison, from, .. } = r.fact else {
+                unreachable!()
+            };
+            let what = if prison {
+                "服刑"
+            } else {
+                "强制隔离戒毒"
+            };
+            push(
+                FindingKind::Custody,
+                Some((i, r)),
+                Some(from),
+                format!("自{from}{what}，不应计入共同生活家庭成员"),
+            );
         }
     }
-    let hit = first_member(rows, h, |f| matches!(f, Fact::Vehicle { kind } if kind.disqualifies()));
+    let hit = first_member(
+        rows,
+        h,
+        |f| matches!(f, Fact::Vehicle { kind } if kind.disqualifies()),
+    );
     if let Some((_, r)) = hit {
-        let Fact::Vehicle { kind } = r.fact else { unreachable!() };
-        push(FindingKind::Vehicle, hit, None, format!("登记有{}", kind.label()));
+        let Fact::Vehicle { kind } = r.fact else {
+            unreachable!()
+        };
+        push(
+            FindingKind::Vehicle,
+            hit,
+            None,
+            format!("登记有{}", kind.label()),
+        );
     }
     // two or more distinct homes across the counted members
     let mut homes: Vec<(usize, &SourceRow)> = Vec::new();
-    for (i, rs) in rows.iter().enumerate().filter(|(i, _)| h.members.get(*i).is_some_and(|m| m.is_counted())) {
+    for (i, rs) in rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| h.members.get(*i).is_some_and(|m| m.is_counted()))
+    {
         for r in rs {
-            if let Fact::Property { property_id, residential: true, .. } = &r.fact {
-                if !homes.iter().any(|(_, x)| matches!(&x.fact, Fact::Property { property_id: p, .. } if p == property_id)) {
-                    homes.push((i, r));
-                }
+            if let Fact::Property { property_id, residential: true, .. } = &r.fact
+                && !homes.iter().any(|(_, x)| matches!(&x.fact, Fact::Property { property_id: p, .. } if p == property_id))
+            {
+                homes.push((i, r));
             }
         }
     }
@@ -342,12 +466,38 @@ pub fn check_case(
     }
     let mut push = |kind, hit: Option<(usize, &SourceRow)>, detail: &str| {
         if let Some((i, r)) = hit {
-            out.push(Finding { kind, member: Some(i), evidence: vec![r.evidence.clone()], since: None, detail: detail.into() });
+            out.push(Finding {
+                kind,
+                member: Some(i),
+                evidence: vec![r.evidence.clone()],
+                since: None,
+                detail: detail.into(),
+            });
         }
     };
-    push(FindingKind::CommercialProperty, first_member(rows, h, |f| matches!(f, Fact::Property { commercial: true, .. })), "登记有商业用房");
-    push(FindingKind::Enterprise, first_member(rows, h, |f| matches!(f, Fact::Business { owner: true })), "为企业法定代表人或股东");
-    push(FindingKind::PublicPayroll, first_member(rows, h, |f| matches!(f, Fact::Payroll)), "为财政供养人员");
+    push(
+        FindingKind::CommercialProperty,
+        first_member(rows, h, |f| {
+            matches!(
+                f,
+                Fact::Property {
+                    commercial: true,
+                    ..
+                }
+            )
+        }),
+        "登记有商业用房",
+    );
+    push(
+        FindingKind::Enterprise,
+        first_member(rows, h, |f| matches!(f, Fact::Business { owner: true })),
+        "为企业法定代表人或股东",
+    );
+    push(
+        FindingKind::PublicPayroll,
+        first_member(rows, h, |f| matches!(f, Fact::Payroll)),
+        "为财政供养人员",
+    );
 
     // income and financial assets: would the rules still grant the category with what the sources show?
     let recorded = evaluate(h, on, s);
@@ -381,7 +531,11 @@ pub fn check_case(
                     member,
                     evidence: ev,
                     since: None,
-                    detail: format!("按部门数据人均月收入{}元，超过{}条件", a.per_capita_monthly_income, category.label()),
+                    detail: format!(
+                        "按部门数据人均月收入{}元，超过{}条件",
+                        a.per_capita_monthly_income,
+                        category.label()
+                    ),
                 });
             }
         }
@@ -408,7 +562,10 @@ pub fn check_case(
                     member,
                     evidence: ev,
                     since: None,
-                    detail: format!("家庭金融资产{}元，人均超过{}倍低保标准", total, s.financial_asset_multiple),
+                    detail: format!(
+                        "家庭金融资产{}元，人均超过{}倍低保标准",
+                        total, s.financial_asset_multiple
+                    ),
                 });
             }
         }
@@ -417,13 +574,21 @@ pub fn check_case(
 }
 
 /// Why a person is a 漏保 candidate (§4.9): the registries that name them.
-pub fn missed_reason(h: &Household, member: usize, rows: &[SourceRow], lives_alone: bool, on: NaiveDate) -> Option<String> {
+pub fn missed_reason(
+    h: &Household,
+    member: usize,
+    rows: &[SourceRow],
+    lives_alone: bool,
+    on: NaiveDate,
+) -> Option<String> {
     use crate::assistance::DisabilityKind::*;
     let m = h.members.get(member)?;
     let age = m.age_on(on);
     for r in rows {
         match r.fact {
-            Fact::Disability { kind, grade } if grade <= 2 || (grade == 3 && matches!(kind, Intellectual | Mental)) => {
+            Fact::Disability { kind, grade }
+                if grade <= 2 || (grade == 3 && matches!(kind, Intellectual | Mental)) =>
+            {
                 return Some(format!("残联登记{}残疾{}级", kind.label(), grade));
             }
             Fact::Illness { .. } => return Some("医保登记重特大疾病".into()),
@@ -433,7 +598,12 @@ pub fn missed_reason(h: &Household, member: usize, rows: &[SourceRow], lives_alo
     if lives_alone && age >= 80 {
         return Some(format!("{age}岁独居老人"));
     }
-    if age < 18 && !h.members.iter().any(|o| o.is_counted() && o.age_on(on) >= 18) {
+    if age < 18
+        && !h
+            .members
+            .iter()
+            .any(|o| o.is_counted() && o.age_on(on) >= 18)
+    {
         return Some("未成年人家中无成年人（孤儿或事实无人抚养）".into());
     }
     None
@@ -441,13 +611,22 @@ pub fn missed_reason(h: &Household, member: usize, rows: &[SourceRow], lives_alo
 
 /// 漏保: the categories a household without assistance looks eligible for, as the sources show it.
 /// Temporary assistance is never a finding.
-pub fn looks_eligible(h: &Household, rows: &[Vec<SourceRow>], on: NaiveDate, s: &Standards, city: &str) -> Vec<Category> {
+pub fn looks_eligible(
+    h: &Household,
+    rows: &[Vec<SourceRow>],
+    on: NaiveDate,
+    s: &Standards,
+    city: &str,
+) -> Vec<Category> {
     let seen = apply_sources(h, rows, on, city);
     if seen.counted().next().is_none() {
         return Vec::new();
     }
     let a = evaluate(&seen, on, s);
-    Category::ASSESSED.into_iter().filter(|c| a.is_eligible(*c)).collect()
+    Category::ASSESSED
+        .into_iter()
+        .filter(|c| a.is_eligible(*c))
+        .collect()
 }
 
 /// 人情保: a village whose coverage rate (recipients / residents) is more than twice its town's.
@@ -455,7 +634,10 @@ pub fn looks_eligible(h: &Household, rows: &[Vec<SourceRow>], on: NaiveDate, s: 
 pub fn coverage_outlier(village: (i64, i64), town: (i64, i64)) -> bool {
     let (v_rec, v_res) = village;
     let (t_rec, t_res) = town;
-    v_rec > 0 && v_res > 0 && t_res > 0 && (v_rec as i128) * (t_res as i128) > 2 * (t_rec as i128) * (v_res as i128)
+    v_rec > 0
+        && v_res > 0
+        && t_res > 0
+        && (v_rec as i128) * (t_res as i128) > 2 * (t_rec as i128) * (v_res as i128)
 }
 
 /// A bill is large when it is at least 12 months of the dibao standard.
@@ -473,5 +655,8 @@ pub fn death_review_due(date_of_death: NaiveDate) -> NaiveDate {
 pub fn overpayment(paid: &[(String, Fen)], since: Option<NaiveDate>) -> Fen {
     let Some(since) = since else { return Fen::ZERO };
     let m = format!("{:04}-{:02}", since.year(), since.month());
-    paid.iter().filter(|(month, _)| *month > m).map(|(_, a)| *a).sum()
+    paid.iter()
+        .filter(|(month, _)| *month > m)
+        .map(|(_, a)| *a)
+        .sum()
 }

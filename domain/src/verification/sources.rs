@@ -4,7 +4,9 @@
 use crate::money::Fen;
 use chrono::NaiveDate;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Deaths,
@@ -56,16 +58,33 @@ pub struct Column {
     pub kind: ColumnKind,
 }
 
-const fn col(name: &'static str, db: &'static str, label: &'static str, kind: ColumnKind) -> Column {
-    Column { name, db, label, kind }
+const fn col(
+    name: &'static str,
+    db: &'static str,
+    label: &'static str,
+    kind: ColumnKind,
+) -> Column {
+    Column {
+        name,
+        db,
+        label,
+        kind,
+    }
 }
 
 pub const VEHICLE_KINDS: &[&str] = &["car", "truck", "motorcycle", "mobility", "farm"];
 pub const PROPERTY_USES: &[&str] = &["residential", "commercial", "other"];
 pub const BUSINESS_ROLES: &[&str] = &["legal_rep", "shareholder", "individual_business"];
 pub const CUSTODY_KINDS: &[&str] = &["prison", "drug_rehab"];
-pub const DISABILITY_KINDS: &[&str] =
-    &["limb", "visual", "hearing", "speech", "intellectual", "mental", "multiple"];
+pub const DISABILITY_KINDS: &[&str] = &[
+    "limb",
+    "visual",
+    "hearing",
+    "speech",
+    "intellectual",
+    "mental",
+    "multiple",
+];
 
 const ID: Column = col("id_number", "id_number", "身份证号", ColumnKind::IdNumber);
 
@@ -149,63 +168,127 @@ impl Source {
     pub fn columns(self) -> &'static [Column] {
         use ColumnKind::*;
         match self {
-            Source::Deaths => { const C: &[Column] = &[ID, col("name", "name", "姓名", Text), col("date_of_death", "date_of_death", "死亡日期", Date)]; C },
-            Source::Vehicles => { const C: &[Column] = &[
-                ID,
-                col("plate", "plate", "号牌", Text),
-                col("vehicle_kind", "vehicle_kind", "车辆类型", Enum(VEHICLE_KINDS)),
-                col("registered_on", "registered_on", "登记日期", Date),
-            ]; C },
-            Source::RealEstate => { const C: &[Column] = &[
-                ID,
-                col("property_id", "property_id", "不动产单元号", Text),
-                col("use", "property_use", "用途", Enum(PROPERTY_USES)),
-                col("area_m2", "area_m2", "面积", Hundredths),
-                col("registered_on", "registered_on", "登记日期", Date),
-            ]; C },
-            Source::Business => { const C: &[Column] = &[
-                ID,
-                col("enterprise_name", "enterprise_name", "企业名称", Text),
-                col("credit_code", "credit_code", "统一社会信用代码", Text),
-                col("role", "role", "身份", Enum(BUSINESS_ROLES)),
-                col("registered_capital", "registered_capital", "注册资本", Money),
-            ]; C },
-            Source::SocialInsurance => { const C: &[Column] = &[
-                ID,
-                col("month", "month", "月份", Month),
-                col("wage_base", "wage_base", "缴费基数", Money),
-                col("pension_paid", "pension_paid", "养老金", Money),
-            ]; C },
-            Source::HousingFund => { const C: &[Column] = &[ID, col("month", "month", "月份", Month), col("contribution", "contribution", "缴存额", Money)]; C },
-            Source::PublicPayroll => { const C: &[Column] = &[ID, col("employer", "employer", "单位", Text)]; C },
-            Source::Deposits => { const C: &[Column] = &[
-                ID,
-                col("institution", "institution", "金融机构", Text),
-                col("balance", "balance", "余额", Money),
-                col("as_of", "as_of", "余额日期", Date),
-            ]; C },
-            Source::Disability => { const C: &[Column] = &[
-                ID,
-                col("kind", "kind", "残疾类别", Enum(DISABILITY_KINDS)),
-                col("grade", "grade", "残疾等级", Int(1, 4)),
-                col("certified_on", "certified_on", "发证日期", Date),
-            ]; C },
-            Source::SeriousIllness => { const C: &[Column] = &[
-                ID,
-                col("diagnosis", "diagnosis", "诊断", Text),
-                col("out_of_pocket_12m", "out_of_pocket_12m", "近12个月自付医疗费用", Money),
-            ]; C },
-            Source::Custody => { const C: &[Column] = &[
-                ID,
-                col("kind", "kind", "类型", Enum(CUSTODY_KINDS)),
-                col("from", "from_on", "开始日期", Date),
-                col("to", "to_on", "结束日期", OptionalDate),
-            ]; C },
-            Source::HukouMoves => { const C: &[Column] = &[
-                ID,
-                col("moved_out_on", "moved_out_on", "迁出日期", Date),
-                col("destination_code", "destination_code", "迁往地区代码", AreaCode),
-            ]; C },
+            Source::Deaths => {
+                const C: &[Column] = &[
+                    ID,
+                    col("name", "name", "姓名", Text),
+                    col("date_of_death", "date_of_death", "死亡日期", Date),
+                ];
+                C
+            }
+            Source::Vehicles => {
+                const C: &[Column] = &[
+                    ID,
+                    col("plate", "plate", "号牌", Text),
+                    col(
+                        "vehicle_kind",
+                        "vehicle_kind",
+                        "车辆类型",
+                        Enum(VEHICLE_KINDS),
+                    ),
+                    col("registered_on", "registered_on", "登记日期", Date),
+                ];
+                C
+            }
+            Source::RealEstate => {
+                const C: &[Column] = &[
+                    ID,
+                    col("property_id", "property_id", "不动产单元号", Text),
+                    col("use", "property_use", "用途", Enum(PROPERTY_USES)),
+                    col("area_m2", "area_m2", "面积", Hundredths),
+                    col("registered_on", "registered_on", "登记日期", Date),
+                ];
+                C
+            }
+            Source::Business => {
+                const C: &[Column] = &[
+                    ID,
+                    col("enterprise_name", "enterprise_name", "企业名称", Text),
+                    col("credit_code", "credit_code", "统一社会信用代码", Text),
+                    col("role", "role", "身份", Enum(BUSINESS_ROLES)),
+                    col(
+                        "registered_capital",
+                        "registered_capital",
+                        "注册资本",
+                        Money,
+                    ),
+                ];
+                C
+            }
+            Source::SocialInsurance => {
+                const C: &[Column] = &[
+                    ID,
+                    col("month", "month", "月份", Month),
+                    col("wage_base", "wage_base", "缴费基数", Money),
+                    col("pension_paid", "pension_paid", "养老金", Money),
+                ];
+                C
+            }
+            Source::HousingFund => {
+                const C: &[Column] = &[
+                    ID,
+                    col("month", "month", "月份", Month),
+                    col("contribution", "contribution", "缴存额", Money),
+                ];
+                C
+            }
+            Source::PublicPayroll => {
+                const C: &[Column] = &[ID, col("employer", "employer", "单位", Text)];
+                C
+            }
+            Source::Deposits => {
+                const C: &[Column] = &[
+                    ID,
+                    col("institution", "institution", "金融机构", Text),
+                    col("balance", "balance", "余额", Money),
+                    col("as_of", "as_of", "余额日期", Date),
+                ];
+                C
+            }
+            Source::Disability => {
+                const C: &[Column] = &[
+                    ID,
+                    col("kind", "kind", "残疾类别", Enum(DISABILITY_KINDS)),
+                    col("grade", "grade", "残疾等级", Int(1, 4)),
+                    col("certified_on", "certified_on", "发证日期", Date),
+                ];
+                C
+            }
+            Source::SeriousIllness => {
+                const C: &[Column] = &[
+                    ID,
+                    col("diagnosis", "diagnosis", "诊断", Text),
+                    col(
+                        "out_of_pocket_12m",
+                        "out_of_pocket_12m",
+                        "近12个月自付医疗费用",
+                        Money,
+                    ),
+                ];
+                C
+            }
+            Source::Custody => {
+                const C: &[Column] = &[
+                    ID,
+                    col("kind", "kind", "类型", Enum(CUSTODY_KINDS)),
+                    col("from", "from_on", "开始日期", Date),
+                    col("to", "to_on", "结束日期", OptionalDate),
+                ];
+                C
+            }
+            Source::HukouMoves => {
+                const C: &[Column] = &[
+                    ID,
+                    col("moved_out_on", "moved_out_on", "迁出日期", Date),
+                    col(
+                        "destination_code",
+                        "destination_code",
+                        "迁往地区代码",
+                        AreaCode,
+                    ),
+                ];
+                C
+            }
         }
     }
 }
@@ -252,7 +335,12 @@ pub fn map_header(source: Source, header: &[String]) -> Result<Vec<usize>, RowEr
                 "表头缺少列：{}（{}文件应有列：{}）",
                 missing.join("、"),
                 source.label(),
-                source.columns().iter().map(|c| c.name).collect::<Vec<_>>().join(",")
+                source
+                    .columns()
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
         })
     }
@@ -274,7 +362,11 @@ pub fn parse_row(
             Ok(v) => out.push(v),
             Err(msg) => {
                 out.push(Cell::Null);
-                errors.push(RowError { row, column: c.name.into(), message: format!("{}：{}", c.label, msg) });
+                errors.push(RowError {
+                    row,
+                    column: c.name.into(),
+                    message: format!("{}：{}", c.label, msg),
+                });
             }
         }
     }
@@ -283,7 +375,11 @@ pub fn parse_row(
 fn parse_cell(kind: ColumnKind, s: &str, today: NaiveDate) -> Result<Cell, String> {
     use ColumnKind::*;
     if s.is_empty() {
-        return if kind == OptionalDate { Ok(Cell::Null) } else { Err("不能为空".into()) };
+        return if kind == OptionalDate {
+            Ok(Cell::Null)
+        } else {
+            Err("不能为空".into())
+        };
     }
     match kind {
         IdNumber => crate::idnumber::IdNumber::parse(s, today)
@@ -296,12 +392,18 @@ fn parse_cell(kind: ColumnKind, s: &str, today: NaiveDate) -> Result<Cell, Strin
                 Ok(Cell::Text(s.to_string()))
             }
         }
-        Date | OptionalDate => parse_date(s).map(Cell::Date).ok_or_else(|| format!("“{s}”不是日期（应为 YYYY-MM-DD）")),
+        Date | OptionalDate => parse_date(s)
+            .map(Cell::Date)
+            .ok_or_else(|| format!("“{s}”不是日期（应为 YYYY-MM-DD）")),
         Month => {
             let ok = s.len() == 7
                 && s.as_bytes()[4] == b'-'
                 && NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok();
-            if ok { Ok(Cell::Text(s.to_string())) } else { Err(format!("“{s}”不是月份（应为 YYYY-MM）")) }
+            if ok {
+                Ok(Cell::Text(s.to_string()))
+            } else {
+                Err(format!("“{s}”不是月份（应为 YYYY-MM）"))
+            }
         }
         Money => match Fen::parse_yuan(s) {
             Ok(f) if f.0 >= 0 => Ok(Cell::Int(f.0)),
@@ -359,10 +461,16 @@ mod tests {
 
     #[test]
     fn header_in_any_order_with_a_bom() {
-        let h: Vec<String> = ["\u{feff}plate", "registered_on", "ID_NUMBER", "vehicle_kind", "extra"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let h: Vec<String> = [
+            "\u{feff}plate",
+            "registered_on",
+            "ID_NUMBER",
+            "vehicle_kind",
+            "extra",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(map_header(Source::Vehicles, &h).unwrap(), vec![2, 0, 3, 1]);
         let e = map_header(Source::Vehicles, &h[..2]).unwrap_err();
         assert!(e.message.contains("id_number"), "{}", e.message);
@@ -372,12 +480,26 @@ mod tests {
     fn bad_cells_are_all_named() {
         let mut out = Vec::new();
         let mut errs = Vec::new();
-        parse_row(Source::Vehicles, 7, &["320281195001010012", "苏B1", "tank", "2020-13-01"], today(), &mut out, &mut errs);
+        parse_row(
+            Source::Vehicles,
+            7,
+            &["320281195001010012", "苏B1", "tank", "2020-13-01"],
+            today(),
+            &mut out,
+            &mut errs,
+        );
         let cols: Vec<&str> = errs.iter().map(|e| e.column.as_str()).collect();
         assert_eq!(cols, ["id_number", "vehicle_kind", "registered_on"]);
         assert!(errs.iter().all(|e| e.row == 7));
         errs.clear();
-        parse_row(Source::Vehicles, 8, &["320281195001010013", "苏B1", "Car", "2020/05/01"], today(), &mut out, &mut errs);
+        parse_row(
+            Source::Vehicles,
+            8,
+            &["320281195001010013", "苏B1", "Car", "2020/05/01"],
+            today(),
+            &mut out,
+            &mut errs,
+        );
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(out[2], Cell::Text("car".into()));
     }
@@ -386,13 +508,34 @@ mod tests {
     fn money_months_and_optional_dates() {
         let mut out = Vec::new();
         let mut errs = Vec::new();
-        parse_row(Source::SocialInsurance, 2, &["320281195001010013", "2020-06", "4500.50", "0"], today(), &mut out, &mut errs);
+        parse_row(
+            Source::SocialInsurance,
+            2,
+            &["320281195001010013", "2020-06", "4500.50", "0"],
+            today(),
+            &mut out,
+            &mut errs,
+        );
         assert!(errs.is_empty());
         assert_eq!(out[2], Cell::Int(450_050));
-        parse_row(Source::SocialInsurance, 3, &["320281195001010013", "2020-6", "-1", "1.234"], today(), &mut out, &mut errs);
+        parse_row(
+            Source::SocialInsurance,
+            3,
+            &["320281195001010013", "2020-6", "-1", "1.234"],
+            today(),
+            &mut out,
+            &mut errs,
+        );
         assert_eq!(errs.len(), 3, "{errs:?}");
         errs.clear();
-        parse_row(Source::Custody, 4, &["320281195001010013", "prison", "2019-01-01", ""], today(), &mut out, &mut errs);
+        parse_row(
+            Source::Custody,
+            4,
+            &["320281195001010013", "prison", "2019-01-01", ""],
+            today(),
+            &mut out,
+            &mut errs,
+        );
         assert!(errs.is_empty());
         assert_eq!(out[3], Cell::Null);
     }

@@ -487,11 +487,15 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             let r = minzheng_domain::assistance::assess(&hh, &s);
             // 先核再救: the household as declared, then every departmental source (MZ/T 072 核对报告)
             let report = match minzheng_domain::assistance::Category::from_code(&a.category) {
-                Some(cat) => Some(crate::app::verification::runs::check_household(app, cat, &hh.household, on).await?),
+                Some(cat) => Some(
+                    crate::app::verification::runs::check_household(app, cat, &hh.household, on)
+                        .await?,
+                ),
                 None => None,
             };
             let source_findings = report.as_ref().map(|r| r.findings.len()).unwrap_or(0);
-            let eligible = r.eligible.iter().any(|e| e.category.code() == a.category) && source_findings == 0;
+            let eligible =
+                r.eligible.iter().any(|e| e.category.code() == a.category) && source_findings == 0;
             data = Some(json!({
                 "sources": [{"source": "registry", "name": "居民信息库", "as_of": on}],
                 "assessment": r,
@@ -502,7 +506,9 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                 note = if eligible {
                     "核对结果：符合申请类别条件".into()
                 } else if source_findings > 0 {
-                    format!("核对结果：部门数据显示{source_findings}项不符合条件的情况，详见核对报告")
+                    format!(
+                        "核对结果：部门数据显示{source_findings}项不符合条件的情况，详见核对报告"
+                    )
                 } else {
                     "核对结果：不符合申请类别条件".into()
                 };

@@ -156,13 +156,20 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<CaseItem> {
 /// Stops a case from a month on, with the reason; the household is notified by a printable letter.
 pub async fn stop(app: &App, ctx: &Ctx, id: &str, from_month: &str, reason: &str) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    let out = stop_in(app, ctx, &mut tx, id, from_month, reason).await?;
+    stop_in(app, ctx, &mut tx, id, from_month, reason).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// As [`stop`], inside the caller's transaction.
-pub async fn stop_in(app: &App, ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str, from_month: &str, reason: &str) -> AppResult<()> {
+pub async fn stop_in(
+    app: &App,
+    ctx: &Ctx,
+    tx: &mut crate::storage::Tx,
+    id: &str,
+    from_month: &str,
+    reason: &str,
+) -> AppResult<()> {
     ctx.actor.require(Permission::HandleApplications)?;
     if ctx.actor.role != Role::TownOfficer && ctx.actor.role != Role::CityOfficer {
         return Err(AppError::Forbidden("停保由镇(街道)或市局办理".into()));

@@ -160,10 +160,16 @@ pub async fn runs(app: &App, ctx: &Ctx) -> AppResult<Vec<RunRow>> {
 /// The conditions every finding query shares: the caller's scope, narrowed to a requested area.
 fn conditions(app: &App, ctx: &Ctx, q: &FindingQuery, run: &str) -> AppResult<(String, Vec<Arg>)> {
     let requested = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| {
-        let level = app.areas().get(a).map(|x| x.level.clone()).unwrap_or_else(|| "village".into());
+        let level = app
+            .areas()
+            .get(a)
+            .map(|x| x.level.clone())
+            .unwrap_or_else(|| "village".into());
         (a.to_string(), level)
     });
-    let filter = ctx.actor.narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
+    let filter = ctx
+        .actor
+        .narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
     let mut args: Vec<Arg> = vec![Arg::from(run)];
     let (cond, a) = filter.sql("area_code", "town_code", 2);
     args.extend(a);
@@ -177,7 +183,10 @@ fn conditions(app: &App, ctx: &Ctx, q: &FindingQuery, run: &str) -> AppResult<(S
     }
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
         if !matches!(s, "open" | "confirmed" | "dismissed" | "superseded") {
-            return Err(AppError::invalid("status", "状态应为 open、confirmed、dismissed 或 superseded"));
+            return Err(AppError::invalid(
+                "status",
+                "状态应为 open、confirmed、dismissed 或 superseded",
+            ));
         }
         args.push(Arg::from(s));
         sql.push_str(&format!(" AND status = ${}", args.len()));
@@ -192,11 +201,25 @@ pub async fn list(app: &App, ctx: &Ctx, q: &FindingQuery) -> AppResult<FindingPa
         Some(r) => r.to_string(),
         None => match latest_run(app).await? {
             Some(r) => r.id,
-            None => return Ok(FindingPage { run_id: None, items: vec![], total: 0, page }),
+            None => {
+                return Ok(FindingPage {
+                    run_id: None,
+                    items: vec![],
+                    total: 0,
+                    page,
+                });
+            }
         },
     };
     let (cond, args) = conditions(app, ctx, q, &run)?;
-    let total: i64 = app.db.conn().scalar(&format!("SELECT COUNT(*) FROM findings WHERE {cond}"), args.clone()).await?;
+    let total: i64 = app
+        .db
+        .conn()
+        .scalar(
+            &format!("SELECT COUNT(*) FROM findings WHERE {cond}"),
+            args.clone(),
+        )
+        .await?;
     let rows: Vec<FindingDb> = app
         .db
         .conn()
@@ -205,11 +228,20 @@ pub async fn list(app: &App, ctx: &Ctx, q: &FindingQuery) -> AppResult<FindingPa
             args,
         )
         .await?;
-    Ok(FindingPage { run_id: Some(run), items: rows.into_iter().map(|f| view(app, f)).collect(), total, page })
+    Ok(FindingPage {
+        run_id: Some(run),
+        items: rows.into_iter().map(|f| view(app, f)).collect(),
+        total,
+        page,
+    })
 }
 
 /// Counts of a run by town and kind, within the caller's scope.
-pub async fn counts(app: &App, ctx: &Ctx, run: &str) -> AppResult<Vec<(String, String, String, i64)>> {
+pub async fn counts(
+    app: &App,
+    ctx: &Ctx,
+    run: &str,
+) -> AppResult<Vec<(String, String, String, i64)>> {
     ctx.actor.require(Permission::ReadVerification)?;
     let (cond, args) = conditions(app, ctx, &FindingQuery::default(), run)?;
     Ok(app
@@ -224,7 +256,14 @@ pub async fn counts(app: &App, ctx: &Ctx, run: &str) -> AppResult<Vec<(String, S
 
 pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<FindingView> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let f: Option<FindingDb> = app.db.conn().fetch_optional(&format!("SELECT {COLS} FROM findings WHERE id = $1"), args![id]).await?;
+    let f: Option<FindingDb> = app
+        .db
+        .conn()
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM findings WHERE id = $1"),
+            args![id],
+        )
+        .await?;
     match f {
         Some(f) if ctx.actor.in_scope(&f.area_code) => Ok(view(app, f)),
         _ => Err(AppError::NotFound("核对疑点".into())),
@@ -248,10 +287,18 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
     ctx.actor.require(Permission::HandleFindings)?;
     let reason = d.reason.trim().to_string();
     if reason.chars().count() < 4 {
-        return Err(AppError::invalid("reason", "请写明核实情况和处理理由（至少4个字）"));
+        return Err(AppError::invalid(
+            "reason",
+            "请写明核实情况和处理理由（至少4个字）",
+        ));
     }
     let mut tx = app.db.begin().await?;
-    let f: Option<FindingDb> = tx.fetch_optional(&format!("SELECT {COLS} FROM findings WHERE id = $1"), args![id]).await?;
+    let f: Option<FindingDb> = tx
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM findings WHERE id = $1"),
+            args![id],
+        )
+        .await?;
     let f = match f {
         Some(f) if ctx.actor.in_scope(&f.area_code) => f,
         _ => return Err(AppError::NotFound("核对疑点".into())),
@@ -259,15 +306,23 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
     if f.status != "open" {
         return Err(AppError::conflict("id", "该疑点已处理或已被新一轮核对取代"));
     }
-    let kind = FindingKind::from_code(&f.kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown kind")))?;
+    let kind = FindingKind::from_code(&f.kind)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown kind")))?;
     let mut over: Option<i64> = None;
     let mut action: Option<String> = None;
     match d.decision.as_str() {
         "dismiss" => {}
         "confirm" if !kind.is_wrongful() => {}
         "confirm" => {
-            let case_id = f.case_id.clone().ok_or_else(|| AppError::Internal(anyhow::anyhow!("错保 without a case")))?;
-            let from = d.from_month.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| month_after(app.today()));
+            let case_id = f
+                .case_id
+                .clone()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("错保 without a case")))?;
+            let from = d
+                .from_month
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| month_after(app.today()));
             let act = d.action.clone().unwrap_or_else(|| "stop".into());
             let note = format!("核对疑点核实：{}。{}", kind.label(), reason);
             match act.as_str() {
@@ -278,7 +333,10 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                         // a member in custody or gone from the city no longer counts in the household
                         FindingKind::MovedAway | FindingKind::Custody => "moved_away",
                         _ => {
-                            return Err(AppError::invalid("action", "此类疑点只能停保；调整适用于死亡、迁出、服刑戒毒"));
+                            return Err(AppError::invalid(
+                                "action",
+                                "此类疑点只能停保；调整适用于死亡、迁出、服刑戒毒",
+                            ));
                         }
                     };
                     cases::record_event_in(
@@ -286,11 +344,22 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                         ctx,
                         &mut tx,
                         &case_id,
-                        CaseEvent { kind: ev_kind.into(), person_id: f.person_id.clone(), on: f.since.filter(|d| *d <= app.today()), monthly_wage: None, note },
+                        CaseEvent {
+                            kind: ev_kind.into(),
+                            person_id: f.person_id.clone(),
+                            on: f.since.filter(|d| *d <= app.today()),
+                            monthly_wage: None,
+                            note,
+                        },
                     )
                     .await?;
                 }
-                _ => return Err(AppError::invalid("action", "处理方式应为 stop（停保）或 adjust（调整）")),
+                _ => {
+                    return Err(AppError::invalid(
+                        "action",
+                        "处理方式应为 stop（停保）或 adjust（调整）",
+                    ));
+                }
             }
             let paid: Vec<(String, i64)> = tx
                 .fetch_all(
@@ -303,9 +372,18 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
             over = Some(overpayment(&paid, f.since).0);
             action = Some(act);
         }
-        _ => return Err(AppError::invalid("decision", "处理结论应为 confirm（属实）或 dismiss（不属实）")),
+        _ => {
+            return Err(AppError::invalid(
+                "decision",
+                "处理结论应为 confirm（属实）或 dismiss（不属实）",
+            ));
+        }
     }
-    let status = if d.decision == "confirm" { "confirmed" } else { "dismissed" };
+    let status = if d.decision == "confirm" {
+        "confirmed"
+    } else {
+        "dismissed"
+    };
     let decision = action.clone().unwrap_or_else(|| d.decision.clone());
     tx.execute(
         "UPDATE findings SET status = $2, decision = $3, reason = $4, overpayment = $5, decided_by = $6, decided_at = $7 WHERE id = $1",
@@ -328,9 +406,15 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
 /// 精准救助率 (T10.1) from the latest run, within the caller's scope.
 pub async fn precision_rate(app: &App, ctx: &Ctx) -> AppResult<Option<super::PrecisionRate>> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let Some(run) = latest_run(app).await? else { return Ok(None) };
+    let Some(run) = latest_run(app).await? else {
+        return Ok(None);
+    };
     let towns: Vec<(String, i64)> = serde_json::from_str(&run.towns_json).unwrap_or_default();
-    let wrongful: Vec<String> = FindingKind::ALL.iter().filter(|k| k.is_wrongful()).map(|k| format!("'{}'", k.code())).collect();
+    let wrongful: Vec<String> = FindingKind::ALL
+        .iter()
+        .filter(|k| k.is_wrongful())
+        .map(|k| format!("'{}'", k.code()))
+        .collect();
     // recipients of cases with a standing 错保 finding (open or confirmed) are not precisely assisted
     let bad: Vec<(String, i64)> = app
         .db
@@ -354,7 +438,11 @@ pub async fn precision_rate(app: &App, ctx: &Ctx) -> AppResult<Option<super::Pre
         })
         .collect();
     // a village worker's scope is smaller than a town: the town figures are not theirs to see
-    let by_town = if ctx.actor.area_level == "village" { Vec::new() } else { by_town };
+    let by_town = if ctx.actor.area_level == "village" {
+        Vec::new()
+    } else {
+        by_town
+    };
     Ok(Some(super::PrecisionRate {
         run_id: run.id,
         finished_at: run.finished_at.timestamp_micros(),

@@ -15,16 +15,29 @@ const CHUNK: usize = 900;
 pub type RowsById = HashMap<String, Vec<SourceRow>>;
 
 fn ev(source: Source, load_id: String, row: i64) -> Evidence {
-    Evidence { source, load_id, row }
+    Evidence {
+        source,
+        load_id,
+        row,
+    }
 }
 
-async fn each_chunk<T, F>(db: &Db, select: &str, ids: &[String], out: &mut RowsById, mut f: F) -> Result<(), AppError>
+async fn each_chunk<T, F>(
+    db: &Db,
+    select: &str,
+    ids: &[String],
+    out: &mut RowsById,
+    mut f: F,
+) -> Result<(), AppError>
 where
     T: crate::storage::Row,
     F: FnMut(T) -> Option<(String, SourceRow)>,
 {
     for chunk in ids.chunks(CHUNK) {
-        let sql = format!("{select} WHERE id_number IN ({})", placeholders(1, chunk.len()));
+        let sql = format!(
+            "{select} WHERE id_number IN ({})",
+            placeholders(1, chunk.len())
+        );
         let args: Vec<Arg> = chunk.iter().map(|s| Arg::from(s.as_str())).collect();
         let rows: Vec<T> = db.conn().fetch_all(&sql, args).await?;
         for r in rows {
@@ -40,59 +53,216 @@ where
 pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
     let mut out: RowsById = HashMap::with_capacity(ids.len() / 4);
     use Source::*;
-    each_chunk(db, "SELECT load_id, row_no, id_number, date_of_death FROM src_deaths", ids, &mut out, |(l, r, id, d): (String, i64, String, NaiveDate)| {
-        Some((id, SourceRow { fact: Fact::Death { on: d }, evidence: ev(Deaths, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, date_of_death FROM src_deaths",
+        ids,
+        &mut out,
+        |(l, r, id, d): (String, i64, String, NaiveDate)| {
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Death { on: d },
+                    evidence: ev(Deaths, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, vehicle_kind FROM src_vehicles", ids, &mut out, |(l, r, id, k): (String, i64, String, String)| {
-        let kind = VehicleKind::from_code(&k)?;
-        Some((id, SourceRow { fact: Fact::Vehicle { kind }, evidence: ev(Vehicles, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, vehicle_kind FROM src_vehicles",
+        ids,
+        &mut out,
+        |(l, r, id, k): (String, i64, String, String)| {
+            let kind = VehicleKind::from_code(&k)?;
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Vehicle { kind },
+                    evidence: ev(Vehicles, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, property_id, property_use FROM src_real_estate", ids, &mut out, |(l, r, id, p, u): (String, i64, String, String, String)| {
-        let fact = Fact::Property { property_id: p, residential: u == "residential", commercial: u == "commercial" };
-        Some((id, SourceRow { fact, evidence: ev(RealEstate, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, property_id, property_use FROM src_real_estate",
+        ids,
+        &mut out,
+        |(l, r, id, p, u): (String, i64, String, String, String)| {
+            let fact = Fact::Property {
+                property_id: p,
+                residential: u == "residential",
+                commercial: u == "commercial",
+            };
+            Some((
+                id,
+                SourceRow {
+                    fact,
+                    evidence: ev(RealEstate, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, role FROM src_business", ids, &mut out, |(l, r, id, role): (String, i64, String, String)| {
-        let fact = Fact::Business { owner: role != "individual_business" };
-        Some((id, SourceRow { fact, evidence: ev(Business, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, role FROM src_business",
+        ids,
+        &mut out,
+        |(l, r, id, role): (String, i64, String, String)| {
+            let fact = Fact::Business {
+                owner: role != "individual_business",
+            };
+            Some((
+                id,
+                SourceRow {
+                    fact,
+                    evidence: ev(Business, l, r),
+                },
+            ))
+        },
+    )
     .await?;
     each_chunk(db, "SELECT load_id, row_no, id_number, month, wage_base, pension_paid FROM src_social_insurance", ids, &mut out, |(l, r, id, month, w, p): (String, i64, String, String, i64, i64)| {
         let fact = Fact::Insurance { month, wage_base: Fen(w), pension: Fen(p) };
         Some((id, SourceRow { fact, evidence: ev(SocialInsurance, l, r) }))
     })
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, month, contribution FROM src_housing_fund", ids, &mut out, |(l, r, id, month, c): (String, i64, String, String, i64)| {
-        Some((id, SourceRow { fact: Fact::Fund { month, contribution: Fen(c) }, evidence: ev(HousingFund, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, month, contribution FROM src_housing_fund",
+        ids,
+        &mut out,
+        |(l, r, id, month, c): (String, i64, String, String, i64)| {
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Fund {
+                        month,
+                        contribution: Fen(c),
+                    },
+                    evidence: ev(HousingFund, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number FROM src_public_payroll", ids, &mut out, |(l, r, id): (String, i64, String)| {
-        Some((id, SourceRow { fact: Fact::Payroll, evidence: ev(PublicPayroll, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number FROM src_public_payroll",
+        ids,
+        &mut out,
+        |(l, r, id): (String, i64, String)| {
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Payroll,
+                    evidence: ev(PublicPayroll, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, institution, balance, as_of FROM src_deposits", ids, &mut out, |(l, r, id, i, b, a): (String, i64, String, String, i64, NaiveDate)| {
-        let fact = Fact::Deposit { institution: i, balance: Fen(b), as_of: a };
-        Some((id, SourceRow { fact, evidence: ev(Deposits, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, institution, balance, as_of FROM src_deposits",
+        ids,
+        &mut out,
+        |(l, r, id, i, b, a): (String, i64, String, String, i64, NaiveDate)| {
+            let fact = Fact::Deposit {
+                institution: i,
+                balance: Fen(b),
+                as_of: a,
+            };
+            Some((
+                id,
+                SourceRow {
+                    fact,
+                    evidence: ev(Deposits, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, kind, grade FROM src_disability", ids, &mut out, |(l, r, id, k, g): (String, i64, String, String, i64)| {
-        let kind = DisabilityKind::from_code(&k)?;
-        Some((id, SourceRow { fact: Fact::Disability { kind, grade: g as u8 }, evidence: ev(Disability, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, kind, grade FROM src_disability",
+        ids,
+        &mut out,
+        |(l, r, id, k, g): (String, i64, String, String, i64)| {
+            let kind = DisabilityKind::from_code(&k)?;
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Disability {
+                        kind,
+                        grade: g as u8,
+                    },
+                    evidence: ev(Disability, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, out_of_pocket_12m FROM src_serious_illness", ids, &mut out, |(l, r, id, c): (String, i64, String, i64)| {
-        Some((id, SourceRow { fact: Fact::Illness { out_of_pocket_12m: Fen(c) }, evidence: ev(SeriousIllness, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, out_of_pocket_12m FROM src_serious_illness",
+        ids,
+        &mut out,
+        |(l, r, id, c): (String, i64, String, i64)| {
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Illness {
+                        out_of_pocket_12m: Fen(c),
+                    },
+                    evidence: ev(SeriousIllness, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, kind, from_on, to_on FROM src_custody", ids, &mut out, |(l, r, id, k, f, t): (String, i64, String, String, NaiveDate, Option<NaiveDate>)| {
-        Some((id, SourceRow { fact: Fact::Custody { prison: k == "prison", from: f, to: t }, evidence: ev(Custody, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, kind, from_on, to_on FROM src_custody",
+        ids,
+        &mut out,
+        |(l, r, id, k, f, t): (String, i64, String, String, NaiveDate, Option<NaiveDate>)| {
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Custody {
+                        prison: k == "prison",
+                        from: f,
+                        to: t,
+                    },
+                    evidence: ev(Custody, l, r),
+                },
+            ))
+        },
+    )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, moved_out_on, destination_code FROM src_hukou_moves", ids, &mut out, |(l, r, id, d, dest): (String, i64, String, NaiveDate, String)| {
-        Some((id, SourceRow { fact: Fact::Moved { on: d, destination: dest }, evidence: ev(HukouMoves, l, r) }))
-    })
+    each_chunk(
+        db,
+        "SELECT load_id, row_no, id_number, moved_out_on, destination_code FROM src_hukou_moves",
+        ids,
+        &mut out,
+        |(l, r, id, d, dest): (String, i64, String, NaiveDate, String)| {
+            Some((
+                id,
+                SourceRow {
+                    fact: Fact::Moved {
+                        on: d,
+                        destination: dest,
+                    },
+                    evidence: ev(HukouMoves, l, r),
+                },
+            ))
+        },
+    )
     .await?;
     // the same order whatever the backend returned
     for v in out.values_mut() {
@@ -105,7 +275,10 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
 pub async fn person_ids(db: &Db, ids: &[String]) -> Result<HashMap<String, String>, AppError> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let sql = format!("SELECT id_number, id FROM persons WHERE id_number IN ({})", placeholders(1, chunk.len()));
+        let sql = format!(
+            "SELECT id_number, id FROM persons WHERE id_number IN ({})",
+            placeholders(1, chunk.len())
+        );
         let args: Vec<Arg> = chunk.iter().map(|s| Arg::from(s.as_str())).collect();
         let rows: Vec<(String, String)> = db.conn().fetch_all(&sql, args).await?;
         out.extend(rows);
@@ -129,11 +302,14 @@ pub async fn source_states(db: &Db) -> Result<Vec<SourceState>, AppError> {
     Ok(Source::ALL
         .iter()
         .map(|s| {
-            rows.iter().find(|r| r.source == s.code()).cloned().unwrap_or(SourceState {
-                source: s.code().into(),
-                latest_as_of: None,
-                loads: 0,
-            })
+            rows.iter()
+                .find(|r| r.source == s.code())
+                .cloned()
+                .unwrap_or(SourceState {
+                    source: s.code().into(),
+                    latest_as_of: None,
+                    loads: 0,
+                })
         })
         .collect())
 }

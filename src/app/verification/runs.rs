@@ -11,8 +11,8 @@ use crate::storage::{Arg, new_id, now, placeholders};
 use crate::{args, storage::Db};
 use chrono::{Datelike, NaiveDate};
 use minzheng_domain::assistance::{
-    Assets, Category, Disability, DisabilityKind, Household, Member, MemberStatus, MonthlyIncome, Relation,
-    Standards, validate,
+    Assets, Category, Disability, DisabilityKind, Household, Member, MemberStatus, MonthlyIncome,
+    Relation, Standards, validate,
 };
 use minzheng_domain::idnumber::IdNumber;
 use minzheng_domain::money::Fen;
@@ -53,7 +53,11 @@ struct NewFinding {
 }
 
 fn evidence_json(ev: &[rules::Evidence]) -> Value {
-    Value::Array(ev.iter().map(|e| json!({"source": e.source, "load_id": e.load_id, "row": e.row})).collect())
+    Value::Array(
+        ev.iter()
+            .map(|e| json!({"source": e.source, "load_id": e.load_id, "row": e.row}))
+            .collect(),
+    )
 }
 
 fn registry_evidence(what: &str, id: &str) -> Value {
@@ -71,17 +75,28 @@ struct CaseIn {
 }
 
 /// The frozen household of a case as the assessment sees it on `on`.
-pub fn case_household(hj: &str, area_code: &str, on: NaiveDate, today: NaiveDate) -> Option<Household> {
+pub fn case_household(
+    hj: &str,
+    area_code: &str,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Option<Household> {
     let mut v: Value = serde_json::from_str(hj).ok()?;
     if v.get("area_code").is_none() {
         v["area_code"] = json!(area_code);
     }
-    validate(&json!({"as_of": on, "household": v}), today, |_| true).ok().map(|r| r.household)
+    validate(&json!({"as_of": on, "household": v}), today, |_| true)
+        .ok()
+        .map(|r| r.household)
 }
 
 /// A registry household as the assessment sees it (what 漏保 asks: would these people qualify?). The registry keeps
 /// one monthly income per person: a wage before 60, a pension after; no assets (the sources add them).
-pub fn registry_household(members: &[PersonRow], on: NaiveDate, today: NaiveDate) -> Option<Household> {
+pub fn registry_household(
+    members: &[PersonRow],
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Option<Household> {
     let ms: Vec<(&PersonRow, u32)> = members
         .iter()
         .filter(|p| p.status == "normal" && p.birth_date <= on)
@@ -90,14 +105,26 @@ pub fn registry_household(members: &[PersonRow], on: NaiveDate, today: NaiveDate
     let mut out = Vec::with_capacity(ms.len());
     for (p, age) in &ms {
         let income = Fen(p.monthly_income);
-        let (wage, pension) = if *age >= 60 { (Fen::ZERO, income) } else { (income, Fen::ZERO) };
+        let (wage, pension) = if *age >= 60 {
+            (Fen::ZERO, income)
+        } else {
+            (income, Fen::ZERO)
+        };
         out.push(Member {
             id_number: IdNumber::parse(&p.id_number, today).ok()?,
             relation: Relation::from_code(&p.relation).unwrap_or(Relation::Other),
             status: MemberStatus::Normal,
             employed: p.employed,
-            disability: match (p.disability_kind.as_deref().and_then(DisabilityKind::from_code), p.disability_grade) {
-                (Some(kind), Some(g)) => Some(Disability { kind, grade: g as u8 }),
+            disability: match (
+                p.disability_kind
+                    .as_deref()
+                    .and_then(DisabilityKind::from_code),
+                p.disability_grade,
+            ) {
+                (Some(kind), Some(g)) => Some(Disability {
+                    kind,
+                    grade: g as u8,
+                }),
                 _ => None,
             },
             serious_illness: p.serious_illness,
@@ -105,7 +132,11 @@ pub fn registry_household(members: &[PersonRow], on: NaiveDate, today: NaiveDate
             // the registry does not know supporters living elsewhere: assume there is one (no tekun from the registry alone)
             has_capable_supporter: true,
             public_payroll: false,
-            monthly_income: MonthlyIncome { wage, basic_pension: pension, ..Default::default() },
+            monthly_income: MonthlyIncome {
+                wage,
+                basic_pension: pension,
+                ..Default::default()
+            },
         });
     }
     Some(Household {
@@ -117,7 +148,10 @@ pub fn registry_household(members: &[PersonRow], on: NaiveDate, today: NaiveDate
 }
 
 fn rows_of(h: &Household, rows: &RowsById) -> Vec<Vec<SourceRow>> {
-    h.members.iter().map(|m| rows.get(m.id_number.as_str()).cloned().unwrap_or_default()).collect()
+    h.members
+        .iter()
+        .map(|m| rows.get(m.id_number.as_str()).cloned().unwrap_or_default())
+        .collect()
 }
 
 fn scope_sql(f: &AreaFilter, area: &str, town: &str, idx: usize) -> (String, Vec<Arg>) {
@@ -153,8 +187,10 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
             a.clone(),
         )
         .await?;
-    let households: Vec<Option<Household>> =
-        cases.iter().map(|c| case_household(&c.hj, &c.area_code, on, today)).collect();
+    let households: Vec<Option<Household>> = cases
+        .iter()
+        .map(|c| case_household(&c.hj, &c.area_code, on, today))
+        .collect();
     let mut ids: Vec<String> = households
         .iter()
         .flatten()
@@ -170,7 +206,9 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
             tracing::warn!(case = %c.id, "a case's household could not be read; not checked");
             continue;
         };
-        let Some(cat) = Category::from_code(&c.category) else { continue };
+        let Some(cat) = Category::from_code(&c.category) else {
+            continue;
+        };
         for f in rules::check_case(cat, h, &rows_of(h, &rows), on, &s, &city) {
             found.push(case_finding(c, h, &persons, f));
         }
@@ -207,7 +245,15 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     let mut tx = db.begin().await?;
     // an officer's earlier dismissal stands when the same thing is found again
     let (fcond, fa) = scope_sql(&scope, "area_code", "town_code", 1);
-    let dismissed: Vec<(String, Option<String>, Option<String>, String, Option<String>, Option<String>)> = tx
+    type Dismissed = (
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let dismissed: Vec<Dismissed> = tx
         .fetch_all(
             &format!(
                 "SELECT kind, case_id, person_id, area_code, reason, decided_by FROM findings WHERE status = 'dismissed' AND {fcond}"
@@ -215,10 +261,16 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
             fa.clone(),
         )
         .await?;
-    let dismissed: HashMap<(String, Option<String>, Option<String>, String), (Option<String>, Option<String>)> =
-        dismissed.into_iter().map(|(k, c, p, a, r, b)| ((k, c, p, a), (r, b))).collect();
-    tx.execute(&format!("UPDATE findings SET status = 'superseded' WHERE status = 'open' AND {fcond}"), fa)
-        .await?;
+    type Key = (String, Option<String>, Option<String>, String);
+    let dismissed: HashMap<Key, (Option<String>, Option<String>)> = dismissed
+        .into_iter()
+        .map(|(k, c, p, a, r, b)| ((k, c, p, a), (r, b)))
+        .collect();
+    tx.execute(
+        &format!("UPDATE findings SET status = 'superseded' WHERE status = 'open' AND {fcond}"),
+        fa,
+    )
+    .await?;
     tx.execute(
         "INSERT INTO verification_runs (id, scope, on_date, cases, recipients, findings, loads_json, started_by, started_at, finished_at, towns_json) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -240,9 +292,18 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     let rows: Vec<Vec<Arg>> = found
         .into_iter()
         .map(|f| {
-            let key = (f.kind.code().to_string(), f.case_id.clone(), f.person_id.clone(), f.area_code.clone());
+            let key = (
+                f.kind.code().to_string(),
+                f.case_id.clone(),
+                f.person_id.clone(),
+                f.area_code.clone(),
+            );
             let (status, reason, by) = match dismissed.get(&key) {
-                Some((r, b)) => ("dismissed", Some(format!("沿用此前核实结论：{}", r.as_deref().unwrap_or(""))), b.clone()),
+                Some((r, b)) => (
+                    "dismissed",
+                    Some(format!("沿用此前核实结论：{}", r.as_deref().unwrap_or(""))),
+                    b.clone(),
+                ),
                 None => ("open", None, None),
             };
             args![
@@ -258,7 +319,11 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
                 f.since,
                 f.evidence.to_string(),
                 status,
-                if status == "dismissed" { Some("dismiss") } else { None },
+                if status == "dismissed" {
+                    Some("dismiss")
+                } else {
+                    None
+                },
                 reason,
                 by
             ]
@@ -267,8 +332,21 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     tx.copy_rows(
         "findings",
         &[
-            "id", "run_id", "kind", "case_id", "person_id", "household_id", "area_code", "town_code", "detail", "since",
-            "evidence_json", "status", "decision", "reason", "decided_by",
+            "id",
+            "run_id",
+            "kind",
+            "case_id",
+            "person_id",
+            "household_id",
+            "area_code",
+            "town_code",
+            "detail",
+            "since",
+            "evidence_json",
+            "status",
+            "decision",
+            "reason",
+            "decided_by",
         ],
         rows,
     )
@@ -278,16 +356,34 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
         ctx,
         Event::new("verification.run", "verification_run", &run_id)
             .area(&ctx.actor.area_code)
-            .after(json!({"on": on, "cases": cases.len(), "recipients": recipients, "findings": n})),
+            .after(
+                json!({"on": on, "cases": cases.len(), "recipients": recipients, "findings": n}),
+            ),
     )
     .await?;
     tx.commit().await?;
     super::tasks::scan(app, on).await?;
-    Ok(RunSummary { run_id, findings: n, cases: cases.len() as i64, recipients, cases_ms, relatives_ms, missed_ms })
+    Ok(RunSummary {
+        run_id,
+        findings: n,
+        cases: cases.len() as i64,
+        recipients,
+        cases_ms,
+        relatives_ms,
+        missed_ms,
+    })
 }
 
-fn case_finding(c: &CaseIn, h: &Household, persons: &HashMap<String, String>, f: Finding) -> NewFinding {
-    let person_id = f.member.and_then(|i| h.members.get(i)).and_then(|m| persons.get(m.id_number.as_str()).cloned());
+fn case_finding(
+    c: &CaseIn,
+    h: &Household,
+    persons: &HashMap<String, String>,
+    f: Finding,
+) -> NewFinding {
+    let person_id = f
+        .member
+        .and_then(|i| h.members.get(i))
+        .and_then(|m| persons.get(m.id_number.as_str()).cloned());
     NewFinding {
         kind: f.kind,
         case_id: Some(c.id.clone()),
@@ -302,9 +398,23 @@ fn case_finding(c: &CaseIn, h: &Household, persons: &HashMap<String, String>, f:
 }
 
 /// 人情保 (a): a recipient in the registry household of a civil-affairs officer or cadre, not registered as a relative.
-async fn unregistered_relatives(db: &Db, scope: &AreaFilter, out: &mut Vec<NewFinding>) -> AppResult<()> {
+async fn unregistered_relatives(
+    db: &Db,
+    scope: &AreaFilter,
+    out: &mut Vec<NewFinding>,
+) -> AppResult<()> {
     let (cond, a) = scope_sql(scope, "c.area_code", "c.town_code", 1);
-    let rows: Vec<(String, String, String, String, String, String, String, String)> = db
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = db
         .conn()
         .fetch_all(
             &format!(
@@ -327,7 +437,10 @@ async fn unregistered_relatives(db: &Db, scope: &AreaFilter, out: &mut Vec<NewFi
             household_id: Some(household_id),
             area_code: area,
             town_code: town,
-            detail: format!("与{post}{}同户，未办理近亲属备案", minzheng_domain::idnumber::mask_name(&staff_name)),
+            detail: format!(
+                "与{post}{}同户，未办理近亲属备案",
+                minzheng_domain::idnumber::mask_name(&staff_name)
+            ),
             since: None,
             evidence: registry_evidence("staff", &staff_id),
         });
@@ -336,12 +449,22 @@ async fn unregistered_relatives(db: &Db, scope: &AreaFilter, out: &mut Vec<NewFi
 }
 
 /// 人情保 (b): villages whose coverage (recipients / residents) is more than twice their town's.
-async fn coverage_outliers(db: &Db, scope: &AreaFilter, app: &App, out: &mut Vec<NewFinding>) -> AppResult<()> {
+async fn coverage_outliers(
+    db: &Db,
+    scope: &AreaFilter,
+    app: &App,
+    out: &mut Vec<NewFinding>,
+) -> AppResult<()> {
     // the town's rate counts the whole town even for a narrower viewer: compare on the town's figures
     let (cond, a) = scope_sql(scope, "c.area_code", "c.town_code", 1);
     let towns: Vec<(String,)> = db
         .conn()
-        .fetch_all(&format!("SELECT DISTINCT c.town_code FROM cases c WHERE c.status = 'active' AND {cond}"), a)
+        .fetch_all(
+            &format!(
+                "SELECT DISTINCT c.town_code FROM cases c WHERE c.status = 'active' AND {cond}"
+            ),
+            a,
+        )
         .await?;
     if towns.is_empty() {
         return Ok(());
@@ -441,7 +564,9 @@ async fn missed(
 ) -> AppResult<()> {
     let (cond, a) = scope_sql(scope, "p.area_code", "p.town_code", 1);
     let n = a.len();
-    let cutoff = |years: i32| NaiveDate::from_ymd_opt(on.year() - years, on.month(), on.day().min(28)).expect("date");
+    let cutoff = |years: i32| {
+        NaiveDate::from_ymd_opt(on.year() - years, on.month(), on.day().min(28)).expect("date")
+    };
     // (person, household) of every candidate
     let mut cand: Vec<(String, String)> = Vec::new();
     let q = |extra: &str| {
@@ -459,14 +584,23 @@ async fn missed(
     );
     cand.extend(
         db.conn()
-            .fetch_all::<(String, String)>(&q("src_serious_illness i JOIN persons p ON p.id_number = i.id_number WHERE 1 = 1"), a.clone())
+            .fetch_all::<(String, String)>(
+                &q("src_serious_illness i JOIN persons p ON p.id_number = i.id_number WHERE 1 = 1"),
+                a.clone(),
+            )
             .await?,
     );
     let mut a80 = a.clone();
     a80.push(Arg::Date(Some(cutoff(80))));
     cand.extend(
         db.conn()
-            .fetch_all::<(String, String)>(&q(&format!("persons p WHERE p.lives_alone AND p.birth_date <= ${}", n + 1)), a80)
+            .fetch_all::<(String, String)>(
+                &q(&format!(
+                    "persons p WHERE p.lives_alone AND p.birth_date <= ${}",
+                    n + 1
+                )),
+                a80,
+            )
             .await?,
     );
     let mut a18 = a.clone();
@@ -517,10 +651,17 @@ async fn missed(
             )
             .await?;
         for p in rows {
-            members.entry(p.household_id.clone().unwrap_or_default()).or_default().push(p);
+            members
+                .entry(p.household_id.clone().unwrap_or_default())
+                .or_default()
+                .push(p);
         }
     }
-    let mut ids: Vec<String> = members.values().flatten().map(|p| p.id_number.clone()).collect();
+    let mut ids: Vec<String> = members
+        .values()
+        .flatten()
+        .map(|p| p.id_number.clone())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     let rows = gather::rows_for(db, &ids).await?;
@@ -533,13 +674,31 @@ async fn missed(
             (!cats.is_empty()).then_some((h, cats))
         });
         let Some((h, cats)) = v else { continue };
-        let Some(p) = members.get(hid).and_then(|ms| ms.iter().find(|p| &p.id == pid)) else { continue };
-        let Some(i) = h.members.iter().position(|m| m.id_number.as_str() == p.id_number) else { continue };
+        let Some(p) = members
+            .get(hid)
+            .and_then(|ms| ms.iter().find(|p| &p.id == pid))
+        else {
+            continue;
+        };
+        let Some(i) = h
+            .members
+            .iter()
+            .position(|m| m.id_number.as_str() == p.id_number)
+        else {
+            continue;
+        };
         let own = rows.get(&p.id_number).map(Vec::as_slice).unwrap_or(&[]);
-        let Some(reason) = rules::missed_reason(h, i, own, p.lives_alone, on) else { continue };
+        let Some(reason) = rules::missed_reason(h, i, own, p.lives_alone, on) else {
+            continue;
+        };
         let ev: Vec<rules::Evidence> = own
             .iter()
-            .filter(|r| matches!(r.fact, rules::Fact::Disability { .. } | rules::Fact::Illness { .. }))
+            .filter(|r| {
+                matches!(
+                    r.fact,
+                    rules::Fact::Disability { .. } | rules::Fact::Illness { .. }
+                )
+            })
             .map(|r| r.evidence.clone())
             .collect();
         out.push(NewFinding {
@@ -551,10 +710,17 @@ async fn missed(
             town_code: p.town_code.clone(),
             detail: format!(
                 "{reason}；家庭未享受救助，按部门数据疑似符合：{}",
-                cats.iter().map(|c| c.label()).collect::<Vec<_>>().join("、")
+                cats.iter()
+                    .map(|c| c.label())
+                    .collect::<Vec<_>>()
+                    .join("、")
             ),
             since: None,
-            evidence: if ev.is_empty() { registry_evidence("registry", &p.id) } else { evidence_json(&ev) },
+            evidence: if ev.is_empty() {
+                registry_evidence("registry", &p.id)
+            } else {
+                evidence_json(&ev)
+            },
         });
     }
     Ok(())
@@ -578,12 +744,21 @@ pub struct CheckFinding {
 }
 
 /// Checks one household for `category` against every source, as of `on`.
-pub async fn check_household(app: &App, category: Category, h: &Household, on: NaiveDate) -> AppResult<CheckReport> {
+pub async fn check_household(
+    app: &App,
+    category: Category,
+    h: &Household,
+    on: NaiveDate,
+) -> AppResult<CheckReport> {
     let s = standards::in_force(app, on)
         .await?
         .ok_or_else(|| AppError::invalid("on", format!("{on}没有生效的救助标准")))?;
     let city = app.areas().city_code.chars().take(6).collect::<String>();
-    let ids: Vec<String> = h.members.iter().map(|m| m.id_number.as_str().to_string()).collect();
+    let ids: Vec<String> = h
+        .members
+        .iter()
+        .map(|m| m.id_number.as_str().to_string())
+        .collect();
     let rows = gather::rows_for(&app.db, &ids).await?;
     let findings = rules::check_case(category, h, &rows_of(h, &rows), on, &s, &city)
         .into_iter()
@@ -594,5 +769,9 @@ pub async fn check_household(app: &App, category: Category, h: &Household, on: N
             evidence: evidence_json(&f.evidence),
         })
         .collect();
-    Ok(CheckReport { on, sources: gather::source_states(&app.db).await?, findings })
+    Ok(CheckReport {
+        on,
+        sources: gather::source_states(&app.db).await?,
+        findings,
+    })
 }

@@ -42,6 +42,7 @@ fn plain(e: impl Into<AppError>) -> (AppError, Vec<RowError>) {
     (e.into(), vec![])
 }
 
+#[derive(Clone, Copy)]
 enum Format {
     Csv,
     Xlsx,
@@ -50,11 +51,14 @@ enum Format {
 fn format_of(path: &Path, file_name: &str) -> std::io::Result<Format> {
     let mut magic = [0u8; 4];
     let n = std::fs::File::open(path)?.read(&mut magic)?;
-    Ok(if file_name.to_ascii_lowercase().ends_with(".xlsx") || (n == 4 && magic == *b"PK\x03\x04") {
-        Format::Xlsx
-    } else {
-        Format::Csv
-    })
+    Ok(
+        if file_name.to_ascii_lowercase().ends_with(".xlsx") || (n == 4 && magic == *b"PK\x03\x04")
+        {
+            Format::Xlsx
+        } else {
+            Format::Csv
+        },
+    )
 }
 
 fn checksum(path: &Path) -> std::io::Result<String> {
@@ -98,7 +102,8 @@ fn each_row(
                         if rec.iter().all(|c| c.trim().is_empty()) {
                             continue;
                         }
-                        let cells: Vec<&str> = pos.iter().map(|&p| rec.get(p).unwrap_or("")).collect();
+                        let cells: Vec<&str> =
+                            pos.iter().map(|&p| rec.get(p).unwrap_or("")).collect();
                         f(row, &cells).map_err(plain)?;
                     }
                     Err(e) => {
@@ -109,7 +114,11 @@ fn each_row(
                         };
                         return Err((
                             AppError::invalid("file", format!("第{row}行{msg}")),
-                            vec![RowError { row, column: String::new(), message: msg }],
+                            vec![RowError {
+                                row,
+                                column: String::new(),
+                                message: msg,
+                            }],
                         ));
                     }
                 }
@@ -134,7 +143,9 @@ fn each_row(
                     Data::Bool(b) => b.to_string(),
                     // Excel counts days from 1899-12-30
                     Data::DateTime(d) => NaiveDate::from_ymd_opt(1899, 12, 30)
-                        .and_then(|e| e.checked_add_signed(chrono::Duration::days(d.as_f64().floor() as i64)))
+                        .and_then(|e| {
+                            e.checked_add_signed(chrono::Duration::days(d.as_f64().floor() as i64))
+                        })
                         .map(|t| t.to_string())
                         .unwrap_or_default(),
                     Data::DateTimeIso(s) => s.chars().take(10).collect(),
@@ -142,10 +153,16 @@ fn each_row(
                 }
             };
             let mut rows = range.rows();
-            let header: Vec<String> = rows.next().map(|r| r.iter().map(text).collect()).unwrap_or_default();
+            let header: Vec<String> = rows
+                .next()
+                .map(|r| r.iter().map(text).collect())
+                .unwrap_or_default();
             let pos = map_header(source, &header).map_err(bad_header)?;
             for (i, r) in rows.enumerate() {
-                let owned: Vec<String> = pos.iter().map(|&p| r.get(p).map(text).unwrap_or_default()).collect();
+                let owned: Vec<String> = pos
+                    .iter()
+                    .map(|&p| r.get(p).map(text).unwrap_or_default())
+                    .collect();
                 if owned.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
@@ -182,14 +199,22 @@ pub async fn load_file(
             "source",
             format!(
                 "数据来源应为：{}",
-                Source::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join("、")
+                Source::ALL
+                    .iter()
+                    .map(|s| s.code())
+                    .collect::<Vec<_>>()
+                    .join("、")
             ),
         )));
     };
     let today = app.today();
-    let as_of = as_of.ok_or_else(|| plain(AppError::invalid("as_of", "请填写数据截止日期(as_of)")))?;
+    let as_of =
+        as_of.ok_or_else(|| plain(AppError::invalid("as_of", "请填写数据截止日期(as_of)")))?;
     if as_of > today {
-        return Err(plain(AppError::invalid("as_of", "数据截止日期不能晚于今天")));
+        return Err(plain(AppError::invalid(
+            "as_of",
+            "数据截止日期不能晚于今天",
+        )));
     }
     let path_owned = path.to_path_buf();
     let sum = tokio::task::spawn_blocking(move || checksum(&path_owned))
@@ -199,14 +224,12 @@ pub async fn load_file(
     if let Some(earlier) = find_loaded(app, source, &sum).await.map_err(plain)? {
         return Ok(earlier);
     }
-    let format = format_of(path, file_name).map_err(|e| plain(AppError::invalid("file", format!("无法读取文件：{e}"))))?;
+    let format = format_of(path, file_name)
+        .map_err(|e| plain(AppError::invalid("file", format!("无法读取文件：{e}"))))?;
 
     // pass 1: every row, every column
     let path_owned = path.to_path_buf();
-    let fmt = match format {
-        Format::Csv => Format::Csv,
-        Format::Xlsx => Format::Xlsx,
-    };
+    let fmt = format;
     let (rows, errors, total_bad) = tokio::task::spawn_blocking(move || {
         let mut errors: Vec<RowError> = Vec::new();
         let mut bad_rows = 0usize;
@@ -233,7 +256,11 @@ pub async fn load_file(
         return Err((
             AppError::invalid(
                 "file",
-                format!("{}文件有{}行数据不合格，整个文件未导入；请改正后重新导入", source.label(), total_bad),
+                format!(
+                    "{}文件有{}行数据不合格，整个文件未导入；请改正后重新导入",
+                    source.label(),
+                    total_bad
+                ),
             ),
             errors,
         ));
@@ -276,7 +303,9 @@ pub async fn load_file(
     while let Some(batch) = rxs.recv().await {
         tx.copy_rows(&table, &cols, batch).await.map_err(plain)?;
     }
-    reader.await.map_err(|e| plain(AppError::Internal(e.into())))??;
+    reader
+        .await
+        .map_err(|e| plain(AppError::Internal(e.into())))??;
     tx.execute(
         "INSERT INTO source_loads (id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         crate::args![&load_id, source.code(), as_of, &sum, file_name, rows, &ctx.actor.username, now()],
@@ -295,10 +324,18 @@ pub async fn load_file(
     tx.commit().await.map_err(plain)?;
     // early warnings on what the file revealed (a death in an assisted household, a large medical bill)
     super::tasks::scan(app, today).await.map_err(plain)?;
-    Ok(LoadOutcome { load_id, rows, duplicate: false })
+    Ok(LoadOutcome {
+        load_id,
+        rows,
+        duplicate: false,
+    })
 }
 
-async fn find_loaded(app: &App, source: Source, sum: &str) -> Result<Option<LoadOutcome>, AppError> {
+async fn find_loaded(
+    app: &App,
+    source: Source,
+    sum: &str,
+) -> Result<Option<LoadOutcome>, AppError> {
     let r: Option<(String, i64)> = app
         .db
         .conn()
@@ -307,7 +344,11 @@ async fn find_loaded(app: &App, source: Source, sum: &str) -> Result<Option<Load
             crate::args![source.code(), sum],
         )
         .await?;
-    Ok(r.map(|(load_id, rows)| LoadOutcome { load_id, rows, duplicate: true }))
+    Ok(r.map(|(load_id, rows)| LoadOutcome {
+        load_id,
+        rows,
+        duplicate: true,
+    }))
 }
 
 /// Every load, newest first.

@@ -15,7 +15,11 @@ pub const POSTS: [(&str, &str); 3] = [
 ];
 
 pub fn post_label(code: &str) -> &'static str {
-    POSTS.iter().find(|p| p.0 == code).map(|p| p.1).unwrap_or("工作人员")
+    POSTS
+        .iter()
+        .find(|p| p.0 == code)
+        .map(|p| p.1)
+        .unwrap_or("工作人员")
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -57,7 +61,12 @@ pub struct RelativeRow {
     pub registered_on: NaiveDate,
 }
 
-async fn person_by_number(app: &App, tx: &mut crate::storage::Tx, field: &str, id_number: &str) -> AppResult<persons::PersonRow> {
+async fn person_by_number(
+    app: &App,
+    tx: &mut crate::storage::Tx,
+    field: &str,
+    id_number: &str,
+) -> AppResult<persons::PersonRow> {
     let n = id_number.trim().to_ascii_uppercase();
     if n.is_empty() {
         return Err(AppError::invalid(field, "请填写身份证号"));
@@ -71,7 +80,10 @@ async fn person_by_number(app: &App, tx: &mut crate::storage::Tx, field: &str, i
 pub async fn add(app: &App, ctx: &Ctx, n: NewStaff) -> AppResult<StaffRow> {
     ctx.actor.require(Permission::HandleFindings)?;
     if !POSTS.iter().any(|p| p.0 == n.post) {
-        return Err(AppError::invalid("post", "岗位应为 civil_affairs、village_cadre 或 grid_worker"));
+        return Err(AppError::invalid(
+            "post",
+            "岗位应为 civil_affairs、village_cadre 或 grid_worker",
+        ));
     }
     let areas = app.areas();
     let Some(area) = areas.get(&n.area_code) else {
@@ -80,10 +92,19 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewStaff) -> AppResult<StaffRow> {
     if !ctx.actor.in_scope(&n.area_code) {
         return Err(AppError::invalid("area_code", "工作地区不在您的管辖范围内"));
     }
-    let town = if area.level == "village" { area.parent_code.clone().unwrap_or_default() } else { n.area_code.clone() };
+    let town = if area.level == "village" {
+        area.parent_code.clone().unwrap_or_default()
+    } else {
+        n.area_code.clone()
+    };
     let mut tx = app.db.begin().await?;
     let p = person_by_number(app, &mut tx, "id_number", &n.id_number).await?;
-    let exists: i64 = tx.scalar("SELECT COUNT(*) FROM staff WHERE person_id = $1", args![&p.id]).await?;
+    let exists: i64 = tx
+        .scalar(
+            "SELECT COUNT(*) FROM staff WHERE person_id = $1",
+            args![&p.id],
+        )
+        .await?;
     if exists > 0 {
         return Err(AppError::conflict("id_number", "该人员已在工作人员名册中"));
     }
@@ -93,26 +114,49 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewStaff) -> AppResult<StaffRow> {
         args![&id, &p.id, &n.post, &n.area_code, &town, &ctx.actor.username, now()],
     )
     .await?;
-    audit::record(&mut tx, ctx, Event::new("staff.add", "staff", &id).area(&n.area_code).after(serde_json::json!({"person_id": p.id, "post": n.post})))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("staff.add", "staff", &id)
+            .area(&n.area_code)
+            .after(serde_json::json!({"person_id": p.id, "post": n.post})),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(StaffRow { id, person_id: p.id, name: p.name, post: n.post, area_code: n.area_code, relatives: 0 })
+    Ok(StaffRow {
+        id,
+        person_id: p.id,
+        name: p.name,
+        post: n.post,
+        area_code: n.area_code,
+        relatives: 0,
+    })
 }
 
-pub async fn add_relative(app: &App, ctx: &Ctx, staff_id: &str, n: NewRelative) -> AppResult<RelativeRow> {
+pub async fn add_relative(
+    app: &App,
+    ctx: &Ctx,
+    staff_id: &str,
+    n: NewRelative,
+) -> AppResult<RelativeRow> {
     ctx.actor.require(Permission::HandleFindings)?;
     if n.relation.trim().is_empty() {
         return Err(AppError::invalid("relation", "请填写亲属关系"));
     }
     let mut tx = app.db.begin().await?;
-    let st: Option<(String,)> = tx.fetch_optional("SELECT area_code FROM staff WHERE id = $1", args![staff_id]).await?;
+    let st: Option<(String,)> = tx
+        .fetch_optional("SELECT area_code FROM staff WHERE id = $1", args![staff_id])
+        .await?;
     match st {
         Some((a,)) if ctx.actor.in_scope(&a) => {}
         _ => return Err(AppError::NotFound("工作人员".into())),
     }
     let p = person_by_number(app, &mut tx, "id_number", &n.id_number).await?;
     let dup: i64 = tx
-        .scalar("SELECT COUNT(*) FROM staff_relatives WHERE staff_id = $1 AND person_id = $2", args![staff_id, &p.id])
+        .scalar(
+            "SELECT COUNT(*) FROM staff_relatives WHERE staff_id = $1 AND person_id = $2",
+            args![staff_id, &p.id],
+        )
         .await?;
     if dup > 0 {
         return Err(AppError::conflict("id_number", "该近亲属已备案"));
@@ -127,16 +171,27 @@ pub async fn add_relative(app: &App, ctx: &Ctx, staff_id: &str, n: NewRelative) 
     audit::record(
         &mut tx,
         ctx,
-        Event::new("staff.relative", "staff", staff_id).after(serde_json::json!({"person_id": p.id, "relation": n.relation.trim()})),
+        Event::new("staff.relative", "staff", staff_id)
+            .after(serde_json::json!({"person_id": p.id, "relation": n.relation.trim()})),
     )
     .await?;
     tx.commit().await?;
-    Ok(RelativeRow { id, staff_id: staff_id.into(), person_id: p.id, name: p.name, relation: n.relation.trim().into(), registered_on: on })
+    Ok(RelativeRow {
+        id,
+        staff_id: staff_id.into(),
+        person_id: p.id,
+        name: p.name,
+        relation: n.relation.trim().into(),
+        registered_on: on,
+    })
 }
 
 pub async fn list(app: &App, ctx: &Ctx) -> AppResult<(Vec<StaffRow>, Vec<RelativeRow>)> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let (cond, a) = ctx.actor.scope_filter().sql("s.area_code", "s.town_code", 1);
+    let (cond, a) = ctx
+        .actor
+        .scope_filter()
+        .sql("s.area_code", "s.town_code", 1);
     let staff: Vec<StaffRow> = app
         .db
         .conn()

@@ -22,12 +22,18 @@ pub const KINDS: [(&str, &str); 3] = [
 ];
 
 pub fn kind_label(code: &str) -> &'static str {
-    KINDS.iter().find(|k| k.0 == code).map(|k| k.1).unwrap_or("预警")
+    KINDS
+        .iter()
+        .find(|k| k.0 == code)
+        .map(|k| k.1)
+        .unwrap_or("预警")
 }
 
 /// Runs every warning rule; a rule fires once per subject (its dedupe key), so scanning again adds nothing.
 pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
-    let Some(s) = standards::in_force(app, on).await? else { return Ok(0) };
+    let Some(s) = standards::in_force(app, on).await? else {
+        return Ok(0);
+    };
     let large = s.dibao.0 * LARGE_MEDICAL_BILL_MONTHS_OF_S;
     let mut tx = app.db.begin().await?;
     let at = now();
@@ -44,10 +50,21 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
     let mut rows: Vec<Vec<Arg>> = Vec::new();
     for (load, row, died, person, case, area, town) in deaths {
         rows.push(args![
-            new_id(), "death_review", format!("death:{person}"), area, town, person, Some(case),
-            format!("{died}家庭成员死亡，须在{}前入户复核", death_review_due(died)),
+            new_id(),
+            "death_review",
+            format!("death:{person}"),
+            area,
+            town,
+            person,
+            Some(case),
+            format!(
+                "{died}家庭成员死亡，须在{}前入户复核",
+                death_review_due(died)
+            ),
             json!([{"source": "deaths", "load_id": load, "row": row}]).to_string(),
-            death_review_due(died), "open", at
+            death_review_due(died),
+            "open",
+            at
         ]);
     }
     // a large medical bill in a household without assistance: an expenditure-type candidate
@@ -63,10 +80,21 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
         .await?;
     for (load, row, amount, person, area, town) in bills {
         rows.push(args![
-            new_id(), "medical_bill", format!("medical:{person}:{load}"), area, town, person, None::<String>,
-            format!("近12个月自付医疗费用{}元，排查是否符合支出型贫困家庭救助", Fen(amount)),
+            new_id(),
+            "medical_bill",
+            format!("medical:{person}:{load}"),
+            area,
+            town,
+            person,
+            None::<String>,
+            format!(
+                "近12个月自付医疗费用{}元，排查是否符合支出型贫困家庭救助",
+                Fen(amount)
+            ),
             json!([{"source": "serious_illness", "load_id": load, "row": row}]).to_string(),
-            on + Duration::days(15), "open", at
+            on + Duration::days(15),
+            "open",
+            at
         ]);
     }
     // a dibao household's review is overdue
@@ -79,14 +107,24 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
         .await?;
     for (case, due, person, area, town) in overdue {
         rows.push(args![
-            new_id(), "review_overdue", format!("review:{case}:{due}"), area, town, person, Some(case),
+            new_id(),
+            "review_overdue",
+            format!("review:{case}:{due}"),
+            area,
+            town,
+            person,
+            Some(case),
             format!("应于{due}前完成的定期复核已逾期"),
             json!([{"source": "cases", "load_id": null, "row": null}]).to_string(),
-            on + Duration::days(10), "open", at
+            on + Duration::days(10),
+            "open",
+            at
         ]);
     }
     for chunk in rows.chunks(2_000) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", crate::storage::placeholders(i * 12 + 1, 12))).collect();
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", crate::storage::placeholders(i * 12 + 1, 12)))
+            .collect();
         added += tx
             .execute(
                 &format!(
@@ -139,9 +177,17 @@ pub struct TaskQuery {
 pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery) -> AppResult<Vec<TaskRow>> {
     ctx.actor.require(Permission::ReadVerification)?;
     let requested = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| {
-        (a.to_string(), app.areas().get(a).map(|x| x.level.clone()).unwrap_or_else(|| "village".into()))
+        (
+            a.to_string(),
+            app.areas()
+                .get(a)
+                .map(|x| x.level.clone())
+                .unwrap_or_else(|| "village".into()),
+        )
     });
-    let f = ctx.actor.narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
+    let f = ctx
+        .actor
+        .narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
     let (cond, a) = f.sql("area_code", "town_code", 1);
     let mut args: Vec<Arg> = a.into_iter().collect();
     let mut sql = format!("SELECT {COLS} FROM grid_tasks WHERE {cond}");
@@ -153,7 +199,10 @@ pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery) -> AppResult<Vec<TaskRow>
     }
     if q.overdue == Some(true) {
         args.push(Arg::from(app.today()));
-        sql.push_str(&format!(" AND status <> 'closed' AND due_on < ${}", args.len()));
+        sql.push_str(&format!(
+            " AND status <> 'closed' AND due_on < ${}",
+            args.len()
+        ));
     }
     sql.push_str(" ORDER BY due_on, id LIMIT 1000");
     Ok(app.db.conn().fetch_all(&sql, args).await?)
@@ -188,7 +237,14 @@ pub struct PhotoMeta {
 
 pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(TaskRow, Vec<PhotoMeta>)> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let t: Option<TaskRow> = app.db.conn().fetch_optional(&format!("SELECT {COLS} FROM grid_tasks WHERE id = $1"), args![id]).await?;
+    let t: Option<TaskRow> = app
+        .db
+        .conn()
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM grid_tasks WHERE id = $1"),
+            args![id],
+        )
+        .await?;
     let t = match t {
         Some(t) if ctx.actor.in_scope(&t.area_code) => t,
         _ => return Err(AppError::NotFound("网格任务".into())),
@@ -222,9 +278,19 @@ pub struct Visit {
     pub photos: Vec<Vec<u8>>,
 }
 
-async fn open_task(app: &App, ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str) -> AppResult<TaskRow> {
+async fn open_task(
+    app: &App,
+    ctx: &Ctx,
+    tx: &mut crate::storage::Tx,
+    id: &str,
+) -> AppResult<TaskRow> {
     ctx.actor.require(Permission::HandleTasks)?;
-    let t: Option<TaskRow> = tx.fetch_optional(&format!("SELECT {COLS} FROM grid_tasks WHERE id = $1"), args![id]).await?;
+    let t: Option<TaskRow> = tx
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM grid_tasks WHERE id = $1"),
+            args![id],
+        )
+        .await?;
     let t = match t {
         Some(t) if ctx.actor.in_scope(&t.area_code) => t,
         _ => return Err(AppError::NotFound("网格任务".into())),
@@ -250,10 +316,16 @@ pub async fn visit(app: &App, ctx: &Ctx, id: &str, v: Visit) -> AppResult<TaskRo
             continue;
         }
         if p.len() > MAX_PHOTO {
-            return Err(AppError::invalid("photo", format!("第{}张照片超过5MB", i + 1)));
+            return Err(AppError::invalid(
+                "photo",
+                format!("第{}张照片超过5MB", i + 1),
+            ));
         }
         let Some(ct) = photo_type(p) else {
-            return Err(AppError::invalid("photo", format!("第{}张照片不是JPEG或PNG图片", i + 1)));
+            return Err(AppError::invalid(
+                "photo",
+                format!("第{}张照片不是JPEG或PNG图片", i + 1),
+            ));
         };
         checked.push((ct, p));
     }
@@ -302,7 +374,10 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
     let mut tx = app.db.begin().await?;
     let t = open_task(app, ctx, &mut tx, id).await?;
     if t.status != "visited" {
-        return Err(AppError::invalid("outcome", "请先入户走访并填写走访记录，再办结任务"));
+        return Err(AppError::invalid(
+            "outcome",
+            "请先入户走访并填写走访记录，再办结任务",
+        ));
     }
     let app_id = match c.outcome.as_str() {
         "closed" => {
@@ -313,7 +388,10 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
         }
         "application" => {
             let Some(aid) = c.application_id.as_deref().filter(|a| !a.is_empty()) else {
-                return Err(AppError::invalid("application_id", "请选择为该户提交的救助申请"));
+                return Err(AppError::invalid(
+                    "application_id",
+                    "请选择为该户提交的救助申请",
+                ));
             };
             // the application must be for the task's household
             let ok: i64 = tx
@@ -323,11 +401,19 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
                 )
                 .await?;
             if ok == 0 {
-                return Err(AppError::invalid("application_id", "该申请不是本任务对象家庭的申请"));
+                return Err(AppError::invalid(
+                    "application_id",
+                    "该申请不是本任务对象家庭的申请",
+                ));
             }
             Some(aid.to_string())
         }
-        _ => return Err(AppError::invalid("outcome", "办结方式应为 closed（无需救助）或 application（已转救助申请）")),
+        _ => {
+            return Err(AppError::invalid(
+                "outcome",
+                "办结方式应为 closed（无需救助）或 application（已转救助申请）",
+            ));
+        }
     };
     tx.execute(
         "UPDATE grid_tasks SET status = 'closed', outcome = $2, application_id = $3, closed_by = $4, closed_at = $5, \
@@ -349,15 +435,25 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
 }
 
 /// A visit photo (its task must be in scope).
-pub async fn photo(app: &App, ctx: &Ctx, task_id: &str, photo_id: &str) -> AppResult<(String, Vec<u8>)> {
+pub async fn photo(
+    app: &App,
+    ctx: &Ctx,
+    task_id: &str,
+    photo_id: &str,
+) -> AppResult<(String, Vec<u8>)> {
     get(app, ctx, task_id).await?;
     let r: Option<(String, String)> = app
         .db
         .conn()
-        .fetch_optional("SELECT content_type, data_base64 FROM grid_task_photos WHERE id = $1 AND task_id = $2", args![photo_id, task_id])
+        .fetch_optional(
+            "SELECT content_type, data_base64 FROM grid_task_photos WHERE id = $1 AND task_id = $2",
+            args![photo_id, task_id],
+        )
         .await?;
     let (ct, data) = r.ok_or_else(|| AppError::NotFound("照片".into()))?;
     use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(data).map_err(|e| AppError::Internal(e.into()))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok((ct, bytes))
 }

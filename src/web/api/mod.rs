@@ -65,7 +65,10 @@ pub fn routes() -> Router<App> {
         .route("/verification/runs", post(verification::run))
         .route("/verification/findings", get(verification::list))
         .route("/verification/findings/{id}", get(verification::show))
-        .route("/verification/findings/{id}/decision", post(verification::decide))
+        .route(
+            "/verification/findings/{id}/decision",
+            post(verification::decide),
+        )
         .route("/verification/precision", get(verification::precision))
         .route("/staff", post(verification::add_staff))
         .route("/staff/{id}/relatives", post(verification::add_relative))

@@ -29,20 +29,28 @@ impl Drop for TempUpload {
 }
 
 /// Reads a multipart form: the field `file` goes to a temporary file, other fields are returned as text.
-pub async fn receive(mut m: Multipart) -> Result<(Option<TempUpload>, Vec<(String, String)>), AppError> {
+pub async fn receive(
+    mut m: Multipart,
+) -> Result<(Option<TempUpload>, Vec<(String, String)>), AppError> {
     let mut file = None;
     let mut fields = Vec::new();
-    let bad = |e: axum::extract::multipart::MultipartError| AppError::invalid("file", format!("上传失败：{e}"));
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::invalid("file", format!("上传失败：{e}"))
+    };
     while let Some(mut f) = m.next_field().await.map_err(bad)? {
         let name = f.name().unwrap_or("").to_string();
         if name == "file" {
             let up = TempUpload {
-                path: std::env::temp_dir().join(format!("minzheng-upload-{}", crate::storage::new_id())),
+                path: std::env::temp_dir()
+                    .join(format!("minzheng-upload-{}", crate::storage::new_id())),
                 name: f.file_name().unwrap_or("upload.csv").to_string(),
             };
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&up.path).map_err(|e| AppError::Internal(e.into()))?);
+            let mut out = std::io::BufWriter::new(
+                std::fs::File::create(&up.path).map_err(|e| AppError::Internal(e.into()))?,
+            );
             while let Some(chunk) = f.chunk().await.map_err(bad)? {
-                out.write_all(&chunk).map_err(|e| AppError::Internal(e.into()))?;
+                out.write_all(&chunk)
+                    .map_err(|e| AppError::Internal(e.into()))?;
             }
             out.flush().map_err(|e| AppError::Internal(e.into()))?;
             file = Some(up);
@@ -67,7 +75,12 @@ fn rows_error(e: AppError, rows: Vec<minzheng_domain::verification::RowError>) -
     params(("source" = String, Path, description = "deaths, vehicles, real_estate, business, social_insurance, housing_fund, public_payroll, deposits, disability, serious_illness, custody, hukou_moves")),
     request_body(content_type = "multipart/form-data", content = String),
     security(("bearer" = [])), responses((status = 201, body = LoadOutcome), (status = 200, body = LoadOutcome), (status = 422, body = super::ErrorBody)))]
-pub async fn load(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(source): Path<String>, m: Multipart) -> Response {
+pub async fn load(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(source): Path<String>,
+    m: Multipart,
+) -> Response {
     let (file, fields) = match receive(m).await {
         Ok(x) => x,
         Err(e) => return ApiError(e).into_response(),
@@ -79,7 +92,13 @@ pub async fn load(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(source): Pat
         None | Some("") => None,
         Some(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) => Some(d),
-            Err(_) => return ApiError(AppError::invalid("as_of", "数据截止日期格式应为 YYYY-MM-DD")).into_response(),
+            Err(_) => {
+                return ApiError(AppError::invalid(
+                    "as_of",
+                    "数据截止日期格式应为 YYYY-MM-DD",
+                ))
+                .into_response();
+            }
         },
     };
     match sources::load_file(&app, &ctx, &source, &file.path, &file.name, as_of).await {
@@ -91,7 +110,10 @@ pub async fn load(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(source): Pat
 
 /// Every load, newest first.
 #[utoipa::path(get, path = "/api/v1/sources/loads", tag = "verification", security(("bearer" = [])), responses((status = 200, body = Vec<LoadRow>)))]
-pub async fn loads(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<Vec<LoadRow>>, ApiError> {
+pub async fn loads(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<LoadRow>>, ApiError> {
     Ok(Json(sources::list(&app, &ctx).await?))
 }
 
@@ -99,27 +121,44 @@ pub async fn loads(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<V
 /// when the run is complete. Body `{}` (or `{"on": "YYYY-MM-DD"}`).
 #[utoipa::path(post, path = "/api/v1/verification/runs", tag = "verification", request_body = RunRequest, security(("bearer" = [])),
     responses((status = 201, body = RunSummary), (status = 403, body = super::ErrorBody)))]
-pub async fn run(State(app): State<App>, ApiCtx(ctx): ApiCtx, JsonBody(r): JsonBody<RunRequest>) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
+pub async fn run(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(r): JsonBody<RunRequest>,
+) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
     Ok((StatusCode::CREATED, Json(runs::run(&app, &ctx, r).await?)))
 }
 
 /// Findings of a run (default the latest), 50 a page, within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/verification/findings", tag = "verification", params(FindingQuery), security(("bearer" = [])),
     responses((status = 200, body = FindingPage)))]
-pub async fn list(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Query<FindingQuery>) -> Result<Json<FindingPage>, ApiError> {
+pub async fn list(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<FindingQuery>,
+) -> Result<Json<FindingPage>, ApiError> {
     Ok(Json(findings::list(&app, &ctx, &q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/verification/findings/{id}", tag = "verification", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = FindingView), (status = 404, body = super::ErrorBody)))]
-pub async fn show(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>) -> Result<Json<FindingView>, ApiError> {
+pub async fn show(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<FindingView>, ApiError> {
     Ok(Json(findings::get(&app, &ctx, &id).await?))
 }
 
 /// Confirms (stop or adjust the case, overpayment computed) or dismisses (with a reason) an open finding.
 #[utoipa::path(post, path = "/api/v1/verification/findings/{id}/decision", tag = "verification", params(("id" = String, Path)), request_body = Decision,
     security(("bearer" = [])), responses((status = 200, body = FindingView), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn decide(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, JsonBody(d): JsonBody<Decision>) -> Result<Json<FindingView>, ApiError> {
+pub async fn decide(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(d): JsonBody<Decision>,
+) -> Result<Json<FindingView>, ApiError> {
     Ok(Json(findings::decide(&app, &ctx, &id, d).await?))
 }
 
@@ -134,28 +173,57 @@ pub struct Precision {
 
 /// 精准救助率 (T10.1) from the latest run, within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/verification/precision", tag = "verification", security(("bearer" = [])), responses((status = 200, body = Precision)))]
-pub async fn precision(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<Precision>, ApiError> {
+pub async fn precision(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Precision>, ApiError> {
     Ok(Json(match findings::precision_rate(&app, &ctx).await? {
-        None => Precision { run_id: None, recipients: 0, eligible: 0, rate: None },
-        Some(p) => Precision { rate: Some(runs::percent(p.eligible, p.recipients)), run_id: Some(p.run_id), recipients: p.recipients, eligible: p.eligible },
+        None => Precision {
+            run_id: None,
+            recipients: 0,
+            eligible: 0,
+            rate: None,
+        },
+        Some(p) => Precision {
+            rate: Some(runs::percent(p.eligible, p.recipients)),
+            run_id: Some(p.run_id),
+            recipients: p.recipients,
+            eligible: p.eligible,
+        },
     }))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff", tag = "verification", request_body = NewStaff, security(("bearer" = [])),
     responses((status = 201, body = StaffRow), (status = 422, body = super::ErrorBody)))]
-pub async fn add_staff(State(app): State<App>, ApiCtx(ctx): ApiCtx, JsonBody(n): JsonBody<NewStaff>) -> Result<(StatusCode, Json<StaffRow>), ApiError> {
+pub async fn add_staff(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<NewStaff>,
+) -> Result<(StatusCode, Json<StaffRow>), ApiError> {
     Ok((StatusCode::CREATED, Json(staff::add(&app, &ctx, n).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{id}/relatives", tag = "verification", params(("id" = String, Path)), request_body = NewRelative,
     security(("bearer" = [])), responses((status = 201, body = RelativeRow), (status = 422, body = super::ErrorBody)))]
-pub async fn add_relative(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, JsonBody(n): JsonBody<NewRelative>) -> Result<(StatusCode, Json<RelativeRow>), ApiError> {
-    Ok((StatusCode::CREATED, Json(staff::add_relative(&app, &ctx, &id, n).await?)))
+pub async fn add_relative(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(n): JsonBody<NewRelative>,
+) -> Result<(StatusCode, Json<RelativeRow>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(staff::add_relative(&app, &ctx, &id, n).await?),
+    ))
 }
 
 /// Grid tasks in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "verification", params(TaskQuery), security(("bearer" = [])), responses((status = 200, body = Vec<TaskRow>)))]
-pub async fn list_tasks(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Query<TaskQuery>) -> Result<Json<Vec<TaskRow>>, ApiError> {
+pub async fn list_tasks(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<TaskQuery>,
+) -> Result<Json<Vec<TaskRow>>, ApiError> {
     Ok(Json(tasks::list(&app, &ctx, &q).await?))
 }
 
@@ -163,14 +231,23 @@ pub async fn list_tasks(State(app): State<App>, ApiCtx(ctx): ApiCtx, Query(q): Q
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/visit", tag = "verification", params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", content = String), security(("bearer" = [])),
     responses((status = 200, body = TaskRow), (status = 422, body = super::ErrorBody)))]
-pub async fn visit(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, m: Multipart) -> Result<Json<TaskRow>, ApiError> {
-    Ok(Json(tasks::visit(&app, &ctx, &id, read_visit(m).await?).await?))
+pub async fn visit(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    m: Multipart,
+) -> Result<Json<TaskRow>, ApiError> {
+    Ok(Json(
+        tasks::visit(&app, &ctx, &id, read_visit(m).await?).await?,
+    ))
 }
 
 /// A visit form: `note`, `visited_on`, and any number of `photo` files (each read with a 5 MB cap).
 pub async fn read_visit(mut m: Multipart) -> Result<tasks::Visit, AppError> {
     let mut v = tasks::Visit::default();
-    let bad = |e: axum::extract::multipart::MultipartError| AppError::invalid("photo", format!("上传失败：{e}"));
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::invalid("photo", format!("上传失败：{e}"))
+    };
     while let Some(mut f) = m.next_field().await.map_err(bad)? {
         match f.name().unwrap_or("") {
             "note" => v.note = f.text().await.map_err(bad)?,
@@ -178,7 +255,9 @@ pub async fn read_visit(mut m: Multipart) -> Result<tasks::Visit, AppError> {
                 let t = f.text().await.map_err(bad)?;
                 if !t.trim().is_empty() {
                     v.visited_on = Some(
-                        chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_err(|_| AppError::invalid("visited_on", "走访日期格式应为 YYYY-MM-DD"))?,
+                        chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_err(|_| {
+                            AppError::invalid("visited_on", "走访日期格式应为 YYYY-MM-DD")
+                        })?,
                     );
                 }
             }
@@ -201,6 +280,11 @@ pub async fn read_visit(mut m: Multipart) -> Result<tasks::Visit, AppError> {
 /// Closes a visited task: `closed` with a reason, or `application` with the application filed for the household.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/close", tag = "verification", params(("id" = String, Path)), request_body = Close,
     security(("bearer" = [])), responses((status = 200, body = TaskRow), (status = 422, body = super::ErrorBody)))]
-pub async fn close(State(app): State<App>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>, JsonBody(c): JsonBody<Close>) -> Result<Json<TaskRow>, ApiError> {
+pub async fn close(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(c): JsonBody<Close>,
+) -> Result<Json<TaskRow>, ApiError> {
     Ok(Json(tasks::close(&app, &ctx, &id, c).await?))
 }

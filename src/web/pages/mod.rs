@@ -112,13 +112,31 @@ pub fn routes() -> Router<App> {
         .route("/verification/loads", post(verification::load))
         .route("/verification/runs", post(verification::run))
         .route("/verification/findings", get(verification::findings_list))
-        .route("/verification/findings/{id}/decision", post(verification::decide))
+        .route(
+            "/verification/findings/{id}/decision",
+            post(verification::decide),
+        )
         .route("/verification/tasks", get(verification::task_list))
-        .route("/verification/tasks/{id}/visit", post(verification::task_visit))
-        .route("/verification/tasks/{id}/close", post(verification::task_close))
-        .route("/verification/tasks/{id}/photos/{photo}", get(verification::task_photo))
-        .route("/verification/staff", get(verification::staff_list).post(verification::staff_add))
-        .route("/verification/staff/{id}/relatives", post(verification::relative_add))
+        .route(
+            "/verification/tasks/{id}/visit",
+            post(verification::task_visit),
+        )
+        .route(
+            "/verification/tasks/{id}/close",
+            post(verification::task_close),
+        )
+        .route(
+            "/verification/tasks/{id}/photos/{photo}",
+            get(verification::task_photo),
+        )
+        .route(
+            "/verification/staff",
+            get(verification::staff_list).post(verification::staff_add),
+        )
+        .route(
+            "/verification/staff/{id}/relatives",
+            post(verification::relative_add),
+        )
         .route("/targets", get(targets::dashboard))
         .route("/targets/print", get(targets::print))
         .route("/targets/export.xlsx", get(targets::export))

@@ -20,7 +20,10 @@ use minzheng_domain::verification::{FindingKind, Source};
 
 fn shown(e: AppError) -> Result<String, PageError> {
     match e {
-        AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::Forbidden(_) | AppError::NotFound(_) => Ok(e.to_string()),
+        AppError::Invalid { .. }
+        | AppError::Conflict { .. }
+        | AppError::Forbidden(_)
+        | AppError::NotFound(_) => Ok(e.to_string()),
         other => Err(other.into()),
     }
 }
@@ -49,7 +52,13 @@ struct Overview {
     today: String,
 }
 
-async fn overview_page(app: &App, p: &PageCtx, message: Option<String>, error: Option<String>, bad_rows: Vec<String>) -> Result<Response, PageError> {
+async fn overview_page(
+    app: &App,
+    p: &PageCtx,
+    message: Option<String>,
+    error: Option<String>,
+    bad_rows: Vec<String>,
+) -> Result<Response, PageError> {
     let ctx = &p.ctx;
     let loads = sources::list(app, ctx).await?;
     let run = findings::latest_run(app).await?;
@@ -61,7 +70,11 @@ async fn overview_page(app: &App, p: &PageCtx, message: Option<String>, error: O
         for k in FindingKind::ALL {
             let n: i64 = counts.iter().filter(|c| c.1 == k.code()).map(|c| c.3).sum();
             if n > 0 {
-                by_kind.push(Bar { label: format!("{}·{}", k.group(), k.label()), value: n, width: 0 });
+                by_kind.push(Bar {
+                    label: format!("{}·{}", k.group(), k.label()),
+                    value: n,
+                    width: 0,
+                });
             }
         }
         let max = by_kind.iter().map(|b| b.value).max().unwrap_or(1).max(1);
@@ -82,16 +95,33 @@ async fn overview_page(app: &App, p: &PageCtx, message: Option<String>, error: O
             }
         }
     }
-    let precision = findings::precision_rate(app, ctx).await?.map(|p| format!("{}（{}/{}人）", runs::percent(p.eligible, p.recipients), p.eligible, p.recipients));
+    let precision = findings::precision_rate(app, ctx).await?.map(|p| {
+        format!(
+            "{}（{}/{}人）",
+            runs::percent(p.eligible, p.recipients),
+            p.eligible,
+            p.recipients
+        )
+    });
     let tasks = tasks::summary(app, ctx)
         .await?
         .into_iter()
-        .map(|(t, v, open, overdue)| (areas.name(&t).to_string(), areas.name(&v).to_string(), open, overdue))
+        .map(|(t, v, open, overdue)| {
+            (
+                areas.name(&t).to_string(),
+                areas.name(&v).to_string(),
+                open,
+                overdue,
+            )
+        })
         .collect();
     render(&Overview {
         nav: Nav::of(app, p),
         can_load: crate::app::authz::allows(ctx.actor.role, Permission::LoadSources),
-        sources: Source::ALL.iter().map(|s| (s.code(), s.label(), s.department())).collect(),
+        sources: Source::ALL
+            .iter()
+            .map(|s| (s.code(), s.label(), s.department()))
+            .collect(),
         loads,
         run,
         precision,
@@ -114,16 +144,39 @@ pub async fn load(State(app): State<App>, p: PageCtx, m: Multipart) -> Result<Re
         Ok(x) => x,
         Err(e) => return overview_page(&app, &p, None, Some(shown(e)?), vec![]).await,
     };
-    let get = |k: &str| fields.iter().find(|f| f.0 == k).map(|f| f.1.trim().to_string()).unwrap_or_default();
-    let Some(file) = file.filter(|f| std::fs::metadata(&f.path).map(|m| m.len() > 0).unwrap_or(false)) else {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|f| f.0 == k)
+            .map(|f| f.1.trim().to_string())
+            .unwrap_or_default()
+    };
+    let Some(file) = file.filter(|f| {
+        std::fs::metadata(&f.path)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false)
+    }) else {
         return overview_page(&app, &p, None, Some("请选择要导入的文件".into()), vec![]).await;
     };
     let as_of = chrono::NaiveDate::parse_from_str(&get("as_of"), "%Y-%m-%d").ok();
     match sources::load_file(&app, &p.ctx, &get("source"), &file.path, &file.name, as_of).await {
-        Ok(o) if o.duplicate => overview_page(&app, &p, Some(format!("该文件已于此前导入（{}行），未重复导入", o.rows)), None, vec![]).await,
+        Ok(o) if o.duplicate => {
+            overview_page(
+                &app,
+                &p,
+                Some(format!("该文件已于此前导入（{}行），未重复导入", o.rows)),
+                None,
+                vec![],
+            )
+            .await
+        }
         Ok(o) => overview_page(&app, &p, Some(format!("已导入{}行", o.rows)), None, vec![]).await,
         Err((e, rows)) => {
-            let lines = rows.iter().take(200).map(|r| format!("第{}行 {}：{}", r.row, r.column, r.message)).collect();
+            let lines = rows
+                .iter()
+                .take(200)
+                .map(|r| format!("第{}行 {}：{}", r.row, r.column, r.message))
+                .collect();
             overview_page(&app, &p, None, Some(shown(e)?), lines).await
         }
     }
@@ -131,7 +184,19 @@ pub async fn load(State(app): State<App>, p: PageCtx, m: Multipart) -> Result<Re
 
 pub async fn run(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
     match runs::run(&app, &p.ctx, runs::RunRequest::default()).await {
-        Ok(r) => overview_page(&app, &p, Some(format!("核对完成：在保{}户{}人，疑点{}条", r.cases, r.recipients, r.findings)), None, vec![]).await,
+        Ok(r) => {
+            overview_page(
+                &app,
+                &p,
+                Some(format!(
+                    "核对完成：在保{}户{}人，疑点{}条",
+                    r.cases, r.recipients, r.findings
+                )),
+                None,
+                vec![],
+            )
+            .await
+        }
         Err(e) => overview_page(&app, &p, None, Some(shown(e)?), vec![]).await,
     }
 }
@@ -153,7 +218,13 @@ struct FindingsPage {
     error: Option<String>,
 }
 
-async fn findings_page(app: &App, p: &PageCtx, q: FindingQuery, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn findings_page(
+    app: &App,
+    p: &PageCtx,
+    q: FindingQuery,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let r = findings::list(app, &p.ctx, &q).await?;
     render(&FindingsPage {
         nav: Nav::of(app, p),
@@ -161,7 +232,10 @@ async fn findings_page(app: &App, p: &PageCtx, q: FindingQuery, message: Option<
         total: r.total,
         page: r.page,
         items: r.items,
-        kinds: FindingKind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        kinds: FindingKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
         q_kind: q.kind.unwrap_or_default(),
         q_status: q.status.unwrap_or_default(),
         q_area: q.area.unwrap_or_default(),
@@ -171,16 +245,38 @@ async fn findings_page(app: &App, p: &PageCtx, q: FindingQuery, message: Option<
     })
 }
 
-pub async fn findings_list(State(app): State<App>, p: PageCtx, Query(q): Query<FindingQuery>) -> Result<Response, PageError> {
+pub async fn findings_list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<FindingQuery>,
+) -> Result<Response, PageError> {
     findings_page(&app, &p, q, None, None).await
 }
 
-pub async fn decide(State(app): State<App>, p: PageCtx, Path(id): Path<String>, Form(d): Form<Decision>) -> Result<Response, PageError> {
-    let q = FindingQuery { status: Some("open".into()), ..Default::default() };
+pub async fn decide(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(d): Form<Decision>,
+) -> Result<Response, PageError> {
+    let q = FindingQuery {
+        status: Some("open".into()),
+        ..Default::default()
+    };
     match findings::decide(&app, &p.ctx, &id, d).await {
         Ok(f) => {
-            let over = f.overpayment.map(|o| format!("，多发金额{o}元")).unwrap_or_default();
-            findings_page(&app, &p, q, Some(format!("已处理：{}{}", f.kind_label, over)), None).await
+            let over = f
+                .overpayment
+                .map(|o| format!("，多发金额{o}元"))
+                .unwrap_or_default();
+            findings_page(
+                &app,
+                &p,
+                q,
+                Some(format!("已处理：{}{}", f.kind_label, over)),
+                None,
+            )
+            .await
         }
         Err(e) => findings_page(&app, &p, q, None, Some(shown(e)?)).await,
     }
@@ -203,7 +299,13 @@ struct TasksPage {
     error: Option<String>,
 }
 
-async fn tasks_page(app: &App, p: &PageCtx, q: TaskQuery, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn tasks_page(
+    app: &App,
+    p: &PageCtx,
+    q: TaskQuery,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let rows = tasks::list(app, &p.ctx, &q).await?;
     let areas = app.areas();
     let today = app.today();
@@ -211,7 +313,12 @@ async fn tasks_page(app: &App, p: &PageCtx, q: TaskQuery, message: Option<String
         nav: Nav::of(app, p),
         items: rows
             .into_iter()
-            .map(|r| TaskItem { kind: tasks::kind_label(&r.kind), area: areas.full_name(&r.area_code), overdue: r.status != "closed" && r.due_on < today, row: r })
+            .map(|r| TaskItem {
+                kind: tasks::kind_label(&r.kind),
+                area: areas.full_name(&r.area_code),
+                overdue: r.status != "closed" && r.due_on < today,
+                row: r,
+            })
             .collect(),
         can_handle: crate::app::authz::allows(p.ctx.actor.role, Permission::HandleTasks),
         message,
@@ -219,29 +326,65 @@ async fn tasks_page(app: &App, p: &PageCtx, q: TaskQuery, message: Option<String
     })
 }
 
-pub async fn task_list(State(app): State<App>, p: PageCtx, Query(q): Query<TaskQuery>) -> Result<Response, PageError> {
+pub async fn task_list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<TaskQuery>,
+) -> Result<Response, PageError> {
     tasks_page(&app, &p, q, None, None).await
 }
 
-pub async fn task_visit(State(app): State<App>, p: PageCtx, Path(id): Path<String>, m: Multipart) -> Result<Response, PageError> {
+pub async fn task_visit(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    m: Multipart,
+) -> Result<Response, PageError> {
     let r = match read_visit(m).await {
         Ok(v) => tasks::visit(&app, &p.ctx, &id, v).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match r {
-        Ok(()) => tasks_page(&app, &p, TaskQuery::default(), Some("走访记录已保存".into()), None).await,
+        Ok(()) => {
+            tasks_page(
+                &app,
+                &p,
+                TaskQuery::default(),
+                Some("走访记录已保存".into()),
+                None,
+            )
+            .await
+        }
         Err(e) => tasks_page(&app, &p, TaskQuery::default(), None, Some(shown(e)?)).await,
     }
 }
 
-pub async fn task_close(State(app): State<App>, p: PageCtx, Path(id): Path<String>, Form(c): Form<Close>) -> Result<Response, PageError> {
+pub async fn task_close(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(c): Form<Close>,
+) -> Result<Response, PageError> {
     match tasks::close(&app, &p.ctx, &id, c).await {
-        Ok(_) => tasks_page(&app, &p, TaskQuery::default(), Some("任务已办结".into()), None).await,
+        Ok(_) => {
+            tasks_page(
+                &app,
+                &p,
+                TaskQuery::default(),
+                Some("任务已办结".into()),
+                None,
+            )
+            .await
+        }
         Err(e) => tasks_page(&app, &p, TaskQuery::default(), None, Some(shown(e)?)).await,
     }
 }
 
-pub async fn task_photo(State(app): State<App>, p: PageCtx, Path((id, photo)): Path<(String, String)>) -> Result<Response, PageError> {
+pub async fn task_photo(
+    State(app): State<App>,
+    p: PageCtx,
+    Path((id, photo)): Path<(String, String)>,
+) -> Result<Response, PageError> {
     let (ct, bytes) = tasks::photo(&app, &p.ctx, &id, &photo).await?;
     Ok(([(header::CONTENT_TYPE, ct)], bytes).into_response())
 }
@@ -258,7 +401,12 @@ struct StaffPage {
     error: Option<String>,
 }
 
-async fn staff_page(app: &App, p: &PageCtx, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn staff_page(
+    app: &App,
+    p: &PageCtx,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let (staff, relatives) = staff::list(app, &p.ctx).await?;
     render(&StaffPage {
         nav: Nav::of(app, p),
@@ -275,14 +423,23 @@ pub async fn staff_list(State(app): State<App>, p: PageCtx) -> Result<Response, 
     staff_page(&app, &p, None, None).await
 }
 
-pub async fn staff_add(State(app): State<App>, p: PageCtx, Form(n): Form<NewStaff>) -> Result<Response, PageError> {
+pub async fn staff_add(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(n): Form<NewStaff>,
+) -> Result<Response, PageError> {
     match staff::add(&app, &p.ctx, n).await {
         Ok(s) => staff_page(&app, &p, Some(format!("已登记{}", s.name)), None).await,
         Err(e) => staff_page(&app, &p, None, Some(shown(e)?)).await,
     }
 }
 
-pub async fn relative_add(State(app): State<App>, p: PageCtx, Path(id): Path<String>, Form(n): Form<NewRelative>) -> Result<Response, PageError> {
+pub async fn relative_add(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(n): Form<NewRelative>,
+) -> Result<Response, PageError> {
     match staff::add_relative(&app, &p.ctx, &id, n).await {
         Ok(r) => staff_page(&app, &p, Some(format!("已备案近亲属{}", r.name)), None).await,
         Err(e) => staff_page(&app, &p, None, Some(shown(e)?)).await,
