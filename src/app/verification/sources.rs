@@ -227,16 +227,20 @@ pub async fn load_file(
     let format = format_of(path, file_name)
         .map_err(|e| plain(AppError::invalid("file", format!("无法读取文件：{e}"))))?;
 
-    // pass 1: every row, every column
+    // One pass inside one transaction: valid rows stream into the table while the file is read; after the first bad
+    // row nothing more is written but every row is still checked, and a bad file rolls back whole.
+    let load_id = new_id();
+    let (txs, mut rxs) = tokio::sync::mpsc::channel::<Vec<Vec<Arg>>>(4);
     let path_owned = path.to_path_buf();
-    let fmt = format;
-    let (rows, errors, total_bad) = tokio::task::spawn_blocking(move || {
+    let lid = load_id.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch: Vec<Vec<Arg>> = Vec::with_capacity(BATCH);
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
         let mut errors: Vec<RowError> = Vec::new();
         let mut bad_rows = 0usize;
         let mut rows = 0i64;
-        let mut out = Vec::new();
-        let mut errs = Vec::new();
-        each_row(source, &path_owned, &fmt, |row, cells| {
+        let r = each_row(source, &path_owned, &format, |row, cells| {
             errs.clear();
             parse_row(source, row, cells, today, &mut out, &mut errs);
             rows += 1;
@@ -245,14 +249,40 @@ pub async fn load_file(
                 if errors.len() < MAX_REPORTED {
                     errors.append(&mut errs);
                 }
+                batch.clear();
+                return Ok(());
+            }
+            if bad_rows > 0 {
+                return Ok(());
+            }
+            let mut v = Vec::with_capacity(out.len() + 2);
+            v.push(Arg::Text(Some(lid.clone())));
+            v.push(Arg::I64(Some(row as i64)));
+            v.extend(out.drain(..).map(to_arg));
+            batch.push(v);
+            if batch.len() == BATCH {
+                txs.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .map_err(|_| AppError::Internal(anyhow::anyhow!("写入已中止")))?;
             }
             Ok(())
-        })
-        .map(|_| (rows, errors, bad_rows))
-    })
-    .await
-    .map_err(|e| plain(AppError::Internal(e.into())))??;
+        });
+        if !batch.is_empty() && bad_rows == 0 {
+            let _ = txs.blocking_send(batch);
+        }
+        r.map(|_| (rows, errors, bad_rows))
+    });
+    let table = source.table();
+    let mut cols: Vec<&str> = vec!["load_id", "row_no"];
+    cols.extend(source.columns().iter().map(|c| c.db));
+    let mut tx = app.db.begin().await.map_err(plain)?;
+    while let Some(batch) = rxs.recv().await {
+        tx.copy_rows(&table, &cols, batch).await.map_err(plain)?;
+    }
+    let (rows, errors, total_bad) = reader
+        .await
+        .map_err(|e| plain(AppError::Internal(e.into())))??;
     if total_bad > 0 {
+        // dropping the transaction rolls back every row written
         return Err((
             AppError::invalid(
                 "file",
@@ -268,44 +298,6 @@ pub async fn load_file(
     if rows == 0 {
         return Err(plain(AppError::invalid("file", "文件没有数据行")));
     }
-
-    // pass 2: parse again and stream into one transaction; a blocking reader feeds batches through a channel
-    let load_id = new_id();
-    let (txs, mut rxs) = tokio::sync::mpsc::channel::<Vec<Vec<Arg>>>(4);
-    let path_owned = path.to_path_buf();
-    let lid = load_id.clone();
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut batch: Vec<Vec<Arg>> = Vec::with_capacity(BATCH);
-        let mut out = Vec::new();
-        let mut errs = Vec::new();
-        let r = each_row(source, &path_owned, &format, |row, cells| {
-            parse_row(source, row, cells, today, &mut out, &mut errs);
-            let mut v = Vec::with_capacity(out.len() + 2);
-            v.push(Arg::Text(Some(lid.clone())));
-            v.push(Arg::I64(Some(row as i64)));
-            v.extend(out.drain(..).map(to_arg));
-            batch.push(v);
-            if batch.len() == BATCH {
-                txs.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                    .map_err(|_| AppError::Internal(anyhow::anyhow!("写入已中止")))?;
-            }
-            Ok(())
-        });
-        if !batch.is_empty() {
-            let _ = txs.blocking_send(batch);
-        }
-        r
-    });
-    let table = source.table();
-    let mut cols: Vec<&str> = vec!["load_id", "row_no"];
-    cols.extend(source.columns().iter().map(|c| c.db));
-    let mut tx = app.db.begin().await.map_err(plain)?;
-    while let Some(batch) = rxs.recv().await {
-        tx.copy_rows(&table, &cols, batch).await.map_err(plain)?;
-    }
-    reader
-        .await
-        .map_err(|e| plain(AppError::Internal(e.into())))??;
     tx.execute(
         "INSERT INTO source_loads (id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         crate::args![&load_id, source.code(), as_of, &sum, file_name, rows, &ctx.actor.username, now()],
