@@ -328,6 +328,31 @@ db_test!(
         .await;
         assert_eq!(p["eligible"].as_i64().unwrap(), recipients - bad_cases);
         assert!(bad_cases > 0 && recipients > bad_cases);
+        // the plan's target T10.1 shows the same figure, computed
+        let (_, targets) = t.get("/api/v1/targets?year=2020", &city).await;
+        let t101 = targets["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == "T10.1")
+            .unwrap()
+            .clone();
+        assert_eq!(t101["source"], "computed", "{t101}");
+        let shown: f64 = t101["current"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap();
+        let expected = (recipients - bad_cases) as f64 * 100.0 / recipients as f64;
+        assert!(
+            (shown - expected).abs() < 0.01,
+            "T10.1 {shown} vs {expected}"
+        );
+        assert_ne!(
+            t101["status"], "done",
+            "not every recipient is precisely assisted"
+        );
 
         // a second run: the stopped case is no longer checked, the dismissal stands, nothing is open twice
         let (_, run2) = t
