@@ -95,8 +95,9 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
         let step = (v.len() / n.max(1)).max(1);
         v.into_iter().step_by(step).take(n).map(|c| c.0).collect()
     };
-    // about 1 % of residents on dibao: households of ~1.5 persons, plus those still in the pipeline or refused
-    let mut chosen: Vec<(String, bool)> = take(poor, (persons / 120).max(5) as usize)
+    // about 1 % of residents on dibao (1 household in 95 residents, ~1.5 persons each, some still in the pipeline or
+    // refused): a city of 2,000,000 has about 20,000 active cases
+    let mut chosen: Vec<(String, bool)> = take(poor, (persons / 95).max(5) as usize)
         .into_iter()
         .map(|h| (h, true))
         .collect();

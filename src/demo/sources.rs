@@ -150,10 +150,8 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
 
     // the registry's own 漏保 candidates (elderly ≥ 80 living alone, minors without an adult): left without any row,
     // and in the ground truth when their income is under the low-income line
-    let cut80 =
-        NaiveDate::from_ymd_opt(on.year() - 80, on.month(), on.day().min(28)).expect("date");
-    let cut18 =
-        NaiveDate::from_ymd_opt(on.year() - 18, on.month(), on.day().min(28)).expect("date");
+    let cut80 = crate::app::verification::runs::years_before(on, 80);
+    let cut18 = crate::app::verification::runs::years_before(on, 18);
     let s = crate::app::assistance::standards::in_force(app, on)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no standards on {on}"))?;
@@ -174,23 +172,36 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
             vec![Arg::from(cut18)],
         )
         .await?;
+    // the candidates' households: income and size, a chunk of households per query
     let mut quiet: HashSet<String> = HashSet::new();
-    for (pid, hid, area, income) in alone.iter().chain(orphans.iter()) {
+    let mut hids: Vec<&str> = alone
+        .iter()
+        .chain(orphans.iter())
+        .map(|c| c.1.as_str())
+        .collect();
+    hids.sort_unstable();
+    hids.dedup();
+    let mut income: HashMap<String, (i64, i64)> = HashMap::new();
+    for chunk in hids.chunks(900) {
+        let rows: Vec<(String, i64, i64)> = db
+            .conn()
+            .fetch_all(
+                &format!(
+                    "SELECT household_id, CAST(COALESCE(SUM(monthly_income), 0) AS BIGINT), COUNT(*) FROM persons \
+                     WHERE status = 'normal' AND household_id IN ({}) GROUP BY household_id",
+                    placeholders(1, chunk.len())
+                ),
+                chunk.iter().map(|h| Arg::from(*h)).collect(),
+            )
+            .await?;
+        income.extend(rows.into_iter().map(|(h, i, n)| (h, (i, n))));
+    }
+    for (pid, hid, area, _) in alone.iter().chain(orphans.iter()) {
         quiet.insert(hid.clone());
-        if !assisted.contains(hid) {
-            // the household's whole income decides; these households are one person or minors only
-            let hh_income: i64 = db.conn().scalar("SELECT CAST(COALESCE(SUM(monthly_income), 0) AS BIGINT) FROM persons WHERE household_id = $1 AND status = 'normal'", vec![Arg::from(hid.as_str())]).await?;
-            let n: i64 = db
-                .conn()
-                .scalar(
-                    "SELECT COUNT(*) FROM persons WHERE household_id = $1 AND status = 'normal'",
-                    vec![Arg::from(hid.as_str())],
-                )
-                .await?;
-            let _ = income;
-            if hh_income < low_line * n {
-                truth.push(("missed".into(), String::new(), pid.clone(), area.clone()));
-            }
+        // the household's whole income decides; these households are one person or minors only
+        let (hh_income, n) = income.get(hid).copied().unwrap_or((0, 1));
+        if !assisted.contains(hid) && hh_income < low_line * n {
+            truth.push(("missed".into(), String::new(), pid.clone(), area.clone()));
         }
     }
 

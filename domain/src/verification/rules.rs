@@ -650,13 +650,14 @@ pub fn death_review_due(date_of_death: NaiveDate) -> NaiveDate {
     date_of_death + Months::new(3)
 }
 
-/// The overpayment of a confirmed 错保: every paid month after the month in which the household became
-/// ineligible. `paid` is (month YYYY-MM, amount) of the case's paid lines.
-pub fn overpayment(paid: &[(String, Fen)], since: Option<NaiveDate>) -> Fen {
+/// The overpayment of a confirmed 错保: for every month paid after the month in which the household became
+/// ineligible, what was paid above `due` (nothing is due once the case stops; the new amount once it is adjusted).
+/// `paid` is (month YYYY-MM, amount) of the case's paid lines.
+pub fn overpayment(paid: &[(String, Fen)], since: Option<NaiveDate>, due: Fen) -> Fen {
     let Some(since) = since else { return Fen::ZERO };
     let m = format!("{:04}-{:02}", since.year(), since.month());
     paid.iter()
         .filter(|(month, _)| *month > m)
-        .map(|(_, a)| *a)
+        .map(|(_, a)| Fen((a.0 - due.0).max(0)))
         .sum()
 }

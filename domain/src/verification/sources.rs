@@ -159,6 +159,16 @@ impl Source {
         }
     }
 
+    /// A register (vehicles, homes, payroll …) is sent whole each time: its latest load as of the check date is the
+    /// department's current state, and a car sold since no longer shows. Events (deaths, moves, monthly insurance
+    /// and fund records) accumulate over loads.
+    pub fn is_register(self) -> bool {
+        !matches!(
+            self,
+            Source::Deaths | Source::HukouMoves | Source::SocialInsurance | Source::HousingFund
+        )
+    }
+
     /// The table that keeps every row of every load of this source.
     pub fn table(self) -> String {
         format!("src_{}", self.code())

@@ -203,6 +203,11 @@ fn enterprise_owners_but_not_individual_businesses() {
 #[test]
 fn payroll_and_custody() {
     assert_eq!(kinds(vec![Fact::Payroll]), [FindingKind::PublicPayroll]);
+    // the twin: a payroll record of someone no longer counted in the household (recorded as in prison)
+    let mut h = household();
+    h.members[1].status = MemberStatus::Prison;
+    let rows = vec![vec![], vec![row(Fact::Payroll, 2)]];
+    assert!(check_case(Category::Dibao, &h, &rows, on(), &s(), CITY).is_empty());
     assert_eq!(
         kinds(vec![Fact::Custody {
             prison: true,
@@ -380,10 +385,19 @@ fn overpayment_counts_the_months_after() {
         .map(|m| (m.to_string(), Fen::from_yuan(700)))
         .collect();
     assert_eq!(
-        overpayment(&paid, Some(d(2020, 3, 20))),
+        overpayment(&paid, Some(d(2020, 3, 20)), Fen::ZERO),
         Fen::from_yuan(1_400)
     );
-    assert_eq!(overpayment(&paid, None), Fen::ZERO);
+    assert_eq!(overpayment(&paid, None, Fen::ZERO), Fen::ZERO);
+    // adjusted to 500 a month: 200 too much in each of April and May
+    assert_eq!(
+        overpayment(&paid, Some(d(2020, 3, 20)), Fen::from_yuan(500)),
+        Fen::from_yuan(400)
+    );
+    assert_eq!(
+        overpayment(&paid, Some(d(2020, 3, 20)), Fen::from_yuan(900)),
+        Fen::ZERO
+    );
     assert_eq!(death_review_due(d(2020, 11, 30)), d(2021, 2, 28));
 }
 

@@ -260,7 +260,7 @@ impl Figures {
             None
         };
         let precision = if metrics.contains(&"verification.precision_rate") {
-            Some(verification::precision_rate(app, ctx).await?)
+            Some(verification::precision_rate_of_year(app, ctx, year, on).await?)
         } else {
             None
         };

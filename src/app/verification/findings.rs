@@ -325,8 +325,12 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                 .unwrap_or_else(|| month_after(app.today()));
             let act = d.action.clone().unwrap_or_else(|| "stop".into());
             let note = format!("核对疑点核实：{}。{}", kind.label(), reason);
-            match act.as_str() {
-                "stop" => cases::stop_in(app, ctx, &mut tx, &case_id, &from, &note).await?,
+            // what is due each month from now on: nothing after a stop, the new amount after an adjustment
+            let due = match act.as_str() {
+                "stop" => {
+                    cases::stop_in(app, ctx, &mut tx, &case_id, &from, &note).await?;
+                    Fen::ZERO
+                }
                 "adjust" => {
                     let ev_kind = match kind {
                         FindingKind::Death => "death",
@@ -339,7 +343,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                             ));
                         }
                     };
-                    cases::record_event_in(
+                    let change = cases::record_event_in(
                         app,
                         ctx,
                         &mut tx,
@@ -353,6 +357,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                         },
                     )
                     .await?;
+                    Fen(change.new_amount)
                 }
                 _ => {
                     return Err(AppError::invalid(
@@ -360,7 +365,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                         "处理方式应为 stop（停保）或 adjust（调整）",
                     ));
                 }
-            }
+            };
             let paid: Vec<(String, i64)> = tx
                 .fetch_all(
                     "SELECT l.month_for, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
@@ -369,7 +374,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                 )
                 .await?;
             let paid: Vec<(String, Fen)> = paid.into_iter().map(|(m, a)| (m, Fen(a))).collect();
-            over = Some(overpayment(&paid, f.since).0);
+            over = Some(overpayment(&paid, f.since, due).0);
             action = Some(act);
         }
         _ => {
@@ -405,10 +410,31 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
 
 /// 精准救助率 (T10.1) from the latest run, within the caller's scope.
 pub async fn precision_rate(app: &App, ctx: &Ctx) -> AppResult<Option<super::PrecisionRate>> {
+    let today = app.today();
+    // PostgreSQL dates start at 4713 BC: any early date will do
+    let ever = NaiveDate::from_ymd_opt(1900, 1, 1).expect("date");
+    precision_rate_between(app, ctx, ever, today).await
+}
+
+/// As [`precision_rate`], from the latest run whose check date falls between `from` and `until` (a year's figure
+/// comes from that year's runs).
+pub async fn precision_rate_between(
+    app: &App,
+    ctx: &Ctx,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> AppResult<Option<super::PrecisionRate>> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let Some(run) = latest_run(app).await? else {
-        return Ok(None);
-    };
+    let run: Option<RunRow> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json \
+             FROM verification_runs WHERE on_date >= $1 AND on_date <= $2 ORDER BY on_date DESC, finished_at DESC, id DESC LIMIT 1",
+            args![from, until],
+        )
+        .await?;
+    let Some(run) = run else { return Ok(None) };
     let towns: Vec<(String, i64)> = serde_json::from_str(&run.towns_json).unwrap_or_default();
     let wrongful: Vec<String> = FindingKind::ALL
         .iter()

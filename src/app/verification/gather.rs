@@ -11,8 +11,33 @@ use std::collections::HashMap;
 
 const CHUNK: usize = 900;
 
-/// Rows about each identity number, from every load of every source.
+/// Rows about each identity number: of each register its latest load, of each event source every load (as of the
+/// check date).
 pub type RowsById = HashMap<String, Vec<SourceRow>>;
+
+/// The loads that count on `on`, per source: a register's latest load with an as-of date on or before `on`, every
+/// such load of an event source.
+pub async fn loads_on(db: &Db, on: NaiveDate) -> Result<HashMap<Source, Vec<String>>, AppError> {
+    let rows: Vec<(String, String)> = db
+        .conn()
+        .fetch_all(
+            "SELECT id, source FROM source_loads WHERE as_of <= $1 ORDER BY source, as_of, loaded_at, id",
+            vec![Arg::from(on)],
+        )
+        .await?;
+    let mut out: HashMap<Source, Vec<String>> = HashMap::new();
+    for (id, code) in rows {
+        let Some(s) = Source::from_code(&code) else {
+            continue;
+        };
+        let v = out.entry(s).or_default();
+        if s.is_register() {
+            v.clear();
+        }
+        v.push(id);
+    }
+    Ok(out)
+}
 
 fn ev(source: Source, load_id: String, row: i64) -> Evidence {
     Evidence {
@@ -26,6 +51,7 @@ async fn each_chunk<T, F>(
     db: &Db,
     select: &str,
     ids: &[String],
+    loads: &[String],
     out: &mut RowsById,
     mut f: F,
 ) -> Result<(), AppError>
@@ -33,12 +59,20 @@ where
     T: crate::storage::Row,
     F: FnMut(T) -> Option<(String, SourceRow)>,
 {
+    if loads.is_empty() {
+        return Ok(());
+    }
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
-            "{select} WHERE id_number IN ({})",
-            placeholders(1, chunk.len())
+            "{select} WHERE id_number IN ({}) AND load_id IN ({})",
+            placeholders(1, chunk.len()),
+            placeholders(chunk.len() + 1, loads.len())
         );
-        let args: Vec<Arg> = chunk.iter().map(|s| Arg::from(s.as_str())).collect();
+        let args: Vec<Arg> = chunk
+            .iter()
+            .chain(loads)
+            .map(|s| Arg::from(s.as_str()))
+            .collect();
         let rows: Vec<T> = db.conn().fetch_all(&sql, args).await?;
         for r in rows {
             if let Some((id, row)) = f(r) {
@@ -49,14 +83,18 @@ where
     Ok(())
 }
 
-/// Every row every source holds about `ids` (deduplicated identity numbers).
-pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
+/// What the sources hold on `on` about `ids` (deduplicated identity numbers).
+pub async fn rows_for(db: &Db, ids: &[String], on: NaiveDate) -> Result<RowsById, AppError> {
     let mut out: RowsById = HashMap::with_capacity(ids.len() / 4);
+    let loads = loads_on(db, on).await?;
+    let none = Vec::new();
+    let l = |s: Source| loads.get(&s).unwrap_or(&none);
     use Source::*;
     each_chunk(
         db,
         "SELECT load_id, row_no, id_number, date_of_death FROM src_deaths",
         ids,
+        l(Deaths),
         &mut out,
         |(l, r, id, d): (String, i64, String, NaiveDate)| {
             Some((
@@ -73,6 +111,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, vehicle_kind FROM src_vehicles",
         ids,
+        l(Vehicles),
         &mut out,
         |(l, r, id, k): (String, i64, String, String)| {
             let kind = VehicleKind::from_code(&k)?;
@@ -90,6 +129,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, property_id, property_use FROM src_real_estate",
         ids,
+        l(RealEstate),
         &mut out,
         |(l, r, id, p, u): (String, i64, String, String, String)| {
             let fact = Fact::Property {
@@ -111,6 +151,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, role FROM src_business",
         ids,
+        l(Business),
         &mut out,
         |(l, r, id, role): (String, i64, String, String)| {
             let fact = Fact::Business {
@@ -126,7 +167,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         },
     )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, month, wage_base, pension_paid FROM src_social_insurance", ids, &mut out, |(l, r, id, month, w, p): (String, i64, String, String, i64, i64)| {
+    each_chunk(db, "SELECT load_id, row_no, id_number, month, wage_base, pension_paid FROM src_social_insurance", ids, l(SocialInsurance), &mut out, |(l, r, id, month, w, p): (String, i64, String, String, i64, i64)| {
         let fact = Fact::Insurance { month, wage_base: Fen(w), pension: Fen(p) };
         Some((id, SourceRow { fact, evidence: ev(SocialInsurance, l, r) }))
     })
@@ -135,6 +176,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, month, contribution FROM src_housing_fund",
         ids,
+        l(HousingFund),
         &mut out,
         |(l, r, id, month, c): (String, i64, String, String, i64)| {
             Some((
@@ -154,6 +196,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number FROM src_public_payroll",
         ids,
+        l(PublicPayroll),
         &mut out,
         |(l, r, id): (String, i64, String)| {
             Some((
@@ -170,6 +213,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, institution, balance, as_of FROM src_deposits",
         ids,
+        l(Deposits),
         &mut out,
         |(l, r, id, i, b, a): (String, i64, String, String, i64, NaiveDate)| {
             let fact = Fact::Deposit {
@@ -191,6 +235,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, kind, grade FROM src_disability",
         ids,
+        l(Disability),
         &mut out,
         |(l, r, id, k, g): (String, i64, String, String, i64)| {
             let kind = DisabilityKind::from_code(&k)?;
@@ -211,6 +256,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, out_of_pocket_12m FROM src_serious_illness",
         ids,
+        l(SeriousIllness),
         &mut out,
         |(l, r, id, c): (String, i64, String, i64)| {
             Some((
@@ -229,6 +275,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, kind, from_on, to_on FROM src_custody",
         ids,
+        l(Custody),
         &mut out,
         |(l, r, id, k, f, t): (String, i64, String, String, NaiveDate, Option<NaiveDate>)| {
             Some((
@@ -249,6 +296,7 @@ pub async fn rows_for(db: &Db, ids: &[String]) -> Result<RowsById, AppError> {
         db,
         "SELECT load_id, row_no, id_number, moved_out_on, destination_code FROM src_hukou_moves",
         ids,
+        l(HukouMoves),
         &mut out,
         |(l, r, id, d, dest): (String, i64, String, NaiveDate, String)| {
             Some((

@@ -27,3 +27,14 @@ pub struct PrecisionRate {
 pub async fn precision_rate(app: &App, ctx: &Ctx) -> AppResult<Option<PrecisionRate>> {
     findings::precision_rate(app, ctx).await
 }
+
+/// The precision rate of a year: from the latest run checked in that year up to `until` (its judging day).
+pub async fn precision_rate_of_year(
+    app: &App,
+    ctx: &Ctx,
+    year: i32,
+    until: chrono::NaiveDate,
+) -> AppResult<Option<PrecisionRate>> {
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(until);
+    findings::precision_rate_between(app, ctx, from, until).await
+}

@@ -198,8 +198,14 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let rows = gather::rows_for(db, &ids).await?;
+    let rows = gather::rows_for(db, &ids, on).await?;
     let persons = gather::person_ids(db, &ids).await?;
+    let as_of: HashMap<String, NaiveDate> = db
+        .conn()
+        .fetch_all::<(String, NaiveDate)>("SELECT id, as_of FROM source_loads", vec![])
+        .await?
+        .into_iter()
+        .collect();
     let mut found: Vec<NewFinding> = Vec::new();
     for (c, h) in cases.iter().zip(&households) {
         let Some(h) = h else {
@@ -210,7 +216,7 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
             continue;
         };
         for f in rules::check_case(cat, h, &rows_of(h, &rows), on, &s, &city) {
-            found.push(case_finding(c, h, &persons, f));
+            found.push(case_finding(c, h, &persons, &as_of, f));
         }
     }
     let cases_ms = t0.elapsed().as_millis() as u64;
@@ -378,8 +384,17 @@ fn case_finding(
     c: &CaseIn,
     h: &Household,
     persons: &HashMap<String, String>,
+    as_of: &HashMap<String, NaiveDate>,
     f: Finding,
 ) -> NewFinding {
+    // a source without a date of its own shows the fact at least since its as-of date
+    let since = f.since.or_else(|| {
+        f.evidence
+            .iter()
+            .filter_map(|e| as_of.get(&e.load_id))
+            .min()
+            .copied()
+    });
     let person_id = f
         .member
         .and_then(|i| h.members.get(i))
@@ -392,7 +407,7 @@ fn case_finding(
         area_code: c.area_code.clone(),
         town_code: c.town_code.clone(),
         detail: f.detail,
-        since: f.since,
+        since,
         evidence: evidence_json(&f.evidence),
     }
 }
@@ -541,6 +556,13 @@ fn scope_contains(f: &AreaFilter, area: &str, town: &str) -> bool {
     }
 }
 
+/// The same day `years` earlier (29 February becomes 28 February): who was 80 or 18 on `on`.
+pub fn years_before(on: NaiveDate, years: i32) -> NaiveDate {
+    on.with_year(on.year() - years)
+        .or_else(|| NaiveDate::from_ymd_opt(on.year() - years, on.month(), 28))
+        .expect("a valid date")
+}
+
 /// `n / d` as a percentage with two decimals, in integers.
 pub fn percent(n: i64, d: i64) -> String {
     if d == 0 {
@@ -564,9 +586,7 @@ async fn missed(
 ) -> AppResult<()> {
     let (cond, a) = scope_sql(scope, "p.area_code", "p.town_code", 1);
     let n = a.len();
-    let cutoff = |years: i32| {
-        NaiveDate::from_ymd_opt(on.year() - years, on.month(), on.day().min(28)).expect("date")
-    };
+    let cutoff = |years: i32| years_before(on, years);
     // (person, household) of every candidate
     let mut cand: Vec<(String, String)> = Vec::new();
     let q = |extra: &str| {
@@ -574,22 +594,34 @@ async fn missed(
             "SELECT p.id, p.household_id FROM {extra} AND p.status = 'normal' AND p.household_id IS NOT NULL AND {cond}"
         )
     };
-    cand.extend(
-        db.conn()
-            .fetch_all::<(String, String)>(
-                &q("src_disability d JOIN persons p ON p.id_number = d.id_number WHERE (d.grade <= 2 OR (d.grade = 3 AND d.kind IN ('intellectual', 'mental')))"),
-                a.clone(),
-            )
-            .await?,
-    );
-    cand.extend(
-        db.conn()
-            .fetch_all::<(String, String)>(
-                &q("src_serious_illness i JOIN persons p ON p.id_number = i.id_number WHERE 1 = 1"),
-                a.clone(),
-            )
-            .await?,
-    );
+    // the registers as they stand on the check date: their latest loads
+    let loads = gather::loads_on(db, on).await?;
+    let latest = |s: rules::Source| loads.get(&s).and_then(|v| v.last()).cloned();
+    if let Some(l) = latest(rules::Source::Disability) {
+        let mut al = a.clone();
+        al.push(Arg::from(l));
+        cand.extend(
+            db.conn()
+                .fetch_all::<(String, String)>(
+                    &q(&format!("src_disability d JOIN persons p ON p.id_number = d.id_number WHERE d.load_id = ${} \
+                        AND (d.grade <= 2 OR (d.grade = 3 AND d.kind IN ('intellectual', 'mental')))", n + 1)),
+                    al,
+                )
+                .await?,
+        );
+    }
+    if let Some(l) = latest(rules::Source::SeriousIllness) {
+        let mut al = a.clone();
+        al.push(Arg::from(l));
+        cand.extend(
+            db.conn()
+                .fetch_all::<(String, String)>(
+                    &q(&format!("src_serious_illness i JOIN persons p ON p.id_number = i.id_number WHERE i.load_id = ${}", n + 1)),
+                    al,
+                )
+                .await?,
+        );
+    }
     let mut a80 = a.clone();
     a80.push(Arg::Date(Some(cutoff(80))));
     cand.extend(
@@ -664,7 +696,7 @@ async fn missed(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let rows = gather::rows_for(db, &ids).await?;
+    let rows = gather::rows_for(db, &ids, on).await?;
     let mut verdict: HashMap<&str, Option<(Household, Vec<Category>)>> = HashMap::new();
     for (pid, hid) in &cand {
         let v = verdict.entry(hid.as_str()).or_insert_with(|| {
@@ -759,7 +791,7 @@ pub async fn check_household(
         .iter()
         .map(|m| m.id_number.as_str().to_string())
         .collect();
-    let rows = gather::rows_for(&app.db, &ids).await?;
+    let rows = gather::rows_for(&app.db, &ids, on).await?;
     let findings = rules::check_case(category, h, &rows_of(h, &rows), on, &s, &city)
         .into_iter()
         .map(|f| CheckFinding {

@@ -93,12 +93,15 @@ fn each_row(
                 .collect();
             let pos = map_header(source, &header).map_err(bad_header)?;
             let mut rec = csv::StringRecord::new();
+            // rows are numbered by the file's line where the record starts (the header is line 1), as an editor
+            // or spreadsheet shows them, blank lines included
             let mut row = 1u64;
             loop {
                 row += 1;
                 match r.read_record(&mut rec) {
                     Ok(false) => break,
                     Ok(true) => {
+                        row = rec.position().map(|p| p.line()).unwrap_or(row);
                         if rec.iter().all(|c| c.trim().is_empty()) {
                             continue;
                         }
@@ -315,7 +318,10 @@ pub async fn load_file(
     .map_err(plain)?;
     tx.commit().await.map_err(plain)?;
     // early warnings on what the file revealed (a death in an assisted household, a large medical bill)
-    super::tasks::scan(app, today).await.map_err(plain)?;
+    // the file is in: a failing warning scan is logged and runs again with the next load or run
+    if let Err(e) = super::tasks::scan(app, today).await {
+        tracing::error!("warning scan after load {load_id}: {e}");
+    }
     Ok(LoadOutcome {
         load_id,
         rows,

@@ -61,9 +61,12 @@ pub struct RelativeRow {
     pub registered_on: NaiveDate,
 }
 
+/// The person with this number; with `scope`, only inside that user's area (a staff member works in the caller's
+/// area; a relative may live anywhere in the city).
 async fn person_by_number(
     app: &App,
     tx: &mut crate::storage::Tx,
+    scope: Option<&crate::app::authz::Actor>,
     field: &str,
     id_number: &str,
 ) -> AppResult<persons::PersonRow> {
@@ -72,9 +75,14 @@ async fn person_by_number(
         return Err(AppError::invalid(field, "请填写身份证号"));
     }
     let _ = app;
-    persons::by_id_number_tx(tx, &n)
-        .await?
-        .ok_or_else(|| AppError::invalid(field, "居民信息库中没有该身份证号，请先登记人员"))
+    match persons::by_id_number_tx(tx, &n).await? {
+        Some(p) if scope.is_none_or(|s| s.in_scope(&p.area_code)) => Ok(p),
+        // a person outside the caller's area is answered like a missing one
+        _ => Err(AppError::invalid(
+            field,
+            "您的辖区居民信息库中没有该身份证号，请先登记人员",
+        )),
+    }
 }
 
 pub async fn add(app: &App, ctx: &Ctx, n: NewStaff) -> AppResult<StaffRow> {
@@ -98,7 +106,7 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewStaff) -> AppResult<StaffRow> {
         n.area_code.clone()
     };
     let mut tx = app.db.begin().await?;
-    let p = person_by_number(app, &mut tx, "id_number", &n.id_number).await?;
+    let p = person_by_number(app, &mut tx, Some(&ctx.actor), "id_number", &n.id_number).await?;
     let exists: i64 = tx
         .scalar(
             "SELECT COUNT(*) FROM staff WHERE person_id = $1",
@@ -151,7 +159,7 @@ pub async fn add_relative(
         Some((a,)) if ctx.actor.in_scope(&a) => {}
         _ => return Err(AppError::NotFound("工作人员".into())),
     }
-    let p = person_by_number(app, &mut tx, "id_number", &n.id_number).await?;
+    let p = person_by_number(app, &mut tx, None, "id_number", &n.id_number).await?;
     let dup: i64 = tx
         .scalar(
             "SELECT COUNT(*) FROM staff_relatives WHERE staff_id = $1 AND person_id = $2",

@@ -7,7 +7,7 @@ use crate::app::authz::Permission;
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use minzheng_domain::money::Fen;
 use minzheng_domain::verification::{LARGE_MEDICAL_BILL_MONTHS_OF_S, death_review_due};
 use serde_json::json;
@@ -35,6 +35,12 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
         return Ok(0);
     };
     let large = s.dibao.0 * LARGE_MEDICAL_BILL_MONTHS_OF_S;
+    // the medical register as it stands: its latest load
+    let illness = super::gather::loads_on(&app.db, on)
+        .await?
+        .remove(&minzheng_domain::verification::Source::SeriousIllness)
+        .and_then(|mut v| v.pop())
+        .unwrap_or_default();
     let mut tx = app.db.begin().await?;
     let at = now();
     let mut added = 0;
@@ -43,7 +49,8 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
         .fetch_all(
             "SELECT d.load_id, d.row_no, d.date_of_death, p.id, c.id, c.area_code, c.town_code FROM src_deaths d \
              JOIN persons p ON p.id_number = d.id_number JOIN cases c ON c.household_id = p.household_id AND c.status = 'active' \
-             WHERE d.date_of_death <= $1 ORDER BY d.load_id, d.row_no",
+             WHERE d.date_of_death <= $1 AND d.load_id IN (SELECT id FROM source_loads WHERE source = 'deaths' AND as_of <= $1) \
+             ORDER BY d.load_id, d.row_no",
             args![on],
         )
         .await?;
@@ -72,17 +79,17 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
         .fetch_all(
             "SELECT i.load_id, i.row_no, i.out_of_pocket_12m, p.id, p.area_code, p.town_code FROM src_serious_illness i \
              JOIN persons p ON p.id_number = i.id_number \
-             WHERE i.out_of_pocket_12m >= $1 AND p.status = 'normal' \
+             WHERE i.out_of_pocket_12m >= $1 AND i.load_id = $2 AND p.status = 'normal' \
              AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.household_id = p.household_id AND c.status = 'active') \
              ORDER BY i.load_id, i.row_no",
-            args![large],
+            args![large, &illness],
         )
         .await?;
     for (load, row, amount, person, area, town) in bills {
         rows.push(args![
             new_id(),
             "medical_bill",
-            format!("medical:{person}:{load}"),
+            format!("medical:{person}:{}", on.year()),
             area,
             town,
             person,

@@ -81,6 +81,13 @@ pub async fn load(
     Path(source): Path<String>,
     m: Multipart,
 ) -> Response {
+    // nothing is written to disk for a caller who may not load files
+    if let Err(e) = ctx
+        .actor
+        .require(crate::app::authz::Permission::LoadSources)
+    {
+        return ApiError(e).into_response();
+    }
     let (file, fields) = match receive(m).await {
         Ok(x) => x,
         Err(e) => return ApiError(e).into_response(),

@@ -50,6 +50,9 @@ struct Overview {
     error: Option<String>,
     bad_rows: Vec<String>,
     today: String,
+    /// The whole city's figures of a run are shown only to city-wide users.
+    city_wide: bool,
+    scope_findings: i64,
 }
 
 async fn overview_page(
@@ -95,6 +98,7 @@ async fn overview_page(
             }
         }
     }
+    let scope_findings = by_town.iter().map(|t| t.2).sum();
     let precision = findings::precision_rate(app, ctx).await?.map(|p| {
         format!(
             "{}（{}/{}人）",
@@ -132,6 +136,8 @@ async fn overview_page(
         error,
         bad_rows,
         today: app.today().to_string(),
+        city_wide: ctx.actor.area_level == "city",
+        scope_findings,
     })
 }
 
