@@ -332,9 +332,11 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
     let poor: Vec<(String, String, String, String)> = db
         .conn()
         .fetch_all(
-            "SELECT p.household_id, MIN(p.id), MIN(p.id_number), MIN(p.area_code) FROM persons p WHERE p.household_id IS NOT NULL GROUP BY p.household_id \
-             HAVING COUNT(*) >= 2 AND COUNT(*) <= 5 AND CAST(SUM(p.monthly_income) AS BIGINT) < COUNT(*) * 60000 \
-             AND MAX(p.birth_date) <= $1 AND MIN(CASE WHEN p.status = 'normal' THEN 1 ELSE 0 END) = 1 ORDER BY p.household_id",
+            "SELECT g.household_id, p.id, p.id_number, p.area_code FROM (SELECT household_id, MIN(id) AS pid FROM persons \
+             WHERE household_id IS NOT NULL GROUP BY household_id \
+             HAVING COUNT(*) >= 2 AND COUNT(*) <= 5 AND CAST(SUM(monthly_income) AS BIGINT) < COUNT(*) * 60000 \
+             AND MAX(birth_date) <= $1 AND MIN(CASE WHEN status = 'normal' THEN 1 ELSE 0 END) = 1) g \
+             JOIN persons p ON p.id = g.pid ORDER BY g.household_id",
             vec![Arg::from(cut18)],
         )
         .await?;
@@ -435,13 +437,7 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                         )?,
                         1 => f.put(
                             Source::RealEstate,
-                            &[
-                                id,
-                                &format!("H{}", &p.id[..13]),
-                                "residential",
-                                "68.50",
-                                "2010-01-01",
-                            ],
+                            &[id, &format!("H{hid}"), "residential", "68.50", "2010-01-01"],
                         )?,
                         2 => f.put(
                             Source::Business,
@@ -509,13 +505,7 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                 )?,
                 12..=35 => f.put(
                     Source::RealEstate,
-                    &[
-                        id,
-                        &format!("H{}", &p.id[..13]),
-                        "residential",
-                        "96.00",
-                        "2008-01-01",
-                    ],
+                    &[id, &format!("H{hid}"), "residential", "96.00", "2008-01-01"],
                 )?,
                 36..=38 => f.put(
                     Source::Business,

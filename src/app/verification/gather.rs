@@ -83,10 +83,32 @@ where
     Ok(())
 }
 
-/// What the sources hold on `on` about `ids` (deduplicated identity numbers).
+/// What the sources hold on `on` about `ids` (deduplicated identity numbers). The work is split in parts that read
+/// on separate pooled connections at the same time.
 pub async fn rows_for(db: &Db, ids: &[String], on: NaiveDate) -> Result<RowsById, AppError> {
-    let mut out: RowsById = HashMap::with_capacity(ids.len() / 4);
     let loads = loads_on(db, on).await?;
+    let parts = if ids.len() < 4 * CHUNK { 1 } else { PARTS };
+    let size = ids.len().div_ceil(parts).max(1);
+    let maps =
+        futures::future::try_join_all(ids.chunks(size).map(|part| rows_for_part(db, part, &loads)))
+            .await?;
+    let mut maps = maps.into_iter();
+    let mut out = maps.next().unwrap_or_default();
+    for m in maps {
+        out.extend(m);
+    }
+    Ok(out)
+}
+
+/// Readers at once: one per core is enough to keep both the database and the rules busy.
+const PARTS: usize = 2;
+
+async fn rows_for_part(
+    db: &Db,
+    ids: &[String],
+    loads: &HashMap<Source, Vec<String>>,
+) -> Result<RowsById, AppError> {
+    let mut out: RowsById = HashMap::with_capacity(ids.len() / 4);
     let none = Vec::new();
     let l = |s: Source| loads.get(&s).unwrap_or(&none);
     use Source::*;

@@ -496,15 +496,22 @@ async fn coverage_outliers(
             targs.clone(),
         )
         .await?;
+    // residents of every village, counted on the (area_code, status) index alone
+    let areas_idx = app.areas();
+    let wanted: HashSet<&str> = towns.iter().map(|t| t.0.as_str()).collect();
     let res: Vec<(String, String, i64)> = db
         .conn()
-        .fetch_all(
-            &format!(
-                "SELECT area_code, town_code, COUNT(*) FROM persons WHERE status = 'normal' AND town_code IN ({ph}) GROUP BY area_code, town_code"
-            ),
-            targs,
+        .fetch_all::<(String, i64)>(
+            "SELECT area_code, COUNT(*) FROM persons WHERE status = 'normal' GROUP BY area_code",
+            vec![],
         )
-        .await?;
+        .await?
+        .into_iter()
+        .filter_map(|(a, n)| {
+            let t = areas_idx.get(&a).and_then(|x| x.town_code.clone())?;
+            wanted.contains(t.as_str()).then_some((a, t, n))
+        })
+        .collect();
     let mut town_tot: HashMap<&str, (i64, i64)> = HashMap::new();
     let mut village: HashMap<&str, (i64, i64, &str)> = HashMap::new();
     for (v, t, n) in &rec {
@@ -622,13 +629,15 @@ async fn missed(
                 .await?,
         );
     }
+    // the registry's own candidates, found through heads of household (index on relation, birth date): someone 80+
+    // living alone heads a household of one; a household of minors only is headed by a minor
     let mut a80 = a.clone();
     a80.push(Arg::Date(Some(cutoff(80))));
     cand.extend(
         db.conn()
             .fetch_all::<(String, String)>(
                 &q(&format!(
-                    "persons p WHERE p.lives_alone AND p.birth_date <= ${}",
+                    "persons p WHERE p.relation = 'self' AND p.birth_date <= ${} AND p.lives_alone",
                     n + 1
                 )),
                 a80,
@@ -641,8 +650,9 @@ async fn missed(
         db.conn()
             .fetch_all::<(String, String)>(
                 &q(&format!(
-                    "persons p WHERE p.birth_date > ${0} AND NOT EXISTS (SELECT 1 FROM persons q WHERE q.household_id = p.household_id \
-                     AND q.status = 'normal' AND q.birth_date <= ${0})",
+                    "persons h JOIN persons p ON p.household_id = h.household_id \
+                     WHERE h.relation = 'self' AND h.birth_date > ${0} AND p.birth_date > ${0} \
+                     AND NOT EXISTS (SELECT 1 FROM persons q WHERE q.household_id = h.household_id AND q.status = 'normal' AND q.birth_date <= ${0})",
                     n + 1
                 )),
                 a18,
