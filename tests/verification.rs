@@ -741,3 +741,163 @@ db_test!(
         assert!(!html.contains("导入部门数据") && !html.contains("id=\"run\""));
     }
 );
+
+/// The fields a browser would submit from the form `id` of a page: inputs with their values (checkboxes only when
+/// checked) and each select's selected option (or its first).
+fn form_fields(html: &str, id: &str) -> Vec<(String, String)> {
+    let start = html.find(&format!("id=\"{id}\"")).expect("the form");
+    let end = start + html[start..].find("</form>").expect("form end");
+    let form = &html[start..end];
+    let attr = |tag: &str, a: &str| -> Option<String> {
+        let k = format!("{a}=\"");
+        let i = tag.find(&k)? + k.len();
+        Some(tag[i..i + tag[i..].find('"')?].to_string())
+    };
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        let close = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..close];
+        if tag.starts_with("<input") {
+            if let Some(name) = attr(tag, "name") {
+                let checkbox = tag.contains("type=\"checkbox\"");
+                if !checkbox || tag.contains(" checked") {
+                    out.push((name, attr(tag, "value").unwrap_or_default()));
+                }
+            }
+        } else if tag.starts_with("<select") {
+            let name = attr(tag, "name").unwrap_or_default();
+            let body_end = rest.find("</select>").unwrap_or(rest.len());
+            let body = &rest[..body_end];
+            let options: Vec<&str> = body.split("<option").skip(1).collect();
+            let chosen = options
+                .iter()
+                .find(|o| o.contains(" selected"))
+                .or(options.first());
+            if let Some(o) = chosen {
+                out.push((name, attr(o, "value").unwrap_or_default()));
+            }
+            rest = &rest[body_end..];
+            continue;
+        }
+        rest = &rest[close.min(rest.len())..];
+        if rest.len() > 1 {
+            rest = &rest[1..];
+        } else {
+            break;
+        }
+    }
+    out
+}
+
+db_test!(
+    a_grid_task_becomes_an_application,
+    |b: Backend| async move {
+        let t = TestApp::with_demo(b, 300).await;
+        t.add_user("centre", "city_officer", "320281").await;
+        let city = t.token("centre").await;
+        // a household without assistance, with a large medical bill in the register
+        let (idn, hid, village): (String, String, String) = t
+        .app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT p.id_number, p.household_id, p.area_code FROM persons p WHERE p.relation = 'self' AND p.birth_date < '1980-01-01' \
+             AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.household_id = p.household_id) ORDER BY p.id LIMIT 1",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let csv = format!("id_number,diagnosis,out_of_pocket_12m\n{idn},恶性肿瘤,56000\n");
+        let today = t.app.today().to_string();
+        let (s, v) = load(
+            &t,
+            &city,
+            "serious_illness",
+            "ill.csv",
+            csv.as_bytes(),
+            &today,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        t.add_user("wg", "village_worker", &village).await;
+        let wg = t.token("wg").await;
+        let (_, tasks) = t.get("/api/v1/tasks", &wg).await;
+        let task = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kind"] == "medical_bill")
+            .expect("a medical-bill task")
+            .clone();
+        assert_eq!(task["household_id"], hid.as_str());
+        let tid = task["id"].as_str().unwrap().to_string();
+        // loading the same register again raises no second task
+        minzheng::app::verification::tasks::scan(&t.app, t.app.today())
+            .await
+            .unwrap();
+        assert_eq!(t.scalar(&format!("SELECT COUNT(*) FROM grid_tasks WHERE person_id = (SELECT id FROM persons WHERE id_number = '{idn}')")).await, 1);
+        let (s, v) = upload(
+            &t,
+            &wg,
+            &format!("/api/v1/tasks/{tid}/visit"),
+            &[("note", "入户了解，治疗费用负担重")],
+            &[],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // the grid worker files the application from the task: the intake is the registry's, the task closes with it
+        let session = t.login_browser("wg").await;
+        let (_, _, body) = t.page(&session, "/verification/tasks").await;
+        let html = String::from_utf8(body).unwrap();
+        let link = format!("/assistance/applications/new?household={hid}&task={tid}");
+        assert!(html.contains(&link), "{html}");
+        let (st, _, body) = t
+            .page(
+                &session,
+                &format!("/assistance/applications/new?household={hid}&task={tid}"),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let html = String::from_utf8(body).unwrap();
+        let mut fields: Vec<(String, String)> = form_fields(&html, "intake")
+            .into_iter()
+            .filter(|(k, _)| {
+                !["category", "authorisation_on", "bank_account", "rigid"].contains(&k.as_str())
+            })
+            .collect();
+        assert!(fields.iter().any(|(k, v)| k == "task" && v == &tid));
+        fields.push(("category".into(), "expenditure".into()));
+        fields.push(("authorisation_on".into(), today.clone()));
+        fields.push(("bank_account".into(), "6228480012345678901".into()));
+        fields.push(("rigid".into(), "56000".into()));
+        let form = serde_urlencoded::to_string(&fields).unwrap();
+        let (st, headers, body) = t
+            .post_form(&session, "/assistance/applications/new", &form)
+            .await;
+        assert_eq!(
+            st,
+            StatusCode::SEE_OTHER,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let app_id = headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let (_, done) = t.get("/api/v1/tasks?status=closed", &wg).await;
+        let closed = done
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == tid.as_str())
+            .expect("closed")
+            .clone();
+        assert_eq!(closed["outcome"], "application");
+        assert_eq!(closed["application_id"], app_id.as_str());
+    }
+);

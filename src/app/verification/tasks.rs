@@ -167,10 +167,13 @@ pub struct TaskRow {
     pub outcome: Option<String>,
     pub application_id: Option<String>,
     pub closed_by: Option<String>,
+    /// The household of the person concerned (for an application).
+    pub household_id: Option<String>,
 }
 
 const COLS: &str = "id, kind, area_code, town_code, person_id, case_id, detail, evidence_json, due_on, status, visit_note, visited_on, \
-                    visited_by, outcome, application_id, closed_by";
+                    visited_by, outcome, application_id, closed_by, \
+                    (SELECT p.household_id FROM persons p WHERE p.id = grid_tasks.person_id) AS household_id";
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct TaskQuery {

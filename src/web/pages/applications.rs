@@ -311,6 +311,8 @@ pub async fn act(
 struct NewPage {
     nav: Nav,
     household_id: String,
+    /// The grid task this application comes from (closed with it).
+    task: String,
     area_name: String,
     members: Vec<MemberForm>,
     applicants: Vec<(String, String)>,
@@ -326,6 +328,7 @@ struct NewPage {
 #[derive(serde::Deserialize)]
 pub struct NewQuery {
     household: String,
+    task: Option<String>,
 }
 
 /// Intake prefilled from the registry: the household's members, their recorded incomes and disabilities.
@@ -377,6 +380,7 @@ pub async fn new_form(
         .collect();
     render(&NewPage {
         nav: Nav::of(&app, &p),
+        task: q.task.unwrap_or_default(),
         household_id: h.id.clone(),
         area_name: h.area_name.clone(),
         members,
@@ -433,8 +437,33 @@ pub async fn create(
         household: household_json(&members, &assets),
         applied_on: date(&k("applied_on")),
     };
+    // an application from a grid task closes the task: the task must be the grid worker's, visited, for this household
+    let task = k("task");
+    if !task.is_empty() {
+        let (t, _) = crate::app::verification::tasks::get(&app, &p.ctx, &task).await?;
+        if t.status != "visited" || t.household_id.as_deref() != Some(household_id.as_str()) {
+            return Err(
+                AppError::invalid("task", "网格任务须已走访，且申请须为任务对象家庭").into(),
+            );
+        }
+    }
     match applications::create(&app, &p.ctx, n).await {
-        Ok(a) => Ok(Redirect::to(&format!("/assistance/applications/{}", a.id)).into_response()),
+        Ok(a) => {
+            if !task.is_empty() {
+                crate::app::verification::tasks::close(
+                    &app,
+                    &p.ctx,
+                    &task,
+                    crate::app::verification::tasks::Close {
+                        outcome: "application".into(),
+                        reason: String::new(),
+                        application_id: Some(a.id.clone()),
+                    },
+                )
+                .await?;
+            }
+            Ok(Redirect::to(&format!("/assistance/applications/{}", a.id)).into_response())
+        }
         Err(e @ (AppError::Invalid { .. } | AppError::Forbidden(_))) => {
             let msg = format!("{}（{}）", e, field_label(e.field().unwrap_or("")));
             for m in members.iter_mut() {
@@ -442,6 +471,7 @@ pub async fn create(
             }
             render(&NewPage {
                 nav: Nav::of(&app, &p),
+                task,
                 household_id,
                 area_name: h.area_name.clone(),
                 applicants: living

@@ -291,6 +291,7 @@ pub async fn decide(
 pub struct TaskItem {
     pub row: TaskRow,
     pub kind: &'static str,
+    pub status: &'static str,
     pub area: String,
     pub overdue: bool,
 }
@@ -321,6 +322,11 @@ async fn tasks_page(
             .into_iter()
             .map(|r| TaskItem {
                 kind: tasks::kind_label(&r.kind),
+                status: match r.status.as_str() {
+                    "open" => "待走访",
+                    "visited" => "已走访",
+                    _ => "已办结",
+                },
                 area: areas.full_name(&r.area_code),
                 overdue: r.status != "closed" && r.due_on < today,
                 row: r,
