@@ -373,6 +373,10 @@ impl Tx {
         Ok(())
     }
 
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.0, TxInner::Sqlite(..))
+    }
+
     /// The non-unique indexes of `table` as (name, the DDL that recreates it), for bulk loads that drop and rebuild
     /// them. Unique indexes stay: they are constraints.
     pub async fn secondary_indexes(&mut self, table: &str) -> DbResult<Vec<(String, String)>> {

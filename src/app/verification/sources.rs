@@ -13,6 +13,8 @@ use std::path::Path;
 
 /// Rows per bulk statement: big enough to amortise, small enough to stream.
 const BATCH: usize = 8_000;
+/// Files larger than this load on SQLite with their index rebuilt at the end.
+const BIG_FILE: u64 = 16 * 1024 * 1024;
 /// A bad file reports at most this many rows (and how many there were in all).
 const MAX_REPORTED: usize = 1_000;
 
@@ -278,6 +280,19 @@ pub async fn load_file(
     let mut cols: Vec<&str> = vec!["load_id", "row_no"];
     cols.extend(source.columns().iter().map(|c| c.db));
     let mut tx = app.db.begin().await.map_err(plain)?;
+    // A big file on SQLite goes in without the id index, rebuilt once at the end (sorting once beats millions of
+    // random B-tree inserts); readers keep the old index until the transaction commits. PostgreSQL's COPY is fast
+    // with the index, and dropping one there would lock out readers.
+    let big = tx.is_sqlite() && std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) > BIG_FILE;
+    let mut dropped = Vec::new();
+    if big {
+        for (name, ddl) in tx.secondary_indexes(&table).await.map_err(plain)? {
+            tx.execute(&format!("DROP INDEX {name}"), vec![])
+                .await
+                .map_err(plain)?;
+            dropped.push(ddl);
+        }
+    }
     while let Some(batch) = rxs.recv().await {
         tx.copy_rows(&table, &cols, batch).await.map_err(plain)?;
     }
@@ -300,6 +315,9 @@ pub async fn load_file(
     }
     if rows == 0 {
         return Err(plain(AppError::invalid("file", "文件没有数据行")));
+    }
+    for ddl in &dropped {
+        tx.execute(ddl, vec![]).await.map_err(plain)?;
     }
     tx.execute(
         "INSERT INTO source_loads (id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
