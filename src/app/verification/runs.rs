@@ -448,7 +448,8 @@ async fn unregistered_relatives(
             vec![],
         )
         .await?;
-    let mut rows: Vec<(
+    // (staff, staff name, post, person, case, household, area, town)
+    type Hit = (
         String,
         String,
         String,
@@ -457,7 +458,8 @@ async fn unregistered_relatives(
         String,
         String,
         String,
-    )> = Vec::new();
+    );
+    let mut rows: Vec<Hit> = Vec::new();
     for chunk in pairs.chunks(900) {
         let (cond, a) = scope_sql(scope, "c.area_code", "c.town_code", chunk.len() + 1);
         let mut args: Vec<Arg> = chunk.iter().map(|p| Arg::from(p.3.as_str())).collect();
