@@ -469,6 +469,8 @@ pub struct Detail {
     /// T08.3: the households behind the figure, lowest first (all, or only those below the target).
     pub households: Vec<HouseholdIncome>,
     pub households_total: usize,
+    /// T10.1: the verification run behind the figure (its findings are the records).
+    pub verification_run: Option<String>,
     pub reports: Vec<reports::ReportWithEvidence>,
 }
 
@@ -488,6 +490,8 @@ pub struct DetailView {
     pub series: Vec<SeriesPoint>,
     pub by_town: Vec<TownFigure>,
     pub households: Vec<HouseholdIncome>,
+    /// T10.1: the verification run whose findings are behind the figure.
+    pub verification_run: Option<String>,
     pub reports: Vec<reports::ReportWithEvidence>,
 }
 
@@ -512,6 +516,7 @@ impl Detail {
                 .collect(),
             by_town: self.by_town.clone(),
             households: self.households.clone(),
+            verification_run: self.verification_run.clone(),
             reports: self.reports.clone(),
         }
     }
@@ -563,6 +568,7 @@ pub async fn detail(
     let ev = judge(row, cur, note, figs.today);
     let mut households = vec![];
     let mut households_total = 0;
+    let mut verification_run = None;
     let mut by_town = vec![];
     let series: Vec<(String, Option<Num>)> = match metric.as_str() {
         "assistance.dibao_standard" => computed::standard_series(app, &months, |s| s.dibao).await?,
@@ -592,7 +598,9 @@ pub async fn detail(
             series
         }
         "verification.precision_rate" => {
-            by_town = precision_by_town(app, ctx, figs.precision.as_ref().and_then(|p| p.as_ref()));
+            let p = figs.precision.as_ref().and_then(|p| p.as_ref());
+            verification_run = p.map(|p| p.run_id.clone());
+            by_town = precision_by_town(app, ctx, p);
             vec![(figs.month.clone(), ev.current)]
         }
         _ => {
@@ -629,6 +637,7 @@ pub async fn detail(
         by_town,
         households,
         households_total,
+        verification_run,
         reports: reps,
     })
 }

@@ -449,6 +449,8 @@ struct DetailPage {
     chart: Option<LineChart>,
     town: Option<TownChart>,
     is_income: bool,
+    /// T10.1: the run whose findings are the records behind the figure.
+    verification_run: Option<String>,
     households: Vec<HouseholdView>,
     households_total: usize,
     all: bool,
@@ -564,6 +566,7 @@ async fn detail_page(
         chart: line_chart(&d.series, d.indicator.value),
         town,
         is_income,
+        verification_run: d.verification_run.clone(),
         households: d
             .households
             .iter()
