@@ -246,6 +246,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !registry_only {
                 let n = demo::assistance::seed(&app, seed).await?;
                 eprintln!("演示社会救助: {n} 件申请");
+                let (rows, findings) = demo::sources::seed(&app, seed).await?;
+                eprintln!("演示核对: 部门数据 {rows} 行，核对疑点 {findings} 条");
             }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
@@ -536,6 +538,8 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         demo::create_demo_users(&app).await?;
         let n = demo::assistance::seed(&app, 2020).await?;
         println!("演示社会救助: {n} 件申请（含各办理环节），2020年全年发放名册");
+        let (rows, findings) = demo::sources::seed(&app, 2020).await?;
+        println!("演示核对: 2020年底部门数据 {rows} 行，核对疑点 {findings} 条");
     }
     println!("民政云平台已启动: http://{addr}/");
     if with_demo {

@@ -411,7 +411,12 @@ db_test!(
         let session = t.login_browser("centre").await;
         let (_, _, body) = t.page(&session, "/targets/T10.1?year=2020").await;
         let html = String::from_utf8(body).unwrap();
-        assert!(html.contains(&format!("/verification/findings?run={run2020_id}&amp;status=open")), "{html}");
+        assert!(
+            html.contains(&format!(
+                "/verification/findings?run={run2020_id}&amp;status=open"
+            )),
+            "{html}"
+        );
 
         // early warnings: a death in an assisted household is a review task for the village's grid worker
         let (_, tasks) = t.get("/api/v1/tasks", &city).await;

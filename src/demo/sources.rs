@@ -646,3 +646,52 @@ fn plant(
         _ => Ok(()),
     }
 }
+
+/// The demo bureau's verification centre at work: the departmental files as of 31 December 2020 (the demo's year)
+/// are generated, loaded and checked, so the verification pages, grid tasks and target T10.1 have something to show.
+/// Returns the rows loaded and the findings.
+pub async fn seed(app: &App, seed: u64) -> anyhow::Result<(u64, i64)> {
+    use crate::app::verification::{runs, sources};
+    let actor = crate::app::authz::Actor {
+        role: crate::app::authz::Role::CityOfficer,
+        display_name: "市局核对中心".into(),
+        ..crate::app::authz::Actor::system(&app.areas().city_code)
+    };
+    let ctx = Ctx {
+        actor,
+        ip: "demo".into(),
+    };
+    let on = NaiveDate::from_ymd_opt(2020, 12, 31).expect("date");
+    let dir = std::env::temp_dir().join(format!(
+        "minzheng-demo-sources-{}",
+        crate::storage::new_id()
+    ));
+    let written = generate(
+        app,
+        &ctx,
+        &dir,
+        Options {
+            on,
+            seed,
+            per_kind: 3,
+            workers_percent: 30,
+        },
+    )
+    .await;
+    let result = async {
+        let w = written?;
+        for s in Source::ALL {
+            let name = format!("{}.csv", s.code());
+            sources::load_file(app, &ctx, s.code(), &dir.join(&name), &name, Some(on))
+                .await
+                .map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
+        }
+        let r = runs::run(app, &ctx, runs::RunRequest { on: Some(on) })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((w.rows, r.findings))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
