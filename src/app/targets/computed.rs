@@ -63,6 +63,9 @@ pub struct HouseholdIncome {
     pub annual_per_capita: String,
     #[serde(skip)]
     pub annual: Option<Num>,
+    /// The figure of each month in payment, from the household and amount in force that month.
+    #[serde(skip)]
+    by_month: Vec<(String, Option<Num>)>,
     #[serde(skip)]
     start_month: String,
     #[serde(skip)]
@@ -86,13 +89,15 @@ struct CaseIncomeRow {
     end_month: Option<String>,
     household_json: Option<String>,
     app_household: String,
+    app_amount: Option<i64>,
     applicant_name: String,
 }
 
 /// Every dibao, tekun and low-income case that has started by `last_month` (in the caller's scope),
 /// with its per-capita annual income. Income is counted as the assistance rules count it (wages after the
 /// employment deduction, business, property and transfer income and pensions; members in prison etc. not
-/// counted), from the household the case currently holds, under the standards in force on `on`.
+/// counted), from the household and amount in force in each month (the latest change effective by then, else the decision), under the
+/// standards in force on `on`.
 pub async fn floor_households(
     app: &App,
     ctx: &Ctx,
@@ -117,7 +122,7 @@ pub async fn floor_households(
         .fetch_all(
             &format!(
                 "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.start_month, c.end_month, c.household_json, \
-                 a.household_json AS app_household, p.name AS applicant_name \
+                 a.household_json AS app_household, a.monthly_amount AS app_amount, p.name AS applicant_name \
                  FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
                  WHERE c.category IN ({cats}) AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $2) AND {cond} \
                  ORDER BY c.town_code, c.area_code, c.id"
@@ -125,35 +130,115 @@ pub async fn floor_households(
             params,
         )
         .await?;
+    // every change of these cases: a month's figure comes from the household and amount in force that month, so a
+    // closed year does not move when a case changes later
+    let (cond2, a2) = ctx
+        .actor
+        .scope_filter()
+        .sql("c.area_code", "c.town_code", 3);
+    let mut params2: Vec<Arg> = args![last_month, format!("{year}-01")];
+    params2.extend(a2);
+    let changes: Vec<Change> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT ch.case_id, ch.effective_month, ch.household_json, ch.new_amount, ch.outcome FROM case_changes ch \
+                 JOIN cases c ON c.id = ch.case_id \
+                 WHERE c.category IN ({cats}) AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $2) AND {cond2} \
+                 ORDER BY ch.case_id, ch.effective_month, ch.created_at"
+            ),
+            params2,
+        )
+        .await?;
+    // (case, effective month, household, amount, outcome)
+    type Change = (String, String, String, i64, String);
+    let mut by_case: std::collections::HashMap<&str, Vec<&Change>> =
+        std::collections::HashMap::new();
+    for c in &changes {
+        // a stop ends payment (the case's end month says when); it carries no household
+        if c.4 != "stop" {
+            by_case.entry(c.0.as_str()).or_default().push(c);
+        }
+    }
     let s = standards::in_force(app, on)
         .await?
         .unwrap_or_else(Standards::jiangyin_2020);
     let areas = app.areas();
     let today = app.today();
+    let counted = |json: &str| -> (Fen, usize) {
+        let hh = serde_json::from_str::<serde_json::Value>(json)
+            .ok()
+            .and_then(|h| {
+                validate(
+                    &serde_json::json!({"as_of": on, "household": h}),
+                    today.max(on),
+                    |c| areas.get(c).is_some(),
+                )
+                .ok()
+            });
+        match &hh {
+            Some(req) => (
+                household_income(&req.household.members, &s),
+                req.household.counted_len(),
+            ),
+            None => (Fen::ZERO, 0),
+        }
+    };
+    let months = months_to(year, last_month);
     Ok(rows
         .into_iter()
         .map(|r| {
-            let json = r.household_json.as_deref().unwrap_or(&r.app_household);
-            let hh = serde_json::from_str::<serde_json::Value>(json)
-                .ok()
-                .and_then(|h| {
-                    validate(
-                        &serde_json::json!({"as_of": on, "household": h}),
-                        today.max(on),
-                        |c| areas.get(c).is_some(),
-                    )
-                    .ok()
-                });
-            let (income, n) = match &hh {
-                Some(req) => (
-                    household_income(&req.household.members, &s),
-                    req.household.counted_len(),
-                ),
-                None => (Fen::ZERO, 0),
+            let changes = by_case.get(r.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let initial = (
+                r.app_household.as_str(),
+                r.app_amount.unwrap_or(r.monthly_amount),
+            );
+            // the household and amount in force in `m`
+            let state = |m: &str| {
+                changes
+                    .iter()
+                    .rev()
+                    .find(|c| c.1.as_str() <= m)
+                    .map(|c| (c.2.as_str(), c.3))
+                    .unwrap_or(initial)
             };
-            let benefit = Fen(r.monthly_amount);
+            let mut cache: Vec<(&str, (Fen, usize))> = Vec::new();
+            let mut figure = |m: &str| {
+                let (json, amount) = state(m);
+                let (income, n) = match cache.iter().find(|c| std::ptr::eq(c.0, json)) {
+                    Some(c) => c.1,
+                    None => {
+                        let v = counted(json);
+                        cache.push((json, v));
+                        v
+                    }
+                };
+                (income, n, Fen(amount))
+            };
+            let in_payment = |m: &str| {
+                r.start_month.as_str() <= m && r.end_month.as_deref().is_none_or(|e| e > m)
+            };
+            let by_month: Vec<(String, Option<Num>)> = months
+                .iter()
+                .filter(|m| in_payment(m))
+                .map(|m| {
+                    let (income, n, benefit) = figure(m);
+                    (m.clone(), annual_income_per_capita(income, benefit, n))
+                })
+                .collect();
+            // what the household page shows: the judging month, or the last month the case was paid
+            let shown = months
+                .iter()
+                .rev()
+                .find(|m| in_payment(m))
+                .cloned()
+                .unwrap_or_else(|| last_month.to_string());
+            let (income, n, benefit) = figure(&shown);
             let annual = annual_income_per_capita(income, benefit, n);
+            let _ = r.household_json;
             HouseholdIncome {
+                by_month,
                 case_id: r.id,
                 category: r.category,
                 area_code: r.area_code,
@@ -185,7 +270,6 @@ pub fn mask_name(name: &str) -> String {
 pub fn floor_in(households: &[HouseholdIncome], month: &str) -> Option<Num> {
     households
         .iter()
-        .filter(|h| h.in_payment(month))
-        .filter_map(|h| h.annual)
+        .filter_map(|h| h.by_month.iter().find(|x| x.0 == month).and_then(|x| x.1))
         .min()
 }
