@@ -417,6 +417,20 @@ db_test!(
             )),
             "{html}"
         );
+        // the dashboard's progress by month ends, in December, with the indicators met on 31 December
+        let (_, _, body) = t.page(&session, "/targets?year=2020").await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(html.contains("id=\"monthly-chart\""), "{html}");
+        let done = targets["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["status"] == "done")
+            .count();
+        assert!(
+            html.contains(&format!("<title>12月 {done}项</title>")),
+            "{done} done: {html}"
+        );
 
         // early warnings: a death in an assisted household is a review task for the village's grid worker
         let (_, tasks) = t.get("/api/v1/tasks", &city).await;

@@ -167,6 +167,8 @@ pub struct Dashboard {
     pub indicators: Vec<Evaluated>,
     pub income_by_town: Vec<TownFigure>,
     pub precision_by_town: Vec<TownFigure>,
+    /// Progress by month: (month, indicators met at the month's end) from January to the judging month.
+    pub monthly_done: Vec<(String, usize)>,
 }
 
 impl Dashboard {
@@ -429,7 +431,9 @@ pub async fn dashboard(app: &App, ctx: &Ctx, year: i32) -> AppResult<Dashboard> 
         .iter()
         .find(|e| e.row.metric == "assistance.income_floor")
         .and_then(|e| e.value);
+    let monthly_done = monthly_done(app, ctx, year, &evaluated, &figs, &reports).await?;
     Ok(Dashboard {
+        monthly_done,
         year,
         judged_on: figs.on,
         items,
@@ -445,6 +449,62 @@ pub async fn dashboard(app: &App, ctx: &Ctx, year: i32) -> AppResult<Dashboard> 
         ),
         indicators: evaluated,
     })
+}
+
+/// How many indicators were met at the end of each month of the year, judged as on that day with what the platform
+/// knew by then: the standards in force, the households in payment, the year's latest run, the reports dated by then.
+async fn monthly_done(
+    app: &App,
+    ctx: &Ctx,
+    year: i32,
+    evaluated: &[Evaluated],
+    figs: &Figures,
+    reports: &[reports::ReportRow],
+) -> AppResult<Vec<(String, usize)>> {
+    let months = months_to(year, &figs.month);
+    let has = |m: &str| evaluated.iter().any(|e| e.row.metric == m);
+    let dibao = if has("assistance.dibao_standard") {
+        computed::standard_series(app, &months, |s| s.dibao).await?
+    } else {
+        vec![]
+    };
+    let tekun = if has("assistance.tekun_standard") {
+        computed::standard_series(app, &months, |s| s.tekun_basic).await?
+    } else {
+        vec![]
+    };
+    let mut out = Vec::with_capacity(months.len());
+    for (i, m) in months.iter().enumerate() {
+        let end = computed::month_end(m).min(figs.on);
+        let precision = if has("verification.precision_rate") {
+            verification::precision_rate_of_year(app, ctx, year, end).await?
+        } else {
+            None
+        };
+        let done = evaluated
+            .iter()
+            .filter(|e| {
+                let cur = match e.row.metric.as_str() {
+                    "" => reports
+                        .iter()
+                        .rfind(|r| r.indicator_id == e.row.id && r.as_of <= end)
+                        .and_then(|r| Num::parse(&r.value).ok()),
+                    "assistance.dibao_standard" => dibao.get(i).and_then(|x| x.1),
+                    "assistance.tekun_standard" => tekun.get(i).and_then(|x| x.1),
+                    "assistance.income_floor" => {
+                        figs.households.as_deref().and_then(|hs| floor_in(hs, m))
+                    }
+                    "verification.precision_rate" => precision
+                        .as_ref()
+                        .and_then(|p| Num::percent(p.eligible, p.recipients)),
+                    _ => None,
+                };
+                judge(e.row.clone(), cur, String::new(), end).status == Status::Done
+            })
+            .count();
+        out.push((m.clone(), done));
+    }
+    Ok(out)
 }
 
 /// The API view of a year.

@@ -249,6 +249,38 @@ struct DashboardPage {
     charts: Vec<TownChart>,
     can_import: bool,
     pending: Vec<PendingRow>,
+    /// Progress by month: indicators met at each month's end.
+    monthly: Vec<MonthBar>,
+    total: usize,
+}
+
+/// One month's bar of the progress chart (SVG coordinates).
+pub struct MonthBar {
+    pub label: String,
+    pub done: usize,
+    pub x: usize,
+    pub y: usize,
+    pub h: usize,
+}
+
+const MONTH_CHART_H: usize = 120;
+
+fn month_bars(d: &targets::Dashboard) -> Vec<MonthBar> {
+    let total = d.indicators.len().max(1);
+    d.monthly_done
+        .iter()
+        .enumerate()
+        .map(|(i, (m, n))| {
+            let h = n * MONTH_CHART_H / total;
+            MonthBar {
+                label: m[5..].trim_start_matches('0').to_string() + "月",
+                done: *n,
+                x: 40 + i * 52,
+                y: 10 + MONTH_CHART_H - h,
+                h,
+            }
+        })
+        .collect()
 }
 
 /// `/targets?year=2020`: every indicator with its status at a glance.
@@ -279,6 +311,8 @@ pub async fn dashboard(
         counts: status_counts(&d),
         rule: STATUS_RULE.to_vec(),
         charts: town_charts(&d),
+        monthly: month_bars(&d),
+        total: d.indicators.len(),
         can_import: p.ctx.actor.role == Role::CityOfficer,
         pending,
     })
@@ -481,6 +515,7 @@ async fn detail_page(
         indicators: vec![],
         income_by_town: vec![],
         precision_by_town: vec![],
+        monthly_done: vec![],
     };
     let r = row(&dash_like, &d.indicator);
     let town = match d.indicator.row.metric.as_str() {
