@@ -1044,3 +1044,81 @@ db_test!(
         assert_eq!(v["total"], 3);
     }
 );
+
+db_test!(missing_materials_are_told_once, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("city", "city_officer", "320281").await;
+    let cj = t.token("cj").await;
+    let city = t.token("city").await;
+    let (hh, applicant, household) = household(&t, &cj).await;
+    let req = json!({"category": "dibao", "household_id": hh, "applicant_id": applicant, "authorisation_on": "2020-06-01",
+                     "bank_account": "6228480000000000001", "household": household, "applied_on": "2020-06-01"});
+    let (_, v) = t
+        .api(Method::POST, "/api/v1/applications", Some(&cj), Some(req))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/applications/{id}/missing-materials");
+    let (s, _) = t
+        .api(
+            Method::POST,
+            &path,
+            Some(&city),
+            Some(json!({"items": ["户口簿复印件"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the town tells, not the city");
+    let (s, v) = t
+        .api(
+            Method::POST,
+            &path,
+            Some(&cj),
+            Some(json!({"items": ["  ", ""]})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("items"))
+    );
+    let (s, v) = t
+        .api(
+            Method::POST,
+            &path,
+            Some(&cj),
+            Some(json!({"items": ["户口簿复印件", "残疾人证复印件"], "on": "2020-06-02"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["action"], "missing_notice");
+    // once: a second notice is refused
+    let (s, v) = t
+        .api(
+            Method::POST,
+            &path,
+            Some(&cj),
+            Some(json!({"items": ["结婚证"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    // the printable notice lists every item
+    let session = t.login_browser("cj").await;
+    let (s, _, body) = t
+        .page(&session, &format!("/assistance/applications/{id}/notice"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("<li>户口簿复印件</li>") && html.contains("<li>残疾人证复印件</li>"),
+        "{html}"
+    );
+    // after acceptance there is nothing more to tell
+    let (s, v) = step(
+        &t,
+        &cj,
+        &id,
+        json!({"action": "accept", "on": "2020-06-03"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(t.scalar(&format!("SELECT COUNT(*) FROM application_events WHERE application_id = '{id}' AND action = 'missing_notice'")).await, 1);
+});

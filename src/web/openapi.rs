@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         api::persons::create_household, api::persons::stats, api::persons::export,
         api::assistance::assess, api::assistance::list, api::assistance::propose, api::assistance::approve,
         api::applications::create, api::applications::list, api::applications::show, api::applications::act,
+        api::applications::missing_materials,
         api::applications::list_cases, api::applications::show_case, api::applications::stop_case,
         api::applications::case_event, api::applications::case_changes, api::applications::reviews,
         api::ledger::import, api::ledger::export,

@@ -183,6 +183,95 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(ApplicationRow, V
     Ok((a, events))
 }
 
+/// 一次性告知 (DOMAIN §4.6 step 2): before accepting, the town lists every missing material in one notice — once.
+/// Certificates a department's data can answer are never asked for (只需跑一次、无需开证明); the notice is printable.
+pub async fn notify_missing(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    items: &[String],
+    on: Option<NaiveDate>,
+) -> AppResult<EventRow> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    if !can_act(ctx.actor.role, Office::Town) {
+        return Err(AppError::Forbidden(
+            "补正材料告知由镇(街道)民政办出具".into(),
+        ));
+    }
+    let items: Vec<String> = items
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.is_empty() {
+        return Err(AppError::invalid("items", "请逐项列出需补正的材料"));
+    }
+    if items.len() > 20 || items.iter().any(|s| s.chars().count() > 100) {
+        return Err(AppError::invalid(
+            "items",
+            "补正材料至多20项，每项不超过100字",
+        ));
+    }
+    let on = on.unwrap_or(app.today());
+    if on > app.today() {
+        return Err(AppError::invalid("on", "日期不能晚于今天"));
+    }
+    let mut tx = app.db.begin().await?;
+    let a: Option<ApplicationRow> = tx
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM applications WHERE id = $1"),
+            args![id],
+        )
+        .await?;
+    let a = match a {
+        Some(a) if ctx.actor.in_scope(&a.area_code) => a,
+        _ => return Err(AppError::NotFound("申请".into())),
+    };
+    if a.stage != Stage::Submitted.code() {
+        return Err(AppError::conflict(
+            "stage",
+            "只有待受理的申请可以告知补正材料",
+        ));
+    }
+    let earlier: i64 = tx
+        .scalar(
+            "SELECT COUNT(*) FROM application_events WHERE application_id = $1 AND action = 'missing_notice'",
+            args![id],
+        )
+        .await?;
+    if earlier > 0 {
+        return Err(AppError::conflict(
+            "items",
+            "补正材料应一次性告知，本申请已出具过告知书",
+        ));
+    }
+    let note = format!("一次性告知补正材料：{}", items.join("；"));
+    add_event(
+        &mut tx,
+        id,
+        "missing_notice",
+        on,
+        ctx,
+        &note,
+        Some(json!({"items": items})),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("application.missing_notice", "application", id)
+            .area(&a.area_code)
+            .after(json!({"items": items, "on": on})),
+    )
+    .await?;
+    tx.commit().await?;
+    let (_, events) = get(app, ctx, id).await?;
+    events
+        .into_iter()
+        .rfind(|e| e.action == "missing_notice")
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("notice not written")))
+}
+
 fn limits_for(category: &str) -> &'static workflow::Limits {
     if category == "tekun" {
         &TEKUN_LIMITS

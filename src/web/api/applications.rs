@@ -138,6 +138,30 @@ pub async fn act(
     Ok(Json(view(a, ev)))
 }
 
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct MissingMaterials {
+    /// Every missing material, one item each (told once: 一次性告知).
+    pub items: Vec<String>,
+    /// Date of the notice (default today).
+    pub on: Option<chrono::NaiveDate>,
+}
+
+/// 一次性告知: the town lists every missing material of a submitted application in one printable notice, once.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/missing-materials", tag = "assistance", params(("id" = String, Path)),
+    request_body = MissingMaterials, security(("bearer" = [])),
+    responses((status = 201, body = applications::EventRow), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn missing_materials(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(m): JsonBody<MissingMaterials>,
+) -> Result<(axum::http::StatusCode, Json<applications::EventRow>), ApiError> {
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(applications::notify_missing(&app, &ctx, &id, &m.items, m.on).await?),
+    ))
+}
+
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct CaseQuery {
     /// active or stopped

@@ -41,6 +41,10 @@ pub fn routes() -> Router<App> {
         .route("/applications/{id}", get(applications::show))
         .route("/applications/{id}/actions", post(applications::act))
         .route(
+            "/applications/{id}/missing-materials",
+            post(applications::missing_materials),
+        )
+        .route(
             "/payments/rolls",
             post(payments::generate).get(payments::list),
         )

@@ -100,6 +100,9 @@ struct DetailPage {
     a: Detail,
     events: Vec<EventRow>,
     actions: Vec<ActionForm>,
+    /// The town may list missing materials once, before accepting.
+    can_notify: bool,
+    notified: bool,
     today: chrono::NaiveDate,
     message: Option<String>,
     error: Option<String>,
@@ -217,8 +220,13 @@ async fn detail_page(
 ) -> Result<Response, PageError> {
     let (a, events) = detail(app, p, id).await?;
     let stage = Stage::from_code(&a.stage).unwrap_or(Stage::Submitted);
+    let notified = events.iter().any(|e| e.action == "missing_notice");
     render(&DetailPage {
         nav: Nav::of(app, p),
+        can_notify: stage == Stage::Submitted
+            && p.ctx.actor.role == crate::app::authz::Role::TownOfficer
+            && !notified,
+        notified,
         actions: actions_for(p.ctx.actor.role, stage),
         a,
         events,
@@ -234,6 +242,87 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     detail_page(&app, &p, &id, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct NoticeForm {
+    /// One material per line.
+    items: String,
+}
+
+pub async fn notice(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<NoticeForm>,
+) -> Result<Response, PageError> {
+    let items: Vec<String> = f.items.lines().map(String::from).collect();
+    match applications::notify_missing(&app, &p.ctx, &id, &items, None).await {
+        Ok(_) => {
+            detail_page(
+                &app,
+                &p,
+                &id,
+                Some("已出具补正材料一次性告知书".into()),
+                None,
+            )
+            .await
+        }
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::Forbidden(_)),
+        ) => detail_page(&app, &p, &id, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "missing_notice.html")]
+struct NoticePage {
+    nav: Nav,
+    applicant: String,
+    category: String,
+    town: String,
+    on: chrono::NaiveDate,
+    items: Vec<String>,
+}
+
+/// The printable notice (补正材料一次性告知书).
+pub async fn notice_print(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (a, events) = applications::get(&app, &p.ctx, &id).await?;
+    let e = events
+        .iter()
+        .rfind(|e| e.action == "missing_notice")
+        .ok_or_else(|| AppError::NotFound("补正材料告知书".into()))?;
+    let items: Vec<String> = e
+        .data_json
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .and_then(|v| v["items"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect();
+    let applicant: (String,) = app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT name FROM persons WHERE id = $1",
+            crate::args![&a.applicant_id],
+        )
+        .await
+        .map_err(AppError::from)?;
+    render(&NoticePage {
+        nav: Nav::of(&app, &p),
+        applicant: applicant.0,
+        category: applications::category_label(&a.category).into(),
+        town: app.areas().name(&a.town_code).to_string(),
+        on: e.on_date,
+        items,
+    })
 }
 
 #[derive(serde::Deserialize)]

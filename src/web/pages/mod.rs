@@ -55,6 +55,10 @@ pub fn routes() -> Router<App> {
         .route("/assistance/applications/{id}", get(applications::show))
         .route("/assistance/applications/{id}/act", post(applications::act))
         .route(
+            "/assistance/applications/{id}/notice",
+            get(applications::notice_print).post(applications::notice),
+        )
+        .route(
             "/assistance/applications/{id}/form",
             get(applications::approval_form),
         )
