@@ -881,6 +881,18 @@ db_test!(
         };
         assert_eq!(item["review_due_on"], expected);
         assert_eq!(item["overdue"], true);
+        // the counts per village cover every review due and add up to the total
+        let per: i64 = v["per_area"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[1].as_i64().unwrap())
+            .sum();
+        assert_eq!(per, v["total"].as_i64().unwrap());
+        assert_eq!(
+            v["total"].as_i64().unwrap(),
+            v["items"].as_array().unwrap().len() as i64
+        );
         let (_, v) = t.get("/api/v1/reviews?days=100000", &nz).await;
         assert_eq!(v["items"], json!([]));
         // a review on the same household changes nothing and moves the next review out

@@ -586,13 +586,18 @@ pub struct ReviewItem {
     pub overdue: bool,
 }
 
-/// Reviews due within `days` (and every overdue one), per the caller's scope; counts per town and village.
+/// Reviews due a page at a time, most urgent first.
+pub const REVIEW_PAGE: i64 = 200;
+
+/// Reviews due within `days` (and every overdue one), per the caller's scope: a page of them (most urgent first),
+/// the counts per village (due, overdue) over all of them, and their total.
 pub async fn reviews_due(
     app: &App,
     ctx: &Ctx,
     area: Option<&str>,
     days: i64,
-) -> AppResult<(Vec<ReviewItem>, Vec<(String, i64, i64)>)> {
+    page: i64,
+) -> AppResult<(Vec<ReviewItem>, Vec<(String, i64, i64)>, i64)> {
     ctx.actor.require(Permission::ReadAssistance)?;
     let filter = crate::app::registry::area_filter(app, ctx, area);
     let (cond, a) = filter.sql("c.area_code", "c.town_code", 2);
@@ -615,9 +620,25 @@ pub async fn reviews_due(
             &format!(
                 "SELECT c.id, c.category, c.area_code, p.name, CAST(c.review_months AS BIGINT), c.review_due_on FROM cases c \
                  JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
-                 WHERE c.status = 'active' AND c.review_due_on <= $1 AND {cond} ORDER BY c.review_due_on, c.id LIMIT 500"
+                 WHERE c.status = 'active' AND c.review_due_on <= $1 AND {cond} ORDER BY c.review_due_on, c.id LIMIT {REVIEW_PAGE} OFFSET {}",
+                (page.max(1) - 1) * REVIEW_PAGE
             ),
-            args,
+            args.clone(),
+        )
+        .await?;
+    // the counts cover every review due, not just this page
+    let mut count_args = args;
+    count_args.push(crate::storage::Arg::from(today));
+    let n = count_args.len();
+    let counts: Vec<(String, i64, i64)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT c.area_code, COUNT(*), CAST(SUM(CASE WHEN c.review_due_on < ${n} THEN 1 ELSE 0 END) AS BIGINT) FROM cases c \
+                 WHERE c.status = 'active' AND c.review_due_on <= $1 AND {cond} GROUP BY c.area_code"
+            ),
+            count_args,
         )
         .await?;
     let areas = app.areas();
@@ -635,16 +656,11 @@ pub async fn reviews_due(
         })
         .collect();
     // per village: (name, due, overdue)
-    let mut per: Vec<(String, i64, i64)> = vec![];
-    for it in &items {
-        match per.iter_mut().find(|p| p.0 == it.area_name) {
-            Some(p) => {
-                p.1 += 1;
-                p.2 += i64::from(it.overdue);
-            }
-            None => per.push((it.area_name.clone(), 1, i64::from(it.overdue))),
-        }
-    }
+    let mut per: Vec<(String, i64, i64)> = counts
+        .into_iter()
+        .map(|(a, due, overdue)| (areas.full_name(&a), due, overdue))
+        .collect();
     per.sort();
-    Ok((items, per))
+    let total = per.iter().map(|p| p.1).sum();
+    Ok((items, per, total))
 }

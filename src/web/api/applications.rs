@@ -257,13 +257,17 @@ pub struct ReviewQuery {
     pub area: Option<String>,
     /// Due within this many days (default 30); overdue ones are always included.
     pub days: Option<i64>,
+    /// 1-based page of 200.
+    pub page: Option<i64>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ReviewPage {
+    /// A page of 200, most urgent first.
     pub items: Vec<cases::ReviewItem>,
-    /// Per village: [name, due, overdue].
+    /// Per village over every review due: [name, due, overdue].
     pub per_area: Vec<(String, i64, i64)>,
+    pub total: i64,
 }
 
 /// Dynamic reviews due and overdue in the caller's scope.
@@ -273,7 +277,17 @@ pub async fn reviews(
     ApiCtx(ctx): ApiCtx,
     Query(q): Query<ReviewQuery>,
 ) -> Result<Json<ReviewPage>, ApiError> {
-    let (items, per_area) =
-        cases::reviews_due(&app, &ctx, q.area.as_deref(), q.days.unwrap_or(30)).await?;
-    Ok(Json(ReviewPage { items, per_area }))
+    let (items, per_area, total) = cases::reviews_due(
+        &app,
+        &ctx,
+        q.area.as_deref(),
+        q.days.unwrap_or(30),
+        q.page.unwrap_or(1),
+    )
+    .await?;
+    Ok(Json(ReviewPage {
+        items,
+        per_area,
+        total,
+    }))
 }

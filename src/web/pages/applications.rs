@@ -892,7 +892,7 @@ struct ReviewsPage {
 }
 
 pub async fn reviews(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
-    let (items, per_area) = cases::reviews_due(&app, &p.ctx, None, 30).await?;
+    let (items, per_area, _) = cases::reviews_due(&app, &p.ctx, None, 30, 1).await?;
     render(&ReviewsPage {
         nav: Nav::of(&app, &p),
         items,
