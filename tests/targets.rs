@@ -542,6 +542,12 @@ db_test!(
                 vec![],
                 "as_of",
             ),
+            // a figure of the next year belongs to the next year's plan
+            (
+                vec![("value", "1200"), ("as_of", "2021-01-05")],
+                vec![],
+                "as_of",
+            ),
             (
                 vec![("value", "1200"), ("as_of", "2020-06-30")],
                 vec![("files", "bed.pdf", PNG)],

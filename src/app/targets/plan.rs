@@ -333,25 +333,12 @@ pub async fn import(
             rows,
         )
     })?;
-    let r = store(app, year, &plan, &ctx.actor.username)
+    store(app, ctx, year, &plan, &ctx.actor.username)
         .await
-        .map_err(|e| (e, vec![]))?;
-    if !r.unchanged {
-        let mut tx = app.db.begin().await.map_err(|e| (e.into(), vec![]))?;
-        audit::record(
-            &mut tx,
-            ctx,
-            Event::new("targets.import", "target_plan", year.to_string())
-                .after(serde_json::json!({"items": r.items, "indicators": r.indicators})),
-        )
-        .await
-        .map_err(|e| (e, vec![]))?;
-        tx.commit().await.map_err(|e| (e.into(), vec![]))?;
-    }
-    Ok(r)
+        .map_err(|e| (e, vec![]))
 }
 
-async fn store(app: &App, year: i32, plan: &Plan, by: &str) -> AppResult<ImportResult> {
+async fn store(app: &App, ctx: &Ctx, year: i32, plan: &Plan, by: &str) -> AppResult<ImportResult> {
     let (ha, hb) = digest(plan);
     let result = |unchanged| ImportResult {
         year,
@@ -417,6 +404,15 @@ async fn store(app: &App, year: i32, plan: &Plan, by: &str) -> AppResult<ImportR
         inds,
     )
     .await?;
+    // the audit entry commits with the plan
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("targets.import", "target_plan", year.to_string()).after(
+            serde_json::json!({"items": plan.items.len(), "indicators": plan.indicators.len()}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(result(false))
 }
@@ -436,7 +432,11 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
     }
     let plan = parse(2020, ITEMS_2020, INDICATORS_2020)
         .map_err(|e| anyhow::anyhow!("shipped 2020 plan is invalid: {e:?}"))?;
-    match store(app, 2020, &plan, "system").await {
+    let ctx = Ctx {
+        actor: crate::app::authz::Actor::system(&app.areas().city_code),
+        ip: "system".into(),
+    };
+    match store(app, &ctx, 2020, &plan, "system").await {
         Ok(_) => Ok(()),
         // another process seeded it first
         Err(AppError::Conflict { .. }) => Ok(()),

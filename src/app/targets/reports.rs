@@ -196,10 +196,13 @@ pub async fn create(
     if as_of > app.today() {
         return Err(AppError::invalid("as_of", "数据日期不能晚于今天"));
     }
-    if as_of < NaiveDate::from_ymd_opt(year, 1, 1).expect("date") {
+    if as_of < NaiveDate::from_ymd_opt(year, 1, 1).expect("date")
+        || as_of > NaiveDate::from_ymd_opt(year, 12, 31).expect("date")
+    {
+        // a later figure belongs to a later year's plan, never to this one
         return Err(AppError::invalid(
             "as_of",
-            format!("数据日期不能早于{year}年1月1日"),
+            format!("数据日期应在{year}年内"),
         ));
     }
     let comment = r.comment.trim().to_string();
