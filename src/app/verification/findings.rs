@@ -15,6 +15,29 @@ use serde_json::{Value, json};
 
 pub const PAGE: i64 = 50;
 
+/// "机动车登记 第12行；不动产登记 第40行" — the sources and file rows behind a finding.
+fn evidence_text(all: &Value) -> String {
+    let Some(list) = all.as_array() else {
+        return String::new();
+    };
+    list.iter()
+        .map(|e| {
+            let code = e["source"].as_str().unwrap_or("");
+            let label = match code {
+                "registry" => "居民信息库",
+                "staff" => "工作人员近亲属备案",
+                "cases" => "救助对象",
+                c => minzheng_domain::verification::Source::from_code(c).map_or(c, |s| s.label()),
+            };
+            match e["row"].as_i64() {
+                Some(r) => format!("{label} 第{r}行"),
+                None => label.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct FindingDb {
     id: String,
@@ -60,6 +83,8 @@ pub struct FindingView {
     /// Every row behind the finding.
     #[schema(value_type = Object)]
     pub all_evidence: Value,
+    /// The evidence as an officer reads it: 机动车登记 第12行 ….
+    pub evidence_text: String,
     /// open, confirmed, dismissed or superseded (a later run replaced it).
     pub status: String,
     pub decision: Option<String>,
@@ -73,6 +98,7 @@ fn view(app: &App, f: FindingDb) -> FindingView {
     let all: Value = serde_json::from_str(&f.evidence_json).unwrap_or(Value::Null);
     let kind = FindingKind::from_code(&f.kind);
     FindingView {
+        evidence_text: evidence_text(&all),
         evidence: all.get(0).cloned().unwrap_or(Value::Null),
         all_evidence: all,
         kind_label: kind.map(|k| k.label()).unwrap_or("").into(),
