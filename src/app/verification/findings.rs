@@ -143,13 +143,14 @@ pub struct FindingPage {
     pub page: i64,
 }
 
+const RUN_COLS: &str = "id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json";
+
 pub async fn latest_run(app: &App) -> AppResult<Option<RunRow>> {
     Ok(app
         .db
         .conn()
         .fetch_optional(
-            "SELECT id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json \
-             FROM verification_runs ORDER BY finished_at DESC, id DESC LIMIT 1",
+            &format!("SELECT {RUN_COLS} FROM verification_runs ORDER BY finished_at DESC, id DESC LIMIT 1"),
             vec![],
         )
         .await?)
@@ -176,8 +177,7 @@ pub async fn runs(app: &App, ctx: &Ctx) -> AppResult<Vec<RunRow>> {
         .db
         .conn()
         .fetch_all(
-            "SELECT id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json \
-             FROM verification_runs ORDER BY finished_at DESC, id DESC LIMIT 50",
+            &format!("SELECT {RUN_COLS} FROM verification_runs ORDER BY finished_at DESC, id DESC LIMIT 50"),
             vec![],
         )
         .await?)
@@ -455,8 +455,10 @@ pub async fn precision_rate_between(
         .db
         .conn()
         .fetch_optional(
-            "SELECT id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json \
-             FROM verification_runs WHERE on_date >= $1 AND on_date <= $2 ORDER BY on_date DESC, finished_at DESC, id DESC LIMIT 1",
+            &format!(
+                "SELECT {RUN_COLS} FROM verification_runs WHERE on_date >= $1 AND on_date <= $2 \
+                 ORDER BY on_date DESC, finished_at DESC, id DESC LIMIT 1"
+            ),
             args![from, until],
         )
         .await?;
