@@ -87,7 +87,6 @@ struct CaseIncomeRow {
     monthly_amount: i64,
     start_month: String,
     end_month: Option<String>,
-    household_json: Option<String>,
     app_household: String,
     app_amount: Option<i64>,
     applicant_name: String,
@@ -121,7 +120,7 @@ pub async fn floor_households(
         .conn()
         .fetch_all(
             &format!(
-                "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.start_month, c.end_month, c.household_json, \
+                "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.start_month, c.end_month, \
                  a.household_json AS app_household, a.monthly_amount AS app_amount, p.name AS applicant_name \
                  FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
                  WHERE c.category IN ({cats}) AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $2) AND {cond} \
@@ -236,7 +235,6 @@ pub async fn floor_households(
                 .unwrap_or_else(|| last_month.to_string());
             let (income, n, benefit) = figure(&shown);
             let annual = annual_income_per_capita(income, benefit, n);
-            let _ = r.household_json;
             HouseholdIncome {
                 by_month,
                 case_id: r.id,

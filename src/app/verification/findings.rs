@@ -171,31 +171,9 @@ pub struct RunRow {
     pub loads_json: String,
 }
 
-pub async fn runs(app: &App, ctx: &Ctx) -> AppResult<Vec<RunRow>> {
-    ctx.actor.require(Permission::ReadVerification)?;
-    Ok(app
-        .db
-        .conn()
-        .fetch_all(
-            &format!("SELECT {RUN_COLS} FROM verification_runs ORDER BY finished_at DESC, id DESC LIMIT 50"),
-            vec![],
-        )
-        .await?)
-}
-
 /// The conditions every finding query shares: the caller's scope, narrowed to a requested area.
 fn conditions(app: &App, ctx: &Ctx, q: &FindingQuery, run: &str) -> AppResult<(String, Vec<Arg>)> {
-    let requested = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| {
-        let level = app
-            .areas()
-            .get(a)
-            .map(|x| x.level.clone())
-            .unwrap_or_else(|| "village".into());
-        (a.to_string(), level)
-    });
-    let filter = ctx
-        .actor
-        .narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
+    let filter = crate::app::registry::area_filter(app, ctx, q.area.as_deref());
     let mut args: Vec<Arg> = vec![Arg::from(run)];
     let (cond, a) = filter.sql("area_code", "town_code", 2);
     args.extend(a);

@@ -64,7 +64,6 @@ pub struct RelativeRow {
 /// The person with this number; with `scope`, only inside that user's area (a staff member works in the caller's
 /// area; a relative may live anywhere in the city).
 async fn person_by_number(
-    app: &App,
     tx: &mut crate::storage::Tx,
     scope: Option<&crate::app::authz::Actor>,
     field: &str,
@@ -74,7 +73,6 @@ async fn person_by_number(
     if n.is_empty() {
         return Err(AppError::invalid(field, "请填写身份证号"));
     }
-    let _ = app;
     match persons::by_id_number_tx(tx, &n).await? {
         Some(p) if scope.is_none_or(|s| s.in_scope(&p.area_code)) => Ok(p),
         // a person outside the caller's area is answered like a missing one
@@ -106,7 +104,7 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewStaff) -> AppResult<StaffRow> {
         n.area_code.clone()
     };
     let mut tx = app.db.begin().await?;
-    let p = person_by_number(app, &mut tx, Some(&ctx.actor), "id_number", &n.id_number).await?;
+    let p = person_by_number(&mut tx, Some(&ctx.actor), "id_number", &n.id_number).await?;
     let exists: i64 = tx
         .scalar(
             "SELECT COUNT(*) FROM staff WHERE person_id = $1",
@@ -159,7 +157,7 @@ pub async fn add_relative(
         Some((a,)) if ctx.actor.in_scope(&a) => {}
         _ => return Err(AppError::NotFound("工作人员".into())),
     }
-    let p = person_by_number(app, &mut tx, None, "id_number", &n.id_number).await?;
+    let p = person_by_number(&mut tx, None, "id_number", &n.id_number).await?;
     let dup: i64 = tx
         .scalar(
             "SELECT COUNT(*) FROM staff_relatives WHERE staff_id = $1 AND person_id = $2",

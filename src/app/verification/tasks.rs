@@ -143,6 +143,20 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
             )
             .await?;
     }
+    // the rules write as the system; what they created is on the record with the rest
+    if added > 0 {
+        let ctx = Ctx {
+            actor: crate::app::authz::Actor::system(&app.areas().city_code),
+            ip: "system".into(),
+        };
+        audit::record(
+            &mut tx,
+            &ctx,
+            Event::new("tasks.warnings", "grid_tasks", on.to_string())
+                .after(json!({"created": added, "on": on})),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(added)
 }
@@ -186,18 +200,7 @@ pub struct TaskQuery {
 
 pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery) -> AppResult<Vec<TaskRow>> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let requested = q.area.as_deref().filter(|a| !a.is_empty()).map(|a| {
-        (
-            a.to_string(),
-            app.areas()
-                .get(a)
-                .map(|x| x.level.clone())
-                .unwrap_or_else(|| "village".into()),
-        )
-    });
-    let f = ctx
-        .actor
-        .narrow(requested.as_ref().map(|(a, l)| (a.as_str(), l.as_str())));
+    let f = crate::app::registry::area_filter(app, ctx, q.area.as_deref());
     let (cond, a) = f.sql("area_code", "town_code", 1);
     let mut args: Vec<Arg> = a.into_iter().collect();
     let mut sql = format!("SELECT {COLS} FROM grid_tasks WHERE {cond}");
@@ -288,12 +291,7 @@ pub struct Visit {
     pub photos: Vec<Vec<u8>>,
 }
 
-async fn open_task(
-    app: &App,
-    ctx: &Ctx,
-    tx: &mut crate::storage::Tx,
-    id: &str,
-) -> AppResult<TaskRow> {
+async fn open_task(ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str) -> AppResult<TaskRow> {
     ctx.actor.require(Permission::HandleTasks)?;
     let t: Option<TaskRow> = tx
         .fetch_optional(
@@ -308,7 +306,6 @@ async fn open_task(
     if t.status == "closed" {
         return Err(AppError::conflict("id", "该任务已办结"));
     }
-    let _ = app;
     Ok(t)
 }
 
@@ -340,7 +337,7 @@ pub async fn visit(app: &App, ctx: &Ctx, id: &str, v: Visit) -> AppResult<TaskRo
         checked.push((ct, p));
     }
     let mut tx = app.db.begin().await?;
-    let t = open_task(app, ctx, &mut tx, id).await?;
+    let t = open_task(ctx, &mut tx, id).await?;
     tx.execute(
         "UPDATE grid_tasks SET status = 'visited', visit_note = $2, visited_on = $3, visited_by = $4 WHERE id = $1",
         args![id, v.note.trim(), on, &ctx.actor.display_name],
@@ -382,7 +379,7 @@ pub struct Close {
 
 pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRow> {
     let mut tx = app.db.begin().await?;
-    let t = open_task(app, ctx, &mut tx, id).await?;
+    let t = open_task(ctx, &mut tx, id).await?;
     if t.status != "visited" {
         return Err(AppError::invalid(
             "outcome",
