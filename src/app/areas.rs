@@ -26,6 +26,11 @@ pub struct AreaIndex {
 }
 
 impl AreaIndex {
+    /// Whether every area loaded lies under `code` (a city's scope, while the database holds that city alone).
+    pub fn holds_only(&self, code: &str) -> bool {
+        self.by_code.keys().all(|k| k.starts_with(code))
+    }
+
     pub async fn load(db: &Db) -> anyhow::Result<AreaIndex> {
         let rows = store::all(db).await?;
         let mut idx = AreaIndex::default();

@@ -10,6 +10,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use chrono::{Duration, FixedOffset};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MIN: i64 = 15;
@@ -257,9 +258,45 @@ pub async fn issue_token(app: &App, ctx: &Ctx, name: &str) -> AppResult<(String,
     Ok((id, token))
 }
 
+/// How long a bearer token's user is remembered. Revoking a token or changing a user clears the memory of this
+/// process at once; another server process on the same database sees the change within this time.
+pub const TOKEN_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
+const TOKEN_MEMORY_MAX: usize = 10_000;
+
+/// Bearer tokens recently checked, by hash, so that a busy API client costs no authentication queries.
+#[derive(Default)]
+pub struct TokenCache(std::sync::Mutex<HashMap<String, (Actor, String, std::time::Instant)>>);
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<(Actor, String)> {
+        let map = self.0.lock().expect("token cache lock");
+        map.get(hash)
+            .filter(|(_, _, at)| at.elapsed() < TOKEN_MEMORY)
+            .map(|(a, id, _)| (a.clone(), id.clone()))
+    }
+    fn put(&self, hash: String, actor: Actor, token_id: String) {
+        let mut map = self.0.lock().expect("token cache lock");
+        if map.len() >= TOKEN_MEMORY_MAX {
+            map.clear();
+        }
+        map.insert(hash, (actor, token_id, std::time::Instant::now()));
+    }
+}
+
+impl App {
+    /// Called by every change to tokens or users: the next call with any token checks the database again.
+    pub fn forget_tokens(&self) {
+        self.tokens.0.lock().expect("token cache lock").clear();
+    }
+}
+
 /// The user behind a bearer token, if it exists and is not revoked.
 pub async fn token_actor(app: &App, token: &str) -> AppResult<Option<(Actor, String)>> {
-    let Some(t) = store::token_by_hash(&app.db, &sha256_hex(token)).await? else {
+    let hash = sha256_hex(token);
+    if let Some(hit) = app.tokens.get(&hash) {
+        return Ok(Some(hit));
+    }
+    let Some(t) = store::token_by_hash(&app.db, &hash).await? else {
         return Ok(None);
     };
     if t.revoked_at.is_some() {
@@ -271,7 +308,9 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Option<(Actor, Str
     if user.disabled {
         return Ok(None);
     }
-    Ok(Some((actor_of(app, &user), t.id)))
+    let actor = actor_of(app, &user);
+    app.tokens.put(hash, actor.clone(), t.id.clone());
+    Ok(Some((actor, t.id)))
 }
 
 pub async fn revoke_token(app: &App, ctx: &Ctx, token_id: &str) -> AppResult<()> {
@@ -287,6 +326,7 @@ pub async fn revoke_token(app: &App, ctx: &Ctx, token_id: &str) -> AppResult<()>
     )
     .await?;
     tx.commit().await?;
+    app.forget_tokens();
     Ok(())
 }
 

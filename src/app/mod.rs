@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 pub struct App {
     pub db: Db,
     areas: Arc<RwLock<Arc<AreaIndex>>>,
+    tokens: Arc<auth::TokenCache>,
 }
 
 /// Who is acting, and from where.
@@ -91,6 +92,7 @@ impl App {
         let app = App {
             db,
             areas: Arc::new(RwLock::new(Arc::new(index))),
+            tokens: Arc::default(),
         };
         assistance::standards::seed(&app).await?;
         assistance::calendar::seed(&app).await?;

@@ -166,6 +166,7 @@ pub async fn set_disabled(app: &App, ctx: &Ctx, username: &str, disabled: bool) 
     )
     .await?;
     tx.commit().await?;
+    app.forget_tokens();
     Ok(())
 }
 
@@ -188,6 +189,7 @@ pub async fn reset_password(
     )
     .await?;
     tx.commit().await?;
+    app.forget_tokens();
     Ok(pw)
 }
 

@@ -399,16 +399,25 @@ pub async fn generate(
         .await?;
     let empty = persons == 0;
     let bulk = empty && opts.households >= BULK_HOUSEHOLDS;
-    let mut dropped: Vec<(String, String)> = Vec::new();
+    // The whole city is one transaction: a failed generation leaves nothing behind, and no page is written to the
+    // log twice as it would be by thousands of small commits.
+    let mut tx = app.db.begin().await?;
+    let mut dropped_indexes: Vec<(String, String)> = Vec::new();
+    let mut dropped_keys: Vec<(String, String, String)> = Vec::new();
     if bulk {
-        let mut tx = app.db.begin().await?;
+        tx.bulk_cache(true).await?;
         for t in ["persons", "households"] {
             for (name, ddl) in tx.secondary_indexes(t).await? {
                 tx.execute(&format!("DROP INDEX {name}"), vec![]).await?;
-                dropped.push((name, ddl));
+                dropped_indexes.push((name, ddl));
+            }
+            // PostgreSQL checks a foreign key with a query per row; re-adding the constraint checks all rows in one
+            for (name, def) in tx.foreign_keys(t).await? {
+                tx.execute(&format!("ALTER TABLE {t} DROP CONSTRAINT {name}"), vec![])
+                    .await?;
+                dropped_keys.push((t.to_string(), name, def));
             }
         }
-        tx.commit().await?;
     }
     let (send, mut recv) = tokio::sync::mpsc::channel::<Batch>(2);
     let total = opts.households;
@@ -431,10 +440,8 @@ pub async fn generate(
     let mut summary = DemoSummary::default();
     let written: anyhow::Result<()> = async {
         while let Some((households, persons)) = recv.recv().await {
-            let mut tx = app.db.begin().await?;
             insert_households(&mut tx, &households).await?;
             insert_persons(&mut tx, &persons).await?;
-            tx.commit().await?;
             summary.households += households.len() as u64;
             summary.persons += persons.len() as u64;
             progress(summary.households, summary.persons);
@@ -444,15 +451,22 @@ pub async fn generate(
     .await;
     drop(recv);
     producer.await?;
-    // the indexes come back even when writing failed
-    if !dropped.is_empty() {
-        let mut tx = app.db.begin().await?;
-        for (_, ddl) in &dropped {
-            tx.execute(ddl, vec![]).await?;
-        }
-        tx.commit().await?;
-    }
+    // a failure rolls the whole city back, indexes and constraints included
     written?;
+    for (_, ddl) in &dropped_indexes {
+        tx.execute(ddl, vec![]).await?;
+    }
+    for (table, name, def) in &dropped_keys {
+        tx.execute(
+            &format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"),
+            vec![],
+        )
+        .await?;
+    }
+    if bulk {
+        tx.bulk_cache(false).await?;
+    }
+    tx.commit().await?;
     let ctx = Ctx {
         actor: Actor::system(&areas.city_code),
         ip: "cli".into(),

@@ -7,6 +7,7 @@
 pub mod areas;
 pub mod audit;
 pub mod persons;
+mod sqlite_bulk;
 pub mod users;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,6 +23,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+/// SQLite page cache per pooled connection, and for a bulk load's connection, in KiB.
+const CACHE_KIB: u32 = 16 * 1024;
+const BULK_CACHE_KIB: u32 = 384 * 1024;
+const MMAP_BYTES: u64 = 16 << 30;
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +38,22 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// From the SQLite C API on the bulk-insert path; `code` is the extended result code.
+    #[error("SQLite 错误 {code}: {message}")]
+    Sqlite { code: i32, message: String },
 }
 
 impl DbError {
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            DbError::Sqlite { code, .. } => matches!(
+                *code,
+                libsqlite3_sys::SQLITE_CONSTRAINT_UNIQUE
+                    | libsqlite3_sys::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -393,7 +410,49 @@ impl Tx {
         self.fetch_all(sql, vec![Arg::from(table)]).await
     }
 
-    /// Bulk load for big files: COPY on PostgreSQL, multi-row INSERTs on SQLite. Values are rows of `cols`.
+    /// Foreign keys of `table` as (constraint name, definition) on PostgreSQL, which checks each with a query per
+    /// inserted row; a bulk load drops them and adds them back, checking every row in one join. SQLite's checks
+    /// are index probes in the same B-tree pass and stay.
+    pub async fn foreign_keys(&mut self, table: &str) -> DbResult<Vec<(String, String)>> {
+        match &self.0 {
+            TxInner::Sqlite(..) => Ok(Vec::new()),
+            TxInner::Postgres(_) => {
+                self.fetch_all(
+                    "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+                     WHERE conrelid = to_regclass($1) AND contype = 'f' ORDER BY conname",
+                    vec![Arg::from(table)],
+                )
+                .await
+            }
+        }
+    }
+
+    /// For a bulk load in this transaction: on SQLite a big page cache (random inserts into a unique index of
+    /// millions of entries thrash the normal 16 MiB; CREATE INDEX sorts within it) and a helper thread for its
+    /// sorts, and back to normal; on PostgreSQL memory for the index builds.
+    pub async fn bulk_cache(&mut self, on: bool) -> DbResult<()> {
+        if self.is_sqlite() {
+            let (size, threads) = if on {
+                (BULK_CACHE_KIB, 1)
+            } else {
+                (CACHE_KIB, 0)
+            };
+            self.execute(&format!("PRAGMA cache_size = -{size}"), vec![])
+                .await?;
+            self.execute(&format!("PRAGMA threads = {threads}"), vec![])
+                .await?;
+        } else if on {
+            // index builds at the end sort in memory; SET LOCAL ends with the transaction
+            self.execute(
+                &format!("SET LOCAL maintenance_work_mem = '{}kB'", BULK_CACHE_KIB),
+                vec![],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Bulk load for big files: COPY on PostgreSQL, one prepared statement through SQLite's C API. Values are rows of `cols`.
     pub async fn copy_rows(
         &mut self,
         table: &str,
@@ -422,7 +481,7 @@ impl Tx {
                 copy.finish().await?;
                 Ok(())
             }
-            TxInner::Sqlite(..) => self.insert_many(table, &cols.join(", "), rows).await,
+            TxInner::Sqlite(t, _) => sqlite_bulk::insert_rows(t, table, cols, &rows).await,
         }
     }
 
@@ -444,6 +503,7 @@ impl Db {
     /// As [`Db::connect`]; on PostgreSQL `schema` (created if missing) becomes the search path — tests use one each.
     pub async fn connect_with(url: &str, schema: Option<&str>) -> DbResult<Db> {
         if url.starts_with("sqlite:") {
+            sqlite_bulk::configure_once();
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| DbError::BadUrl(format!("{url} ({e})")))?
                 .create_if_missing(true)
@@ -452,7 +512,10 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 // 16 MiB page cache per pooled connection (8 × 64 MiB made the server ~1 GiB on a 2M-person city)
-                .pragma("cache_size", "-16384")
+                .pragma("cache_size", format!("-{CACHE_KIB}"))
+                // Reads map the file instead of copying pages into each connection's cache: the OS page cache is
+                // shared by every connection, and a search costs no read() calls. Address space, not memory.
+                .pragma("mmap_size", MMAP_BYTES.to_string())
                 .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -473,7 +536,13 @@ impl Db {
                 admin.close().await;
                 opts = opts.options([("search_path", schema)]);
             }
-            let opts = opts.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+            // Every statement is prepared once per connection (sqlx caches them). PostgreSQL would by default plan
+            // each of its first runs again for the values bound: for a person search that re-planning (statistics
+            // read and decompressed each time) was half of the server's CPU. The application's statements are
+            // short index lookups whose plan does not depend on the values, so one generic plan serves them all.
+            let opts = opts
+                .options([("plan_cache_mode", "force_generic_plan")])
+                .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(30))

@@ -607,6 +607,7 @@ fn scope_contains(f: &AreaFilter, area: &str, town: &str) -> bool {
         AreaFilter::Town(t) => town == t,
         AreaFilter::Village(v) => area == v,
         AreaFilter::Nothing => false,
+        AreaFilter::Everything => true,
     }
 }
 

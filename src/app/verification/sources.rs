@@ -286,6 +286,7 @@ pub async fn load_file(
     let big = tx.is_sqlite() && std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) > BIG_FILE;
     let mut dropped = Vec::new();
     if big {
+        tx.bulk_cache(true).await.map_err(plain)?;
         for (name, ddl) in tx.secondary_indexes(&table).await.map_err(plain)? {
             tx.execute(&format!("DROP INDEX {name}"), vec![])
                 .await
@@ -318,6 +319,9 @@ pub async fn load_file(
     }
     for ddl in &dropped {
         tx.execute(ddl, vec![]).await.map_err(plain)?;
+    }
+    if big {
+        tx.bulk_cache(false).await.map_err(plain)?;
     }
     tx.execute(
         "INSERT INTO source_loads (id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -1,0 +1,143 @@
+//! Bulk inserts on SQLite through its C API, on the connection sqlx already holds: one prepared statement, bound and
+//! stepped once per row. sqlx's per-value path (owned argument values, a worker thread, multi-row statements of
+//! thousands of placeholders) cost several times SQLite's own insert and dominated loads of millions of rows.
+//!
+//! Values are encoded exactly as sqlx encodes them for SQLite (dates `%F`, timestamps RFC 3339 with `+00:00`,
+//! booleans 0/1), so rows written here read back through sqlx like any other.
+
+use super::{Arg, DbError, DbResult};
+use chrono::SecondsFormat;
+use libsqlite3_sys as ffi;
+use sqlx::sqlite::SqliteConnection;
+use std::ffi::{CStr, CString, c_int};
+
+/// Turns off SQLite's memory statistics, once, before the first connection: they take a process-wide mutex on every
+/// allocation, which the pooled connections of a busy server contended for. Nothing here reads them.
+pub fn configure_once() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config may only be called before SQLite initializes; if it already has (another user of
+        // the library in this process), the call returns SQLITE_MISUSE and changes nothing.
+        unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as c_int) };
+    });
+}
+
+/// A prepared statement, finalized on every exit path.
+struct Stmt(*mut ffi::sqlite3_stmt);
+
+impl Drop for Stmt {
+    fn drop(&mut self) {
+        // SAFETY: the statement came from sqlite3_prepare_v2 and is finalized once.
+        unsafe { ffi::sqlite3_finalize(self.0) };
+    }
+}
+
+fn error(db: *mut ffi::sqlite3) -> DbError {
+    // SAFETY: `db` is the live handle the failing call was made on; errmsg is a NUL-terminated string it owns.
+    let (code, message) = unsafe {
+        (
+            ffi::sqlite3_extended_errcode(db),
+            CStr::from_ptr(ffi::sqlite3_errmsg(db))
+                .to_string_lossy()
+                .into_owned(),
+        )
+    };
+    DbError::Sqlite { code, message }
+}
+
+/// `INSERT INTO table (cols) VALUES (?, …)` for every row, inside the connection's current transaction.
+pub async fn insert_rows(
+    conn: &mut SqliteConnection,
+    table: &str,
+    cols: &[&str],
+    rows: &[Vec<Arg>],
+) -> DbResult<()> {
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        cols.join(", "),
+        vec!["?"; cols.len()].join(", ")
+    );
+    let sql = CString::new(sql).map_err(|e| DbError::Sqlite {
+        code: ffi::SQLITE_MISUSE,
+        message: e.to_string(),
+    })?;
+    // While the handle is locked, sqlx's worker thread makes no call on this connection.
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: `db` is a live handle owned by the locked connection; `sql` is NUL-terminated.
+    let rc =
+        unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, std::ptr::null_mut()) };
+    if rc != ffi::SQLITE_OK {
+        return Err(error(db));
+    }
+    let stmt = Stmt(raw);
+    let mut scratch = String::with_capacity(40);
+    for row in rows {
+        if row.len() != cols.len() {
+            return Err(DbError::Sqlite {
+                code: ffi::SQLITE_RANGE,
+                message: format!("{table}: {} values for {} columns", row.len(), cols.len()),
+            });
+        }
+        for (i, a) in row.iter().enumerate() {
+            let idx = i as c_int + 1;
+            // SAFETY: `stmt.0` is a prepared statement with `cols.len()` parameters. Text bound as SQLITE_STATIC
+            // borrows `rows`, which outlives every step of this statement (it is finalized before returning);
+            // `scratch` is reused, so it is bound as SQLITE_TRANSIENT (copied by SQLite).
+            let rc = unsafe {
+                match a {
+                    Arg::Text(Some(s)) => bind_text(stmt.0, idx, s, ffi::SQLITE_STATIC()),
+                    Arg::I64(Some(v)) => ffi::sqlite3_bind_int64(stmt.0, idx, *v),
+                    Arg::Bool(Some(b)) => ffi::sqlite3_bind_int(stmt.0, idx, c_int::from(*b)),
+                    Arg::Date(Some(d)) => {
+                        scratch.clear();
+                        scratch.push_str(&d.format("%F").to_string());
+                        bind_text(stmt.0, idx, &scratch, ffi::SQLITE_TRANSIENT())
+                    }
+                    Arg::Ts(Some(t)) => {
+                        scratch.clear();
+                        scratch.push_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+                        bind_text(stmt.0, idx, &scratch, ffi::SQLITE_TRANSIENT())
+                    }
+                    Arg::Text(None)
+                    | Arg::I64(None)
+                    | Arg::Bool(None)
+                    | Arg::Date(None)
+                    | Arg::Ts(None) => ffi::sqlite3_bind_null(stmt.0, idx),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err(error(db));
+            }
+        }
+        // SAFETY: every parameter of the prepared statement is bound.
+        let rc = unsafe { ffi::sqlite3_step(stmt.0) };
+        if rc != ffi::SQLITE_DONE {
+            let e = error(db);
+            // SAFETY: a reset after a failed step clears the statement's state before it is finalized.
+            unsafe { ffi::sqlite3_reset(stmt.0) };
+            return Err(e);
+        }
+        // SAFETY: as above; resets for the next row's bindings.
+        unsafe { ffi::sqlite3_reset(stmt.0) };
+    }
+    drop(stmt);
+    drop(handle);
+    Ok(())
+}
+
+/// # Safety
+/// `stmt` is a live prepared statement; with SQLITE_STATIC, `s` outlives the statement's next reset and rebind.
+unsafe fn bind_text(
+    stmt: *mut ffi::sqlite3_stmt,
+    idx: c_int,
+    s: &str,
+    destructor: ffi::sqlite3_destructor_type,
+) -> c_int {
+    let Ok(len) = c_int::try_from(s.len()) else {
+        return ffi::SQLITE_TOOBIG;
+    };
+    // SAFETY: the pointer and length describe `s`; the caller upholds the lifetime contract.
+    unsafe { ffi::sqlite3_bind_text(stmt, idx, s.as_ptr().cast(), len, destructor) }
+}
