@@ -31,7 +31,7 @@ if [ "${REUSE:-}" = 1 ] && [ -f "$WORK/city.db" ]; then
 else
   echo "== demo city ($HOUSEHOLDS households) =="
   rm -rf "$WORK/v.db" "$WORK/v.db-wal" "$WORK/v.db-shm" "$WORK/src"
-  T0=$(now); "$BIN" demo --database "$DB" --households "$HOUSEHOLDS" --seed 2020 | tail -1; T1=$(now)
+  T0=$(now); "$BIN" demo --no-sources --database "$DB" --households "$HOUSEHOLDS" --seed 2020 | tail -1; T1=$(now)
   GEN_S=$(secs "$T0" "$T1")
   sqlite3 "$WORK/v.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null; cp "$WORK/v.db" "$WORK/city.db"
 fi

@@ -57,6 +57,10 @@ pub enum Command {
         /// 不生成演示社会救助数据（基准测试用）/ registry only, no assistance (for benchmarks)
         #[arg(long)]
         registry_only: bool,
+        /// 不载入演示的2020年部门数据（基准测试用）/ no 2020 departmental files (for benchmarks: their events
+        /// would stay beside the files `demo-sources` writes, outside its ground truth)
+        #[arg(long)]
+        no_sources: bool,
     },
     /// 用户管理 / Manage users
     User {
@@ -200,6 +204,14 @@ async fn open(url: &str) -> anyhow::Result<App> {
     App::open(db).await
 }
 
+/// The server's database: on SQLite its pooled connections share the file's pages through mmap.
+async fn open_for_server(url: &str) -> anyhow::Result<App> {
+    let db = Db::connect_server(url)
+        .await
+        .with_context(|| format!("无法连接数据库 {url}"))?;
+    App::open(db).await
+}
+
 /// The command line acting for the city verification centre (市局核对中心).
 fn cli_officer(app: &App) -> Ctx {
     let mut actor = Actor::system(&app.areas().city_code);
@@ -231,6 +243,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             households,
             seed,
             registry_only,
+            no_sources,
         } => {
             let app = open(&db.database).await?;
             print_admin(
@@ -246,8 +259,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !registry_only {
                 let n = demo::assistance::seed(&app, seed).await?;
                 eprintln!("演示社会救助: {n} 件申请");
-                let (rows, findings) = demo::sources::seed(&app, seed).await?;
-                eprintln!("演示核对: 部门数据 {rows} 行，核对疑点 {findings} 条");
+                if !no_sources {
+                    let (rows, findings) = demo::sources::seed(&app, seed).await?;
+                    eprintln!("演示核对: 部门数据 {rows} 行，核对疑点 {findings} 条");
+                }
             }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
@@ -510,7 +525,7 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("无法监听 {bind}（端口可能已被占用）"))?;
-    let app = open(url).await?;
+    let app = open_for_server(url).await?;
     print_admin(
         users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok())
             .await

@@ -467,6 +467,9 @@ pub async fn generate(
         tx.bulk_cache(false).await?;
     }
     tx.commit().await?;
+    if bulk {
+        app.db.checkpoint().await?;
+    }
     let ctx = Ctx {
         actor: Actor::system(&areas.city_code),
         ip: "cli".into(),

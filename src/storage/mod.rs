@@ -502,6 +502,17 @@ impl Db {
 
     /// As [`Db::connect`]; on PostgreSQL `schema` (created if missing) becomes the search path — tests use one each.
     pub async fn connect_with(url: &str, schema: Option<&str>) -> DbResult<Db> {
+        Self::open(url, schema, false).await
+    }
+
+    /// As [`Db::connect`], for a server: SQLite reads map the file, so every pooled connection shares the OS page
+    /// cache and a search costs no read() calls (the search benchmark: 7,300 requests/s against 4,600). Batch
+    /// commands read normally: a scan through a map would count the whole file in their memory.
+    pub async fn connect_server(url: &str) -> DbResult<Db> {
+        Self::open(url, None, true).await
+    }
+
+    async fn open(url: &str, schema: Option<&str>, map_reads: bool) -> DbResult<Db> {
         if url.starts_with("sqlite:") {
             sqlite_bulk::configure_once();
             let opts = SqliteConnectOptions::from_str(url)
@@ -513,9 +524,10 @@ impl Db {
                 .busy_timeout(Duration::from_secs(30))
                 // 16 MiB page cache per pooled connection (8 × 64 MiB made the server ~1 GiB on a 2M-person city)
                 .pragma("cache_size", format!("-{CACHE_KIB}"))
-                // Reads map the file instead of copying pages into each connection's cache: the OS page cache is
-                // shared by every connection, and a search costs no read() calls. Address space, not memory.
-                .pragma("mmap_size", MMAP_BYTES.to_string())
+                .pragma(
+                    "mmap_size",
+                    if map_reads { MMAP_BYTES } else { 0 }.to_string(),
+                )
                 .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -597,6 +609,17 @@ impl Db {
             }
             Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
         }))
+    }
+
+    /// After a bulk load on SQLite: copies the write-ahead log into the database and truncates it, which would
+    /// otherwise keep the size of the whole load on disk.
+    pub async fn checkpoint(&self) -> DbResult<()> {
+        if let Db::Sqlite(..) = self {
+            self.conn()
+                .execute("PRAGMA wal_checkpoint(TRUNCATE)", vec![])
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

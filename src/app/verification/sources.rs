@@ -283,7 +283,20 @@ pub async fn load_file(
     // A big file on SQLite goes in without the id index, rebuilt once at the end (sorting once beats millions of
     // random B-tree inserts); readers keep the old index until the transaction commits. PostgreSQL's COPY is fast
     // with the index, and dropping one there would lock out readers.
-    let big = tx.is_sqlite() && std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) > BIG_FILE;
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut big = tx.is_sqlite() && file_len > BIG_FILE;
+    if big {
+        // The rebuild sorts the rows already in the table too: worth it only while this file is the larger part
+        // (a CSV row of a source is at least ~32 bytes). MAX(rowid) is SQLite's row count without a scan.
+        let existing = tx
+            .scalar(
+                &format!("SELECT CAST(COALESCE(MAX(rowid), 0) AS BIGINT) FROM {table}"),
+                vec![],
+            )
+            .await
+            .map_err(plain)?;
+        big = existing < (file_len / 32) as i64;
+    }
     let mut dropped = Vec::new();
     if big {
         tx.bulk_cache(true).await.map_err(plain)?;
@@ -339,6 +352,9 @@ pub async fn load_file(
     .await
     .map_err(plain)?;
     tx.commit().await.map_err(plain)?;
+    if big {
+        app.db.checkpoint().await.map_err(plain)?;
+    }
     // early warnings on what the file revealed (a death in an assisted household, a large medical bill)
     // the file is in: a failing warning scan is logged and runs again with the next load or run
     if let Err(e) = super::tasks::scan(app, today).await {
