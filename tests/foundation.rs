@@ -301,6 +301,34 @@ db_test!(search_and_reveal, |b: Backend| async move {
             assert_eq!(p["name"], name.as_str());
         }
     }
+    // the total, with the page and without (past the end), against an independent count
+    let surname = name.chars().next().unwrap().to_string();
+    let expected = t
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM persons WHERE town_code = '320281001' AND name LIKE '{surname}%'"
+        ))
+        .await;
+    assert!(expected > 0);
+    let last = (expected + 19) / 20;
+    for (page, items) in [
+        (1, expected.min(20)),
+        (last, expected - (last - 1) * 20),
+        (last + 1, 0),
+    ] {
+        let (s, v) = t
+            .get(
+                &format!("/api/v1/persons?q={}&page={page}", urlenc(&surname)),
+                &tok,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["total"], expected, "page {page}: {v}");
+        assert_eq!(
+            v["items"].as_array().unwrap().len() as i64,
+            items,
+            "page {page}"
+        );
+    }
     let (_, v) = t.get(&format!("/api/v1/persons/{id}"), &tok).await;
     assert!(v.get("id_number").is_none());
     let before = t

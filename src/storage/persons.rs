@@ -106,6 +106,8 @@ pub struct PersonListRow {
     pub sex: String,
     pub birth_date: NaiveDate,
     pub area_code: String,
+    /// How many persons match the whole search (the same on every row of a page).
+    pub total: i64,
 }
 
 const PERSON_LIST_COLS: &str = "id, id_number, name, sex, birth_date, area_code";
@@ -208,23 +210,26 @@ pub async fn search(
     page_args.push(Arg::from(limit));
     page_args.push(Arg::from(offset));
     let n = page_args.len();
+    // The page and the count in one statement (one round trip; the count runs once, as a subquery the page does not
+    // depend on). A page past the end has no row to carry the count: it is asked for then.
     let rows: Vec<PersonListRow> = conn
         .fetch_all(
             &format!(
-                "SELECT {PERSON_LIST_COLS} FROM persons WHERE {w} ORDER BY {order} LIMIT ${} OFFSET ${}",
+                "SELECT {PERSON_LIST_COLS}, (SELECT COUNT(*) FROM persons WHERE {w}) AS total FROM persons WHERE {w} \
+                 ORDER BY {order} LIMIT ${} OFFSET ${}",
                 n - 1,
                 n
             ),
             page_args,
         )
         .await?;
-    // A page that is not full is the last one: it tells the total, and the count is not needed (a full number,
-    // a rare name).
-    let total = if (rows.len() as i64) < limit && (offset == 0 || !rows.is_empty()) {
-        offset + rows.len() as i64
-    } else {
-        conn.scalar(&format!("SELECT COUNT(*) FROM persons WHERE {w}"), args)
-            .await?
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None if offset == 0 => 0,
+        None => {
+            conn.scalar(&format!("SELECT COUNT(*) FROM persons WHERE {w}"), args)
+                .await?
+        }
     };
     Ok((rows, total))
 }
