@@ -411,7 +411,7 @@ pub async fn generate(
                 tx.execute(&format!("DROP INDEX {name}"), vec![]).await?;
                 dropped_indexes.push((name, ddl));
             }
-            // PostgreSQL checks a foreign key with a query per row; re-adding the constraint checks all rows in one
+            // PostgreSQL checks a foreign key with a query per row; re-adding the constraint checks all rows in one join
             for (name, def) in tx.foreign_keys(t).await? {
                 tx.execute(&format!("ALTER TABLE {t} DROP CONSTRAINT {name}"), vec![])
                     .await?;
