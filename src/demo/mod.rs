@@ -453,6 +453,9 @@ pub async fn generate(
     producer.await?;
     // a failure rolls the whole city back, indexes and constraints included
     written?;
+    if bulk {
+        tx.bulk_index_build().await?;
+    }
     for (_, ddl) in &dropped_indexes {
         tx.execute(ddl, vec![]).await?;
     }

@@ -45,86 +45,141 @@ fn error(db: *mut ffi::sqlite3) -> DbError {
     DbError::Sqlite { code, message }
 }
 
-/// `INSERT INTO table (cols) VALUES (?, …)` for every row, inside the connection's current transaction.
+/// Rows per INSERT statement: each step of a statement opens a cursor, takes the connection's mutex and resets its
+/// bindings, which cost as much as the insert of a narrow row itself.
+const ROWS_PER_STATEMENT: usize = 32;
+
+/// `INSERT INTO table (cols) VALUES (…), (…), …` for every row, inside the connection's current transaction,
+/// [`ROWS_PER_STATEMENT`] rows a step (the rest one by one). The first columns take `leading`, bound once as
+/// parameters that every row's tuple names; the rest each row's values.
 pub async fn insert_rows(
     conn: &mut SqliteConnection,
     table: &str,
     cols: &[&str],
+    leading: &[Arg],
     rows: &[Vec<Arg>],
 ) -> DbResult<()> {
-    let sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        cols.join(", "),
-        vec!["?"; cols.len()].join(", ")
-    );
-    let sql = CString::new(sql).map_err(|e| DbError::Sqlite {
-        code: ffi::SQLITE_MISUSE,
-        message: e.to_string(),
-    })?;
+    let first = leading.len();
+    let per_row = cols.len().saturating_sub(first);
+    if let Some(row) = rows.iter().find(|r| r.len() != per_row) {
+        return Err(DbError::Sqlite {
+            code: ffi::SQLITE_RANGE,
+            message: format!(
+                "{table}: {} values for {} columns",
+                first + row.len(),
+                cols.len()
+            ),
+        });
+    }
+    // SQLite allows 32,766 parameters in a statement
+    let many = ROWS_PER_STATEMENT.min(32_000 / per_row.max(1)).max(1);
+    let statement = |n: usize| {
+        let tuples: Vec<String> = (0..n)
+            .map(|r| {
+                let params: Vec<String> = (1..=first)
+                    .chain((0..per_row).map(|j| first + r * per_row + j + 1))
+                    .map(|p| format!("?{p}"))
+                    .collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        CString::new(format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            cols.join(", "),
+            tuples.join(", ")
+        ))
+        .map_err(|e| DbError::Sqlite {
+            code: ffi::SQLITE_MISUSE,
+            message: e.to_string(),
+        })
+    };
+    let (sql_many, sql_one) = (statement(many)?, statement(1)?);
     // While the handle is locked, sqlx's worker thread makes no call on this connection.
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
-    let mut raw = std::ptr::null_mut();
-    // SAFETY: `db` is a live handle owned by the locked connection; `sql` is NUL-terminated.
-    let rc =
-        unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, std::ptr::null_mut()) };
-    if rc != ffi::SQLITE_OK {
-        return Err(error(db));
-    }
-    let stmt = Stmt(raw);
-    let mut scratch = String::with_capacity(40);
-    for row in rows {
-        if row.len() != cols.len() {
-            return Err(DbError::Sqlite {
-                code: ffi::SQLITE_RANGE,
-                message: format!("{table}: {} values for {} columns", row.len(), cols.len()),
-            });
+    let prepare = |sql: &CString| -> DbResult<Stmt> {
+        let mut raw = std::ptr::null_mut();
+        // SAFETY: `db` is a live handle owned by the locked connection; `sql` is NUL-terminated.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, std::ptr::null_mut())
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db));
         }
-        for (i, a) in row.iter().enumerate() {
-            let idx = i as c_int + 1;
-            // SAFETY: `stmt.0` is a prepared statement with `cols.len()` parameters. Text bound as SQLITE_STATIC
-            // borrows `rows`, which outlives every step of this statement (it is finalized before returning);
-            // `scratch` is reused, so it is bound as SQLITE_TRANSIENT (copied by SQLite).
-            let rc = unsafe {
-                match a {
-                    Arg::Text(Some(s)) => bind_text(stmt.0, idx, s, ffi::SQLITE_STATIC()),
-                    Arg::I64(Some(v)) => ffi::sqlite3_bind_int64(stmt.0, idx, *v),
-                    Arg::Bool(Some(b)) => ffi::sqlite3_bind_int(stmt.0, idx, c_int::from(*b)),
-                    Arg::Date(Some(d)) => {
-                        scratch.clear();
-                        push_date(&mut scratch, *d);
-                        bind_text(stmt.0, idx, &scratch, ffi::SQLITE_TRANSIENT())
-                    }
-                    Arg::Ts(Some(t)) => {
-                        scratch.clear();
-                        push_timestamp(&mut scratch, t);
-                        bind_text(stmt.0, idx, &scratch, ffi::SQLITE_TRANSIENT())
-                    }
-                    Arg::Text(None)
-                    | Arg::I64(None)
-                    | Arg::Bool(None)
-                    | Arg::Date(None)
-                    | Arg::Ts(None) => ffi::sqlite3_bind_null(stmt.0, idx),
-                }
-            };
+        Ok(Stmt(raw))
+    };
+    let mut scratch = String::with_capacity(40);
+    let chunks = rows.chunks_exact(many);
+    let rest = chunks.remainder();
+    for (stmt, groups) in [
+        (prepare(&sql_many)?, chunks.collect::<Vec<_>>()),
+        (prepare(&sql_one)?, rest.chunks(1).collect()),
+    ] {
+        if groups.is_empty() {
+            continue;
+        }
+        for (i, a) in leading.iter().enumerate() {
+            // SAFETY: the statement has these parameters; `leading` outlives it (finalized before returning).
+            let rc = unsafe { bind(stmt.0, i as c_int + 1, a, &mut scratch) };
             if rc != ffi::SQLITE_OK {
                 return Err(error(db));
             }
         }
-        // SAFETY: every parameter of the prepared statement is bound.
-        let rc = unsafe { ffi::sqlite3_step(stmt.0) };
-        if rc != ffi::SQLITE_DONE {
-            let e = error(db);
-            // SAFETY: a reset after a failed step clears the statement's state before it is finalized.
+        for group in groups {
+            for (r, row) in group.iter().enumerate() {
+                for (j, a) in row.iter().enumerate() {
+                    let idx = (first + r * per_row + j) as c_int + 1;
+                    // SAFETY: the statement has `first + group.len() * per_row` parameters; `rows` outlives every
+                    // step of it (it is finalized before returning).
+                    let rc = unsafe { bind(stmt.0, idx, a, &mut scratch) };
+                    if rc != ffi::SQLITE_OK {
+                        return Err(error(db));
+                    }
+                }
+            }
+            // SAFETY: every parameter of the prepared statement is bound.
+            let rc = unsafe { ffi::sqlite3_step(stmt.0) };
+            let failed = (rc != ffi::SQLITE_DONE).then(|| error(db));
+            // SAFETY: resets for the next group's bindings (and clears a failed step's state); bindings stay.
             unsafe { ffi::sqlite3_reset(stmt.0) };
-            return Err(e);
+            if let Some(e) = failed {
+                return Err(e);
+            }
         }
-        // SAFETY: as above; resets for the next row's bindings.
-        unsafe { ffi::sqlite3_reset(stmt.0) };
     }
-    drop(stmt);
     drop(handle);
     Ok(())
+}
+
+/// Binds `a` to parameter `idx`. Text is bound as SQLITE_STATIC, borrowing `a`; `scratch` is reused, so a date or
+/// timestamp formatted into it is bound as SQLITE_TRANSIENT (copied by SQLite).
+///
+/// # Safety
+/// `stmt` is a live prepared statement with a parameter `idx`; `a` outlives the statement's next reset and rebind.
+unsafe fn bind(stmt: *mut ffi::sqlite3_stmt, idx: c_int, a: &Arg, scratch: &mut String) -> c_int {
+    // SAFETY: upheld by the caller as documented above.
+    unsafe {
+        match a {
+            Arg::Text(Some(s)) => bind_text(stmt, idx, s, ffi::SQLITE_STATIC()),
+            Arg::I64(Some(v)) => ffi::sqlite3_bind_int64(stmt, idx, *v),
+            Arg::Bool(Some(b)) => ffi::sqlite3_bind_int(stmt, idx, c_int::from(*b)),
+            Arg::Date(Some(d)) => {
+                scratch.clear();
+                push_date(scratch, *d);
+                bind_text(stmt, idx, scratch, ffi::SQLITE_TRANSIENT())
+            }
+            Arg::Ts(Some(t)) => {
+                scratch.clear();
+                push_timestamp(scratch, t);
+                bind_text(stmt, idx, scratch, ffi::SQLITE_TRANSIENT())
+            }
+            Arg::Text(None)
+            | Arg::I64(None)
+            | Arg::Bool(None)
+            | Arg::Date(None)
+            | Arg::Ts(None) => ffi::sqlite3_bind_null(stmt, idx),
+        }
+    }
 }
 
 /// `YYYY-MM-DD`, as sqlx writes a date (chrono's `%F`), without chrono's format parser: a load of millions of rows

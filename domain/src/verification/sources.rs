@@ -406,9 +406,7 @@ fn parse_cell(kind: ColumnKind, s: &str, today: NaiveDate) -> Result<Cell, Strin
             .map(Cell::Date)
             .ok_or_else(|| format!("“{s}”不是日期（应为 YYYY-MM-DD）")),
         Month => {
-            let ok = s.len() == 7
-                && s.as_bytes()[4] == b'-'
-                && NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok();
+            let ok = is_month(s);
             if ok {
                 Ok(Cell::Text(s.to_string()))
             } else {
@@ -448,14 +446,59 @@ fn parse_cell(kind: ColumnKind, s: &str, today: NaiveDate) -> Result<Cell, Strin
 
 /// `YYYY-MM-DD`; also `YYYY/MM/DD`, which spreadsheets write.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    // the usual ten-character form without chrono's format parser (a load of millions of rows parses a date or two
+    // per row); any other text goes through chrono, so the two accept exactly the same
+    let b = s.as_bytes();
+    if b.len() == 10
+        && b[4] == b[7]
+        && (b[4] == b'-' || b[4] == b'/')
+        && let (Some(y), Some(m), Some(d)) = (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
         .ok()
 }
 
+/// `YYYY-MM`.
+fn is_month(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 7 || b[4] != b'-' {
+        return false;
+    }
+    if let (Some(y), Some(m)) = (digits(&b[0..4]), digits(&b[5..7])) {
+        return NaiveDate::from_ymd_opt(y as i32, m, 1).is_some();
+    }
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok()
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // the fast path must accept and read exactly what chrono does
+        #[test]
+        fn dates_and_months_parse_as_chrono_parses_them(s in "[0-9]{0,5}[-/]?[0-9+ ]{0,3}[-/]?[0-9]{0,3}",
+                                                       y in 0i32..=9999, m in 0u32..=13, d in 0u32..=32) {
+            let chrono_date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d")).ok();
+            let chrono_month = |s: &str| s.len() == 7 && s.as_bytes()[4] == b'-'
+                && NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok();
+            for t in [s.clone(), format!("{y:04}-{m:02}-{d:02}"), format!("{y:04}/{m:02}/{d:02}"), format!("{y:04}-{m:02}")] {
+                prop_assert_eq!(parse_date(&t), chrono_date(&t), "{}", t);
+                prop_assert_eq!(is_month(&t), chrono_month(&t), "{}", t);
+            }
+        }
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()

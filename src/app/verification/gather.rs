@@ -1,15 +1,16 @@
-//! Gathers what the sources hold about a set of people: one indexed query per source and chunk of identity
-//! numbers, never one per person.
+//! Gathers what the sources hold about a set of people: one indexed query per source, with the identity numbers
+//! bound as one JSON array, never a query per person.
 
 use crate::app::AppError;
-use crate::storage::{Arg, Db, placeholders};
+use crate::storage::{Arg, Backend, Db, Reader};
 use chrono::NaiveDate;
 use minzheng_domain::assistance::{DisabilityKind, VehicleKind};
 use minzheng_domain::money::Fen;
 use minzheng_domain::verification::{Evidence, Fact, Source, SourceRow};
 use std::collections::HashMap;
 
-const CHUNK: usize = 900;
+/// Below this many identity numbers one reader does all the work.
+const SPLIT_ABOVE: usize = 3_600;
 
 /// Rows about each identity number: of each register its latest load, of each event source every load (as of the
 /// check date).
@@ -48,7 +49,7 @@ fn ev(source: Source, load_id: String, row: i64) -> Evidence {
 }
 
 async fn each_chunk<T, F>(
-    db: &Db,
+    db: &mut Reader,
     select: &str,
     ids: &[String],
     loads: &[String],
@@ -59,35 +60,38 @@ where
     T: crate::storage::Row,
     F: FnMut(T) -> Option<(String, SourceRow)>,
 {
-    if loads.is_empty() {
+    if loads.is_empty() || ids.is_empty() {
         return Ok(());
     }
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "{select} WHERE id_number IN ({}) AND load_id IN ({})",
-            placeholders(1, chunk.len()),
-            placeholders(chunk.len() + 1, loads.len())
-        );
-        let args: Vec<Arg> = chunk
-            .iter()
-            .chain(loads)
-            .map(|s| Arg::from(s.as_str()))
-            .collect();
-        let rows: Vec<T> = db.conn().fetch_all(&sql, args).await?;
-        for r in rows {
-            if let Some((id, row)) = f(r) {
-                out.entry(id).or_default().push(row);
-            }
+    let sql = format!(
+        "{select} WHERE id_number IN ({}) AND load_id IN ({})",
+        json_list(db.backend(), 1),
+        json_list(db.backend(), 2)
+    );
+    let args = vec![Arg::from(json_array(ids)), Arg::from(json_array(loads))];
+    let rows: Vec<T> = db.fetch_all(&sql, args).await?;
+    for r in rows {
+        if let Some((id, row)) = f(r) {
+            out.entry(id).or_default().push(row);
         }
     }
     Ok(())
+}
+
+/// The values of a JSON array of strings bound as parameter `n`: one statement and two parameters for any number
+/// of identity numbers (an IN list of placeholders costs a statement per chunk and a bind per value).
+fn json_list(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("SELECT value FROM json_each(${n})"),
+        Backend::Postgres => format!("SELECT json_array_elements_text(${n}::json)"),
+    }
 }
 
 /// What the sources hold on `on` about `ids` (deduplicated identity numbers). The work is split in parts that read
 /// on separate pooled connections at the same time.
 pub async fn rows_for(db: &Db, ids: &[String], on: NaiveDate) -> Result<RowsById, AppError> {
     let loads = loads_on(db, on).await?;
-    let parts = if ids.len() < 4 * CHUNK { 1 } else { PARTS };
+    let parts = if ids.len() < SPLIT_ABOVE { 1 } else { PARTS };
     let size = ids.len().div_ceil(parts).max(1);
     let maps =
         futures::future::try_join_all(ids.chunks(size).map(|part| rows_for_part(db, part, &loads)))
@@ -108,6 +112,7 @@ async fn rows_for_part(
     ids: &[String],
     loads: &HashMap<Source, Vec<String>>,
 ) -> Result<RowsById, AppError> {
+    let db = &mut db.mapped_reader().await?;
     let mut out: RowsById = HashMap::with_capacity(ids.len() / 4);
     let none = Vec::new();
     let l = |s: Source| loads.get(&s).unwrap_or(&none);
@@ -343,17 +348,22 @@ async fn rows_for_part(
 
 /// Person ids of identity numbers in the registry.
 pub async fn person_ids(db: &Db, ids: &[String]) -> Result<HashMap<String, String>, AppError> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT id_number, id FROM persons WHERE id_number IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let args: Vec<Arg> = chunk.iter().map(|s| Arg::from(s.as_str())).collect();
-        let rows: Vec<(String, String)> = db.conn().fetch_all(&sql, args).await?;
-        out.extend(rows);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(out)
+    let mut reader = db.mapped_reader().await?;
+    let sql = format!(
+        "SELECT id_number, id FROM persons WHERE id_number IN ({})",
+        json_list(reader.backend(), 1)
+    );
+    let rows: Vec<(String, String)> = reader
+        .fetch_all(&sql, vec![Arg::from(json_array(ids))])
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+fn json_array(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_default()
 }
 
 /// What the report of a check lists: each source, its latest as-of date and how many loads it has.

@@ -88,7 +88,10 @@ pub fn case_household(
     if v.get("area_code").is_none() {
         v["area_code"] = json!(area_code);
     }
-    validate(&json!({"as_of": on, "household": v}), today, |_| true)
+    let mut req = serde_json::Map::with_capacity(2);
+    req.insert("as_of".into(), json!(on));
+    req.insert("household".into(), v);
+    validate(&Value::Object(req), today, |_| true)
         .ok()
         .map(|r| r.household)
 }
@@ -181,15 +184,19 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     let t0 = Instant::now();
     let (cond, a) = scope_sql(&scope, "c.area_code", "c.town_code", 1);
     let cases: Vec<CaseIn> = db
-        .conn()
+        .mapped_reader()
+        .await?
         .fetch_all(
             &format!(
                 "SELECT c.id, c.category, c.household_id, c.area_code, c.town_code, COALESCE(c.household_json, a.household_json) AS hj \
-                 FROM cases c JOIN applications a ON a.id = c.application_id WHERE c.status = 'active' AND {cond} ORDER BY c.id"
+                 FROM cases c JOIN applications a ON a.id = c.application_id WHERE c.status = 'active' AND {cond}"
             ),
             a.clone(),
         )
         .await?;
+    // sorted here: SQLite would sort the rows, household texts and all, in a temporary B-tree
+    let mut cases = cases;
+    cases.sort_unstable_by(|x, y| x.id.cmp(&y.id));
     // the frozen households parse on both cores
     let cases = std::sync::Arc::new(cases);
     let half = cases.len().div_ceil(2);

@@ -237,7 +237,6 @@ pub async fn load_file(
     let load_id = new_id();
     let (txs, mut rxs) = tokio::sync::mpsc::channel::<Vec<Vec<Arg>>>(4);
     let path_owned = path.to_path_buf();
-    let lid = load_id.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let mut batch: Vec<Vec<Arg>> = Vec::with_capacity(BATCH);
         let mut out = Vec::new();
@@ -260,8 +259,7 @@ pub async fn load_file(
             if bad_rows > 0 {
                 return Ok(());
             }
-            let mut v = Vec::with_capacity(out.len() + 2);
-            v.push(Arg::Text(Some(lid.clone())));
+            let mut v = Vec::with_capacity(out.len() + 1);
             v.push(Arg::I64(Some(row as i64)));
             v.extend(out.drain(..).map(to_arg));
             batch.push(v);
@@ -277,6 +275,7 @@ pub async fn load_file(
         r.map(|_| (rows, errors, bad_rows))
     });
     let table = source.table();
+    let leading = [Arg::Text(Some(load_id.clone()))];
     let mut cols: Vec<&str> = vec!["load_id", "row_no"];
     cols.extend(source.columns().iter().map(|c| c.db));
     let mut tx = app.db.begin().await.map_err(plain)?;
@@ -308,7 +307,9 @@ pub async fn load_file(
         }
     }
     while let Some(batch) = rxs.recv().await {
-        tx.copy_rows(&table, &cols, batch).await.map_err(plain)?;
+        tx.copy_rows_with(&table, &cols, &leading, batch)
+            .await
+            .map_err(plain)?;
     }
     let (rows, errors, total_bad) = reader
         .await
@@ -329,6 +330,9 @@ pub async fn load_file(
     }
     if rows == 0 {
         return Err(plain(AppError::invalid("file", "文件没有数据行")));
+    }
+    if big {
+        tx.bulk_index_build().await.map_err(plain)?;
     }
     for ddl in &dropped {
         tx.execute(ddl, vec![]).await.map_err(plain)?;

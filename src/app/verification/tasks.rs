@@ -29,7 +29,10 @@ pub fn kind_label(code: &str) -> &'static str {
         .unwrap_or("预警")
 }
 
-/// Runs every warning rule; a rule fires once per subject (its dedupe key), so scanning again adds nothing.
+/// Runs every warning rule; a rule fires once per subject (its dedupe key), so scanning again adds nothing. Each
+/// query leaves out the subjects that already have their task: after every load the scan runs again over all
+/// history, and rebuilding the city's tens of thousands of existing tasks only for the insert to skip them took
+/// most of a small file's load. The insert still skips a conflict, should two scans race.
 pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
     let Some(s) = standards::in_force(app, on).await? else {
         return Ok(0);
@@ -48,8 +51,10 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
     let deaths: Vec<(String, i64, NaiveDate, String, String, String, String)> = tx
         .fetch_all(
             "SELECT d.load_id, d.row_no, d.date_of_death, p.id, c.id, c.area_code, c.town_code FROM src_deaths d \
-             JOIN persons p ON p.id_number = d.id_number JOIN cases c ON c.household_id = p.household_id AND c.status = 'active' \
-             WHERE d.date_of_death <= $1 AND d.load_id IN (SELECT id FROM source_loads WHERE source = 'deaths' AND as_of <= $1) \
+             CROSS JOIN persons p CROSS JOIN cases c \
+             WHERE p.id_number = d.id_number AND c.household_id = p.household_id AND c.status = 'active' \
+             AND d.date_of_death <= $1 AND d.load_id IN (SELECT id FROM source_loads WHERE source = 'deaths' AND as_of <= $1) \
+             AND NOT EXISTS (SELECT 1 FROM grid_tasks t WHERE t.dedupe_key = 'death:' || p.id) \
              ORDER BY d.load_id, d.row_no",
             args![on],
         )
@@ -81,8 +86,9 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
              JOIN persons p ON p.id_number = i.id_number \
              WHERE i.out_of_pocket_12m >= $1 AND i.load_id = $2 AND p.status = 'normal' \
              AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.household_id = p.household_id AND c.status = 'active') \
+             AND NOT EXISTS (SELECT 1 FROM grid_tasks t WHERE t.dedupe_key = 'medical:' || p.id || ':' || $3) \
              ORDER BY i.load_id, i.row_no",
-            args![large, &illness],
+            args![large, &illness, on.year().to_string()],
         )
         .await?;
     for (load, row, amount, person, area, town) in bills {
@@ -108,7 +114,9 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
     let overdue: Vec<(String, NaiveDate, String, String, String)> = tx
         .fetch_all(
             "SELECT c.id, c.review_due_on, a.applicant_id, c.area_code, c.town_code FROM cases c JOIN applications a ON a.id = c.application_id \
-             WHERE c.status = 'active' AND c.review_due_on < $1 ORDER BY c.id",
+             WHERE c.status = 'active' AND c.review_due_on < $1 \
+             AND NOT EXISTS (SELECT 1 FROM grid_tasks t WHERE t.dedupe_key = 'review:' || c.id || ':' || CAST(c.review_due_on AS TEXT)) \
+             ORDER BY c.id",
             args![on],
         )
         .await?;
