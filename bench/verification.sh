@@ -42,6 +42,8 @@ echo "== departmental files =="
 ON=$(date +%F)
 T0=$(now); "$BIN" demo-sources --database "$DB" --on "$ON" --workers-percent "$WORKERS" --per-kind 20 "$WORK/src"; T1=$(now)
 SRC_S=$(secs "$T0" "$T1")
+# the copied city and the generated files go to disk before any load is timed (their write-back slowed the first)
+sync
 ROWS=0; LOAD_S=0; LOAD_RSS=0; LOAD_LINES=""
 for f in "$WORK"/src/*.csv; do
   s=$(basename "$f" .csv); [ "$s" = ground_truth ] && continue

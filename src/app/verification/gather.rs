@@ -48,10 +48,58 @@ fn ev(source: Source, load_id: String, row: i64) -> Evidence {
     }
 }
 
+/// The identity numbers a part asks about, as its statements name them.
+struct IdSet {
+    /// a subquery of the identity numbers
+    sql: String,
+    /// its parameter ($2), if it has one
+    arg: Option<String>,
+}
+
+impl IdSet {
+    /// On SQLite a temporary table of the reader's connection, filled once and read by every source's statement
+    /// (a JSON array bound to each statement was parsed and indexed again twelve times). On PostgreSQL the array
+    /// is bound to each statement: its planner, knowing nothing of a temporary table's size, may scan a source
+    /// whole where it probes the index for a set-returning function.
+    async fn new(db: &mut Reader, ids: &[String]) -> Result<IdSet, AppError> {
+        Ok(match db.backend() {
+            Backend::Sqlite => {
+                db.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS gather_ids (id_number TEXT PRIMARY KEY)",
+                    vec![],
+                )
+                .await?;
+                db.execute("DELETE FROM temp.gather_ids", vec![]).await?;
+                db.execute(
+                    "INSERT INTO temp.gather_ids (id_number) SELECT DISTINCT value FROM json_each($1)",
+                    vec![Arg::from(json_array(ids))],
+                )
+                .await?;
+                IdSet {
+                    sql: "SELECT id_number FROM temp.gather_ids".into(),
+                    arg: None,
+                }
+            }
+            Backend::Postgres => IdSet {
+                sql: json_list(Backend::Postgres, 2),
+                arg: Some(json_array(ids)),
+            },
+        })
+    }
+
+    async fn drop(self, db: &mut Reader) -> Result<(), AppError> {
+        if db.backend() == Backend::Sqlite {
+            db.execute("DROP TABLE IF EXISTS temp.gather_ids", vec![])
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 async fn each_chunk<T, F>(
     db: &mut Reader,
     select: &str,
-    ids: &[String],
+    ids: &IdSet,
     loads: &[String],
     out: &mut RowsById,
     mut f: F,
@@ -60,15 +108,16 @@ where
     T: crate::storage::Row,
     F: FnMut(T) -> Option<(String, SourceRow)>,
 {
-    if loads.is_empty() || ids.is_empty() {
+    if loads.is_empty() {
         return Ok(());
     }
     let sql = format!(
         "{select} WHERE id_number IN ({}) AND load_id IN ({})",
-        json_list(db.backend(), 1),
-        json_list(db.backend(), 2)
+        ids.sql,
+        json_list(db.backend(), 1)
     );
-    let args = vec![Arg::from(json_array(ids)), Arg::from(json_array(loads))];
+    let mut args = vec![Arg::from(json_array(loads))];
+    args.extend(ids.arg.as_deref().map(Arg::from));
     let rows: Vec<T> = db.fetch_all(&sql, args).await?;
     for r in rows {
         if let Some((id, row)) = f(r) {
@@ -78,7 +127,7 @@ where
     Ok(())
 }
 
-/// The values of a JSON array of strings bound as parameter `n`: one statement and two parameters for any number
+/// The values of a JSON array of strings bound as parameter `n`: one statement and one parameter for any number
 /// of identity numbers (an IN list of placeholders costs a statement per chunk and a bind per value).
 fn json_list(backend: Backend, n: usize) -> String {
     match backend {
@@ -112,8 +161,10 @@ async fn rows_for_part(
     ids: &[String],
     loads: &HashMap<Source, Vec<String>>,
 ) -> Result<RowsById, AppError> {
-    let db = &mut db.mapped_reader().await?;
+    let db = &mut db.reader().await?;
+    let set = IdSet::new(db, ids).await?;
     let mut out: RowsById = HashMap::with_capacity(ids.len() / 4);
+    let ids = &set;
     let none = Vec::new();
     let l = |s: Source| loads.get(&s).unwrap_or(&none);
     use Source::*;
@@ -339,6 +390,7 @@ async fn rows_for_part(
         },
     )
     .await?;
+    set.drop(db).await?;
     // the same order whatever the backend returned
     for v in out.values_mut() {
         v.sort_by(|a, b| a.evidence.cmp(&b.evidence));
@@ -351,7 +403,7 @@ pub async fn person_ids(db: &Db, ids: &[String]) -> Result<HashMap<String, Strin
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut reader = db.mapped_reader().await?;
+    let mut reader = db.reader().await?;
     let sql = format!(
         "SELECT id_number, id FROM persons WHERE id_number IN ({})",
         json_list(reader.backend(), 1)

@@ -184,8 +184,7 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     let t0 = Instant::now();
     let (cond, a) = scope_sql(&scope, "c.area_code", "c.town_code", 1);
     let cases: Vec<CaseIn> = db
-        .mapped_reader()
-        .await?
+        .conn()
         .fetch_all(
             &format!(
                 "SELECT c.id, c.category, c.household_id, c.area_code, c.town_code, COALESCE(c.household_json, a.household_json) AS hj \
