@@ -357,7 +357,7 @@ pub enum ReaderInner {
     Postgres(sqlx::pool::PoolConnection<Postgres>),
 }
 
-/// One pooled connection held for a batch of reads (see [`Db::mapped_reader`]).
+/// One pooled connection held for a batch of reads (see [`Db::reader`]).
 pub struct Reader(ReaderInner);
 
 impl Reader {
@@ -455,15 +455,11 @@ impl Tx {
     /// builds.
     pub async fn bulk_cache(&mut self, on: bool) -> DbResult<()> {
         if self.is_sqlite() {
-            let (size, threads) = if on {
-                (BULK_CACHE_KIB, 0)
-            } else {
-                (CACHE_KIB, 0)
-            };
+            let size = if on { BULK_CACHE_KIB } else { CACHE_KIB };
             self.execute(&format!("PRAGMA cache_size = -{size}"), vec![])
                 .await?;
-            self.execute(&format!("PRAGMA threads = {threads}"), vec![])
-                .await?;
+            // back from bulk_index_build's helper threads
+            self.execute("PRAGMA threads = 0", vec![]).await?;
         } else if on {
             // index builds at the end sort in memory; SET LOCAL ends with the transaction
             self.execute(
@@ -475,7 +471,6 @@ impl Tx {
         Ok(())
     }
 
-    /// Bulk load for big files: COPY on PostgreSQL, one prepared statement through SQLite's C API. Values are rows of `cols`.
     /// Before the indexes dropped for a bulk write are built again. On SQLite each build sorts in runs the size of
     /// the page cache: with a small cache and helper threads the runs sort on both cores, where one run the size of
     /// the bulk cache sorted on one (the 7.2-million-row source index: 3.3 s against 5.0 s with the sqlite3 shell).
@@ -491,6 +486,8 @@ impl Tx {
         Ok(())
     }
 
+    /// Bulk load for big files: COPY on PostgreSQL, multi-row statements through SQLite's C API. Values are rows of
+    /// `cols`.
     pub async fn copy_rows(
         &mut self,
         table: &str,
@@ -651,9 +648,9 @@ impl Db {
         })
     }
 
-    /// A connection held for a batch of reads, the same one for each. (Reading through mmap made the
-    /// verification's gathering a quarter faster but counted up to 650 MiB of the mapped file in the process's
-    /// memory, over the run's 1 GiB budget; it is not used.)
+    /// A connection held for a batch of reads, the same one for each (a temporary table made by one is there for
+    /// the next). Not mapped: mmap made the verification's gathering a quarter faster but counted up to 650 MiB of
+    /// the file in the process's memory, over the run's 1 GiB budget.
     pub async fn reader(&self) -> DbResult<Reader> {
         Ok(Reader(match self {
             Db::Sqlite(p, _) => ReaderInner::Sqlite(p.acquire().await?),

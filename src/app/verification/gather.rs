@@ -1,5 +1,5 @@
-//! Gathers what the sources hold about a set of people: one indexed query per source, with the identity numbers
-//! bound as one JSON array, never a query per person.
+//! Gathers what the sources hold about a set of people: one indexed query per source for all of them (see
+//! `IdSet`), never a query per person.
 
 use crate::app::AppError;
 use crate::storage::{Arg, Backend, Db, Reader};
@@ -87,7 +87,8 @@ impl IdSet {
         })
     }
 
-    async fn drop(self, db: &mut Reader) -> Result<(), AppError> {
+    /// Removes the temporary table (left behind after an error, the next part empties it first).
+    async fn clear(self, db: &mut Reader) -> Result<(), AppError> {
         if db.backend() == Backend::Sqlite {
             db.execute("DROP TABLE IF EXISTS temp.gather_ids", vec![])
                 .await?;
@@ -96,7 +97,7 @@ impl IdSet {
     }
 }
 
-async fn each_chunk<T, F>(
+async fn each_source<T, F>(
     db: &mut Reader,
     select: &str,
     ids: &IdSet,
@@ -168,7 +169,7 @@ async fn rows_for_part(
     let none = Vec::new();
     let l = |s: Source| loads.get(&s).unwrap_or(&none);
     use Source::*;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, date_of_death FROM src_deaths",
         ids,
@@ -185,7 +186,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, vehicle_kind FROM src_vehicles",
         ids,
@@ -203,7 +204,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, property_id, property_use FROM src_real_estate",
         ids,
@@ -225,7 +226,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, role FROM src_business",
         ids,
@@ -245,12 +246,12 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(db, "SELECT load_id, row_no, id_number, month, wage_base, pension_paid FROM src_social_insurance", ids, l(SocialInsurance), &mut out, |(l, r, id, month, w, p): (String, i64, String, String, i64, i64)| {
+    each_source(db, "SELECT load_id, row_no, id_number, month, wage_base, pension_paid FROM src_social_insurance", ids, l(SocialInsurance), &mut out, |(l, r, id, month, w, p): (String, i64, String, String, i64, i64)| {
         let fact = Fact::Insurance { month, wage_base: Fen(w), pension: Fen(p) };
         Some((id, SourceRow { fact, evidence: ev(SocialInsurance, l, r) }))
     })
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, month, contribution FROM src_housing_fund",
         ids,
@@ -270,7 +271,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number FROM src_public_payroll",
         ids,
@@ -287,7 +288,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, institution, balance, as_of FROM src_deposits",
         ids,
@@ -309,7 +310,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, kind, grade FROM src_disability",
         ids,
@@ -330,7 +331,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, out_of_pocket_12m FROM src_serious_illness",
         ids,
@@ -349,7 +350,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, kind, from_on, to_on FROM src_custody",
         ids,
@@ -370,7 +371,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_chunk(
+    each_source(
         db,
         "SELECT load_id, row_no, id_number, moved_out_on, destination_code FROM src_hukou_moves",
         ids,
@@ -390,7 +391,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    set.drop(db).await?;
+    set.clear(db).await?;
     // the same order whatever the backend returned
     for v in out.values_mut() {
         v.sort_by(|a, b| a.evidence.cmp(&b.evidence));
