@@ -66,6 +66,17 @@ async fn load(
     .await
 }
 
+/// Starts a verification run over every active case as `token`: (status, body).
+async fn start_run(t: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    t.api(
+        Method::POST,
+        "/api/v1/verification/runs",
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
 type Key = (String, String, String, String);
 
 /// Recipients of the run's cases with a standing 错保 finding, counted from the findings and case pages of the API.
@@ -202,27 +213,13 @@ db_test!(
         assert_eq!(t.scalar("SELECT COUNT(*) FROM src_deaths").await, before);
         assert_eq!(t.scalar("SELECT COUNT(*) FROM source_loads").await, 12);
 
-        let (st, _) = t
-            .api(
-                Method::POST,
-                "/api/v1/verification/runs",
-                Some(&cj),
-                Some(json!({})),
-            )
-            .await;
+        let (st, _) = start_run(&t, &cj, json!({})).await;
         assert_eq!(
             st,
             StatusCode::FORBIDDEN,
             "runs belong to the city verification centre"
         );
-        let (st, run) = t
-            .api(
-                Method::POST,
-                "/api/v1/verification/runs",
-                Some(&city),
-                Some(json!({})),
-            )
-            .await;
+        let (st, run) = start_run(&t, &city, json!({})).await;
         assert_eq!(st, StatusCode::CREATED, "{run}");
         let run_id = run["run_id"].as_str().unwrap().to_string();
 
@@ -348,14 +345,7 @@ db_test!(
         assert!(bad > 0 && recipients > bad);
 
         // a second run: the stopped case is no longer checked, the dismissal stands, nothing is open twice
-        let (_, run2) = t
-            .api(
-                Method::POST,
-                "/api/v1/verification/runs",
-                Some(&city),
-                Some(json!({})),
-            )
-            .await;
+        let (_, run2) = start_run(&t, &city, json!({})).await;
         let run2 = run2["run_id"].as_str().unwrap().to_string();
         let (found2, items2) = all_findings(&t, &city, &run2).await;
         assert!(!found2.iter().any(|k| k.1 == case));
@@ -373,14 +363,7 @@ db_test!(
         );
 
         // the plan's target T10.1 of 2020 comes from the latest run checked in 2020
-        let (st, run2020) = t
-            .api(
-                Method::POST,
-                "/api/v1/verification/runs",
-                Some(&city),
-                Some(json!({"on": "2020-12-31"})),
-            )
-            .await;
+        let (st, run2020) = start_run(&t, &city, json!({"on": "2020-12-31"})).await;
         assert_eq!(st, StatusCode::CREATED, "{run2020}");
         let run2020_id = run2020["run_id"].as_str().unwrap().to_string();
         let bad2020 = imprecise_recipients(&t, &city, &run2020_id).await;
@@ -502,6 +485,31 @@ db_test!(
                 .iter()
                 .all(|x| x["area_code"] == "320281001001")
         );
+
+        // every load keeps its filter; loads without one (made before filters were kept) or with an unreadable
+        // one are asked about everyone, and the run finds exactly the same
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM source_loads WHERE id_filter IS NULL")
+                .await,
+            0
+        );
+        let (_, filtered) = start_run(&t, &city, json!({})).await;
+        let (found, _) = all_findings(&t, &city, filtered["run_id"].as_str().unwrap()).await;
+        assert!(!found.is_empty());
+        t.app
+            .db
+            .conn()
+            .execute(
+                "UPDATE source_loads SET id_filter = CASE WHEN source IN ('vehicles', 'deaths') THEN NULL ELSE 'TVpGMQ==' END",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (st, again) = start_run(&t, &city, json!({})).await;
+        assert_eq!(st, StatusCode::CREATED, "{again}");
+        let (found_unfiltered, _) =
+            all_findings(&t, &city, again["run_id"].as_str().unwrap()).await;
+        assert_eq!(found_unfiltered, found);
     }
 );
 

@@ -1,11 +1,12 @@
-//! Gathers what the sources hold about a set of people: one indexed query per source for all of them (see
-//! `IdSet`), never a query per person.
+//! Gathers what the sources hold about a set of people: one indexed query per source for all of them, asking each
+//! source only about the numbers its loads' filters may hold; never a query per person.
 
 use crate::app::AppError;
 use crate::storage::{Arg, Backend, Db, Reader};
 use chrono::NaiveDate;
 use minzheng_domain::assistance::{DisabilityKind, VehicleKind};
 use minzheng_domain::money::Fen;
+use minzheng_domain::verification::idfilter::{IdFilter, id_hash};
 use minzheng_domain::verification::{Evidence, Fact, Source, SourceRow};
 use std::collections::HashMap;
 
@@ -48,59 +49,10 @@ fn ev(source: Source, load_id: String, row: i64) -> Evidence {
     }
 }
 
-/// The identity numbers a part asks about, as its statements name them.
-struct IdSet {
-    /// a subquery of the identity numbers
-    sql: String,
-    /// its parameter ($2), if it has one
-    arg: Option<String>,
-}
-
-impl IdSet {
-    /// On SQLite a temporary table of the reader's connection, filled once and read by every source's statement
-    /// (a JSON array bound to each statement was parsed and indexed again twelve times). On PostgreSQL the array
-    /// is bound to each statement: its planner, knowing nothing of a temporary table's size, may scan a source
-    /// whole where it probes the index for a set-returning function.
-    async fn new(db: &mut Reader, ids: &[String]) -> Result<IdSet, AppError> {
-        Ok(match db.backend() {
-            Backend::Sqlite => {
-                db.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS gather_ids (id_number TEXT PRIMARY KEY)",
-                    vec![],
-                )
-                .await?;
-                db.execute("DELETE FROM temp.gather_ids", vec![]).await?;
-                db.execute(
-                    "INSERT INTO temp.gather_ids (id_number) SELECT DISTINCT value FROM json_each($1)",
-                    vec![Arg::from(json_array(ids))],
-                )
-                .await?;
-                IdSet {
-                    sql: "SELECT id_number FROM temp.gather_ids".into(),
-                    arg: None,
-                }
-            }
-            Backend::Postgres => IdSet {
-                sql: json_list(Backend::Postgres, 2),
-                arg: Some(json_array(ids)),
-            },
-        })
-    }
-
-    /// Removes the temporary table (left behind after an error, the next part empties it first).
-    async fn clear(self, db: &mut Reader) -> Result<(), AppError> {
-        if db.backend() == Backend::Sqlite {
-            db.execute("DROP TABLE IF EXISTS temp.gather_ids", vec![])
-                .await?;
-        }
-        Ok(())
-    }
-}
-
 async fn each_source<T, F>(
     db: &mut Reader,
     select: &str,
-    ids: &IdSet,
+    ids: &[String],
     loads: &[String],
     out: &mut RowsById,
     mut f: F,
@@ -109,16 +61,15 @@ where
     T: crate::storage::Row,
     F: FnMut(T) -> Option<(String, SourceRow)>,
 {
-    if loads.is_empty() {
+    if loads.is_empty() || ids.is_empty() {
         return Ok(());
     }
     let sql = format!(
         "{select} WHERE id_number IN ({}) AND load_id IN ({})",
-        ids.sql,
+        json_list(db.backend(), 2),
         json_list(db.backend(), 1)
     );
-    let mut args = vec![Arg::from(json_array(loads))];
-    args.extend(ids.arg.as_deref().map(Arg::from));
+    let args = vec![Arg::from(json_array(loads)), Arg::from(json_array(ids))];
     let rows: Vec<T> = db.fetch_all(&sql, args).await?;
     for r in rows {
         if let Some((id, row)) = f(r) {
@@ -137,19 +88,40 @@ fn json_list(backend: Backend, n: usize) -> String {
     }
 }
 
-/// What the sources hold on `on` about `ids` (deduplicated identity numbers). The work is split in parts that read
-/// on separate pooled connections at the same time.
+/// What the sources hold on `on` about `ids` (deduplicated identity numbers). Each source is asked only about the
+/// numbers its loads' filters may hold; the work is split in parts that read on separate pooled connections at the
+/// same time.
 pub async fn rows_for(db: &Db, ids: &[String], on: NaiveDate) -> Result<RowsById, AppError> {
     let loads = loads_on(db, on).await?;
-    let parts = if ids.len() < SPLIT_ABOVE { 1 } else { PARTS };
-    let size = ids.len().div_ceil(parts).max(1);
+    let asked = asked_per_source(db, &loads, ids).await?;
+    let total: usize = asked.values().map(Vec::len).sum();
+    let parts = if total < SPLIT_ABOVE { 1 } else { PARTS };
+    let part_of = |i: usize| -> HashMap<Source, &[String]> {
+        asked
+            .iter()
+            .map(|(s, v)| {
+                let size = v.len().div_ceil(parts);
+                (
+                    *s,
+                    v.get(i * size..((i + 1) * size).min(v.len()))
+                        .unwrap_or(&[]),
+                )
+            })
+            .collect()
+    };
     let maps =
-        futures::future::try_join_all(ids.chunks(size).map(|part| rows_for_part(db, part, &loads)))
+        futures::future::try_join_all((0..parts).map(|i| rows_for_part(db, part_of(i), &loads)))
             .await?;
     let mut maps = maps.into_iter();
     let mut out = maps.next().unwrap_or_default();
     for m in maps {
-        out.extend(m);
+        for (id, mut rows) in m {
+            out.entry(id).or_default().append(&mut rows);
+        }
+    }
+    // the same order whatever the backend returned
+    for v in out.values_mut() {
+        v.sort_by(|a, b| a.evidence.cmp(&b.evidence));
     }
     Ok(out)
 }
@@ -157,22 +129,77 @@ pub async fn rows_for(db: &Db, ids: &[String], on: NaiveDate) -> Result<RowsById
 /// Readers at once: one per core is enough to keep both the database and the rules busy.
 const PARTS: usize = 2;
 
+/// Of `ids`, those each source's loads may mention, by the filters kept with the loads. A load without a filter
+/// (loaded before filters were kept) may mention anyone.
+async fn asked_per_source(
+    db: &Db,
+    loads: &HashMap<Source, Vec<String>>,
+    ids: &[String],
+) -> Result<HashMap<Source, Vec<String>>, AppError> {
+    use base64::Engine;
+    let wanted: Vec<String> = loads.values().flatten().cloned().collect();
+    if wanted.is_empty() || ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut reader = db.reader().await?;
+    let sql = format!(
+        "SELECT id, id_filter FROM source_loads WHERE id IN ({})",
+        json_list(reader.backend(), 1)
+    );
+    let filters: HashMap<String, Option<IdFilter>> = reader
+        .fetch_all::<(String, Option<String>)>(&sql, vec![Arg::from(json_array(&wanted))])
+        .await?
+        .into_iter()
+        .map(|(id, f)| {
+            let f = f
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .and_then(|b| IdFilter::from_bytes(&b));
+            (id, f)
+        })
+        .collect();
+    drop(reader);
+    let hashes: Vec<u64> = ids.iter().map(|id| id_hash(id)).collect();
+    let mut out = HashMap::new();
+    for (source, ls) in loads {
+        let fs: Option<Vec<&IdFilter>> = ls
+            .iter()
+            .map(|l| filters.get(l).and_then(Option::as_ref))
+            .collect();
+        let asked: Vec<String> = match fs {
+            Some(fs) => ids
+                .iter()
+                .zip(&hashes)
+                .filter(|(_, h)| fs.iter().any(|f| f.may_contain(**h)))
+                .map(|(id, _)| id.clone())
+                .collect(),
+            None => ids.to_vec(),
+        };
+        tracing::debug!(
+            source = source.code(),
+            asked = asked.len(),
+            of = ids.len(),
+            "filtered"
+        );
+        out.insert(*source, asked);
+    }
+    Ok(out)
+}
+
 async fn rows_for_part(
     db: &Db,
-    ids: &[String],
+    asked: HashMap<Source, &[String]>,
     loads: &HashMap<Source, Vec<String>>,
 ) -> Result<RowsById, AppError> {
     let db = &mut db.reader().await?;
-    let set = IdSet::new(db, ids).await?;
-    let mut out: RowsById = HashMap::with_capacity(ids.len() / 4);
-    let ids = &set;
+    let mut out: RowsById = HashMap::new();
     let none = Vec::new();
+    let a = |s: Source| asked.get(&s).copied().unwrap_or(&[]);
     let l = |s: Source| loads.get(&s).unwrap_or(&none);
     use Source::*;
     each_source(
         db,
         "SELECT load_id, row_no, id_number, date_of_death FROM src_deaths",
-        ids,
+        a(Deaths),
         l(Deaths),
         &mut out,
         |(l, r, id, d): (String, i64, String, NaiveDate)| {
@@ -189,7 +216,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, vehicle_kind FROM src_vehicles",
-        ids,
+        a(Vehicles),
         l(Vehicles),
         &mut out,
         |(l, r, id, k): (String, i64, String, String)| {
@@ -207,7 +234,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, property_id, property_use FROM src_real_estate",
-        ids,
+        a(RealEstate),
         l(RealEstate),
         &mut out,
         |(l, r, id, p, u): (String, i64, String, String, String)| {
@@ -229,7 +256,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, role FROM src_business",
-        ids,
+        a(Business),
         l(Business),
         &mut out,
         |(l, r, id, role): (String, i64, String, String)| {
@@ -246,7 +273,7 @@ async fn rows_for_part(
         },
     )
     .await?;
-    each_source(db, "SELECT load_id, row_no, id_number, month, wage_base, pension_paid FROM src_social_insurance", ids, l(SocialInsurance), &mut out, |(l, r, id, month, w, p): (String, i64, String, String, i64, i64)| {
+    each_source(db, "SELECT load_id, row_no, id_number, month, wage_base, pension_paid FROM src_social_insurance", a(SocialInsurance), l(SocialInsurance), &mut out, |(l, r, id, month, w, p): (String, i64, String, String, i64, i64)| {
         let fact = Fact::Insurance { month, wage_base: Fen(w), pension: Fen(p) };
         Some((id, SourceRow { fact, evidence: ev(SocialInsurance, l, r) }))
     })
@@ -254,7 +281,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, month, contribution FROM src_housing_fund",
-        ids,
+        a(HousingFund),
         l(HousingFund),
         &mut out,
         |(l, r, id, month, c): (String, i64, String, String, i64)| {
@@ -274,7 +301,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number FROM src_public_payroll",
-        ids,
+        a(PublicPayroll),
         l(PublicPayroll),
         &mut out,
         |(l, r, id): (String, i64, String)| {
@@ -291,7 +318,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, institution, balance, as_of FROM src_deposits",
-        ids,
+        a(Deposits),
         l(Deposits),
         &mut out,
         |(l, r, id, i, b, a): (String, i64, String, String, i64, NaiveDate)| {
@@ -313,7 +340,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, kind, grade FROM src_disability",
-        ids,
+        a(Disability),
         l(Disability),
         &mut out,
         |(l, r, id, k, g): (String, i64, String, String, i64)| {
@@ -334,7 +361,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, out_of_pocket_12m FROM src_serious_illness",
-        ids,
+        a(SeriousIllness),
         l(SeriousIllness),
         &mut out,
         |(l, r, id, c): (String, i64, String, i64)| {
@@ -353,7 +380,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, kind, from_on, to_on FROM src_custody",
-        ids,
+        a(Custody),
         l(Custody),
         &mut out,
         |(l, r, id, k, f, t): (String, i64, String, String, NaiveDate, Option<NaiveDate>)| {
@@ -374,7 +401,7 @@ async fn rows_for_part(
     each_source(
         db,
         "SELECT load_id, row_no, id_number, moved_out_on, destination_code FROM src_hukou_moves",
-        ids,
+        a(HukouMoves),
         l(HukouMoves),
         &mut out,
         |(l, r, id, d, dest): (String, i64, String, NaiveDate, String)| {
@@ -391,11 +418,6 @@ async fn rows_for_part(
         },
     )
     .await?;
-    set.clear(db).await?;
-    // the same order whatever the backend returned
-    for v in out.values_mut() {
-        v.sort_by(|a, b| a.evidence.cmp(&b.evidence));
-    }
     Ok(out)
 }
 

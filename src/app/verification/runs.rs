@@ -183,16 +183,22 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     // 错保: every active case against every source
     let t0 = Instant::now();
     let (cond, a) = scope_sql(&scope, "c.area_code", "c.town_code", 1);
-    let cases: Vec<CaseIn> = db
-        .conn()
-        .fetch_all(
-            &format!(
-                "SELECT c.id, c.category, c.household_id, c.area_code, c.town_code, COALESCE(c.household_json, a.household_json) AS hj \
-                 FROM cases c JOIN applications a ON a.id = c.application_id WHERE c.status = 'active' AND {cond}"
-            ),
-            a.clone(),
-        )
-        .await?;
+    let cases_sql = format!(
+        "SELECT c.id, c.category, c.household_id, c.area_code, c.town_code, COALESCE(c.household_json, a.household_json) AS hj \
+         FROM cases c JOIN applications a ON a.id = c.application_id WHERE c.status = 'active' AND {cond}"
+    );
+    // recipients and residents per village (for 人情保's coverage and the precision rate) are counted on other
+    // connections while the cases are read: reading them keeps one core busy
+    let (cases, recipients_per_area, residents) = tokio::try_join!(
+        async {
+            db.conn()
+                .fetch_all::<CaseIn>(&cases_sql, a.clone())
+                .await
+                .map_err(AppError::from)
+        },
+        recipients_per_area(db),
+        residents_per_area(db),
+    )?;
     // sorted here: SQLite would sort the rows, household texts and all, in a temporary B-tree
     let mut cases = cases;
     cases.sort_unstable_by(|x, y| x.id.cmp(&y.id));
@@ -220,16 +226,9 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     ids.sort_unstable();
     ids.dedup();
     let t1 = Instant::now();
-    let (rows, persons) =
-        tokio::try_join!(gather::rows_for(db, &ids, on), gather::person_ids(db, &ids))?;
+    let rows = gather::rows_for(db, &ids, on).await?;
     let gather_ms = t1.elapsed().as_millis() as u64;
-    let as_of: HashMap<String, NaiveDate> = db
-        .conn()
-        .fetch_all::<(String, NaiveDate)>("SELECT id, as_of FROM source_loads", vec![])
-        .await?
-        .into_iter()
-        .collect();
-    let mut found: Vec<NewFinding> = Vec::new();
+    let mut hits: Vec<(&CaseIn, &Household, Finding)> = Vec::new();
     for (c, h) in cases.iter().zip(&households) {
         let Some(h) = h else {
             tracing::warn!(case = %c.id, "a case's household could not be read; not checked");
@@ -239,28 +238,52 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
             continue;
         };
         for f in rules::check_case(cat, h, &rows_of(h, &rows), on, &s, &city) {
-            found.push(case_finding(c, h, &persons, &as_of, f));
+            hits.push((c, h, f));
         }
     }
+    // registry ids of the members found, not of every recipient
+    let mut named: Vec<String> = hits
+        .iter()
+        .filter_map(|(_, h, f)| f.member.and_then(|i| h.members.get(i)))
+        .map(|m| m.id_number.as_str().to_string())
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let persons = gather::person_ids(db, &named).await?;
+    let as_of: HashMap<String, NaiveDate> = db
+        .conn()
+        .fetch_all::<(String, NaiveDate)>("SELECT id, as_of FROM source_loads", vec![])
+        .await?
+        .into_iter()
+        .collect();
+    let mut found: Vec<NewFinding> = hits
+        .into_iter()
+        .map(|(c, h, f)| case_finding(c, h, &persons, &as_of, f))
+        .collect();
     let cases_ms = t0.elapsed().as_millis() as u64;
 
     // recipients per town, for the precision rate (T10.1)
-    let towns: Vec<(String, i64)> = db
-        .conn()
-        .fetch_all(
-            &format!(
-                "SELECT c.town_code, COUNT(*) FROM case_members m JOIN cases c ON c.id = m.case_id \
-                 WHERE c.status = 'active' AND {cond} GROUP BY c.town_code ORDER BY c.town_code"
-            ),
-            a.clone(),
-        )
-        .await?;
+    let mut per_town: std::collections::BTreeMap<&str, i64> = Default::default();
+    for (area, town, n) in &recipients_per_area {
+        if scope_contains(&scope, area, town) {
+            *per_town.entry(town).or_default() += n;
+        }
+    }
+    let towns: Vec<(&str, i64)> = per_town.into_iter().collect();
     let recipients: i64 = towns.iter().map(|t| t.1).sum();
 
     // 人情保
     let t1 = Instant::now();
     unregistered_relatives(db, &scope, &mut found).await?;
-    coverage_outliers(db, &scope, app, &mut found).await?;
+    let case_towns: HashSet<&str> = cases.iter().map(|c| c.town_code.as_str()).collect();
+    coverage_outliers(
+        &scope,
+        app,
+        &case_towns,
+        &recipients_per_area,
+        &residents,
+        &mut found,
+    );
     let relatives_ms = t1.elapsed().as_millis() as u64;
 
     // 漏保
@@ -474,8 +497,9 @@ async fn unregistered_relatives(
             .conn()
             .fetch_all(
                 &format!(
+                    // CROSS JOIN keeps SQLite from starting at the active cases, each probed for every person
                     "SELECT m.person_id, c.id, c.household_id, c.area_code, c.town_code FROM case_members m \
-                     JOIN cases c ON c.id = m.case_id AND c.status = 'active' WHERE m.person_id IN ({}) AND {cond}",
+                     CROSS JOIN cases c WHERE c.id = m.case_id AND c.status = 'active' AND m.person_id IN ({}) AND {cond}",
                     placeholders(1, chunk.len())
                 ),
                 args,
@@ -516,58 +540,55 @@ async fn unregistered_relatives(
     Ok(())
 }
 
-/// 人情保 (b): villages whose coverage (recipients / residents) is more than twice their town's.
-async fn coverage_outliers(
-    db: &Db,
-    scope: &AreaFilter,
-    app: &App,
-    out: &mut Vec<NewFinding>,
-) -> AppResult<()> {
-    // the town's rate counts the whole town even for a narrower viewer: compare on the town's figures
-    let (cond, a) = scope_sql(scope, "c.area_code", "c.town_code", 1);
-    let towns: Vec<(String,)> = db
+/// Recipients of active cases per (village, town), the whole city.
+async fn recipients_per_area(db: &Db) -> AppResult<Vec<(String, String, i64)>> {
+    Ok(db
         .conn()
         .fetch_all(
-            &format!(
-                "SELECT DISTINCT c.town_code FROM cases c WHERE c.status = 'active' AND {cond}"
-            ),
-            a,
+            "SELECT c.area_code, c.town_code, COUNT(*) FROM case_members m JOIN cases c ON c.id = m.case_id \
+             WHERE c.status = 'active' GROUP BY c.area_code, c.town_code",
+            vec![],
         )
-        .await?;
-    if towns.is_empty() {
-        return Ok(());
-    }
-    let ph = placeholders(1, towns.len());
-    let targs: Vec<Arg> = towns.iter().map(|t| Arg::from(t.0.as_str())).collect();
-    let rec: Vec<(String, String, i64)> = db
+        .await?)
+}
+
+/// Residents per village, counted on the (area_code, status) index alone.
+async fn residents_per_area(db: &Db) -> AppResult<Vec<(String, i64)>> {
+    Ok(db
         .conn()
         .fetch_all(
-            &format!(
-                "SELECT c.area_code, c.town_code, COUNT(*) FROM case_members m JOIN cases c ON c.id = m.case_id \
-                 WHERE c.status = 'active' AND c.town_code IN ({ph}) GROUP BY c.area_code, c.town_code"
-            ),
-            targs.clone(),
-        )
-        .await?;
-    // residents of every village, counted on the (area_code, status) index alone
-    let areas_idx = app.areas();
-    let wanted: HashSet<&str> = towns.iter().map(|t| t.0.as_str()).collect();
-    let res: Vec<(String, String, i64)> = db
-        .conn()
-        .fetch_all::<(String, i64)>(
             "SELECT area_code, COUNT(*) FROM persons WHERE status = 'normal' GROUP BY area_code",
             vec![],
         )
-        .await?
-        .into_iter()
+        .await?)
+}
+
+/// 人情保 (b): villages whose coverage (recipients / residents) is more than twice their town's, in the towns
+/// `case_towns` of the viewer's cases. The town's rate counts the whole town even for a narrower viewer.
+fn coverage_outliers(
+    scope: &AreaFilter,
+    app: &App,
+    case_towns: &HashSet<&str>,
+    recipients: &[(String, String, i64)],
+    residents: &[(String, i64)],
+    out: &mut Vec<NewFinding>,
+) {
+    let areas_idx = app.areas();
+    let rec = recipients
+        .iter()
+        .filter(|(_, t, _)| case_towns.contains(t.as_str()));
+    let res: Vec<(&str, String, i64)> = residents
+        .iter()
         .filter_map(|(a, n)| {
-            let t = areas_idx.get(&a).and_then(|x| x.town_code.clone())?;
-            wanted.contains(t.as_str()).then_some((a, t, n))
+            let t = areas_idx.get(a).and_then(|x| x.town_code.clone())?;
+            case_towns
+                .contains(t.as_str())
+                .then_some((a.as_str(), t, *n))
         })
         .collect();
     let mut town_tot: HashMap<&str, (i64, i64)> = HashMap::new();
     let mut village: HashMap<&str, (i64, i64, &str)> = HashMap::new();
-    for (v, t, n) in &rec {
+    for (v, t, n) in rec {
         town_tot.entry(t).or_default().0 += n;
         village.entry(v).or_insert((0, 0, t)).0 += n;
     }
@@ -604,7 +625,6 @@ async fn coverage_outliers(
             });
         }
     }
-    Ok(())
 }
 
 fn scope_contains(f: &AreaFilter, area: &str, town: &str) -> bool {

@@ -6,6 +6,7 @@ use crate::app::authz::Permission;
 use crate::app::{App, AppError, Ctx};
 use crate::storage::{Arg, new_id, now};
 use chrono::NaiveDate;
+use minzheng_domain::verification::idfilter::IdFilterBuilder;
 use minzheng_domain::verification::{Cell, RowError, Source, map_header, parse_row};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -14,7 +15,7 @@ use std::path::Path;
 /// Rows per bulk statement: big enough to amortise, small enough to stream.
 const BATCH: usize = 8_000;
 /// Files larger than this load on SQLite with their index rebuilt at the end.
-const BIG_FILE: u64 = 16 * 1024 * 1024;
+const BIG_FILE: u64 = 1024 * 1024;
 /// A bad file reports at most this many rows (and how many there were in all).
 const MAX_REPORTED: usize = 1_000;
 
@@ -244,6 +245,7 @@ pub async fn load_file(
         let mut errors: Vec<RowError> = Vec::new();
         let mut bad_rows = 0usize;
         let mut rows = 0i64;
+        let mut ids = IdFilterBuilder::default();
         let r = each_row(source, &path_owned, &format, |row, cells| {
             errs.clear();
             parse_row(source, row, cells, today, &mut out, &mut errs);
@@ -259,6 +261,10 @@ pub async fn load_file(
             if bad_rows > 0 {
                 return Ok(());
             }
+            // every source's first column is the identity number
+            if let Some(Cell::Text(id)) = out.first() {
+                ids.add(id);
+            }
             let mut v = Vec::with_capacity(out.len() + 1);
             v.push(Arg::I64(Some(row as i64)));
             v.extend(out.drain(..).map(to_arg));
@@ -272,7 +278,7 @@ pub async fn load_file(
         if !batch.is_empty() && bad_rows == 0 {
             let _ = txs.blocking_send(batch);
         }
-        r.map(|_| (rows, errors, bad_rows))
+        r.map(|_| (rows, errors, bad_rows, ids))
     });
     let table = source.table();
     let leading = [Arg::Text(Some(load_id.clone()))];
@@ -311,7 +317,7 @@ pub async fn load_file(
             .await
             .map_err(plain)?;
     }
-    let (rows, errors, total_bad) = reader
+    let (rows, errors, total_bad, ids) = reader
         .await
         .map_err(|e| plain(AppError::Internal(e.into())))??;
     if total_bad > 0 {
@@ -331,6 +337,11 @@ pub async fn load_file(
     if rows == 0 {
         return Err(plain(AppError::invalid("file", "文件没有数据行")));
     }
+    // the filter's sort runs beside the index build
+    let filter = tokio::task::spawn_blocking(move || {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(ids.build().to_bytes())
+    });
     if big {
         tx.bulk_index_build().await.map_err(plain)?;
     }
@@ -340,9 +351,12 @@ pub async fn load_file(
     if big {
         tx.bulk_cache(false).await.map_err(plain)?;
     }
+    let filter = filter
+        .await
+        .map_err(|e| plain(AppError::Internal(e.into())))?;
     tx.execute(
-        "INSERT INTO source_loads (id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        crate::args![&load_id, source.code(), as_of, &sum, file_name, rows, &ctx.actor.username, now()],
+        "INSERT INTO source_loads (id, source, as_of, checksum, file_name, rows, loaded_by, loaded_at, id_filter) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        crate::args![&load_id, source.code(), as_of, &sum, file_name, rows, &ctx.actor.username, now(), &filter],
     )
     .await
     .map_err(plain)?;
