@@ -732,3 +732,47 @@ db_test!(json_field_errors_name_the_field, |b: Backend| async move {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["field"], "username", "{v}");
 });
+
+db_test!(
+    many_row_reads_decode_as_sqlx_does,
+    |b: Backend| async move {
+        // `Reader::select` steps SQLite's C API itself: it must read what sqlx reads, and refuse a wrong type
+        let t = TestApp::new(b).await;
+        let db = &t.app.db;
+        db.conn()
+        .execute(
+            "CREATE TABLE select_probe (n BIGINT NOT NULL, s TEXT NOT NULL, d DATE NOT NULL, o DATE)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2020, 2, 29).unwrap();
+        for (n, s, o) in [
+            (1i64, "江阴", Some(day)),
+            (-7, "", None),
+            (i64::MAX, "x'y", Some(day)),
+        ] {
+            db.conn()
+                .execute(
+                    "INSERT INTO select_probe (n, s, d, o) VALUES ($1, $2, $3, $4)",
+                    minzheng::args![n, s, day, o],
+                )
+                .await
+                .unwrap();
+        }
+        type R = (i64, String, chrono::NaiveDate, Option<chrono::NaiveDate>);
+        let sql = "SELECT n, s, d, o FROM select_probe WHERE n <> $2 AND s <> $1 ORDER BY n";
+        let args = || minzheng::args!["none", 0i64];
+        let mut r = db.reader().await.unwrap();
+        let raw: Vec<R> = r.select(sql, args()).await.unwrap();
+        let via_sqlx: Vec<R> = db.conn().fetch_all(sql, args()).await.unwrap();
+        assert_eq!(raw, via_sqlx);
+        assert_eq!(raw.len(), 3);
+        assert_eq!(raw[0], (-7, String::new(), day, None));
+        if matches!(b, Backend::Sqlite) {
+            let wrong: Result<Vec<(i64, i64)>, _> =
+                r.select("SELECT n, s FROM select_probe", vec![]).await;
+            assert!(wrong.is_err());
+        }
+    }
+);

@@ -8,6 +8,7 @@ pub mod areas;
 pub mod audit;
 pub mod persons;
 mod sqlite_bulk;
+pub use sqlite_bulk::{RawCol, RawRow};
 pub mod users;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -370,6 +371,19 @@ impl Reader {
         match self.0 {
             ReaderInner::Sqlite(_) => Backend::Sqlite,
             ReaderInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// As [`Reader::fetch_all`], for reads of many rows: on SQLite stepped through the C API on this thread,
+    /// not sent row by row from sqlx's worker thread (a verification's 30,000 source rows: a quarter of the time).
+    pub async fn select<T: Row + sqlite_bulk::RawRow>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> DbResult<Vec<T>> {
+        match &mut self.0 {
+            ReaderInner::Sqlite(c) => sqlite_bulk::select_rows(c, &sqlite_sql(sql), &args).await,
+            ReaderInner::Postgres(_) => self.fetch_all(sql, args).await,
         }
     }
 }

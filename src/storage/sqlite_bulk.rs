@@ -1,6 +1,7 @@
-//! Bulk inserts on SQLite through its C API, on the connection sqlx already holds: one prepared statement, bound and
-//! stepped once per row. sqlx's per-value path (owned argument values, a worker thread, multi-row statements of
-//! thousands of placeholders) cost several times SQLite's own insert and dominated loads of millions of rows.
+//! Bulk inserts and reads on SQLite through its C API, on the connection sqlx already holds. sqlx's per-value path
+//! (owned argument values, a worker thread, multi-row statements of thousands of placeholders) cost several times
+//! SQLite's own insert and dominated loads of millions of rows; reading, its worker thread sends each row through a
+//! channel, which cost a verification's gathering several times what SQLite took to find the rows.
 //!
 //! Values are encoded exactly as sqlx encodes them for SQLite (dates `%F`, timestamps RFC 3339 with `+00:00`,
 //! booleans 0/1), so rows written here read back through sqlx like any other.
@@ -43,6 +44,156 @@ fn error(db: *mut ffi::sqlite3) -> DbError {
         )
     };
     DbError::Sqlite { code, message }
+}
+
+/// Prepares `sql` on `db`, a live handle of a locked connection.
+fn prepare(db: *mut ffi::sqlite3, sql: &CString) -> DbResult<Stmt> {
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: `db` is a live handle owned by the caller's locked connection; `sql` is NUL-terminated.
+    let rc =
+        unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, std::ptr::null_mut()) };
+    if rc != ffi::SQLITE_OK {
+        return Err(error(db));
+    }
+    Ok(Stmt(raw))
+}
+
+/// A column of a result row read through the C API: the types the many-row reads use.
+pub trait RawCol: Sized {
+    /// None when the value is not of this type (NULL included, except for an Option).
+    ///
+    /// # Safety
+    /// `stmt` is a live statement positioned on a row that has column `i`.
+    unsafe fn read(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Option<Self>;
+}
+
+impl RawCol for i64 {
+    unsafe fn read(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Option<Self> {
+        // SAFETY: upheld by the caller.
+        unsafe {
+            (ffi::sqlite3_column_type(stmt, i) == ffi::SQLITE_INTEGER)
+                .then(|| ffi::sqlite3_column_int64(stmt, i))
+        }
+    }
+}
+
+impl RawCol for String {
+    unsafe fn read(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Option<Self> {
+        // SAFETY: upheld by the caller; the text pointer stays valid until the next step, and column_bytes is
+        // called after column_text as SQLite requires.
+        unsafe {
+            if ffi::sqlite3_column_type(stmt, i) != ffi::SQLITE_TEXT {
+                return None;
+            }
+            let p = ffi::sqlite3_column_text(stmt, i);
+            let n = usize::try_from(ffi::sqlite3_column_bytes(stmt, i)).ok()?;
+            if p.is_null() {
+                return Some(String::new());
+            }
+            std::str::from_utf8(std::slice::from_raw_parts(p, n))
+                .ok()
+                .map(str::to_owned)
+        }
+    }
+}
+
+impl RawCol for NaiveDate {
+    unsafe fn read(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Option<Self> {
+        // SAFETY: upheld by the caller.
+        let s = unsafe { String::read(stmt, i) }?;
+        // written as `%F` (see push_date)
+        minzheng_domain::verification::parse_date(&s)
+            .or_else(|| NaiveDate::parse_from_str(&s, "%F").ok())
+    }
+}
+
+impl<T: RawCol> RawCol for Option<T> {
+    unsafe fn read(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Option<Self> {
+        // SAFETY: upheld by the caller.
+        unsafe {
+            if ffi::sqlite3_column_type(stmt, i) == ffi::SQLITE_NULL {
+                Some(None)
+            } else {
+                T::read(stmt, i).map(Some)
+            }
+        }
+    }
+}
+
+/// A result row read through the C API: tuples of [`RawCol`]s.
+pub trait RawRow: Sized {
+    /// # Safety
+    /// `stmt` is a live statement positioned on a row with at least as many columns as the tuple.
+    unsafe fn read_row(stmt: *mut ffi::sqlite3_stmt) -> Option<Self>;
+}
+
+macro_rules! raw_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: RawCol),+> RawRow for ($($t,)+) {
+            unsafe fn read_row(stmt: *mut ffi::sqlite3_stmt) -> Option<Self> {
+                // SAFETY: upheld by the caller.
+                Some(($(unsafe { $t::read(stmt, $i) }?,)+))
+            }
+        }
+    };
+}
+raw_row!(A 0);
+raw_row!(A 0, B 1);
+raw_row!(A 0, B 1, C 2);
+raw_row!(A 0, B 1, C 2, D 3);
+raw_row!(A 0, B 1, C 2, D 3, E 4);
+raw_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// Every row of `sql` (its parameters `?N` take `args[N - 1]`), stepped on this thread through the C API.
+pub async fn select_rows<T: RawRow>(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    args: &[Arg],
+) -> DbResult<Vec<T>> {
+    let csql = CString::new(sql).map_err(|e| DbError::Sqlite {
+        code: ffi::SQLITE_MISUSE,
+        message: e.to_string(),
+    })?;
+    // While the handle is locked, sqlx's worker thread makes no call on this connection.
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let stmt = prepare(db, &csql)?;
+    let mut scratch = String::with_capacity(40);
+    // SAFETY: the statement is live; parameter indexes run from 1 to its count.
+    let count = unsafe { ffi::sqlite3_bind_parameter_count(stmt.0) };
+    if usize::try_from(count).unwrap_or(0) > args.len() {
+        return Err(DbError::Sqlite {
+            code: ffi::SQLITE_RANGE,
+            message: format!("{count} parameters, {} values: {sql}", args.len()),
+        });
+    }
+    for (i, a) in args.iter().take(count as usize).enumerate() {
+        // SAFETY: the statement has parameter i + 1; `args` outlives it (finalized before returning), and a date
+        // formatted into `scratch` is copied by SQLite.
+        let rc = unsafe { bind(stmt.0, i as c_int + 1, a, &mut scratch) };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db));
+        }
+    }
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: every parameter is bound.
+        match unsafe { ffi::sqlite3_step(stmt.0) } {
+            ffi::SQLITE_ROW => {
+                // SAFETY: the statement is positioned on a row.
+                let row = unsafe { T::read_row(stmt.0) }.ok_or_else(|| DbError::Sqlite {
+                    code: ffi::SQLITE_MISMATCH,
+                    message: format!("a column is not of the type read: {sql}"),
+                })?;
+                out.push(row);
+            }
+            ffi::SQLITE_DONE => break,
+            _ => return Err(error(db)),
+        }
+    }
+    drop(stmt);
+    drop(handle);
+    Ok(out)
 }
 
 /// Rows per INSERT statement: each step of a statement opens a cursor, takes the connection's mutex and resets its
@@ -97,17 +248,7 @@ pub async fn insert_rows(
     // While the handle is locked, sqlx's worker thread makes no call on this connection.
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
-    let prepare = |sql: &CString| -> DbResult<Stmt> {
-        let mut raw = std::ptr::null_mut();
-        // SAFETY: `db` is a live handle owned by the locked connection; `sql` is NUL-terminated.
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, std::ptr::null_mut())
-        };
-        if rc != ffi::SQLITE_OK {
-            return Err(error(db));
-        }
-        Ok(Stmt(raw))
-    };
+    let prepare = |sql: &CString| prepare(db, sql);
     let mut scratch = String::with_capacity(40);
     let chunks = rows.chunks_exact(many);
     let rest = chunks.remainder();

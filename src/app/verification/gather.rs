@@ -58,7 +58,7 @@ async fn each_source<T, F>(
     mut f: F,
 ) -> Result<(), AppError>
 where
-    T: crate::storage::Row,
+    T: crate::storage::Row + crate::storage::RawRow,
     F: FnMut(T) -> Option<(String, SourceRow)>,
 {
     if loads.is_empty() || ids.is_empty() {
@@ -70,7 +70,7 @@ where
         json_list(db.backend(), 1)
     );
     let args = vec![Arg::from(json_array(loads)), Arg::from(json_array(ids))];
-    let rows: Vec<T> = db.fetch_all(&sql, args).await?;
+    let rows: Vec<T> = db.select(&sql, args).await?;
     for r in rows {
         if let Some((id, row)) = f(r) {
             out.entry(id).or_default().push(row);

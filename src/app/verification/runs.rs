@@ -67,7 +67,6 @@ fn registry_evidence(what: &str, id: &str) -> Value {
     json!([{"source": what, "load_id": null, "row": null, "ref": id}])
 }
 
-#[derive(sqlx::FromRow)]
 struct CaseIn {
     id: String,
     category: String,
@@ -191,10 +190,22 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     // connections while the cases are read: reading them keeps one core busy
     let (cases, recipients_per_area, residents) = tokio::try_join!(
         async {
-            db.conn()
-                .fetch_all::<CaseIn>(&cases_sql, a.clone())
-                .await
-                .map_err(AppError::from)
+            let rows: Vec<(String, String, String, String, String, String)> =
+                db.reader().await?.select(&cases_sql, a.clone()).await?;
+            Ok::<_, AppError>(
+                rows.into_iter()
+                    .map(
+                        |(id, category, household_id, area_code, town_code, hj)| CaseIn {
+                            id,
+                            category,
+                            household_id,
+                            area_code,
+                            town_code,
+                            hj,
+                        },
+                    )
+                    .collect::<Vec<_>>(),
+            )
         },
         recipients_per_area(db),
         residents_per_area(db),
