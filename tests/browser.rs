@@ -219,14 +219,18 @@ async fn login_search_person_open_household() {
         .click()
         .await
         .unwrap();
-    let full = c
-        .wait()
-        .for_element(Locator::Id("id-number"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // the masked number has the same id: wait for the revealed page, not for the element
+    let mut full = String::new();
+    for _ in 0..100 {
+        full = match c.find(Locator::Id("id-number")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if !full.is_empty() && !full.contains('*') {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(!full.contains('*') && full.len() == 18, "{full}");
 
     c.find(Locator::Id("household-link"))

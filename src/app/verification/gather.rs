@@ -96,22 +96,27 @@ pub async fn rows_for(db: &Db, ids: &[String], on: NaiveDate) -> Result<RowsById
     let asked = asked_per_source(db, &loads, ids).await?;
     let total: usize = asked.values().map(Vec::len).sum();
     let parts = if total < SPLIT_ABOVE { 1 } else { PARTS };
-    let part_of = |i: usize| -> HashMap<Source, &[String]> {
-        asked
-            .iter()
-            .map(|(s, v)| {
-                let size = v.len().div_ceil(parts);
-                (
-                    *s,
-                    v.get(i * size..((i + 1) * size).min(v.len()))
-                        .unwrap_or(&[]),
-                )
-            })
-            .collect()
-    };
-    let maps =
-        futures::future::try_join_all((0..parts).map(|i| rows_for_part(db, part_of(i), &loads)))
-            .await?;
+    let loads = std::sync::Arc::new(loads);
+    // each part a task of its own: the reads step SQLite on the polling thread, and parts polled by one task would
+    // take turns on one core
+    let tasks: Vec<_> = (0..parts)
+        .map(|i| {
+            let part: HashMap<Source, Vec<String>> = asked
+                .iter()
+                .map(|(s, v)| {
+                    let size = v.len().div_ceil(parts);
+                    let to = ((i + 1) * size).min(v.len());
+                    (*s, v.get(i * size..to).unwrap_or(&[]).to_vec())
+                })
+                .collect();
+            let (db, loads) = (db.clone(), loads.clone());
+            tokio::spawn(async move { rows_for_part(&db, &part, &loads).await })
+        })
+        .collect();
+    let mut maps = Vec::with_capacity(parts);
+    for t in tasks {
+        maps.push(t.await.map_err(|e| AppError::Internal(e.into()))??);
+    }
     let mut maps = maps.into_iter();
     let mut out = maps.next().unwrap_or_default();
     for m in maps {
@@ -187,13 +192,13 @@ async fn asked_per_source(
 
 async fn rows_for_part(
     db: &Db,
-    asked: HashMap<Source, &[String]>,
+    asked: &HashMap<Source, Vec<String>>,
     loads: &HashMap<Source, Vec<String>>,
 ) -> Result<RowsById, AppError> {
     let db = &mut db.reader().await?;
     let mut out: RowsById = HashMap::new();
     let none = Vec::new();
-    let a = |s: Source| asked.get(&s).copied().unwrap_or(&[]);
+    let a = |s: Source| asked.get(&s).map(Vec::as_slice).unwrap_or(&[]);
     let l = |s: Source| loads.get(&s).unwrap_or(&none);
     use Source::*;
     each_source(

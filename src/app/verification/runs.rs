@@ -187,29 +187,28 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
          FROM cases c JOIN applications a ON a.id = c.application_id WHERE c.status = 'active' AND {cond}"
     );
     // recipients and residents per village (for 人情保's coverage and the precision rate) are counted on other
-    // connections while the cases are read: reading them keeps one core busy
-    let (cases, recipients_per_area, residents) = tokio::try_join!(
-        async {
-            let rows: Vec<(String, String, String, String, String, String)> =
-                db.reader().await?.select(&cases_sql, a.clone()).await?;
-            Ok::<_, AppError>(
-                rows.into_iter()
-                    .map(
-                        |(id, category, household_id, area_code, town_code, hj)| CaseIn {
-                            id,
-                            category,
-                            household_id,
-                            area_code,
-                            town_code,
-                            hj,
-                        },
-                    )
-                    .collect::<Vec<_>>(),
-            )
-        },
-        recipients_per_area(db),
-        residents_per_area(db),
-    )?;
+    // connections while the cases are read and checked
+    let counts = {
+        let db = db.clone();
+        tokio::spawn(
+            async move { tokio::try_join!(recipients_per_area(&db), residents_per_area(&db)) },
+        )
+    };
+    let rows: Vec<(String, String, String, String, String, String)> =
+        db.reader().await?.select(&cases_sql, a.clone()).await?;
+    let cases: Vec<CaseIn> = rows
+        .into_iter()
+        .map(
+            |(id, category, household_id, area_code, town_code, hj)| CaseIn {
+                id,
+                category,
+                household_id,
+                area_code,
+                town_code,
+                hj,
+            },
+        )
+        .collect();
     // sorted here: SQLite would sort the rows, household texts and all, in a temporary B-tree
     let mut cases = cases;
     cases.sort_unstable_by(|x, y| x.id.cmp(&y.id));
@@ -273,6 +272,8 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
         .collect();
     let cases_ms = t0.elapsed().as_millis() as u64;
 
+    let (recipients_per_area, residents) =
+        counts.await.map_err(|e| AppError::Internal(e.into()))??;
     // recipients per town, for the precision rate (T10.1)
     let mut per_town: std::collections::BTreeMap<&str, i64> = Default::default();
     for (area, town, n) in &recipients_per_area {
