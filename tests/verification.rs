@@ -548,7 +548,8 @@ db_test!(a_bad_file_loads_nothing, |b: Backend| async move {
     // a bad row after more than one batch has been written: everything written rolls back
     let mut big = String::from("id_number,plate,vehicle_kind,registered_on\n");
     let birth = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap();
-    for i in 0..9_000u32 {
+    // over 1 MiB: loaded with the index dropped and the bulk cache (on SQLite)
+    for i in 0..30_000u32 {
         let id = minzheng_domain::idnumber::IdNumber::compose(
             "320281",
             birth + chrono::Duration::days(i64::from(i / 900)),
@@ -567,9 +568,22 @@ db_test!(a_bad_file_loads_nothing, |b: Backend| async move {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!(v["rows"][0]["row"], 9_002);
+    assert_eq!(v["rows"][0]["row"], 30_002);
     assert_eq!(t.scalar("SELECT COUNT(*) FROM src_vehicles").await, 0);
     assert_eq!(t.scalar("SELECT COUNT(*) FROM source_loads").await, 0);
+    if matches!(b, Backend::Sqlite) {
+        // no pooled connection keeps the failed load's bulk cache: hold them all (8) and ask each
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            held.push(t.app.db.reader().await.unwrap());
+        }
+        for r in &mut held {
+            assert_eq!(
+                r.scalar("PRAGMA cache_size", vec![]).await.unwrap(),
+                -16 * 1024
+            );
+        }
+    }
     // a missing column is named
     let (s, v) = load(
         &t,

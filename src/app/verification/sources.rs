@@ -302,55 +302,65 @@ pub async fn load_file(
             .map_err(plain)?;
         big = existing < (file_len / 32) as i64;
     }
-    let mut dropped = Vec::new();
-    if big {
-        tx.bulk_cache(true).await.map_err(plain)?;
-        for (name, ddl) in tx.secondary_indexes(&table).await.map_err(plain)? {
-            tx.execute(&format!("DROP INDEX {name}"), vec![])
+    // everything up to the indexes built again; on any error the transaction rolls back, and the pooled connection
+    // must not keep the bulk cache
+    let written = async {
+        let mut dropped = Vec::new();
+        if big {
+            tx.bulk_cache(true).await.map_err(plain)?;
+            for (name, ddl) in tx.secondary_indexes(&table).await.map_err(plain)? {
+                tx.execute(&format!("DROP INDEX {name}"), vec![])
+                    .await
+                    .map_err(plain)?;
+                dropped.push(ddl);
+            }
+        }
+        while let Some(batch) = rxs.recv().await {
+            tx.copy_rows_with(&table, &cols, &leading, batch)
                 .await
                 .map_err(plain)?;
-            dropped.push(ddl);
+        }
+        let (rows, errors, total_bad, ids) = reader
+            .await
+            .map_err(|e| plain(AppError::Internal(e.into())))??;
+        if total_bad > 0 {
+            // dropping the transaction rolls back every row written
+            return Err((
+                AppError::invalid(
+                    "file",
+                    format!(
+                        "{}文件有{}行数据不合格，整个文件未导入；请改正后重新导入",
+                        source.label(),
+                        total_bad
+                    ),
+                ),
+                errors,
+            ));
+        }
+        if rows == 0 {
+            return Err(plain(AppError::invalid("file", "文件没有数据行")));
+        }
+        // the filter's sort runs beside the index build
+        let filter = tokio::task::spawn_blocking(move || {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(ids.build().to_bytes())
+        });
+        if big {
+            tx.bulk_index_build().await.map_err(plain)?;
+        }
+        for ddl in &dropped {
+            tx.execute(ddl, vec![]).await.map_err(plain)?;
+        }
+        Ok((rows, filter))
+    }
+    .await;
+    if big {
+        let reset = tx.bulk_cache(false).await;
+        if written.is_ok() {
+            reset.map_err(plain)?;
         }
     }
-    while let Some(batch) = rxs.recv().await {
-        tx.copy_rows_with(&table, &cols, &leading, batch)
-            .await
-            .map_err(plain)?;
-    }
-    let (rows, errors, total_bad, ids) = reader
-        .await
-        .map_err(|e| plain(AppError::Internal(e.into())))??;
-    if total_bad > 0 {
-        // dropping the transaction rolls back every row written
-        return Err((
-            AppError::invalid(
-                "file",
-                format!(
-                    "{}文件有{}行数据不合格，整个文件未导入；请改正后重新导入",
-                    source.label(),
-                    total_bad
-                ),
-            ),
-            errors,
-        ));
-    }
-    if rows == 0 {
-        return Err(plain(AppError::invalid("file", "文件没有数据行")));
-    }
-    // the filter's sort runs beside the index build
-    let filter = tokio::task::spawn_blocking(move || {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(ids.build().to_bytes())
-    });
-    if big {
-        tx.bulk_index_build().await.map_err(plain)?;
-    }
-    for ddl in &dropped {
-        tx.execute(ddl, vec![]).await.map_err(plain)?;
-    }
-    if big {
-        tx.bulk_cache(false).await.map_err(plain)?;
-    }
+    let (rows, filter) = written?;
     let filter = filter
         .await
         .map_err(|e| plain(AppError::Internal(e.into())))?;
