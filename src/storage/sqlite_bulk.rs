@@ -87,8 +87,9 @@ impl RawCol for String {
             }
             let p = ffi::sqlite3_column_text(stmt, i);
             let n = usize::try_from(ffi::sqlite3_column_bytes(stmt, i)).ok()?;
+            // a TEXT value without a pointer: SQLite ran out of memory converting it
             if p.is_null() {
-                return Some(String::new());
+                return None;
             }
             std::str::from_utf8(std::slice::from_raw_parts(p, n))
                 .ok()
@@ -122,6 +123,8 @@ impl<T: RawCol> RawCol for Option<T> {
 
 /// A result row read through the C API: tuples of [`RawCol`]s.
 pub trait RawRow: Sized {
+    /// Columns read.
+    const COLUMNS: c_int;
     /// # Safety
     /// `stmt` is a live statement positioned on a row with at least as many columns as the tuple.
     unsafe fn read_row(stmt: *mut ffi::sqlite3_stmt) -> Option<Self>;
@@ -130,6 +133,7 @@ pub trait RawRow: Sized {
 macro_rules! raw_row {
     ($($t:ident $i:tt),+) => {
         impl<$($t: RawCol),+> RawRow for ($($t,)+) {
+            const COLUMNS: c_int = [$($i),+].len() as c_int;
             unsafe fn read_row(stmt: *mut ffi::sqlite3_stmt) -> Option<Self> {
                 // SAFETY: upheld by the caller.
                 Some(($(unsafe { $t::read(stmt, $i) }?,)+))
@@ -158,6 +162,13 @@ pub async fn select_rows<T: RawRow>(
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
     let stmt = prepare(db, &csql)?;
+    // SAFETY: a prepared statement (null for SQL without one) is asked for its column count.
+    if stmt.0.is_null() || unsafe { ffi::sqlite3_column_count(stmt.0) } < T::COLUMNS {
+        return Err(DbError::Sqlite {
+            code: ffi::SQLITE_RANGE,
+            message: format!("fewer than {} result columns: {sql}", T::COLUMNS),
+        });
+    }
     let mut scratch = String::with_capacity(40);
     // SAFETY: the statement is live; parameter indexes run from 1 to its count.
     let count = unsafe { ffi::sqlite3_bind_parameter_count(stmt.0) };
@@ -175,25 +186,37 @@ pub async fn select_rows<T: RawRow>(
             return Err(error(db));
         }
     }
-    let mut out = Vec::new();
-    loop {
-        // SAFETY: every parameter is bound.
-        match unsafe { ffi::sqlite3_step(stmt.0) } {
-            ffi::SQLITE_ROW => {
-                // SAFETY: the statement is positioned on a row.
-                let row = unsafe { T::read_row(stmt.0) }.ok_or_else(|| DbError::Sqlite {
-                    code: ffi::SQLITE_MISMATCH,
-                    message: format!("a column is not of the type read: {sql}"),
-                })?;
-                out.push(row);
+    let step_all = || -> DbResult<Vec<T>> {
+        let mut out = Vec::new();
+        loop {
+            // SAFETY: every parameter is bound.
+            match unsafe { ffi::sqlite3_step(stmt.0) } {
+                ffi::SQLITE_ROW => {
+                    // SAFETY: the statement is positioned on a row of at least T::COLUMNS columns.
+                    let row = unsafe { T::read_row(stmt.0) }.ok_or_else(|| DbError::Sqlite {
+                        code: ffi::SQLITE_MISMATCH,
+                        message: format!("a column is not of the type read: {sql}"),
+                    })?;
+                    out.push(row);
+                }
+                ffi::SQLITE_DONE => return Ok(out),
+                _ => return Err(error(db)),
             }
-            ffi::SQLITE_DONE => break,
-            _ => return Err(error(db)),
         }
-    }
+    };
+    let out = blocking(step_all)?;
     drop(stmt);
     drop(handle);
     Ok(out)
+}
+
+/// Runs `f`, which steps SQLite, off the async scheduler where the runtime allows it: a long read or insert would
+/// otherwise hold a worker thread of a server (two on two cores) and stall its requests.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 /// Rows per INSERT statement: each step of a statement opens a cursor, takes the connection's mutex and resets its
@@ -252,42 +275,45 @@ pub async fn insert_rows(
     let mut scratch = String::with_capacity(40);
     let chunks = rows.chunks_exact(many);
     let rest = chunks.remainder();
-    for (stmt, groups) in [
-        (prepare(&sql_many)?, chunks.collect::<Vec<_>>()),
-        (prepare(&sql_one)?, rest.chunks(1).collect()),
-    ] {
-        if groups.is_empty() {
-            continue;
-        }
-        for (i, a) in leading.iter().enumerate() {
-            // SAFETY: the statement has these parameters; `leading` outlives it (finalized before returning).
-            let rc = unsafe { bind(stmt.0, i as c_int + 1, a, &mut scratch) };
-            if rc != ffi::SQLITE_OK {
-                return Err(error(db));
+    blocking(|| -> DbResult<()> {
+        for (stmt, groups) in [
+            (prepare(&sql_many)?, chunks.collect::<Vec<_>>()),
+            (prepare(&sql_one)?, rest.chunks(1).collect()),
+        ] {
+            if groups.is_empty() {
+                continue;
             }
-        }
-        for group in groups {
-            for (r, row) in group.iter().enumerate() {
-                for (j, a) in row.iter().enumerate() {
-                    let idx = (first + r * per_row + j) as c_int + 1;
-                    // SAFETY: the statement has `first + group.len() * per_row` parameters; `rows` outlives every
-                    // step of it (it is finalized before returning).
-                    let rc = unsafe { bind(stmt.0, idx, a, &mut scratch) };
-                    if rc != ffi::SQLITE_OK {
-                        return Err(error(db));
-                    }
+            for (i, a) in leading.iter().enumerate() {
+                // SAFETY: the statement has these parameters; `leading` outlives it (finalized before returning).
+                let rc = unsafe { bind(stmt.0, i as c_int + 1, a, &mut scratch) };
+                if rc != ffi::SQLITE_OK {
+                    return Err(error(db));
                 }
             }
-            // SAFETY: every parameter of the prepared statement is bound.
-            let rc = unsafe { ffi::sqlite3_step(stmt.0) };
-            let failed = (rc != ffi::SQLITE_DONE).then(|| error(db));
-            // SAFETY: resets for the next group's bindings (and clears a failed step's state); bindings stay.
-            unsafe { ffi::sqlite3_reset(stmt.0) };
-            if let Some(e) = failed {
-                return Err(e);
+            for group in groups {
+                for (r, row) in group.iter().enumerate() {
+                    for (j, a) in row.iter().enumerate() {
+                        let idx = (first + r * per_row + j) as c_int + 1;
+                        // SAFETY: the statement has `first + group.len() * per_row` parameters; `rows` outlives every
+                        // step of it (it is finalized before returning).
+                        let rc = unsafe { bind(stmt.0, idx, a, &mut scratch) };
+                        if rc != ffi::SQLITE_OK {
+                            return Err(error(db));
+                        }
+                    }
+                }
+                // SAFETY: every parameter of the prepared statement is bound.
+                let rc = unsafe { ffi::sqlite3_step(stmt.0) };
+                let failed = (rc != ffi::SQLITE_DONE).then(|| error(db));
+                // SAFETY: resets for the next group's bindings (and clears a failed step's state); bindings stay.
+                unsafe { ffi::sqlite3_reset(stmt.0) };
+                if let Some(e) = failed {
+                    return Err(e);
+                }
             }
         }
-    }
+        Ok(())
+    })?;
     drop(handle);
     Ok(())
 }

@@ -16,6 +16,10 @@ use std::path::Path;
 const BATCH: usize = 8_000;
 /// Files larger than this load on SQLite with their index rebuilt at the end.
 const BIG_FILE: u64 = 1024 * 1024;
+/// After a file larger than this the write-ahead log is copied into the database and truncated at once (it would
+/// otherwise keep the load's size on disk); smaller ones are left to SQLite's own checkpoints, which do not wait
+/// for readers.
+const CHECKPOINT_AFTER: u64 = 16 * 1024 * 1024;
 /// A bad file reports at most this many rows (and how many there were in all).
 const MAX_REPORTED: usize = 1_000;
 
@@ -380,7 +384,7 @@ pub async fn load_file(
     .await
     .map_err(plain)?;
     tx.commit().await.map_err(plain)?;
-    if big {
+    if big && file_len > CHECKPOINT_AFTER {
         app.db.checkpoint().await.map_err(plain)?;
     }
     // early warnings on what the file revealed (a death in an assisted household, a large medical bill)
