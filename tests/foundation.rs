@@ -773,6 +773,10 @@ db_test!(
             let wrong: Result<Vec<(i64, i64)>, _> =
                 r.select("SELECT n, s FROM select_probe", vec![]).await;
             assert!(wrong.is_err());
+            // fewer columns than the tuple reads: an error, not a read past the row
+            let short: Result<Vec<(i64, Option<String>)>, _> =
+                r.select("SELECT n FROM select_probe", vec![]).await;
+            assert!(short.is_err());
         }
     }
 );
