@@ -10,7 +10,7 @@ use minzheng_domain::verification::idfilter::{IdFilter, id_hash};
 use minzheng_domain::verification::{Evidence, Fact, Source, SourceRow};
 use std::collections::HashMap;
 
-/// Below this many identity numbers one reader does all the work.
+/// Below this many identity numbers asked of all sources together, one reader does all the work.
 const SPLIT_ABOVE: usize = 3_600;
 
 /// Rows about each identity number: of each register its latest load, of each event source every load (as of the
