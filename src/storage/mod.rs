@@ -662,9 +662,9 @@ impl Db {
         })
     }
 
-    /// A connection held for a batch of reads, the same one for each (a temporary table made by one is there for
-    /// the next). Not mapped: mmap made the verification's gathering a quarter faster but counted up to 650 MiB of
-    /// the file in the process's memory, over the run's 1 GiB budget.
+    /// A connection held for a batch of reads, the same one for each. Not mapped: mmap counted the pages of the file
+    /// that a verification's gathering touched in the process's memory (up to 650 MiB), and was not faster once
+    /// the loads' filters narrowed what it asks.
     pub async fn reader(&self) -> DbResult<Reader> {
         Ok(Reader(match self {
             Db::Sqlite(p, _) => ReaderInner::Sqlite(p.acquire().await?),

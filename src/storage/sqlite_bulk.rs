@@ -102,9 +102,8 @@ impl RawCol for NaiveDate {
     unsafe fn read(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Option<Self> {
         // SAFETY: upheld by the caller.
         let s = unsafe { String::read(stmt, i) }?;
-        // written as `%F` (see push_date)
+        // written as `%F` (see push_date), which parse_date reads (through chrono beyond four-digit years)
         minzheng_domain::verification::parse_date(&s)
-            .or_else(|| NaiveDate::parse_from_str(&s, "%F").ok())
     }
 }
 

@@ -96,21 +96,13 @@ pub async fn rows_for(db: &Db, ids: &[String], on: NaiveDate) -> Result<RowsById
     let asked = asked_per_source(db, &loads, ids).await?;
     let total: usize = asked.values().map(Vec::len).sum();
     let parts = if total < SPLIT_ABOVE { 1 } else { PARTS };
-    let loads = std::sync::Arc::new(loads);
+    let (loads, asked) = (std::sync::Arc::new(loads), std::sync::Arc::new(asked));
     // each part a task of its own: the reads step SQLite on the polling thread, and parts polled by one task would
     // take turns on one core
     let tasks: Vec<_> = (0..parts)
         .map(|i| {
-            let part: HashMap<Source, Vec<String>> = asked
-                .iter()
-                .map(|(s, v)| {
-                    let size = v.len().div_ceil(parts);
-                    let to = ((i + 1) * size).min(v.len());
-                    (*s, v.get(i * size..to).unwrap_or(&[]).to_vec())
-                })
-                .collect();
-            let (db, loads) = (db.clone(), loads.clone());
-            tokio::spawn(async move { rows_for_part(&db, &part, &loads).await })
+            let (db, loads, asked) = (db.clone(), loads.clone(), asked.clone());
+            tokio::spawn(async move { rows_for_part(&db, &asked, (i, parts), &loads).await })
         })
         .collect();
     let mut maps = Vec::with_capacity(parts);
@@ -146,12 +138,12 @@ async fn asked_per_source(
     if wanted.is_empty() || ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut reader = db.reader().await?;
     let sql = format!(
         "SELECT id, id_filter FROM source_loads WHERE id IN ({})",
-        json_list(reader.backend(), 1)
+        json_list(db.backend(), 1)
     );
-    let filters: HashMap<String, Option<IdFilter>> = reader
+    let filters: HashMap<String, Option<IdFilter>> = db
+        .conn()
         .fetch_all::<(String, Option<String>)>(&sql, vec![Arg::from(json_array(&wanted))])
         .await?
         .into_iter()
@@ -162,7 +154,6 @@ async fn asked_per_source(
             (id, f)
         })
         .collect();
-    drop(reader);
     let hashes: Vec<u64> = ids.iter().map(|id| id_hash(id)).collect();
     let mut out = HashMap::new();
     for (source, ls) in loads {
@@ -190,15 +181,22 @@ async fn asked_per_source(
     Ok(out)
 }
 
+/// Part `i` of `parts`: that share of each source's asked numbers.
 async fn rows_for_part(
     db: &Db,
     asked: &HashMap<Source, Vec<String>>,
+    (i, parts): (usize, usize),
     loads: &HashMap<Source, Vec<String>>,
 ) -> Result<RowsById, AppError> {
     let db = &mut db.reader().await?;
     let mut out: RowsById = HashMap::new();
     let none = Vec::new();
-    let a = |s: Source| asked.get(&s).map(Vec::as_slice).unwrap_or(&[]);
+    let a = |s: Source| -> &[String] {
+        let v = asked.get(&s).map(Vec::as_slice).unwrap_or(&[]);
+        let size = v.len().div_ceil(parts);
+        v.get(i * size..((i + 1) * size).min(v.len()))
+            .unwrap_or(&[])
+    };
     let l = |s: Source| loads.get(&s).unwrap_or(&none);
     use Source::*;
     each_source(

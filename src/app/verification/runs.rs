@@ -196,7 +196,7 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     };
     let rows: Vec<(String, String, String, String, String, String)> =
         db.reader().await?.select(&cases_sql, a.clone()).await?;
-    let cases: Vec<CaseIn> = rows
+    let mut cases: Vec<CaseIn> = rows
         .into_iter()
         .map(
             |(id, category, household_id, area_code, town_code, hj)| CaseIn {
@@ -210,7 +210,6 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
         )
         .collect();
     // sorted here: SQLite would sort the rows, household texts and all, in a temporary B-tree
-    let mut cases = cases;
     cases.sort_unstable_by(|x, y| x.id.cmp(&y.id));
     // the frozen households parse on both cores
     let cases = std::sync::Arc::new(cases);
