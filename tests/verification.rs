@@ -219,9 +219,31 @@ db_test!(
             StatusCode::FORBIDDEN,
             "runs belong to the city verification centre"
         );
+        // cases decided before migration 0005 keep their household only on the application
+        t.app
+            .db
+            .conn()
+            .execute(
+                "UPDATE cases SET household_json = NULL WHERE household_json = \
+                 (SELECT a.household_json FROM applications a WHERE a.id = cases.application_id)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            t.scalar("SELECT COUNT(*) FROM cases WHERE household_json IS NULL")
+                .await
+                > 0
+        );
         let (st, run) = start_run(&t, &city, json!({})).await;
         assert_eq!(st, StatusCode::CREATED, "{run}");
         let run_id = run["run_id"].as_str().unwrap().to_string();
+        // the recipients counted from the cases the run read are the members of every active case
+        assert_eq!(
+            run["recipients"].as_i64().unwrap(),
+            t.scalar("SELECT COUNT(*) FROM case_members m JOIN cases c ON c.id = m.case_id WHERE c.status = 'active'")
+                .await
+        );
 
         // every planted anomaly and nothing else
         let mut truth = BTreeSet::new();

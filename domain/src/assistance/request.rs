@@ -241,6 +241,125 @@ pub fn validate(
     })
 }
 
+/// A household stored after `validate` accepted it (an application's or a case's frozen household), read without
+/// building a JSON tree: typed deserialisation, then `validate`'s checks. `None` when the text is not in the shape
+/// the system writes (amounts as strings, an area code) or any check fails; the caller then asks `validate` itself,
+/// whose verdict is the rule. The stored area code is not judged again (as `validate` with every area allowed).
+/// A batch of many thousands (a verification run) spent most of its time building JSON trees.
+pub fn read_frozen(text: &str, as_of: NaiveDate, today: NaiveDate) -> Option<Household> {
+    let h: FrozenHousehold<'_> = serde_json::from_str(text).ok()?;
+    let mut members = Vec::with_capacity(h.members.len());
+    let mut applicants = 0;
+    for m in h.members {
+        let id_number = IdNumber::parse(&m.id_number, today).ok()?;
+        if id_number.birth_date() > as_of
+            || m.self_care_unmet > 6
+            || m.disability.is_some_and(|d| !(1..=4).contains(&d.grade))
+            || members.iter().any(|x: &Member| x.id_number == id_number)
+        {
+            return None;
+        }
+        applicants += usize::from(m.relation == Relation::Applicant);
+        let i = m.monthly_income;
+        members.push(Member {
+            id_number,
+            relation: m.relation,
+            status: m.status,
+            employed: m.employed,
+            disability: m.disability.map(|d| Disability {
+                kind: d.kind,
+                grade: d.grade,
+            }),
+            serious_illness: m.serious_illness,
+            self_care_unmet: m.self_care_unmet,
+            has_capable_supporter: m.has_capable_supporter,
+            public_payroll: m.public_payroll,
+            monthly_income: MonthlyIncome {
+                wage: i.wage.0,
+                business: i.business.0,
+                property: i.property.0,
+                transfer: i.transfer.0,
+                basic_pension: i.basic_pension.0,
+                excluded: i.excluded.0,
+            },
+        });
+    }
+    if applicants != 1 || !members.iter().any(Member::is_counted) {
+        return None;
+    }
+    let a = h.assets;
+    Some(Household {
+        area_code: h.area_code?.into_owned(),
+        members,
+        assets: Assets {
+            financial: a.financial.0,
+            vehicles: a.vehicles.into_iter().map(|v| v.kind).collect(),
+            residential_properties: a.residential_properties,
+            commercial_properties: a.commercial_properties,
+            enterprise_roles: a.enterprise_roles,
+        },
+        annual_rigid_expenditure: h.annual_rigid_expenditure.0,
+    })
+}
+
+// `read_frozen`'s shapes: a missing or null field that `validate` requires fails here as there, and so does a
+// value of the wrong type or out of range (checked after reading).
+#[derive(serde::Deserialize)]
+struct FrozenHousehold<'a> {
+    #[serde(borrow)]
+    area_code: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    members: Vec<FrozenMember<'a>>,
+    assets: FrozenAssets,
+    annual_rigid_expenditure: Yuan,
+}
+
+#[derive(serde::Deserialize)]
+struct FrozenMember<'a> {
+    #[serde(borrow)]
+    id_number: std::borrow::Cow<'a, str>,
+    relation: Relation,
+    status: MemberStatus,
+    employed: bool,
+    disability: Option<DisabilityJson>,
+    serious_illness: bool,
+    self_care_unmet: u8,
+    has_capable_supporter: bool,
+    public_payroll: bool,
+    monthly_income: FrozenIncome,
+}
+
+#[derive(serde::Deserialize)]
+struct FrozenIncome {
+    wage: Yuan,
+    business: Yuan,
+    property: Yuan,
+    transfer: Yuan,
+    basic_pension: Yuan,
+    excluded: Yuan,
+}
+
+#[derive(serde::Deserialize)]
+struct FrozenAssets {
+    financial: Yuan,
+    vehicles: Vec<VehicleJson>,
+    residential_properties: u32,
+    commercial_properties: u32,
+    enterprise_roles: u32,
+}
+
+/// An amount exactly as `validate` reads a string amount (`Fen::parse_yuan`, so never negative).
+struct Yuan(Fen);
+
+impl<'de> serde::Deserialize<'de> for Yuan {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Yuan, D::Error> {
+        let s = <&'de str>::deserialize(d)?;
+        Fen::parse_yuan(s)
+            .map(Yuan)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// `validate` for a typed request (it goes through the same checks, so the typed struct cannot
 /// smuggle in what the JSON path would refuse).
 pub fn validate_typed(

@@ -1139,3 +1139,145 @@ fn birth_helper_sanity() {
     assert_eq!(mem(70, 0).age_on(as_of()), 70);
     assert_eq!(mem(70, 0).id_number.birth_date().year(), 1950);
 }
+
+// ---------- frozen households: the fast reader agrees with validate ----------
+
+/// `validate`'s household for a stored text, as `read_frozen` must see it (a stored area is not judged again).
+fn validated(text: &str) -> Option<Household> {
+    let h: Value = serde_json::from_str(text).ok()?;
+    validate(&json!({"as_of": as_of(), "household": h}), today(), |_| {
+        true
+    })
+    .ok()
+    .map(|r| r.household)
+}
+
+fn stored(h: &Household) -> Value {
+    let req = ValidRequest {
+        as_of: as_of(),
+        household: h.clone(),
+    };
+    serde_json::to_value(AssessmentRequest::from(&req).household).unwrap()
+}
+
+#[test]
+fn frozen_reader_declines_what_it_cannot_vouch_for() {
+    let good = stored(&validate(&good(), today(), area_ok).unwrap().household);
+    let text = good.to_string();
+    assert_eq!(read_frozen(&text, as_of(), today()), validated(&text));
+    assert!(read_frozen(&text, as_of(), today()).is_some());
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        // validate takes an integer amount; the fast reader leaves it to validate
+        (
+            "integer amount",
+            Box::new(|v| v["assets"]["financial"] = json!(100)),
+        ),
+        // parse_yuan refuses "-0.00", whatever a signed reader would make of it
+        (
+            "negative zero",
+            Box::new(|v| v["annual_rigid_expenditure"] = json!("-0.00")),
+        ),
+        ("null area", Box::new(|v| v["area_code"] = Value::Null)),
+        (
+            "no area",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("area_code");
+            }),
+        ),
+        (
+            "null employed",
+            Box::new(|v| v["members"][0]["employed"] = Value::Null),
+        ),
+        (
+            "two selves",
+            Box::new(|v| v["members"][1]["relation"] = json!("self")),
+        ),
+        (
+            "no self",
+            Box::new(|v| v["members"][0]["relation"] = json!("child")),
+        ),
+        (
+            "same person twice",
+            Box::new(|v| {
+                let m = v["members"][0].clone();
+                v["members"].as_array_mut().unwrap().push(m);
+            }),
+        ),
+        (
+            "grade 5",
+            Box::new(|v| v["members"][0]["disability"] = json!({"kind": "physical", "grade": 5})),
+        ),
+        (
+            "unmet 7",
+            Box::new(|v| v["members"][0]["self_care_unmet"] = json!(7)),
+        ),
+        (
+            "unknown code",
+            Box::new(|v| v["members"][0]["status"] = json!("away")),
+        ),
+        (
+            "bad id",
+            Box::new(|v| v["members"][0]["id_number"] = json!("320281199001010000")),
+        ),
+        (
+            "nobody counted",
+            Box::new(|v| {
+                for m in v["members"].as_array_mut().unwrap() {
+                    m["status"] = json!("prison");
+                }
+            }),
+        ),
+    ];
+    for (what, change) in cases {
+        let mut v = good.clone();
+        change(&mut v);
+        let text = v.to_string();
+        assert_eq!(read_frozen(&text, as_of(), today()), None, "{what}");
+    }
+    // absent disability and unknown extra fields read as validate reads them
+    let mut v = good.clone();
+    v["members"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("disability");
+    v["note"] = json!("extra");
+    let text = v.to_string();
+    assert_eq!(read_frozen(&text, as_of(), today()), validated(&text));
+    assert!(validated(&text).is_some());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn frozen_reader_reads_what_validate_reads(h in arb_household()) {
+        let text = stored(&h).to_string();
+        let want = validated(&text);
+        prop_assert_eq!(want.as_ref(), Some(&h));
+        prop_assert_eq!(read_frozen(&text, as_of(), today()), want);
+    }
+
+    /// Whatever a stored text holds, the fast reader either declines or agrees with validate.
+    #[test]
+    fn frozen_reader_never_disagrees(h in arb_household(), at in 0usize..64, with in 0usize..8) {
+        let mut v = stored(&h);
+        // one value somewhere in the tree replaced by one of a few awkward ones
+        let awkward = [json!(null), json!(-1), json!(7), json!("-0.00"), json!("1.5"), json!("self"), json!(true), json!(200)];
+        fn paths(v: &Value, at: String, out: &mut Vec<String>) {
+            match v {
+                Value::Object(o) => o.iter().for_each(|(k, c)| paths(c, format!("{at}/{k}"), out)),
+                Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| paths(c, format!("{at}/{i}"), out)),
+                _ => {}
+            }
+            out.push(at);
+        }
+        let mut all = Vec::new();
+        paths(&v, String::new(), &mut all);
+        let path = &all[at % all.len()];
+        *v.pointer_mut(path).unwrap() = awkward[with].clone();
+        let text = v.to_string();
+        if let Some(got) = read_frozen(&text, as_of(), today()) {
+            prop_assert_eq!(Some(got), validated(&text));
+        }
+    }
+}
