@@ -357,6 +357,7 @@ db_test!(person_registration_validates, |b: Backend| async move {
     let tok = t.token("cj").await;
     let (_, areas) = t.get("/api/v1/areas?parent=320281001", &tok).await;
     let village = areas[0]["code"].as_str().unwrap().to_string();
+    let other_village = areas[1]["code"].as_str().unwrap().to_string();
     let (s, v) = t
         .api(
             Method::POST,
@@ -419,26 +420,24 @@ db_test!(person_registration_validates, |b: Backend| async move {
     assert_eq!(v["members"].as_array().unwrap().len(), 1);
     // status change is audited with before and after
     let pid = v["members"][0]["id"].as_str().unwrap().to_string();
-    let (s, v) = t
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/persons/{pid}"),
-            Some(&tok),
-            Some(json!({"status": "deceased"})),
-        )
-        .await;
+    let path = format!("/api/v1/persons/{pid}");
+    let patch =
+        async |body: serde_json::Value| t.api(Method::PATCH, &path, Some(&tok), Some(body)).await;
+    let (s, v) = patch(json!({"status": "deceased"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "deceased");
-    let (s, v) = t
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/persons/{pid}"),
-            Some(&tok),
-            Some(json!({"status": "gone"})),
-        )
-        .await;
+    let (s, v) = patch(json!({"status": "gone"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["field"], "status");
+    // the kept residents per village follow every write: an insert, a death, a refused change, a return, a move
+    t.assert_residents_kept().await;
+    let (s, v) = patch(json!({"status": "normal"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    t.assert_residents_kept().await;
+    let (s, v) = patch(json!({"area_code": other_village})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["area_code"], other_village.as_str());
+    t.assert_residents_kept().await;
     #[derive(sqlx::FromRow)]
     struct A {
         before_json: Option<String>,

@@ -209,6 +209,7 @@ db_test!(
             json!({"households": 2, "persons_created": 0, "cases_created": 0, "cases_unchanged": 2})
         );
         assert_eq!(t.scalar("SELECT COUNT(*) FROM cases").await, audit_before);
+        t.assert_residents_kept().await;
         // another town's officer cannot import into 澄江
         let (s, v) = upload(&t, &nz, xlsx(&good)).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");

@@ -238,6 +238,7 @@ db_test!(
         let (st, run) = start_run(&t, &city, json!({})).await;
         assert_eq!(st, StatusCode::CREATED, "{run}");
         let run_id = run["run_id"].as_str().unwrap().to_string();
+        t.assert_residents_kept().await;
         // the recipients counted from the cases the run read are the members of every active case
         assert_eq!(
             run["recipients"].as_i64().unwrap(),

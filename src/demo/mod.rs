@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use minzheng_domain::idnumber::IdNumber;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 const SURNAMES: &[(&str, u32)] = &[
     ("王", 80),
@@ -439,13 +439,20 @@ pub async fn generate(
     });
     let mut summary = DemoSummary::default();
     let written: anyhow::Result<()> = async {
+        // the registry's kept residents per village, written once at the end
+        let mut residents: BTreeMap<String, i64> = BTreeMap::new();
         while let Some((households, persons)) = recv.recv().await {
             insert_households(&mut tx, &households).await?;
             insert_persons(&mut tx, &persons).await?;
+            for (area, n) in crate::storage::persons::residents_of(&persons) {
+                *residents.entry(area).or_default() += n;
+            }
             summary.households += households.len() as u64;
             summary.persons += persons.len() as u64;
             progress(summary.households, summary.persons);
         }
+        let residents: Vec<(String, i64)> = residents.into_iter().collect();
+        crate::storage::persons::add_residents(&mut tx, &residents).await?;
         Ok(())
     }
     .await;

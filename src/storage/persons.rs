@@ -290,10 +290,40 @@ pub async fn insert_person(tx: &mut Tx, p: &PersonRow) -> DbResult<()> {
         p.args(),
     )
     .await?;
+    add_residents(tx, &residents_of(std::slice::from_ref(p))).await
+}
+
+/// Normal persons per village among `rows`: what inserting them adds to `area_residents`.
+pub fn residents_of(rows: &[PersonRow]) -> Vec<(String, i64)> {
+    let mut per: std::collections::BTreeMap<&str, i64> = Default::default();
+    for p in rows.iter().filter(|p| p.status == "normal") {
+        *per.entry(&p.area_code).or_default() += 1;
+    }
+    per.into_iter().map(|(a, n)| (a.to_string(), n)).collect()
+}
+
+/// Adds to the kept residents per village (migration 0014); every write to persons calls it in its transaction.
+pub async fn add_residents(tx: &mut Tx, counts: &[(String, i64)]) -> DbResult<()> {
+    for (area, n) in counts {
+        tx.execute(
+            "INSERT INTO area_residents (area_code, residents) VALUES ($1, $2) \
+             ON CONFLICT (area_code) DO UPDATE SET residents = area_residents.residents + excluded.residents",
+            args![area, *n],
+        )
+        .await?;
+    }
     Ok(())
 }
 
 pub async fn update_person(tx: &mut Tx, p: &PersonRow) -> DbResult<()> {
+    // the row as it was leaves the kept residents, the row as it is comes in
+    tx.execute(
+        "UPDATE area_residents SET residents = residents - 1 \
+         WHERE area_code = (SELECT area_code FROM persons WHERE id = $1 AND status = 'normal')",
+        args![&p.id],
+    )
+    .await?;
+    add_residents(tx, &residents_of(std::slice::from_ref(p))).await?;
     tx.execute(
         "UPDATE persons SET name = $2, phone = $3, address = $4, hukou_area_code = $5, area_code = $6, town_code = $7, \
          status = $8, household_id = $9, relation = $10, employed = $11, monthly_income = $12, disability_kind = $13, \

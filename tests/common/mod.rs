@@ -220,6 +220,31 @@ impl TestApp {
     pub async fn scalar(&self, sql: &str) -> i64 {
         self.app.db.conn().scalar(sql, vec![]).await.unwrap()
     }
+
+    /// The registry's kept residents per village (`area_residents`) agree with a count of the persons.
+    pub async fn assert_residents_kept(&self) {
+        let kept: Vec<(String, i64)> = self
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT area_code, residents FROM area_residents WHERE residents <> 0 ORDER BY area_code",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let counted: Vec<(String, i64)> = self
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT area_code, COUNT(*) FROM persons WHERE status = 'normal' GROUP BY area_code ORDER BY area_code",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(kept, counted);
+    }
 }
 
 pub struct Session {

@@ -349,6 +349,8 @@ pub async fn import(
     let today = app.today();
     let mut households = vec![];
     let mut persons = vec![];
+    // normal persons added per village, for the registry's kept residents
+    let mut arrivals: std::collections::BTreeMap<String, i64> = Default::default();
     let mut person_links: Vec<(String, String)> = vec![]; // existing person without household → household
     let mut apps = vec![];
     let mut cases = vec![];
@@ -412,6 +414,7 @@ pub async fn import(
                     };
                     result.persons_created += 1;
                     let id = p.id.clone();
+                    *arrivals.entry(p.area_code.clone()).or_default() += 1;
                     persons.push(p.args());
                     id
                 }
@@ -475,6 +478,7 @@ pub async fn import(
         }
         result.cases_created += 1;
     }
+    let arrivals: Vec<(String, i64)> = arrivals.into_iter().collect();
     let mut tx = app.db.begin().await.map_err(|e| fail(e.into()))?;
     let write = async |tx: &mut Tx| -> AppResult<()> {
         tx.insert_many(
@@ -485,6 +489,7 @@ pub async fn import(
         .await?;
         tx.insert_many("persons", crate::storage::persons::PERSON_COLS, persons)
             .await?;
+        crate::storage::persons::add_residents(tx, &arrivals).await?;
         for (pid, hid) in &person_links {
             tx.execute(
                 "UPDATE persons SET household_id = $2 WHERE id = $1 AND household_id IS NULL",

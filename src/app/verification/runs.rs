@@ -596,14 +596,11 @@ async fn recipients_per_area(db: &Db) -> AppResult<Vec<(String, String, i64)>> {
         .await?)
 }
 
-/// Residents per village, counted on the (area_code, status) index alone.
+/// Residents per village, as the registry keeps them (`area_residents`).
 async fn residents_per_area(db: &Db) -> AppResult<Vec<(String, i64)>> {
     Ok(db
         .conn()
-        .fetch_all(
-            "SELECT area_code, COUNT(*) FROM persons WHERE status = 'normal' GROUP BY area_code",
-            vec![],
-        )
+        .fetch_all("SELECT area_code, residents FROM area_residents", vec![])
         .await?)
 }
 
