@@ -268,7 +268,7 @@ fn in_custody(from: NaiveDate, to: Option<NaiveDate>, on: NaiveDate) -> bool {
 /// `rows[i]` are the rows about `h.members[i]`.
 pub fn apply_sources(
     h: &Household,
-    rows: &[Vec<SourceRow>],
+    rows: &[impl AsRef<[SourceRow]>],
     on: NaiveDate,
     city: &str,
 ) -> Household {
@@ -278,7 +278,12 @@ pub fn apply_sources(
     let mut owners = 0u32;
     let mut deposits = Fen::ZERO;
     let mut medical = Fen::ZERO;
-    for (i, rs) in rows.iter().enumerate().take(out.members.len()) {
+    for (i, rs) in rows
+        .iter()
+        .map(AsRef::as_ref)
+        .enumerate()
+        .take(out.members.len())
+    {
         let m = &mut out.members[i];
         for r in rs {
             match &r.fact {
@@ -345,15 +350,15 @@ pub fn apply_sources(
     out
 }
 
-fn first_member<'a>(
-    rows: &'a [Vec<SourceRow>],
+fn first_member<'a, R: AsRef<[SourceRow]>>(
+    rows: &'a [R],
     h: &Household,
     pick: impl Fn(&Fact) -> bool,
 ) -> Option<(usize, &'a SourceRow)> {
     rows.iter()
         .enumerate()
         .filter(|(i, _)| h.members.get(*i).is_some_and(|m| m.is_counted()))
-        .flat_map(|(i, rs)| rs.iter().map(move |r| (i, r)))
+        .flat_map(|(i, rs)| rs.as_ref().iter().map(move |r| (i, r)))
         .find(|(_, r)| pick(&r.fact))
 }
 
@@ -363,7 +368,7 @@ fn first_member<'a>(
 pub fn check_case(
     category: Category,
     h: &Household,
-    rows: &[Vec<SourceRow>],
+    rows: &[impl AsRef<[SourceRow]>],
     on: NaiveDate,
     s: &Standards,
     city: &str,
@@ -382,7 +387,7 @@ pub fn check_case(
             }
         };
     // membership: each counted member that is gone is one finding
-    for (i, rs) in rows.iter().enumerate() {
+    for (i, rs) in rows.iter().map(AsRef::as_ref).enumerate() {
         if !h.members.get(i).is_some_and(|m| m.is_counted()) {
             continue;
         }
@@ -444,6 +449,7 @@ pub fn check_case(
     let mut homes: Vec<(usize, &SourceRow)> = Vec::new();
     for (i, rs) in rows
         .iter()
+        .map(AsRef::as_ref)
         .enumerate()
         .filter(|(i, _)| h.members.get(*i).is_some_and(|m| m.is_counted()))
     {
@@ -505,7 +511,12 @@ pub fn check_case(
         let mut with_income = h.clone();
         let mut ev = Vec::new();
         let mut member = None;
-        for (i, rs) in rows.iter().enumerate().take(h.members.len()) {
+        for (i, rs) in rows
+            .iter()
+            .map(AsRef::as_ref)
+            .enumerate()
+            .take(h.members.len())
+        {
             let (wage, pension, e) = source_income(rs, on);
             let m = &mut with_income.members[i];
             let mut raised = false;
@@ -542,7 +553,7 @@ pub fn check_case(
         let mut total = Fen::ZERO;
         let mut ev = Vec::new();
         let mut member = None;
-        for (i, rs) in rows.iter().enumerate() {
+        for (i, rs) in rows.iter().map(AsRef::as_ref).enumerate() {
             if !h.members.get(i).is_some_and(|m| m.is_counted()) {
                 continue;
             }
@@ -613,7 +624,7 @@ pub fn missed_reason(
 /// Temporary assistance is never a finding.
 pub fn looks_eligible(
     h: &Household,
-    rows: &[Vec<SourceRow>],
+    rows: &[impl AsRef<[SourceRow]>],
     on: NaiveDate,
     s: &Standards,
     city: &str,
