@@ -6,6 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::{Backend, TestApp};
+use minzheng::app::verification::gather;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -516,6 +517,26 @@ db_test!(
                 .await,
             0
         );
+        // the gathering split in two parts (as for a city's tens of thousands of numbers) reads what one reader reads
+        let ids: Vec<String> = t
+            .app
+            .db
+            .conn()
+            .fetch_all::<(String,)>("SELECT id_number FROM persons ORDER BY id_number", vec![])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        let plan = std::sync::Arc::new(gather::plan(&t.app.db, t.app.today()).await.unwrap());
+        let one = gather::rows_in_parts(&t.app.db, plan.clone(), &ids, 1)
+            .await
+            .unwrap();
+        let two = gather::rows_in_parts(&t.app.db, plan, &ids, 2)
+            .await
+            .unwrap();
+        assert!(one.len() > 100, "{} people with rows", one.len());
+        assert_eq!(one, two);
         let (_, filtered) = start_run(&t, &city, json!({})).await;
         let (found, _) = all_findings(&t, &city, filtered["run_id"].as_str().unwrap()).await;
         assert!(!found.is_empty());

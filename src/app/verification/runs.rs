@@ -310,6 +310,11 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
             tokio::try_join!(recipients, residents_per_area(&db))
         })
     };
+    // the loads and their filters are read while the cases are
+    let plan = {
+        let db = db.clone();
+        tokio::spawn(async move { gather::plan(&db, on).await })
+    };
     let checked = cases_with_households(db, &cases_sql, a.clone(), on, today).await?;
     let households_ms = t0.elapsed().as_millis() as u64;
     let mut ids: Vec<String> = checked
@@ -320,7 +325,8 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     ids.sort_unstable();
     ids.dedup();
     let t1 = Instant::now();
-    let rows = gather::rows_for(db, &ids, on).await?;
+    let plan = plan.await.map_err(|e| AppError::Internal(e.into()))??;
+    let rows = gather::rows_planned(db, std::sync::Arc::new(plan), &ids).await?;
     let gather_ms = t1.elapsed().as_millis() as u64;
     let hits: Vec<(&CaseIn, &Household, Finding)> = on_both_cores(&checked, |part| {
         let mut hits = Vec::new();
