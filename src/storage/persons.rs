@@ -316,14 +316,31 @@ pub async fn add_residents(tx: &mut Tx, counts: &[(String, i64)]) -> DbResult<()
 }
 
 pub async fn update_person(tx: &mut Tx, p: &PersonRow) -> DbResult<()> {
-    // the row as it was leaves the kept residents, the row as it is comes in
-    tx.execute(
-        "UPDATE area_residents SET residents = residents - 1 \
-         WHERE area_code = (SELECT area_code FROM persons WHERE id = $1 AND status = 'normal')",
-        args![&p.id],
-    )
-    .await?;
-    add_residents(tx, &residents_of(std::slice::from_ref(p))).await?;
+    // The person's row is locked first (on PostgreSQL; SQLite has one writer), so the row as it was is read as the
+    // last writer left it: two concurrent changes of one person cannot both take it out of its village.
+    let locked = tx
+        .execute("UPDATE persons SET id = id WHERE id = $1", args![&p.id])
+        .await?;
+    if locked == 0 {
+        return Ok(());
+    }
+    let (area, status): (String, String) = tx
+        .fetch_one(
+            "SELECT area_code, status FROM persons WHERE id = $1",
+            args![&p.id],
+        )
+        .await?;
+    // the row as it was leaves the kept residents, the row as it is comes in; villages in code order, so that two
+    // writers moving people between the same villages take their rows' locks in the same order
+    let mut change: std::collections::BTreeMap<String, i64> = Default::default();
+    if status == "normal" {
+        *change.entry(area).or_default() -= 1;
+    }
+    for (a, n) in residents_of(std::slice::from_ref(p)) {
+        *change.entry(a).or_default() += n;
+    }
+    let change: Vec<(String, i64)> = change.into_iter().filter(|(_, n)| *n != 0).collect();
+    add_residents(tx, &change).await?;
     tx.execute(
         "UPDATE persons SET name = $2, phone = $3, address = $4, hukou_area_code = $5, area_code = $6, town_code = $7, \
          status = $8, household_id = $9, relation = $10, employed = $11, monthly_income = $12, disability_kind = $13, \

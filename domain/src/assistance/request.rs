@@ -247,26 +247,28 @@ pub fn validate(
 /// whose verdict is the rule. The stored area code is not judged again (as `validate` with every area allowed).
 /// A batch of many thousands (a verification run) spent most of its time building JSON trees.
 pub fn read_frozen(text: &str, as_of: NaiveDate, today: NaiveDate) -> Option<Household> {
-    let h: FrozenHousehold<'_> = serde_json::from_str(text).ok()?;
+    let Obj(h): Obj<FrozenHousehold<'_>> = serde_json::from_str(text).ok()?;
     let mut members = Vec::with_capacity(h.members.len());
     let mut applicants = 0;
-    for m in h.members {
+    for Obj(m) in h.members {
         let id_number = IdNumber::parse(&m.id_number, today).ok()?;
         if id_number.birth_date() > as_of
             || m.self_care_unmet > 6
-            || m.disability.is_some_and(|d| !(1..=4).contains(&d.grade))
+            || m.disability
+                .as_ref()
+                .is_some_and(|d| !(1..=4).contains(&d.0.grade))
             || members.iter().any(|x: &Member| x.id_number == id_number)
         {
             return None;
         }
         applicants += usize::from(m.relation == Relation::Applicant);
-        let i = m.monthly_income;
+        let Obj(i) = m.monthly_income;
         members.push(Member {
             id_number,
             relation: m.relation,
             status: m.status,
             employed: m.employed,
-            disability: m.disability.map(|d| Disability {
+            disability: m.disability.map(|Obj(d)| Disability {
                 kind: d.kind,
                 grade: d.grade,
             }),
@@ -287,13 +289,13 @@ pub fn read_frozen(text: &str, as_of: NaiveDate, today: NaiveDate) -> Option<Hou
     if applicants != 1 || !members.iter().any(Member::is_counted) {
         return None;
     }
-    let a = h.assets;
+    let Obj(a) = h.assets;
     Some(Household {
         area_code: h.area_code?.into_owned(),
         members,
         assets: Assets {
             financial: a.financial.0,
-            vehicles: a.vehicles.into_iter().map(|v| v.kind).collect(),
+            vehicles: a.vehicles.into_iter().map(|v| v.0.kind).collect(),
             residential_properties: a.residential_properties,
             commercial_properties: a.commercial_properties,
             enterprise_roles: a.enterprise_roles,
@@ -309,8 +311,8 @@ struct FrozenHousehold<'a> {
     #[serde(borrow)]
     area_code: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
-    members: Vec<FrozenMember<'a>>,
-    assets: FrozenAssets,
+    members: Vec<Obj<FrozenMember<'a>>>,
+    assets: Obj<FrozenAssets>,
     annual_rigid_expenditure: Yuan,
 }
 
@@ -321,12 +323,12 @@ struct FrozenMember<'a> {
     relation: Relation,
     status: MemberStatus,
     employed: bool,
-    disability: Option<DisabilityJson>,
+    disability: Option<Obj<DisabilityJson>>,
     serious_illness: bool,
     self_care_unmet: u8,
     has_capable_supporter: bool,
     public_payroll: bool,
-    monthly_income: FrozenIncome,
+    monthly_income: Obj<FrozenIncome>,
 }
 
 #[derive(serde::Deserialize)]
@@ -342,10 +344,30 @@ struct FrozenIncome {
 #[derive(serde::Deserialize)]
 struct FrozenAssets {
     financial: Yuan,
-    vehicles: Vec<VehicleJson>,
+    vehicles: Vec<Obj<VehicleJson>>,
     residential_properties: u32,
     commercial_properties: u32,
     enterprise_roles: u32,
+}
+
+/// A struct read from a JSON object only: serde's derived structs also take an array of their fields in order,
+/// which `validate` refuses.
+struct Obj<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Obj<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Obj<T>, D::Error> {
+        struct Fields<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Fields(std::marker::PhantomData)).map(Obj)
+    }
 }
 
 /// An amount exactly as `validate` reads a string amount (`Fen::parse_yuan`, so never negative).
