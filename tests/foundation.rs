@@ -438,6 +438,23 @@ db_test!(person_registration_validates, |b: Backend| async move {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["area_code"], other_village.as_str());
     t.assert_residents_kept().await;
+    // the same change sent twice at once (a double submit) takes the person out of the village once
+    for _ in 0..10 {
+        let (a, b) = tokio::join!(
+            patch(json!({"status": "deceased"})),
+            patch(json!({"status": "deceased"}))
+        );
+        assert_eq!(
+            (a.0, b.0),
+            (StatusCode::OK, StatusCode::OK),
+            "{} {}",
+            a.1,
+            b.1
+        );
+        t.assert_residents_kept().await;
+        assert_eq!(patch(json!({"status": "normal"})).await.0, StatusCode::OK);
+    }
+    t.assert_residents_kept().await;
     #[derive(sqlx::FromRow)]
     struct A {
         before_json: Option<String>,
