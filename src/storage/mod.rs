@@ -8,6 +8,7 @@ pub mod areas;
 pub mod audit;
 pub mod persons;
 mod sqlite_bulk;
+pub(crate) use sqlite_bulk::blocking;
 pub use sqlite_bulk::{RawCol, RawRow};
 pub mod users;
 

@@ -210,9 +210,9 @@ pub async fn select_rows<T: RawRow>(
     Ok(out)
 }
 
-/// Runs `f`, which steps SQLite, off the async scheduler where the runtime allows it: a long read or insert would
-/// otherwise hold a worker thread of a server (two on two cores) and stall its requests.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
+/// Runs `f`, long blocking work (stepping SQLite, the rules over a run's cases), off the async scheduler where the
+/// runtime allows it: it would otherwise hold a worker thread of a server (two on two cores) and stall its requests.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
         _ => f(),

@@ -348,9 +348,7 @@ pub async fn import(
     let t = now();
     let today = app.today();
     let mut households = vec![];
-    let mut persons = vec![];
-    // normal persons added per village, for the registry's kept residents
-    let mut arrivals: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut persons: Vec<PersonRow> = vec![];
     let mut person_links: Vec<(String, String)> = vec![]; // existing person without household → household
     let mut apps = vec![];
     let mut cases = vec![];
@@ -414,8 +412,7 @@ pub async fn import(
                     };
                     result.persons_created += 1;
                     let id = p.id.clone();
-                    *arrivals.entry(p.area_code.clone()).or_default() += 1;
-                    persons.push(p.args());
+                    persons.push(p);
                     id
                 }
             };
@@ -478,7 +475,6 @@ pub async fn import(
         }
         result.cases_created += 1;
     }
-    let arrivals: Vec<(String, i64)> = arrivals.into_iter().collect();
     let mut tx = app.db.begin().await.map_err(|e| fail(e.into()))?;
     let write = async |tx: &mut Tx| -> AppResult<()> {
         tx.insert_many(
@@ -487,8 +483,10 @@ pub async fn import(
             households,
         )
         .await?;
-        tx.insert_many("persons", crate::storage::persons::PERSON_COLS, persons)
+        let rows = persons.iter().map(PersonRow::args).collect();
+        tx.insert_many("persons", crate::storage::persons::PERSON_COLS, rows)
             .await?;
+        let arrivals = crate::storage::persons::residents_of(&persons);
         crate::storage::persons::add_residents(tx, &arrivals).await?;
         for (pid, hid) in &person_links {
             tx.execute(

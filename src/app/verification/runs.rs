@@ -174,18 +174,14 @@ fn on_both_cores<'a, T: Sync, R: Send>(
     f: impl Fn(&'a [T]) -> Vec<R> + Sync,
 ) -> Vec<R> {
     let (a, b) = items.split_at(items.len().div_ceil(2));
-    let run = || {
+    crate::storage::blocking(|| {
         std::thread::scope(|s| {
             let other = s.spawn(|| f(b));
             let mut out = f(a);
             out.extend(other.join().expect("the rules do not panic"));
             out
         })
-    };
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
-        _ => run(),
-    }
+    })
 }
 
 type CaseRow = (String, String, String, String, String, String, i64);
