@@ -349,8 +349,8 @@ db_test!(
         let (s, v) = step(&t, &cj, &id, json!({"action": "refuse", "on": "2020-06-10", "reason": "经复查家庭人均收入高于低保标准"})).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(v["stage"], "refused");
-        // the written notice is due within 3 working days
-        assert_eq!(v["due_on"], "2020-06-15");
+        // a refused application has no deadline left (the refusal is the written notice)
+        assert_eq!(v["due_on"], Value::Null);
         let (s, _) = step(
             &t,
             &cj,
@@ -618,10 +618,12 @@ db_test!(
                 Some(json!({"consumption_per_year": "35500", "effective_month": "2021-01"})),
             )
             .await;
+        t.add_user("city2", "city_officer", "320281").await;
+        let city2 = t.token("city2").await;
         t.api(
             Method::POST,
             &format!("/api/v1/standards/{}/approve", p["id"].as_str().unwrap()),
-            Some(&city),
+            Some(&city2),
             None,
         )
         .await;
@@ -808,7 +810,7 @@ db_test!(
                 assert_eq!(r["total"], 110000, "{m}");
             }
         }
-        // a case being phased out takes no further events
+        // a case being phased out is still a case: a review reaches it (DOMAIN §4.12)
         let (s, _) = t
             .api(
                 Method::POST,
@@ -817,7 +819,7 @@ db_test!(
                 Some(json!({"kind": "review"})),
             )
             .await;
-        assert_eq!(s, StatusCode::CONFLICT);
+        assert_eq!(s, StatusCode::CREATED);
 
         // a second household: the elder dies → the household of one is re-assessed, and a review is due within 3 months
         let _ = elder;

@@ -164,8 +164,10 @@ db_test!(
     |b: Backend| async move {
         let t = TestApp::new(b).await;
         t.add_user("city", "city_officer", "320281").await;
+        t.add_user("city2", "city_officer", "320281").await;
         t.add_user("cj", "town_officer", "320281001").await;
         let city = t.token("city").await;
+        let city2 = t.token("city2").await;
         let cj = t.token("cj").await;
         let (s, v) = t.get("/api/v1/standards", &city).await;
         assert_eq!(s, StatusCode::OK);
@@ -216,7 +218,7 @@ db_test!(
             .api(
                 Method::POST,
                 &format!("/api/v1/standards/{pid}/approve"),
-                Some(&city),
+                Some(&city2),
                 None,
             )
             .await;
@@ -225,7 +227,7 @@ db_test!(
             .api(
                 Method::POST,
                 &format!("/api/v1/standards/{pid}/approve"),
-                Some(&city),
+                Some(&city2),
                 None,
             )
             .await;

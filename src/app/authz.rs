@@ -67,8 +67,10 @@ pub enum Permission {
     /// See a full identity number, phone or address.
     RevealPersonal,
     ReadAudit,
-    /// Keep policy standards and calendars.
+    /// Propose and approve assistance standards (the money every payment follows): the business section only.
     ManageStandards,
+    /// Keep the working-day calendars.
+    ManageCalendar,
     /// Read applications, cases and payment rolls.
     ReadAssistance,
     /// File and process applications (which step by whom is decided by the workflow).
@@ -97,7 +99,8 @@ impl Permission {
             Permission::WriteRegistry => "登记或修改人员信息",
             Permission::RevealPersonal => "查看完整个人信息",
             Permission::ReadAudit => "查看审计日志",
-            Permission::ManageStandards => "维护救助标准和工作日历",
+            Permission::ManageStandards => "维护救助标准",
+            Permission::ManageCalendar => "维护工作日历",
             Permission::ReadAssistance => "查看社会救助业务",
             Permission::HandleApplications => "办理救助申请",
             Permission::ReadVerification => "查看核对与整改",
@@ -122,7 +125,9 @@ pub fn allows(role: Role, p: Permission) -> bool {
         WriteRegistry => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         RevealPersonal => matches!(role, CityOfficer | TownOfficer | VillageWorker | Auditor),
         ReadAudit => role == Auditor,
-        ManageStandards => matches!(role, CityAdmin | CityOfficer),
+        // the account administrator has no part in the money (DOMAIN §4.12, 三员分立)
+        ManageStandards => role == CityOfficer,
+        ManageCalendar => matches!(role, CityAdmin | CityOfficer),
         ReadAssistance => role != CityAdmin,
         HandleApplications => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         ReadVerification => role != CityAdmin,

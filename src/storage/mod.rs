@@ -432,6 +432,16 @@ impl Tx {
         matches!(self.0, TxInner::Sqlite(..))
     }
 
+    /// `SELECT … FOR UPDATE` for a row this transaction is about to change. On PostgreSQL the row is locked until
+    /// commit and a waiting transaction re-reads the committed version; SQLite's writers are already serialised by
+    /// the process-wide lock this transaction holds, so the clause is left out there.
+    pub fn for_update(&self) -> &'static str {
+        match self.0 {
+            TxInner::Sqlite(..) => "",
+            TxInner::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
     /// The non-unique indexes of `table` as (name, the DDL that recreates it), for bulk loads that drop and rebuild
     /// them. Unique indexes stay: they are constraints.
     pub async fn secondary_indexes(&mut self, table: &str) -> DbResult<Vec<(String, String)>> {

@@ -147,6 +147,7 @@ raw_row!(A 0, B 1, C 2, D 3);
 raw_row!(A 0, B 1, C 2, D 3, E 4);
 raw_row!(A 0, B 1, C 2, D 3, E 4, F 5);
 raw_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+raw_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// Every row of `sql` (its parameters `?N` take `args[N - 1]`), stepped on this thread through the C API.
 pub async fn select_rows<T: RawRow>(

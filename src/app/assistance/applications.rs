@@ -148,10 +148,13 @@ fn office_label(o: Office) -> &'static str {
     }
 }
 
+/// Loads an application for a change: in scope, and locked until the transaction ends (two concurrent decisions
+/// on PostgreSQL would otherwise both read the stage before either writes it).
 async fn load_tx(tx: &mut Tx, ctx: &Ctx, id: &str) -> AppResult<ApplicationRow> {
+    let lock = tx.for_update();
     let row: Option<ApplicationRow> = tx
         .fetch_optional(
-            &format!("SELECT {COLS} FROM applications WHERE id = $1"),
+            &format!("SELECT {COLS} FROM applications WHERE id = $1{lock}"),
             args![id],
         )
         .await?;
@@ -359,6 +362,7 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
             ));
         }
     }
+    refuse_duplicate(app, &hh.id, &n.category).await?;
     let t = now();
     let cal = calendar::load(app).await?;
     let id = new_id();
@@ -398,14 +402,23 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         updated_at: t,
     };
     let mut tx = app.db.begin().await?;
-    tx.execute(
-        &format!(
-            "INSERT INTO applications ({COLS}) VALUES ({})",
-            crate::storage::placeholders(1, 27)
-        ),
-        row.args(),
-    )
-    .await?;
+    // the partial unique index settles two intakes of the same household at once
+    if let Err(e) = tx
+        .execute(
+            &format!(
+                "INSERT INTO applications ({COLS}) VALUES ({})",
+                crate::storage::placeholders(1, 27)
+            ),
+            row.args(),
+        )
+        .await
+    {
+        drop(tx);
+        if e.is_unique_violation() {
+            refuse_duplicate(app, &hh.id, &n.category).await?;
+        }
+        return Err(e.into());
+    }
     add_event(
         &mut tx,
         &id,
@@ -429,6 +442,56 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
     .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// DOMAIN §4.12: a household with a live case or an open application of the category cannot apply again; the
+/// refusal names the one it already has.
+async fn refuse_duplicate(app: &App, household_id: &str, category: &str) -> AppResult<()> {
+    let live: Option<(String, String, String)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT c.status, c.start_month, COALESCE(p.name, '') FROM cases c \
+             LEFT JOIN applications a ON a.id = c.application_id LEFT JOIN persons p ON p.id = a.applicant_id \
+             WHERE c.household_id = $1 AND c.category = $2 AND c.status IN ('active', 'phasing_out')",
+            args![household_id, category],
+        )
+        .await?;
+    if let Some((status, start, name)) = live {
+        let how = if status == "phasing_out" {
+            "渐退期内"
+        } else {
+            "在保"
+        };
+        return Err(AppError::conflict(
+            "household_id",
+            format!(
+                "该家庭已有{how}的{}（{}，自 {start} 起），不能重复申请",
+                category_label(category),
+                idnumber::mask_name(&name)
+            ),
+        ));
+    }
+    let open: Option<(NaiveDate, String)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT applied_on, stage FROM applications WHERE household_id = $1 AND category = $2 \
+             AND stage NOT IN ('approved', 'refused')",
+            args![household_id, category],
+        )
+        .await?;
+    if let Some((applied_on, stage)) = open {
+        let st = Stage::from_code(&stage).map(Stage::label).unwrap_or("");
+        return Err(AppError::conflict(
+            "household_id",
+            format!(
+                "该家庭已有{applied_on}提交的{}申请正在办理（{st}），不能重复申请",
+                category_label(category)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 async fn add_event(
@@ -501,6 +564,14 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     let today = app.today();
     let on = input.on.unwrap_or(today);
     let cal = calendar::load(app).await?;
+    // The 核对 reads every departmental source: it runs before the write transaction, so that it never holds the
+    // writer lock; the transaction then checks that the household it judged is still the one on the application.
+    let pre_check = if action == Action::Check {
+        let (a, _) = get(app, ctx, id).await?;
+        Some((a.household_json.clone(), check_report(app, &a, on).await?))
+    } else {
+        None
+    };
     let mut tx = app.db.begin().await?;
     let mut a = load_tx(&mut tx, ctx, id).await?;
     let before = json!({"stage": a.stage, "due_on": a.due_on});
@@ -568,27 +639,30 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             }
         }
         Action::Check => {
-            // The 核对报告: what each source showed on its as-of date. Departmental sources join in the verification module.
-            let s = standards::in_force(app, on)
-                .await?
-                .ok_or_else(|| AppError::invalid("on", "该日没有生效的救助标准"))?;
-            let hh = household_request(&a, on, app)?;
-            let r = minzheng_domain::assistance::assess(&hh, &s);
-            // 先核再救: the household as declared, then every departmental source (MZ/T 072 核对报告)
-            let report = match minzheng_domain::assistance::Category::from_code(&a.category) {
-                Some(cat) => Some(
-                    crate::app::verification::runs::check_household(app, cat, &hh.household, on)
-                        .await?,
-                ),
-                None => None,
+            let Some((judged, checked)) = pre_check.clone() else {
+                unreachable!("a check is computed before the transaction")
             };
-            let source_findings = report.as_ref().map(|r| r.findings.len()).unwrap_or(0);
-            let eligible =
-                r.eligible.iter().any(|e| e.category.code() == a.category) && source_findings == 0;
+            if a.authorisation_on > on {
+                return Err(AppError::invalid(
+                    "on",
+                    format!(
+                        "核对日期不能早于授权书签字日期 {}（先授权、后核对）",
+                        a.authorisation_on
+                    ),
+                ));
+            }
+            if judged != a.household_json {
+                return Err(AppError::conflict(
+                    "action",
+                    "核对期间申请的家庭情况已被修改，请重新核对",
+                ));
+            }
+            let source_findings = checked.report.as_ref().map(|r| r.findings.len()).unwrap_or(0);
+            let eligible = checked.eligible;
             data = Some(json!({
                 "sources": [{"source": "registry", "name": "居民信息库", "as_of": on}],
-                "assessment": r,
-                "report": report,
+                "assessment": checked.assessment,
+                "report": checked.report,
                 "eligible_for_category": eligible,
             }));
             if note.is_empty() {
@@ -607,10 +681,12 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
         Action::CommunityReview => {
             let p = input.participants.unwrap_or(0);
             let r = input.representatives.unwrap_or(0);
-            let f = input.in_favour.unwrap_or(0);
             if p == 0 {
                 return Err(AppError::invalid("participants", "请填写参加评议人数"));
             }
+            let Some(f) = input.in_favour else {
+                return Err(AppError::invalid("in_favour", "请填写同意票数"));
+            };
             if r > p || r * 3 < p * 2 {
                 return Err(AppError::invalid(
                     "representatives",
@@ -620,9 +696,27 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             if f > p {
                 return Err(AppError::invalid("in_favour", "同意人数不能多于参加人数"));
             }
+            // the review passes with two thirds of those present in favour; otherwise it is no approval
+            if f * 3 < p * 2 {
+                return Err(AppError::invalid(
+                    "in_favour",
+                    format!(
+                        "同意 {f} 票，未达到参加人数 {p} 人的三分之二，评议未通过；应补充调查或作不予批准"
+                    ),
+                ));
+            }
+            note = format!("{note} 参加 {p} 人（居民代表 {r} 人），同意 {f} 票")
+                .trim()
+                .to_string();
             data = Some(json!({"participants": p, "representatives": r, "in_favour": f}));
         }
-        Action::TownApprove | Action::CityApprove => a.publicity_started = Some(on),
+        Action::TownApprove | Action::CityApprove => {
+            if let Some(reason) = check_gate(&mut tx, &a, &input.reason).await? {
+                note = format!("{note} 复核意见：{reason}").trim().to_string();
+                data = Some(json!({"review_override": reason}));
+            }
+            a.publicity_started = Some(on)
+        }
         Action::TownPublicityEnd => {
             a.spot_check_required =
                 workflow::spot_check_selected(&a.id, &on.year().to_string(), a.staff_relative, 30);
@@ -649,6 +743,10 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             note = format!("不予批准：{}", input.reason.trim());
         }
         Action::Decide => {
+            let override_reason = check_gate(&mut tx, &a, &input.reason).await?;
+            if let Some(reason) = &override_reason {
+                data = Some(json!({"review_override": reason}));
+            }
             let start = month_after(on);
             let s = standards::in_force(app, month_start(&start).expect("month"))
                 .await?
@@ -691,6 +789,9 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                 amount,
                 start
             );
+            if let Some(reason) = override_reason {
+                note = format!("{note}；复核意见：{reason}");
+            }
             let community = app.areas().name(&a.area_code).contains("社区");
             let months = minzheng_domain::assistance::reviews::review_months(
                 &a.category,
@@ -708,9 +809,9 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
         a.stage_since = on;
         a.due_on = workflow::due_date(&cal, next, on, action, limits_for(&a.category));
     }
-    if next == Stage::Refused {
-        // the written notice is due within 3 working days
-        a.due_on = Some(cal.add_working_days(on, LIMITS.refusal_notice));
+    if matches!(next, Stage::Refused | Stage::Approved) {
+        // a closed application has no deadline left (the refusal notice is written with the refusal itself)
+        a.due_on = None;
     }
     a.updated_at = now();
     tx.execute(
@@ -752,6 +853,150 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     Ok(a)
 }
 
+/// The latest 核对报告 as the application page and the 审批表 show it (DOMAIN §4.12).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CheckSummary {
+    pub on: NaiveDate,
+    /// Whether the household qualifies for the category by the declared data and every source.
+    pub eligible: bool,
+    /// What a source showed against the category: (what, detail).
+    pub findings: Vec<(String, String)>,
+    /// Each source consulted with its as-of date, e.g. "车辆登记（截至2020-12-31）".
+    pub sources: Vec<String>,
+    /// The 复核 result an officer recorded to approve despite the findings.
+    pub review_override: Option<String>,
+}
+
+pub fn check_summary(events: &[EventRow]) -> Option<CheckSummary> {
+    let data = |e: &EventRow| -> Value {
+        e.data_json
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or(Value::Null)
+    };
+    let i = events.iter().rposition(|e| e.action == "check")?;
+    let d = data(&events[i]);
+    let report = &d["report"];
+    let findings = report["findings"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    (
+                        f["label"].as_str().unwrap_or("").to_string(),
+                        f["detail"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut sources = vec![format!("居民信息库（{}）", events[i].on_date)];
+    if let Some(ss) = report["sources"].as_array() {
+        for s in ss {
+            let code = s["source"].as_str().unwrap_or("");
+            let label = minzheng_domain::verification::Source::from_code(code)
+                .map(|s| s.label())
+                .unwrap_or("部门数据");
+            match s["latest_as_of"].as_str() {
+                Some(d) => sources.push(format!("{label}（截至{d}）")),
+                None => sources.push(format!("{label}（未导入）")),
+            }
+        }
+    }
+    let review_override = events[i + 1..]
+        .iter()
+        .find_map(|e| data(e)["review_override"].as_str().map(str::to_string));
+    Some(CheckSummary {
+        on: events[i].on_date,
+        eligible: d["eligible_for_category"] == Value::Bool(true),
+        findings,
+        sources,
+        review_override,
+    })
+}
+
+/// What the 核对 found: the household as declared against the category, and every departmental source.
+#[derive(Clone)]
+struct Checked {
+    assessment: Value,
+    report: Option<crate::app::verification::runs::CheckReport>,
+    eligible: bool,
+}
+
+async fn check_report(app: &App, a: &ApplicationRow, on: NaiveDate) -> AppResult<Checked> {
+    let s = standards::in_force(app, on)
+        .await?
+        .ok_or_else(|| AppError::invalid("on", "该日没有生效的救助标准"))?;
+    let hh = household_request(a, on, app)?;
+    let r = minzheng_domain::assistance::assess(&hh, &s);
+    // 先核再救: the household as declared, then every departmental source (MZ/T 072 核对报告)
+    let report = match Category::from_code(&a.category) {
+        Some(cat) => Some(
+            crate::app::verification::runs::check_household(app, cat, &hh.household, on).await?,
+        ),
+        None => None,
+    };
+    let source_findings = report.as_ref().map(|r| r.findings.len()).unwrap_or(0);
+    let eligible = r.eligible.iter().any(|e| e.category.code() == a.category) && source_findings == 0;
+    Ok(Checked {
+        assessment: serde_json::to_value(&r).map_err(|e| AppError::Internal(e.into()))?,
+        report,
+        eligible,
+    })
+}
+
+/// 先核再救 (DOMAIN §4.12): while the latest 核对报告 shows the household does not qualify, no approving step passes
+/// unless the officer records the 复核 result (a dispute upheld, a department's data corrected); once recorded after
+/// that check it stands for the later steps. Returns the reason recorded now, if one was needed.
+async fn check_gate(tx: &mut Tx, a: &ApplicationRow, reason: &str) -> AppResult<Option<String>> {
+    let events: Vec<(String, Option<String>)> = tx
+        .fetch_all(
+            "SELECT action, data_json FROM application_events WHERE application_id = $1 \
+             AND action IN ('check', 'town_approve', 'city_approve', 'decide') ORDER BY at",
+            args![&a.id],
+        )
+        .await?;
+    let Some(last_check) = events.iter().rposition(|(act, _)| act == "check") else {
+        return Ok(None);
+    };
+    let data = |i: usize| -> Value {
+        events[i]
+            .1
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or(Value::Null)
+    };
+    let check = data(last_check);
+    if check["eligible_for_category"] != Value::Bool(false) {
+        return Ok(None);
+    }
+    if (last_check + 1..events.len()).any(|i| data(i)["review_override"].is_string()) {
+        return Ok(None);
+    }
+    let findings: Vec<String> = check["report"]["findings"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .filter_map(|f| f["detail"].as_str().or(f["label"].as_str()))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let reason = reason.trim();
+    if reason.chars().count() < 4 {
+        let what = if findings.is_empty() {
+            "核对报告显示该家庭不符合申请类别条件".to_string()
+        } else {
+            format!("核对报告显示：{}", findings.join("；"))
+        };
+        return Err(AppError::invalid(
+            "reason",
+            format!("{what}。先核再救：须填写复核意见（如异议成立、部门数据有误）后方可通过"),
+        ));
+    }
+    Ok(Some(reason.to_string()))
+}
+
 fn household_request(
     a: &ApplicationRow,
     on: NaiveDate,
@@ -781,7 +1026,20 @@ async fn create_case(
          VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, NULL, NULL, $9, $10, $11, $12, $13, NULL)",
         args![&case_id, &a.id, &a.category, &a.household_id, &a.area_code, &a.town_code, amount.0, start, &a.bank_account, now(), &a.household_json, i64::from(review.0), review.1],
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        if e.is_unique_violation() {
+            AppError::conflict(
+                "action",
+                format!(
+                    "该家庭已有在保的{}，不能再批准一个",
+                    category_label(&a.category)
+                ),
+            )
+        } else {
+            e.into()
+        }
+    })?;
     for idn in covered_ids {
         tx.execute(
             "INSERT INTO case_members (case_id, person_id) SELECT $1, id FROM persons WHERE id_number = $2",

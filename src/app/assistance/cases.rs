@@ -62,8 +62,11 @@ pub async fn list(
     let mut args: Vec<Arg> = a.into_iter().collect();
     let mut w = cond;
     if let Some(s) = status.filter(|s| !s.is_empty()) {
-        if !matches!(s, "active" | "stopped") {
-            return Err(AppError::invalid("status", "状态应为 active 或 stopped"));
+        if !matches!(s, "active" | "phasing_out" | "stopped") {
+            return Err(AppError::invalid(
+                "status",
+                "状态应为 active（在保）、phasing_out（渐退）或 stopped（已停保）",
+            ));
         }
         args.push(Arg::from(s));
         w = format!("{w} AND status = ${}", args.len());
@@ -180,9 +183,10 @@ pub async fn stop_in(
     if reason.trim().chars().count() < 4 {
         return Err(AppError::invalid("reason", "停保须书面说明理由"));
     }
+    let lock = tx.for_update();
     let row: Option<CaseRow> = tx
         .fetch_optional(
-            &format!("SELECT {COLS} FROM cases WHERE id = $1"),
+            &format!("SELECT {COLS} FROM cases WHERE id = $1{lock}"),
             args![id],
         )
         .await?;
@@ -190,8 +194,18 @@ pub async fn stop_in(
         Some(r) if ctx.actor.in_scope(&r.area_code) => r,
         _ => return Err(AppError::NotFound("救助对象".into())),
     };
-    if r.status != "active" {
+    if r.status == "stopped" {
         return Err(AppError::conflict("id", "该救助已停止"));
+    }
+    // a 渐退 case already ends on its end month; stopping it earlier is allowed, later is meaningless
+    if r.status == "phasing_out"
+        && let Some(end) = r.end_month.as_deref()
+        && from_month >= end
+    {
+        return Err(AppError::invalid(
+            "from_month",
+            format!("该户渐退期将于 {end} 起停发，停发月份须早于此"),
+        ));
     }
     if from_month <= r.start_month.as_str() {
         return Err(AppError::invalid(
@@ -225,7 +239,7 @@ pub async fn stop_in(
         args![crate::storage::new_id(), id, app.today(), from_month, r.monthly_amount, reason.trim(), letter, &ctx.actor.display_name, now()],
     )
     .await?;
-    audit::record(tx, ctx, Event::new("case.stop", "case", id).area(&r.area_code).before(serde_json::json!({"status": "active"})).after(serde_json::json!({"status": "stopped", "end_month": from_month, "reason": reason.trim(), "at": now()}))).await?;
+    audit::record(tx, ctx, Event::new("case.stop", "case", id).area(&r.area_code).before(serde_json::json!({"status": r.status})).after(serde_json::json!({"status": "stopped", "end_month": from_month, "reason": reason.trim(), "at": now()}))).await?;
     Ok(())
 }
 
@@ -271,6 +285,7 @@ struct CaseFull {
     monthly_amount: i64,
     household_json: Option<String>,
     review_due_on: Option<chrono::NaiveDate>,
+    end_month: Option<String>,
     app_household: String,
     applicant_name: String,
 }
@@ -333,8 +348,8 @@ pub async fn record_event_in(
     }
     let c: Option<CaseFull> = tx
         .fetch_optional(
-            "SELECT c.id, c.category, c.area_code, c.status, c.monthly_amount, c.household_json, c.review_due_on, a.household_json AS app_household, p.name AS applicant_name \
-             FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id WHERE c.id = $1",
+            &format!("SELECT c.id, c.category, c.area_code, c.status, c.monthly_amount, c.household_json, c.review_due_on, c.end_month, a.household_json AS app_household, p.name AS applicant_name \
+             FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id WHERE c.id = $1{}", tx.for_update()),
             args![case_id],
         )
         .await?;
@@ -342,8 +357,9 @@ pub async fn record_event_in(
         Some(c) if ctx.actor.in_scope(&c.area_code) => c,
         _ => return Err(AppError::NotFound("救助对象".into())),
     };
-    if c.status != "active" {
-        return Err(AppError::conflict("id", "只有在保对象可以变更"));
+    // a 渐退 case is still a case (DOMAIN §4.12): deaths, moves, reviews reach it
+    if c.status == "stopped" {
+        return Err(AppError::conflict("id", "该救助已停止，不能再登记变化"));
     }
     let mut hh: Value =
         serde_json::from_str(c.household_json.as_deref().unwrap_or(&c.app_household))
@@ -463,6 +479,14 @@ pub async fn record_event_in(
             a,
             "active",
             None,
+            Some(months),
+        ),
+        // already in 渐退 and still above the line: the phase-out runs on to its end, never restarted
+        Some((None, months)) if c.status == "phasing_out" => (
+            "phase_out",
+            old,
+            "phasing_out",
+            c.end_month.clone(),
             Some(months),
         ),
         Some((None, months))
@@ -602,6 +626,9 @@ pub async fn reviews_due(
     let filter = crate::app::registry::area_filter(app, ctx, area);
     let (cond, a) = filter.sql("c.area_code", "c.town_code", 2);
     let today = app.today();
+    if !(0..=3660).contains(&days) {
+        return Err(AppError::invalid("days", "天数须在0到3660之间"));
+    }
     let mut args = args![today + chrono::Duration::days(days)];
     args.extend(a);
     #[derive(sqlx::FromRow)]
@@ -620,7 +647,7 @@ pub async fn reviews_due(
             &format!(
                 "SELECT c.id, c.category, c.area_code, p.name, CAST(c.review_months AS BIGINT), c.review_due_on FROM cases c \
                  JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
-                 WHERE c.status = 'active' AND c.review_due_on <= $1 AND {cond} ORDER BY c.review_due_on, c.id LIMIT {REVIEW_PAGE} OFFSET {}",
+                 WHERE c.status IN ('active', 'phasing_out') AND c.review_due_on <= $1 AND {cond} ORDER BY c.review_due_on, c.id LIMIT {REVIEW_PAGE} OFFSET {}",
                 (page.max(1) - 1) * REVIEW_PAGE
             ),
             args.clone(),
@@ -636,7 +663,7 @@ pub async fn reviews_due(
         .fetch_all(
             &format!(
                 "SELECT c.area_code, COUNT(*), CAST(SUM(CASE WHEN c.review_due_on < ${n} THEN 1 ELSE 0 END) AS BIGINT) FROM cases c \
-                 WHERE c.status = 'active' AND c.review_due_on <= $1 AND {cond} GROUP BY c.area_code"
+                 WHERE c.status IN ('active', 'phasing_out') AND c.review_due_on <= $1 AND {cond} GROUP BY c.area_code"
             ),
             count_args,
         )

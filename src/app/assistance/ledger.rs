@@ -338,10 +338,72 @@ pub async fn import(
             .map_err(|e| fail(e.into()))?;
         known_cases.extend(found.into_iter().map(|k| k.0));
     }
+    // A ledger exported here comes back with the same people: their live cases are matched by identity number and
+    // category, so re-importing an export changes nothing (and never makes a second live case).
+    let mut live: HashMap<(String, String), (String, i64)> = HashMap::new();
+    let mut live_households: HashMap<(String, String), (String, i64)> = HashMap::new();
+    for chunk in rows.chunks(500) {
+        let found: Vec<(String, String, String, i64, String)> = app
+            .db
+            .conn()
+            .fetch_all(
+                &format!(
+                    "SELECT p.id_number, c.category, c.id, c.monthly_amount, c.household_id FROM persons p \
+                     JOIN case_members cm ON cm.person_id = p.id JOIN cases c ON c.id = cm.case_id \
+                     WHERE c.status IN ('active', 'phasing_out') AND p.id_number IN ({})",
+                    placeholders(1, chunk.len())
+                ),
+                chunk.iter().map(|r| Arg::from(r.id.as_str())).collect(),
+            )
+            .await
+            .map_err(|e| fail(e.into()))?;
+        for (idn, cat, case_id, amount, hid) in found {
+            live_households.insert((hid, cat.clone()), (case_id.clone(), amount));
+            live.insert((idn, cat), (case_id, amount));
+        }
+    }
     let mut result = ImportResult::default();
     let mut by_key: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for r in &rows {
         by_key.entry(r.key.clone()).or_default().push(r);
+    }
+    let mut matched: HashSet<String> = HashSet::new();
+    for (key, ms) in &by_key {
+        if known_cases.contains(&format!("{town}:{key}")) {
+            continue;
+        }
+        let head = ms.iter().find(|m| m.relation == "self").expect("checked");
+        let by_member = ms
+            .iter()
+            .find_map(|m| live.get(&(m.id.as_str().to_string(), head.category.clone())));
+        let by_household = existing
+            .get(head.id.as_str())
+            .and_then(|p| p.household_id.clone())
+            .and_then(|h| live_households.get(&(h, head.category.clone())));
+        if let Some((_, amount)) = by_member.or(by_household) {
+            if *amount != head.amount.0 {
+                errors.push(RowError {
+                    row: head.line,
+                    column: HEADER[6].into(),
+                    message: format!(
+                        "该户已有在保的{}，月救助金 {} 元，与台账的 {} 元不一致；金额变化请通过家庭变化或复核办理",
+                        super::applications::category_label(&head.category),
+                        Fen(*amount),
+                        head.amount
+                    ),
+                });
+            }
+            matched.insert(key.clone());
+        }
+    }
+    if !errors.is_empty() {
+        return Err((
+            AppError::invalid(
+                "file",
+                format!("台账有 {} 处错误，未导入任何数据", errors.len()),
+            ),
+            errors,
+        ));
     }
     result.households = by_key.len();
     let areas = app.areas();
@@ -355,7 +417,7 @@ pub async fn import(
     let mut members = vec![];
     for (key, ms) in &by_key {
         let ledger_key = format!("{town}:{key}");
-        if known_cases.contains(&ledger_key) {
+        if known_cases.contains(&ledger_key) || matched.contains(key) {
             result.cases_unchanged += 1;
             continue;
         }
@@ -554,7 +616,7 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
             &format!(
                 "SELECT c.ledger_key, c.id AS case_id, c.area_code, p.name, p.id_number, p.relation, c.category, c.monthly_amount, c.bank_account, c.start_month, p.address \
                  FROM cases c JOIN case_members cm ON cm.case_id = c.id JOIN persons p ON p.id = cm.person_id \
-                 WHERE c.status = 'active' AND {cond} ORDER BY c.town_code, c.area_code, c.id, p.birth_date"
+                 WHERE c.status IN ('active', 'phasing_out') AND {cond} ORDER BY c.town_code, c.area_code, c.id, p.birth_date"
             ),
             a.into_iter().collect(),
         )

@@ -49,26 +49,54 @@ fn check_month(month: &str) -> AppResult<String> {
 pub async fn roll(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     ctx.actor.require(Permission::ReadAssistance)?;
     let month = check_month(month)?;
-    app.db
+    let r: RollRow = app
+        .db
         .conn()
         .fetch_optional(
             &format!("SELECT {ROLL_COLS} FROM payment_rolls WHERE month = $1"),
             args![month.as_str()],
         )
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("{month} 发放名册")))
+        .ok_or_else(|| AppError::NotFound(format!("{month} 发放名册")))?;
+    Ok(scoped(app, ctx, vec![r]).await?.remove(0))
 }
 
 pub async fn rolls(app: &App, ctx: &Ctx) -> AppResult<Vec<RollRow>> {
     ctx.actor.require(Permission::ReadAssistance)?;
-    Ok(app
+    let rows = app
         .db
         .conn()
         .fetch_all(
             &format!("SELECT {ROLL_COLS} FROM payment_rolls ORDER BY month DESC"),
             vec![],
         )
-        .await?)
+        .await?;
+    scoped(app, ctx, rows).await
+}
+
+/// A roll's stored lines and total are the city's; anyone narrower sees the count and sum of its own area's lines.
+async fn scoped(app: &App, ctx: &Ctx, mut rows: Vec<RollRow>) -> AppResult<Vec<RollRow>> {
+    if ctx.actor.area_level == "city" || rows.is_empty() {
+        return Ok(rows);
+    }
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 1);
+    let sums: Vec<(String, i64, i64)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT roll_id, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment_lines \
+                 WHERE {cond} GROUP BY roll_id"
+            ),
+            a.into_iter().collect(),
+        )
+        .await?;
+    let sums: std::collections::HashMap<String, (i64, i64)> =
+        sums.into_iter().map(|(id, n, t)| (id, (n, t))).collect();
+    for r in &mut rows {
+        (r.lines, r.total) = sums.get(&r.id).copied().unwrap_or((0, 0));
+    }
+    Ok(rows)
 }
 
 #[derive(sqlx::FromRow)]

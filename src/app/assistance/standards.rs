@@ -85,11 +85,18 @@ pub struct GrowthProposal {
     pub percent: Option<u32>,
     /// The first month it applies, YYYY-MM.
     pub effective_month: String,
+    /// Required when the proposal is below the standard in force: why the standard goes down.
+    #[serde(default)]
+    pub reason: String,
 }
 
 fn month_start(s: &str, field: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "月份格式应为 YYYY-MM"))
+    let d = NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "月份格式应为 YYYY-MM"))?;
+    if !(2000..=2100).contains(&d.year()) {
+        return Err(AppError::invalid(field, "生效月份须在2000年至2100年之间"));
+    }
+    Ok(d)
 }
 
 /// Natural growth (自然增长): a proposed dibao standard; everything else carries over from the standard in force.
@@ -110,7 +117,7 @@ pub async fn propose_growth(app: &App, ctx: &Ctx, p: GrowthProposal) -> AppResul
         .ok_or_else(|| AppError::invalid("effective_month", "该月没有可参照的现行标准"))?;
     let mut s = base.clone();
     s.dibao = new_s;
-    let basis = format!(
+    let mut basis = format!(
         "自然增长：{}年人均消费支出 {} 元 × {}% ÷ 12，向上取整到5元 = {} 元/人/月（原 {} 元）",
         from.year() - 1,
         consumption,
@@ -118,6 +125,20 @@ pub async fn propose_growth(app: &App, ctx: &Ctx, p: GrowthProposal) -> AppResul
         new_s,
         base.dibao
     );
+    // a lower standard cuts every household's payment: it needs a recorded reason
+    if new_s < base.dibao {
+        let reason = p.reason.trim();
+        if reason.chars().count() < 4 {
+            return Err(AppError::invalid(
+                "reason",
+                format!(
+                    "建议标准 {new_s} 元低于现行标准 {} 元，须写明下调理由",
+                    base.dibao
+                ),
+            ));
+        }
+        basis = format!("{basis}；下调理由：{reason}");
+    }
     insert_proposal(app, ctx, from, s, basis).await
 }
 
@@ -155,9 +176,10 @@ async fn insert_proposal(
 pub async fn approve(app: &App, ctx: &Ctx, id: &str) -> AppResult<()> {
     ctx.actor.require(Permission::ManageStandards)?;
     let mut tx = app.db.begin().await?;
+    let lock = tx.for_update();
     let row: Option<StandardRow> = tx
         .fetch_optional(
-            &format!("SELECT {COLS} FROM assistance_standards WHERE id = $1"),
+            &format!("SELECT {COLS} FROM assistance_standards WHERE id = $1{lock}"),
             args![id],
         )
         .await?;
@@ -166,6 +188,12 @@ pub async fn approve(app: &App, ctx: &Ctx, id: &str) -> AppResult<()> {
     };
     if row.status != "proposed" {
         return Err(AppError::conflict("id", "该标准已审批，不能重复审批"));
+    }
+    // four eyes: whoever proposed a standard never approves it
+    if row.proposed_by == ctx.actor.username {
+        return Err(AppError::Forbidden(
+            "标准须由提出人以外的另一名工作人员审批".into(),
+        ));
     }
     tx.execute(
         "UPDATE assistance_standards SET status = 'approved', approved_by = $2, approved_at = $3 WHERE id = $1 AND status = 'proposed'",

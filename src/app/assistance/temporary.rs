@@ -76,19 +76,6 @@ pub async fn request(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantRow> {
     let s = standards::in_force(app, today)
         .await?
         .ok_or_else(|| AppError::invalid("amount", "没有生效的救助标准"))?;
-    let (status, level) = match temporary_approval_level(amount, &s) {
-        TemporaryApproval::TownMay => ("approved", "town"),
-        TemporaryApproval::NeedsCity => ("pending_city", "city"),
-        TemporaryApproval::OverMax => {
-            return Err(AppError::invalid(
-                "amount",
-                format!(
-                    "一次临时救助不能超过低保标准的12倍（{} 元）",
-                    Fen(s.dibao.0 * 12)
-                ),
-            ));
-        }
-    };
     let p = crate::storage::persons::get(&app.db, &n.person_id).await?;
     let p = match p {
         Some(p) if ctx.actor.in_scope(&p.area_code) => p,
@@ -104,6 +91,20 @@ pub async fn request(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantRow> {
             "person_id",
             "该人员未关联家庭，请先在居民信息库中补全",
         ));
+    };
+    let mut tx = app.db.begin().await?;
+    // DOMAIN §4.12: the limits hold per household over 12 months, not per grant. The household's row is locked so
+    // that grants requested at once are counted one after another.
+    let prior = granted_in_year(&mut tx, &household_id, today, None).await?;
+    let (status, level) = match temporary_approval_level(Fen(prior + amount.0), &s) {
+        TemporaryApproval::TownMay => ("approved", "town"),
+        TemporaryApproval::NeedsCity => ("pending_city", "city"),
+        TemporaryApproval::OverMax => {
+            return Err(AppError::invalid(
+                "amount",
+                over_max_message(prior, amount, &s),
+            ));
+        }
     };
     let g = GrantRow {
         id: new_id(),
@@ -122,18 +123,53 @@ pub async fn request(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantRow> {
         requested_on: today,
         decided_on: (status == "approved").then_some(today),
     };
-    let mut tx = app.db.begin().await?;
     insert(&mut tx, &g).await?;
     audit::record(
         &mut tx,
         ctx,
         Event::new("temporary.request", "temporary_grant", &g.id)
             .area(&g.area_code)
-            .after(serde_json::json!({"amount": amount.to_string(), "status": status})),
+            .after(serde_json::json!({"amount": amount.to_string(), "status": status, "granted_in_12_months": Fen(prior).to_string()})),
     )
     .await?;
     tx.commit().await?;
     Ok(g)
+}
+
+/// What the household was granted or is waiting for (approved or pending) in the 12 months up to `on`, with its
+/// row locked for the rest of the transaction. `except` leaves out the grant being decided.
+async fn granted_in_year(
+    tx: &mut crate::storage::Tx,
+    household_id: &str,
+    on: NaiveDate,
+    except: Option<&str>,
+) -> AppResult<i64> {
+    let lock = tx.for_update();
+    tx.fetch_optional::<(String,)>(
+        &format!("SELECT id FROM households WHERE id = $1{lock}"),
+        args![household_id],
+    )
+    .await?;
+    let since = on - chrono::Months::new(12);
+    Ok(tx
+        .scalar(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM temporary_grants WHERE household_id = $1 \
+             AND status IN ('approved', 'pending_city') AND requested_on > $2 AND id <> $3",
+            args![household_id, since, except.unwrap_or("")],
+        )
+        .await?)
+}
+
+fn over_max_message(prior: i64, amount: Fen, s: &minzheng_domain::assistance::Standards) -> String {
+    let max = Fen(s.dibao.0 * i64::from(s.temporary_city_max_multiple));
+    if prior == 0 {
+        format!("一次临时救助不能超过低保标准的12倍（{max} 元），更大的需要请按一事一议报批")
+    } else {
+        format!(
+            "该户12个月内已获临时救助 {} 元，加上本次 {amount} 元将超过低保标准的12倍（{max} 元）；更大的需要请按一事一议报批",
+            Fen(prior)
+        )
+    }
 }
 
 async fn insert(tx: &mut crate::storage::Tx, g: &GrantRow) -> AppResult<()> {
@@ -154,9 +190,10 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, approve: bool) -> AppResult<
         ));
     }
     let mut tx = app.db.begin().await?;
+    let lock = tx.for_update();
     let g: Option<GrantRow> = tx
         .fetch_optional(
-            &format!("SELECT {COLS} FROM temporary_grants WHERE id = $1"),
+            &format!("SELECT {COLS} FROM temporary_grants WHERE id = $1{lock}"),
             args![id],
         )
         .await?;
@@ -165,6 +202,18 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, approve: bool) -> AppResult<
         .ok_or(AppError::NotFound("临时救助".into()))?;
     if g.status != "pending_city" {
         return Err(AppError::conflict("id", "该临时救助不在待市局审批状态"));
+    }
+    if approve {
+        let s = standards::in_force(app, app.today())
+            .await?
+            .ok_or_else(|| AppError::invalid("id", "没有生效的救助标准"))?;
+        let prior = granted_in_year(&mut tx, &g.household_id, app.today(), Some(&g.id)).await?;
+        if temporary_approval_level(Fen(prior + g.amount), &s) == TemporaryApproval::OverMax {
+            return Err(AppError::conflict(
+                "id",
+                over_max_message(prior, Fen(g.amount), &s),
+            ));
+        }
     }
     let status = if approve { "approved" } else { "refused" };
     tx.execute(
@@ -239,7 +288,7 @@ pub async fn batch(app: &App, ctx: &Ctx, b: Batch) -> AppResult<i64> {
         }
     }
     let mut conds = vec![
-        "c.status = 'active'".to_string(),
+        "c.status IN ('active', 'phasing_out')".to_string(),
         "c.category = $1".to_string(),
     ];
     let mut args: Vec<Arg> = args![b.category.as_str()];

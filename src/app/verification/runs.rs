@@ -76,6 +76,8 @@ struct CaseIn {
     town_code: String,
     /// Members of the case (case_members).
     recipients: i64,
+    /// In 渐退: still paid and still checked, but its income is above the standard by definition.
+    phasing_out: bool,
 }
 
 /// The frozen household of a case as the assessment sees it on `on`.
@@ -184,7 +186,7 @@ fn on_both_cores<'a, T: Sync, R: Send>(
     })
 }
 
-type CaseRow = (String, String, String, String, String, String, i64);
+type CaseRow = (String, String, String, String, String, String, i64, i64);
 
 /// The active cases `sql` selects, with their frozen households as the assessment sees them on `on`. On SQLite the
 /// table is read in two rowid ranges on two connections, each part parsing what it read: reading 15 MB of household
@@ -226,7 +228,7 @@ async fn cases_with_households(
                 let parsed = tokio::task::spawn_blocking(move || {
                     rows.into_iter()
                         .map(
-                            |(id, category, household_id, area_code, town_code, hj, recipients)| {
+                            |(id, category, household_id, area_code, town_code, hj, recipients, phasing)| {
                                 let h = case_household(&hj, &area_code, on, today);
                                 let c = CaseIn {
                                     id,
@@ -235,6 +237,7 @@ async fn cases_with_households(
                                     area_code,
                                     town_code,
                                     recipients,
+                                    phasing_out: phasing != 0,
                                 };
                                 (c, h)
                             },
@@ -286,9 +289,10 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
     };
     let cases_sql = format!(
         "SELECT c.id, c.category, c.household_id, c.area_code, c.town_code, COALESCE(c.household_json, a.household_json, '') AS hj, \
-         (SELECT COUNT(*) FROM case_members m WHERE m.case_id = c.id) AS recipients \
+         (SELECT COUNT(*) FROM case_members m WHERE m.case_id = c.id) AS recipients, \
+         CAST(CASE WHEN c.status = 'phasing_out' THEN 1 ELSE 0 END AS BIGINT) AS phasing \
          FROM {cases} LEFT JOIN applications a ON c.household_json IS NULL AND a.id = c.application_id \
-         WHERE c.status = 'active' AND {cond}"
+         WHERE c.status IN ('active', 'phasing_out') AND {cond}"
     );
     // Recipients and residents per village (for 人情保's coverage and the precision rate). A scope of whole towns
     // (a town or wider) counts its recipients from the cases read here; a village worker's coverage compares the
@@ -340,6 +344,9 @@ pub async fn run(app: &App, ctx: &Ctx, req: RunRequest) -> AppResult<RunSummary>
                 continue;
             };
             for f in rules::check_case(cat, h, &rows_of(h, &rows), on, &s, &city) {
+                if c.phasing_out && f.kind == FindingKind::Income {
+                    continue;
+                }
                 hits.push((c, h, f));
             }
         }
@@ -614,7 +621,7 @@ async fn unregistered_relatives(
                 &format!(
                     // CROSS JOIN keeps SQLite from starting at the active cases, each probed for every person
                     "SELECT m.person_id, c.id, c.household_id, c.area_code, c.town_code FROM case_members m \
-                     CROSS JOIN cases c WHERE c.id = m.case_id AND c.status = 'active' AND m.person_id IN ({}) AND {cond}",
+                     CROSS JOIN cases c WHERE c.id = m.case_id AND c.status IN ('active', 'phasing_out') AND m.person_id IN ({}) AND {cond}",
                     placeholders(1, chunk.len())
                 ),
                 args,
@@ -661,7 +668,7 @@ async fn recipients_per_area(db: &Db) -> AppResult<Vec<(String, String, i64)>> {
         .conn()
         .fetch_all(
             "SELECT c.area_code, c.town_code, COUNT(*) FROM case_members m JOIN cases c ON c.id = m.case_id \
-             WHERE c.status = 'active' GROUP BY c.area_code, c.town_code",
+             WHERE c.status IN ('active', 'phasing_out') GROUP BY c.area_code, c.town_code",
             vec![],
         )
         .await?)
@@ -852,7 +859,7 @@ async fn missed(
     let held: HashSet<String> = db
         .conn()
         .fetch_all::<(String,)>(
-            "SELECT household_id FROM cases WHERE status = 'active' UNION SELECT household_id FROM applications WHERE stage NOT IN ('approved', 'refused')",
+            "SELECT household_id FROM cases WHERE status IN ('active', 'phasing_out') UNION SELECT household_id FROM applications WHERE stage NOT IN ('approved', 'refused')",
             vec![],
         )
         .await?

@@ -52,7 +52,7 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
         .fetch_all(
             "SELECT d.load_id, d.row_no, d.date_of_death, p.id, c.id, c.area_code, c.town_code FROM src_deaths d \
              CROSS JOIN persons p CROSS JOIN cases c \
-             WHERE p.id_number = d.id_number AND c.household_id = p.household_id AND c.status = 'active' \
+             WHERE p.id_number = d.id_number AND c.household_id = p.household_id AND c.status IN ('active', 'phasing_out') \
              AND d.date_of_death <= $1 AND d.load_id IN (SELECT id FROM source_loads WHERE source = 'deaths' AND as_of <= $1) \
              AND NOT EXISTS (SELECT 1 FROM grid_tasks t WHERE t.dedupe_key = 'death:' || p.id) \
              ORDER BY d.load_id, d.row_no",
@@ -85,7 +85,7 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
             "SELECT i.load_id, i.row_no, i.out_of_pocket_12m, p.id, p.area_code, p.town_code FROM src_serious_illness i \
              JOIN persons p ON p.id_number = i.id_number \
              WHERE i.out_of_pocket_12m >= $1 AND i.load_id = $2 AND p.status = 'normal' \
-             AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.household_id = p.household_id AND c.status = 'active') \
+             AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.household_id = p.household_id AND c.status IN ('active', 'phasing_out')) \
              AND NOT EXISTS (SELECT 1 FROM grid_tasks t WHERE t.dedupe_key = 'medical:' || p.id || ':' || $3) \
              ORDER BY i.load_id, i.row_no",
             args![large, &illness, on.year().to_string()],
@@ -114,7 +114,7 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
     let overdue: Vec<(String, NaiveDate, String, String, String)> = tx
         .fetch_all(
             "SELECT c.id, c.review_due_on, a.applicant_id, c.area_code, c.town_code FROM cases c JOIN applications a ON a.id = c.application_id \
-             WHERE c.status = 'active' AND c.review_due_on < $1 \
+             WHERE c.status IN ('active', 'phasing_out') AND c.review_due_on < $1 \
              AND NOT EXISTS (SELECT 1 FROM grid_tasks t WHERE t.dedupe_key = 'review:' || c.id || ':' || CAST(c.review_due_on AS TEXT)) \
              ORDER BY c.id",
             args![on],

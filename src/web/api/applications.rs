@@ -32,11 +32,18 @@ pub struct ApplicationView {
     pub monthly_amount: Option<String>,
     /// The frozen inputs and result of the approved decision.
     pub snapshot: Option<serde_json::Value>,
+    /// The latest 核对报告 (先核再救): approval is refused while it shows the household does not qualify, unless a
+    /// 复核 result is recorded as `reason`.
+    pub check: Option<applications::CheckSummary>,
+    /// Said when the deadline falls in a year with no imported holiday calendar.
+    pub deadline_note: Option<String>,
     pub events: Vec<EventRow>,
 }
 
-fn view(a: applications::ApplicationRow, events: Vec<EventRow>) -> ApplicationView {
+fn view(a: applications::ApplicationRow, events: Vec<EventRow>, years: &[i32]) -> ApplicationView {
     ApplicationView {
+        check: applications::check_summary(&events),
+        deadline_note: crate::app::assistance::calendar::uncovered_note(years, a.due_on),
         stage_label: a.stage().label().into(),
         monthly_amount: a
             .monthly_amount
@@ -74,7 +81,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
     let a = applications::create(&app, &ctx, n).await?;
     let (a, ev) = applications::get(&app, &ctx, &a.id).await?;
-    Ok((StatusCode::CREATED, Json(view(a, ev))))
+    Ok((StatusCode::CREATED, Json(view(a, ev, &crate::app::assistance::calendar::years(&app).await?))))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -120,7 +127,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<ApplicationView>, ApiError> {
     let (a, ev) = applications::get(&app, &ctx, &id).await?;
-    Ok(Json(view(a, ev)))
+    Ok(Json(view(a, ev, &crate::app::assistance::calendar::years(&app).await?)))
 }
 
 /// Takes the next step: accept, visit, check, community_review, town_approve, town_publicity_end, spot_check,
@@ -135,7 +142,7 @@ pub async fn act(
 ) -> Result<Json<ApplicationView>, ApiError> {
     applications::act(&app, &ctx, &id, input).await?;
     let (a, ev) = applications::get(&app, &ctx, &id).await?;
-    Ok(Json(view(a, ev)))
+    Ok(Json(view(a, ev, &crate::app::assistance::calendar::years(&app).await?)))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

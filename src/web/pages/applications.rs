@@ -91,6 +91,8 @@ pub struct ActionForm {
     pub needs_staff: bool,
     pub needs_review: bool,
     pub needs_reason: bool,
+    /// An approving step while the 核对报告 shows the household does not qualify: the 复核 result is asked for.
+    pub needs_override: bool,
 }
 
 #[derive(Template)]
@@ -131,6 +133,10 @@ pub struct Detail {
     pub monthly_amount: Option<String>,
     pub members: Vec<(String, String, String, String)>,
     pub bank_account_masked: String,
+    /// The latest 核对报告 (先核再救).
+    pub check: Option<applications::CheckSummary>,
+    /// Said when the deadline's year has no imported holiday calendar.
+    pub deadline_note: Option<String>,
 }
 
 async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRow>), PageError> {
@@ -141,7 +147,10 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
     let applicant = members.iter().find(|m| m.id == a.applicant_id);
     let areas = app.areas();
     let today = app.today();
+    let years = crate::app::assistance::calendar::years(app).await?;
     let d = Detail {
+        check: applications::check_summary(&events),
+        deadline_note: crate::app::assistance::calendar::uncovered_note(&years, a.due_on),
         category_label: applications::category_label(&a.category).into(),
         stage_label: a.stage().label().into(),
         area_name: areas.full_name(&a.area_code),
@@ -181,7 +190,7 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
 }
 
 /// The actions this user may take now (the workflow still has the last word when one is submitted).
-fn actions_for(role: Role, stage: Stage) -> Vec<ActionForm> {
+fn actions_for(role: Role, stage: Stage, check_blocks: bool) -> Vec<ActionForm> {
     use Action as A;
     let town = role == Role::TownOfficer;
     let village_or_town = matches!(role, Role::TownOfficer | Role::VillageWorker);
@@ -207,6 +216,8 @@ fn actions_for(role: Role, stage: Stage) -> Vec<ActionForm> {
             needs_staff: matches!(a, A::Visit | A::SpotCheck),
             needs_review: a == A::CommunityReview,
             needs_reason: matches!(a, A::Refuse | A::Object),
+            needs_override: check_blocks
+                && matches!(a, A::TownApprove | A::CityApprove | A::Decide),
         })
         .collect()
 }
@@ -227,7 +238,13 @@ async fn detail_page(
             && p.ctx.actor.role == crate::app::authz::Role::TownOfficer
             && !notified,
         notified,
-        actions: actions_for(p.ctx.actor.role, stage),
+        actions: actions_for(
+            p.ctx.actor.role,
+            stage,
+            a.check
+                .as_ref()
+                .is_some_and(|c| !c.eligible && c.review_override.is_none()),
+        ),
         a,
         events,
         today: app.today(),

@@ -1,0 +1,688 @@
+//! Money safety (DOMAIN §4.12): each defect found in use, reproduced and fixed, on SQLite and PostgreSQL.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Backend, TestApp};
+use serde_json::{Value, json};
+
+struct Desk {
+    town: String,
+    city: String,
+    city2: String,
+}
+
+async fn desk(t: &TestApp) -> Desk {
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("city", "city_officer", "320281").await;
+    t.add_user("city2", "city_officer", "320281").await;
+    Desk {
+        town: t.token("cj").await,
+        city: t.token("city").await,
+        city2: t.token("city2").await,
+    }
+}
+
+/// A two-member registry household of 澄江街道 that qualifies for dibao (1100.00 a month), and its intake body.
+async fn household(t: &TestApp, tok: &str) -> (String, String, Vec<String>, Value) {
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    let (_, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/households",
+            Some(tok),
+            Some(json!({"area_code": village, "address": "测试路8号"})),
+        )
+        .await;
+    let hh = v["id"].as_str().unwrap().to_string();
+    let n = t.scalar("SELECT COUNT(*) FROM persons").await as u16;
+    let id = |y, m, d, seq| {
+        minzheng_domain::idnumber::IdNumber::compose(
+            "320281",
+            chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+            seq,
+        )
+        .to_string()
+    };
+    let a = id(1948, 3, 3, 11 + n);
+    let b = id(1985, 8, 8, 22 + n);
+    let mut pids = vec![];
+    for (idn, name, rel) in [(&a, "顾老汉", "self"), (&b, "顾小妹", "child")] {
+        let (s, p) = t
+            .api(
+                Method::POST,
+                "/api/v1/persons",
+                Some(tok),
+                Some(json!({"id_number": idn, "name": name, "area_code": village, "household_id": hh, "relation": rel})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        pids.push(p["id"].as_str().unwrap().to_string());
+    }
+    let inc = |wage: &str, pension: &str| json!({"wage": wage, "business": "0", "property": "0", "transfer": "0", "basic_pension": pension, "excluded": "0"});
+    let m = |id: &str, rel: &str, employed: bool, income: Value| {
+        json!({"id_number": id, "relation": rel, "status": "normal", "employed": employed, "disability": null, "serious_illness": false,
+               "self_care_unmet": 0, "has_capable_supporter": true, "public_payroll": false, "monthly_income": income})
+    };
+    let household = json!({
+        "members": [m(&a, "self", false, inc("0", "400")), m(&b, "child", true, inc("900", "0"))],
+        "assets": {"financial": "5000", "vehicles": [], "residential_properties": 1, "commercial_properties": 0, "enterprise_roles": 0},
+        "annual_rigid_expenditure": "0"
+    });
+    let body = json!({"category": "dibao", "household_id": hh, "applicant_id": pids[0], "authorisation_on": "2020-09-25",
+                      "bank_account": "6228480000000000001", "household": household, "applied_on": "2020-09-25"});
+    (hh, a, pids, body)
+}
+
+async fn step(t: &TestApp, tok: &str, id: &str, body: Value) -> (StatusCode, Value) {
+    t.api(
+        Method::POST,
+        &format!("/api/v1/applications/{id}/actions"),
+        Some(tok),
+        Some(body),
+    )
+    .await
+}
+
+/// Takes an application through every step up to (not including) `until`, asserting each one passes.
+async fn drive_to(t: &TestApp, d: &Desk, id: &str, until: &str) {
+    let steps: [(&str, bool, Value); 7] = [
+        ("accept", false, json!({"action": "accept", "on": "2020-09-28"})),
+        (
+            "visit",
+            false,
+            json!({"action": "visit", "on": "2020-09-29", "staff": ["王芳", "李强"]}),
+        ),
+        ("check", false, json!({"action": "check", "on": "2020-09-30"})),
+        (
+            "community_review",
+            false,
+            json!({"action": "community_review", "on": "2020-10-09", "participants": 9, "representatives": 6, "in_favour": 9}),
+        ),
+        (
+            "town_approve",
+            false,
+            json!({"action": "town_approve", "on": "2020-10-12"}),
+        ),
+        (
+            "town_publicity_end",
+            false,
+            json!({"action": "town_publicity_end", "on": "2020-10-19"}),
+        ),
+        (
+            "city_approve",
+            true,
+            json!({"action": "city_approve", "on": "2020-10-20"}),
+        ),
+    ];
+    for (code, city, body) in steps {
+        if code == until {
+            return;
+        }
+        if code == "city_approve" {
+            let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &d.city).await;
+            if v["spot_check_required"] == true {
+                let (s, v) = step(t, &d.city, id, json!({"action": "spot_check", "on": "2020-10-20", "staff": ["市局甲", "市局乙"]})).await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+            }
+        }
+        let tok = if city { &d.city } else { &d.town };
+        let (s, v) = step(t, tok, id, body).await;
+        assert_eq!(s, StatusCode::OK, "{code}: {v}");
+    }
+    assert_eq!(until, "decide");
+}
+
+async fn file(t: &TestApp, d: &Desk, body: &Value) -> (StatusCode, Value) {
+    t.api(
+        Method::POST,
+        "/api/v1/applications",
+        Some(&d.town),
+        Some(body.clone()),
+    )
+    .await
+}
+
+async fn approved(t: &TestApp, d: &Desk) -> (String, Vec<String>, Value) {
+    let (hh, _, pids, body) = household(t, &d.town).await;
+    let (s, v) = file(t, d, &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    drive_to(t, d, &id, "decide").await;
+    let (s, v) = step(
+        t,
+        &d.city,
+        &id,
+        json!({"action": "decide", "on": "2020-10-27"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (hh, pids, body)
+}
+
+db_test!(
+    a_household_holds_one_live_case_per_category,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (hh, _, _, body) = household(&t, &d.town).await;
+        let (s, v) = file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let first = v["id"].as_str().unwrap().to_string();
+        // an open application of the category: refused at intake, naming it
+        let (s, v) = file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["field"], "household_id");
+        assert!(v["error"].as_str().unwrap().contains("正在办理"), "{v}");
+        // another category is another matter
+        let mut other = body.clone();
+        other["category"] = json!("low_income");
+        let (s, v) = file(&t, &d, &other).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        drive_to(&t, &d, &first, "decide").await;
+        let (s, v) = step(
+            &t,
+            &d.city,
+            &first,
+            json!({"action": "decide", "on": "2020-10-27"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // a live case of the category: refused at intake, naming it
+        let (s, v) = file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("在保"), "{v}");
+        assert!(v["error"].as_str().unwrap().contains("2020-11"), "{v}");
+        // and the schema itself forbids a second live case
+        let second = t
+            .app
+            .db
+            .conn()
+            .execute(
+                "INSERT INTO cases (id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, bank_account, created_at) \
+                 SELECT 'dup', application_id, category, household_id, area_code, town_code, 'active', monthly_amount, '2021-01', bank_account, created_at FROM cases",
+                vec![],
+            )
+            .await;
+        assert!(second.unwrap_err().is_unique_violation());
+        let live = t
+            .app
+            .db
+            .conn()
+            .scalar(
+                "SELECT COUNT(*) FROM cases WHERE household_id = $1 AND status = 'active'",
+                minzheng::args![hh.as_str()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(live, 1);
+    }
+);
+
+db_test!(
+    the_same_decision_twice_at_once_makes_one_case,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (_, _, _, body) = household(&t, &d.town).await;
+        let (_, v) = file(&t, &d, &body).await;
+        let id = v["id"].as_str().unwrap().to_string();
+        drive_to(&t, &d, &id, "decide").await;
+        let decide = json!({"action": "decide", "on": "2020-10-27"});
+        let (a, b2) = tokio::join!(
+            step(&t, &d.city, &id, decide.clone()),
+            step(&t, &d.city2, &id, decide.clone())
+        );
+        let mut statuses = [a.0, b2.0];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY],
+            "{} / {}",
+            a.1,
+            b2.1
+        );
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM cases").await, 1);
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM application_events WHERE action = 'decide'")
+                .await,
+            1
+        );
+    }
+);
+
+fn multipart_xlsx(bytes: Vec<u8>) -> axum::body::Body {
+    axum::body::Body::from(bytes)
+}
+
+db_test!(
+    reimporting_the_ledger_export_changes_nothing,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        approved(&t, &d).await;
+        approved(&t, &d).await;
+        let (s, _, xlsx) = t
+            .send(
+                axum::http::Request::get("/api/v1/ledger/export?full=true")
+                    .header("authorization", format!("Bearer {}", d.town))
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let cases = t.scalar("SELECT COUNT(*) FROM cases").await;
+        let (s, _, body) = t
+            .send(
+                axum::http::Request::post("/api/v1/ledger/imports")
+                    .header("authorization", format!("Bearer {}", d.town))
+                    .header(
+                        "content-type",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    )
+                    .body(multipart_xlsx(xlsx))
+                    .unwrap(),
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["cases_created"], 0, "{v}");
+        assert_eq!(v["cases_unchanged"], 2, "{v}");
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM cases").await, cases);
+    }
+);
+
+db_test!(
+    no_approval_while_the_check_report_disqualifies,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (_, applicant_idn, _, body) = household(&t, &d.town).await;
+        // the vehicle registry shows the applicant's car
+        let csv = format!(
+            "id_number,name,plate,vehicle_kind,registered_on\n{applicant_idn},顾老汉,苏B12345,car,2019-05-01\n"
+        );
+        let boundary = "mzMoneySafety";
+        let mut form = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"as_of\"\r\n\r\n2020-09-01\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.csv\"\r\n\r\n"
+        )
+        .into_bytes();
+        form.extend_from_slice(csv.as_bytes());
+        form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (s, _, out) = t
+            .send(
+                axum::http::Request::post("/api/v1/sources/vehicles/loads")
+                    .header("authorization", format!("Bearer {}", d.city))
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(axum::body::Body::from(form))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&out));
+        let (_, v) = file(&t, &d, &body).await;
+        let id = v["id"].as_str().unwrap().to_string();
+        drive_to(&t, &d, &id, "town_approve").await;
+        let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &d.town).await;
+        assert_eq!(v["check"]["eligible"], false, "{v}");
+        assert!(
+            v["check"]["findings"][0][1]
+                .as_str()
+                .unwrap()
+                .contains("小汽车"),
+            "{v}"
+        );
+        // 先核再救: the town's approval is refused without a 复核 result
+        let (s, v) = step(
+            &t,
+            &d.town,
+            &id,
+            json!({"action": "town_approve", "on": "2020-10-12"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "reason");
+        assert!(v["error"].as_str().unwrap().contains("先核再救"), "{v}");
+        // the report is on the application page and the 审批表
+        let session = t.login_browser("cj").await;
+        for path in [
+            format!("/assistance/applications/{id}"),
+            format!("/assistance/applications/{id}/form"),
+        ] {
+            let (s, _, html) = t.page(&session, &path).await;
+            assert_eq!(s, StatusCode::OK);
+            let html = String::from_utf8(html).unwrap();
+            assert!(html.contains("核对报告"), "{path}");
+            assert!(html.contains("登记有小汽车"), "{path}");
+        }
+        // a recorded 复核 result lets it through, and stands for the later steps
+        let (s, v) = step(&t, &d.town, &id, json!({"action": "town_approve", "on": "2020-10-12", "reason": "复核：该车已于2020年8月过户，车管所出具证明"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &d.town).await;
+        assert!(
+            v["check"]["review_override"]
+                .as_str()
+                .unwrap()
+                .contains("过户")
+        );
+    }
+);
+
+db_test!(
+    a_case_in_phase_out_is_still_a_case,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        approved(&t, &d).await;
+        let (_, v) = t.get("/api/v1/cases?status=active", &d.town).await;
+        let case_id = v["items"][0]["id"].as_str().unwrap().to_string();
+        let child = v["items"][0]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "顾小妹")
+            .unwrap()["person_id"]
+            .clone();
+        let elder = v["items"][0]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "顾老汉")
+            .unwrap()["person_id"]
+            .clone();
+        let ev = |body: Value| {
+            let t = &t;
+            let tok = d.town.clone();
+            let path = format!("/api/v1/cases/{case_id}/events");
+            async move { t.api(Method::POST, &path, Some(&tok), Some(body)).await }
+        };
+        let (s, v) = ev(json!({"kind": "employment", "person_id": child, "on": "2020-11-20", "monthly_wage": "5000"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (_, v) = t.get(&format!("/api/v1/cases/{case_id}"), &d.town).await;
+        assert_eq!(v["status"], "phasing_out", "{v}");
+        let end = v["end_month"].clone();
+        // a review in 渐退 keeps the end month (never restarts the six months)
+        let (s, v) = ev(json!({"kind": "review", "on": "2020-12-10"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (_, v) = t.get(&format!("/api/v1/cases/{case_id}"), &d.town).await;
+        assert_eq!(v["status"], "phasing_out", "{v}");
+        assert_eq!(v["end_month"], end);
+        // the list filters it, the reviews list and the ledger export include it
+        let (_, v) = t.get("/api/v1/cases?status=phasing_out", &d.town).await;
+        assert_eq!(v["total"], 1, "{v}");
+        // a death reaches it
+        let (s, v) = ev(json!({"kind": "death", "person_id": elder, "on": "2020-12-20"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // and so does a stop
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/stop"),
+                Some(&d.town),
+                Some(json!({"from_month": "2021-02", "reason": "家庭收入稳定，提前停发"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        let (_, v) = t.get(&format!("/api/v1/cases/{case_id}"), &d.town).await;
+        assert_eq!(v["status"], "stopped");
+    }
+);
+
+db_test!(
+    temporary_limits_hold_per_household_over_twelve_months,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (_, _, pids, _) = household(&t, &d.town).await;
+        let grant = |amount: &str| {
+            json!({"person_id": pids[0], "amount": amount, "reason": "突发重病住院，家庭生活困难"})
+        };
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&d.town),
+                Some(grant("3000")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["status"], "approved");
+        // the second 3,000 the same day goes past 3·S for the household: the city decides
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&d.town),
+                Some(grant("3000")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["status"], "pending_city");
+        // the sister's request counts too (same household)
+        let sister = json!({"person_id": pids[1], "amount": "3000", "reason": "突发重病住院，家庭生活困难"});
+        let (_, v) = t
+            .api(Method::POST, "/api/v1/temporary", Some(&d.town), Some(sister))
+            .await;
+        assert_eq!(v["status"], "pending_city");
+        // past 12·S in 12 months: 一事一议, not a grant
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&d.town),
+                Some(grant("3500")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("一事一议"), "{v}");
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM temporary_grants").await,
+            3
+        );
+        // three at once on one household: at most one passes as the town's (3,000 each, the household is locked)
+        let (_, _, pids2, _) = household(&t, &d.town).await;
+        let g = json!({"person_id": pids2[0], "amount": "3000", "reason": "火灾损毁住房，急需救助"});
+        let post = || t.api(Method::POST, "/api/v1/temporary", Some(&d.town), Some(g.clone()));
+        let (a, b2, c) = tokio::join!(post(), post(), post());
+        let town_approved = [a, b2, c]
+            .iter()
+            .filter(|(_, v)| v["status"] == "approved")
+            .count();
+        assert_eq!(town_approved, 1);
+    }
+);
+
+db_test!(
+    community_review_needs_two_thirds_in_favour,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (_, _, _, body) = household(&t, &d.town).await;
+        let (_, v) = file(&t, &d, &body).await;
+        let id = v["id"].as_str().unwrap().to_string();
+        drive_to(&t, &d, &id, "community_review").await;
+        let (s, v) = step(&t, &d.town, &id, json!({"action": "community_review", "on": "2020-10-09", "participants": 10, "representatives": 7, "in_favour": 5})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "in_favour");
+        let (s, v) = step(&t, &d.town, &id, json!({"action": "community_review", "on": "2020-10-09", "participants": 10, "representatives": 7})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (s, v) = step(&t, &d.town, &id, json!({"action": "community_review", "on": "2020-10-09", "participants": 9, "representatives": 6, "in_favour": 6})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &d.town).await;
+        let review = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "community_review")
+            .unwrap()
+            .clone();
+        assert!(review["note"].as_str().unwrap().contains("同意 6 票"), "{review}");
+    }
+);
+
+db_test!(
+    standards_need_a_second_person,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let admin = t.token("admin").await;
+        let proposal =
+            json!({"consumption_per_year": "35500", "percent": 35, "effective_month": "2021-01"});
+        // the account administrator has no part in the money
+        let (s, _) = t
+            .api(
+                Method::POST,
+                "/api/v1/standards/proposals",
+                Some(&admin),
+                Some(proposal.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/standards/proposals",
+                Some(&d.city),
+                Some(proposal),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let pid = v["id"].as_str().unwrap().to_string();
+        let approve = |tok: String| {
+            let t = &t;
+            let path = format!("/api/v1/standards/{pid}/approve");
+            async move { t.api(Method::POST, &path, Some(&tok), None).await }
+        };
+        let (s, _) = approve(d.city.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "the proposer never approves");
+        let (s, _) = approve(admin.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = approve(d.city2.clone()).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        // a standard below the one in force needs a recorded reason: 26000 × 35 % / 12 → 760 < 1040
+        let lower =
+            json!({"consumption_per_year": "26000", "percent": 35, "effective_month": "2022-01"});
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/standards/proposals",
+                Some(&d.city),
+                Some(lower.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "reason");
+        let mut with_reason = lower;
+        with_reason["reason"] = json!("统计口径调整，经市政府常务会议研究同意");
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/standards/proposals",
+                Some(&d.city),
+                Some(with_reason),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert!(v["basis"].as_str().unwrap().contains("下调理由"), "{v}");
+        // a far-off month is no standard
+        let (s, v) = t.api(Method::POST, "/api/v1/standards/proposals", Some(&d.city), Some(json!({"consumption_per_year": "35500", "effective_month": "9999-12"}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    }
+);
+
+db_test!(
+    a_town_sees_only_its_own_payment_totals,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        let nz = t.token("nz").await;
+        approved(&t, &d).await;
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&d.city),
+                Some(json!({"month": "2020-11"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["lines"], 1);
+        for (tok, lines) in [(&d.city, 1), (&d.town, 1), (&nz, 0)] {
+            let (_, v) = t.get("/api/v1/payments/rolls", tok).await;
+            assert_eq!(v[0]["lines"], lines, "{v}");
+            let (_, v) = t.get("/api/v1/payments/rolls/2020-11", tok).await;
+            assert_eq!(v["roll"]["lines"], lines, "{v}");
+            if lines == 0 {
+                assert_eq!(v["roll"]["total"], 0, "{v}");
+            }
+        }
+    }
+);
+
+db_test!(smaller_defects, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    let d = desk(&t).await;
+    // a review window that overflows a date is a 422, not a panic
+    let (s, v) = t
+        .get("/api/v1/reviews?days=9223372036854775807", &d.town)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "days");
+    // the authorisation comes before the check
+    let (_, _, _, mut body) = household(&t, &d.town).await;
+    body["authorisation_on"] = json!("2020-10-05");
+    let (_, v) = file(&t, &d, &body).await;
+    let id = v["id"].as_str().unwrap().to_string();
+    drive_to(&t, &d, &id, "check").await;
+    let (s, v) = step(
+        &t,
+        &d.town,
+        &id,
+        json!({"action": "check", "on": "2020-09-30"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("授权书"), "{v}");
+    // a refused application has no deadline left
+    let (s, v) = step(
+        &t,
+        &d.town,
+        &id,
+        json!({"action": "refuse", "on": "2020-10-06", "reason": "申请人主动撤回申请"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["due_on"], Value::Null, "{v}");
+});
+
+db_test!(
+    calendars_ship_through_2026_and_say_when_they_end,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let years = minzheng::app::assistance::calendar::years(&t.app)
+            .await
+            .unwrap();
+        assert_eq!(years, (2020..=2026).collect::<Vec<_>>());
+        // Spring Festival 2024 is not a working day any more
+        let cal = minzheng::app::assistance::calendar::load(&t.app)
+            .await
+            .unwrap();
+        assert!(!cal.is_working_day(chrono::NaiveDate::from_ymd_opt(2024, 2, 12).unwrap()));
+        assert!(cal.is_working_day(chrono::NaiveDate::from_ymd_opt(2024, 2, 18).unwrap()));
+        let note = minzheng::app::assistance::calendar::uncovered_note(
+            &years,
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 8),
+        );
+        assert!(note.unwrap().contains("2027年"));
+        assert_eq!(
+            minzheng::app::assistance::calendar::uncovered_note(
+                &years,
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 8)
+            ),
+            None
+        );
+    }
+);
