@@ -6,5 +6,7 @@ pub mod calendar;
 pub mod idnumber;
 pub mod money;
 pub mod money_serde;
+pub mod orgs;
 pub mod targets;
 pub mod verification;
+mod wire;
