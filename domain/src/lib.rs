@@ -3,6 +3,7 @@
 
 pub mod assistance;
 pub mod calendar;
+pub mod elderly;
 pub mod idnumber;
 pub mod money;
 pub mod money_serde;

@@ -1,4 +1,10 @@
-//! Shared by the business-line rules: closed code lists.
+//! Shared by the business-line rules (elderly, children, orgs): closed code lists and JSON walking
+//! helpers that name the bad field both as a machine path and in Chinese words.
+//! (The assistance request has its own private helpers; these add the Chinese field name to each message.)
+
+use serde_json::{Map, Value};
+
+use crate::assistance::FieldError;
 
 /// A closed code list: wire code, Chinese label, serde as the code; `parse` reads a code.
 macro_rules! code_list {
@@ -47,3 +53,49 @@ macro_rules! code_list {
     };
 }
 pub(crate) use code_list;
+
+pub(crate) fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// A field that must be present and not null.
+pub(crate) fn required<'a>(
+    o: &'a Map<String, Value>,
+    parent: &str,
+    key: &str,
+    label: &str,
+) -> Result<&'a Value, FieldError> {
+    match o.get(key) {
+        None | Some(Value::Null) => Err(FieldError::new(
+            join(parent, key),
+            format!("缺少必填字段：{label}"),
+        )),
+        Some(v) => Ok(v),
+    }
+}
+
+pub(crate) fn object<'a>(
+    v: &'a Value,
+    path: &str,
+    label: &str,
+) -> Result<&'a Map<String, Value>, FieldError> {
+    v.as_object().ok_or_else(|| {
+        FieldError::new(
+            path,
+            if path.is_empty() {
+                "请求体应为JSON对象".to_string()
+            } else {
+                format!("{label}应为JSON对象")
+            },
+        )
+    })
+}
+
+pub(crate) fn boolean(v: &Value, path: &str, label: &str) -> Result<bool, FieldError> {
+    v.as_bool()
+        .ok_or_else(|| FieldError::new(path, format!("{label}应为 true 或 false")))
+}
