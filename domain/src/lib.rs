@@ -3,6 +3,7 @@
 
 pub mod assistance;
 pub mod calendar;
+pub mod children;
 pub mod elderly;
 pub mod idnumber;
 pub mod money;

@@ -2,6 +2,7 @@
 //! helpers that name the bad field both as a machine path and in Chinese words.
 //! (The assistance request has its own private helpers; these add the Chinese field name to each message.)
 
+use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use crate::assistance::FieldError;
@@ -95,7 +96,39 @@ pub(crate) fn object<'a>(
     })
 }
 
+pub(crate) fn array<'a>(v: &'a Value, path: &str, label: &str) -> Result<&'a [Value], FieldError> {
+    v.as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| FieldError::new(path, format!("{label}应为数组")))
+}
+
+pub(crate) fn string<'a>(v: &'a Value, path: &str, label: &str) -> Result<&'a str, FieldError> {
+    v.as_str()
+        .ok_or_else(|| FieldError::new(path, format!("{label}应为字符串")))
+}
+
 pub(crate) fn boolean(v: &Value, path: &str, label: &str) -> Result<bool, FieldError> {
     v.as_bool()
         .ok_or_else(|| FieldError::new(path, format!("{label}应为 true 或 false")))
+}
+
+/// A `YYYY-MM-DD` date (chrono alone would also take unpadded fields).
+pub(crate) fn date(v: &Value, path: &str, label: &str) -> Result<NaiveDate, FieldError> {
+    let s = string(v, path, label)?;
+    let shape_ok = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shape_ok {
+        return Err(FieldError::new(
+            path,
+            format!("{label}“{s}”格式应为YYYY-MM-DD"),
+        ));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| FieldError::new(path, format!("{label}“{s}”不是存在的日期")))
 }
