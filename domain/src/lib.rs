@@ -4,6 +4,7 @@
 pub mod assistance;
 pub mod calendar;
 pub mod children;
+pub mod disability;
 pub mod elderly;
 pub mod idnumber;
 pub mod money;
