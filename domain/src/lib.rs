@@ -3,8 +3,13 @@
 
 pub mod assistance;
 pub mod calendar;
+pub mod children;
+pub mod disability;
+pub mod elderly;
 pub mod idnumber;
 pub mod money;
 pub mod money_serde;
+pub mod orgs;
 pub mod targets;
 pub mod verification;
+mod wire;
