@@ -87,13 +87,21 @@ async fn step(t: &TestApp, tok: &str, id: &str, body: Value) -> (StatusCode, Val
 /// Takes an application through every step up to (not including) `until`, asserting each one passes.
 async fn drive_to(t: &TestApp, d: &Desk, id: &str, until: &str) {
     let steps: [(&str, bool, Value); 7] = [
-        ("accept", false, json!({"action": "accept", "on": "2020-09-28"})),
+        (
+            "accept",
+            false,
+            json!({"action": "accept", "on": "2020-09-28"}),
+        ),
         (
             "visit",
             false,
             json!({"action": "visit", "on": "2020-09-29", "staff": ["王芳", "李强"]}),
         ),
-        ("check", false, json!({"action": "check", "on": "2020-09-30"})),
+        (
+            "check",
+            false,
+            json!({"action": "check", "on": "2020-09-30"}),
+        ),
         (
             "community_review",
             false,
@@ -436,9 +444,7 @@ db_test!(
         let t = TestApp::new(b).await;
         let d = desk(&t).await;
         let (_, _, pids, _) = household(&t, &d.town).await;
-        let grant = |amount: &str| {
-            json!({"person_id": pids[0], "amount": amount, "reason": "突发重病住院，家庭生活困难"})
-        };
+        let grant = |amount: &str| json!({"person_id": pids[0], "amount": amount, "reason": "突发重病住院，家庭生活困难"});
         let (s, v) = t
             .api(
                 Method::POST,
@@ -461,9 +467,15 @@ db_test!(
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(v["status"], "pending_city");
         // the sister's request counts too (same household)
-        let sister = json!({"person_id": pids[1], "amount": "3000", "reason": "突发重病住院，家庭生活困难"});
+        let sister =
+            json!({"person_id": pids[1], "amount": "3000", "reason": "突发重病住院，家庭生活困难"});
         let (_, v) = t
-            .api(Method::POST, "/api/v1/temporary", Some(&d.town), Some(sister))
+            .api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&d.town),
+                Some(sister),
+            )
             .await;
         assert_eq!(v["status"], "pending_city");
         // past 12·S in 12 months: 一事一议, not a grant
@@ -477,14 +489,19 @@ db_test!(
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert!(v["error"].as_str().unwrap().contains("一事一议"), "{v}");
-        assert_eq!(
-            t.scalar("SELECT COUNT(*) FROM temporary_grants").await,
-            3
-        );
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM temporary_grants").await, 3);
         // three at once on one household: at most one passes as the town's (3,000 each, the household is locked)
         let (_, _, pids2, _) = household(&t, &d.town).await;
-        let g = json!({"person_id": pids2[0], "amount": "3000", "reason": "火灾损毁住房，急需救助"});
-        let post = || t.api(Method::POST, "/api/v1/temporary", Some(&d.town), Some(g.clone()));
+        let g =
+            json!({"person_id": pids2[0], "amount": "3000", "reason": "火灾损毁住房，急需救助"});
+        let post = || {
+            t.api(
+                Method::POST,
+                "/api/v1/temporary",
+                Some(&d.town),
+                Some(g.clone()),
+            )
+        };
         let (a, b2, c) = tokio::join!(post(), post(), post());
         let town_approved = [a, b2, c]
             .iter()
@@ -518,79 +535,86 @@ db_test!(
             .find(|e| e["action"] == "community_review")
             .unwrap()
             .clone();
-        assert!(review["note"].as_str().unwrap().contains("同意 6 票"), "{review}");
+        assert!(
+            review["note"].as_str().unwrap().contains("同意 6 票"),
+            "{review}"
+        );
     }
 );
 
-db_test!(
-    standards_need_a_second_person,
-    |b: Backend| async move {
-        let t = TestApp::new(b).await;
-        let d = desk(&t).await;
-        let admin = t.token("admin").await;
-        let proposal =
-            json!({"consumption_per_year": "35500", "percent": 35, "effective_month": "2021-01"});
-        // the account administrator has no part in the money
-        let (s, _) = t
-            .api(
-                Method::POST,
-                "/api/v1/standards/proposals",
-                Some(&admin),
-                Some(proposal.clone()),
-            )
-            .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = t
-            .api(
-                Method::POST,
-                "/api/v1/standards/proposals",
-                Some(&d.city),
-                Some(proposal),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        let pid = v["id"].as_str().unwrap().to_string();
-        let approve = |tok: String| {
-            let t = &t;
-            let path = format!("/api/v1/standards/{pid}/approve");
-            async move { t.api(Method::POST, &path, Some(&tok), None).await }
-        };
-        let (s, _) = approve(d.city.clone()).await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "the proposer never approves");
-        let (s, _) = approve(admin.clone()).await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = approve(d.city2.clone()).await;
-        assert_eq!(s, StatusCode::NO_CONTENT);
-        // a standard below the one in force needs a recorded reason: 26000 × 35 % / 12 → 760 < 1040
-        let lower =
-            json!({"consumption_per_year": "26000", "percent": 35, "effective_month": "2022-01"});
-        let (s, v) = t
-            .api(
-                Method::POST,
-                "/api/v1/standards/proposals",
-                Some(&d.city),
-                Some(lower.clone()),
-            )
-            .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        assert_eq!(v["field"], "reason");
-        let mut with_reason = lower;
-        with_reason["reason"] = json!("统计口径调整，经市政府常务会议研究同意");
-        let (s, v) = t
-            .api(
-                Method::POST,
-                "/api/v1/standards/proposals",
-                Some(&d.city),
-                Some(with_reason),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        assert!(v["basis"].as_str().unwrap().contains("下调理由"), "{v}");
-        // a far-off month is no standard
-        let (s, v) = t.api(Method::POST, "/api/v1/standards/proposals", Some(&d.city), Some(json!({"consumption_per_year": "35500", "effective_month": "9999-12"}))).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    }
-);
+db_test!(standards_need_a_second_person, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    let d = desk(&t).await;
+    let admin = t.token("admin").await;
+    let proposal =
+        json!({"consumption_per_year": "35500", "percent": 35, "effective_month": "2021-01"});
+    // the account administrator has no part in the money
+    let (s, _) = t
+        .api(
+            Method::POST,
+            "/api/v1/standards/proposals",
+            Some(&admin),
+            Some(proposal.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/standards/proposals",
+            Some(&d.city),
+            Some(proposal),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let pid = v["id"].as_str().unwrap().to_string();
+    let approve = |tok: String| {
+        let t = &t;
+        let path = format!("/api/v1/standards/{pid}/approve");
+        async move { t.api(Method::POST, &path, Some(&tok), None).await }
+    };
+    let (s, _) = approve(d.city.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the proposer never approves");
+    let (s, _) = approve(admin.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = approve(d.city2.clone()).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    // a standard below the one in force needs a recorded reason: 26000 × 35 % / 12 → 760 < 1040
+    let lower =
+        json!({"consumption_per_year": "26000", "percent": 35, "effective_month": "2022-01"});
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/standards/proposals",
+            Some(&d.city),
+            Some(lower.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "reason");
+    let mut with_reason = lower;
+    with_reason["reason"] = json!("统计口径调整，经市政府常务会议研究同意");
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/standards/proposals",
+            Some(&d.city),
+            Some(with_reason),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v["basis"].as_str().unwrap().contains("下调理由"), "{v}");
+    // a far-off month is no standard
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/standards/proposals",
+            Some(&d.city),
+            Some(json!({"consumption_per_year": "35500", "effective_month": "9999-12"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+});
 
 db_test!(
     a_town_sees_only_its_own_payment_totals,

@@ -89,6 +89,16 @@ pub enum Permission {
     ReportTargets,
     /// Approve reported indicator values.
     ApproveTargets,
+    /// Call the stateless rules other systems use (assessment, capability score, child classification).
+    UseRules,
+    /// Read the organisation registry (institutions, facilities, social organisations, charities).
+    ReadOrganisations,
+    /// Register and change organisations.
+    ManageOrganisations,
+    /// Read the elderly-care line.
+    ReadElderly,
+    /// Record capability assessments.
+    RecordAssessments,
 }
 
 impl Permission {
@@ -110,6 +120,11 @@ impl Permission {
             Permission::ReadTargets => "查看年度目标",
             Permission::ReportTargets => "填报年度目标",
             Permission::ApproveTargets => "审核年度目标填报",
+            Permission::UseRules => "使用业务测算接口",
+            Permission::ReadOrganisations => "查看机构和组织",
+            Permission::ManageOrganisations => "登记或变更机构和组织",
+            Permission::ReadElderly => "查看养老服务业务",
+            Permission::RecordAssessments => "录入老年人能力评估",
         }
     }
 }
@@ -137,6 +152,10 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ReadTargets => role != CityAdmin,
         ReportTargets => matches!(role, CityOfficer | TownOfficer),
         ApproveTargets => role == CityOfficer,
+        // every business role; the account administrator is not one
+        UseRules | ReadOrganisations | ReadElderly => role != CityAdmin,
+        ManageOrganisations => matches!(role, CityOfficer | TownOfficer),
+        RecordAssessments => matches!(role, CityOfficer | TownOfficer | VillageWorker),
     }
 }
 

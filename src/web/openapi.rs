@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         api::verification::add_relative, api::verification::list_tasks, api::verification::visit, api::verification::close,
     ),
     modifiers(&Bearer),
-    tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"), (name = "assistance", description = "社会救助"), (name = "targets", description = "年度工作目标"), (name = "verification", description = "核对与专项治理"))
+    tags((name = "auth", description = "登录令牌"), (name = "areas", description = "行政区划"), (name = "users", description = "用户管理"), (name = "persons", description = "居民信息库"), (name = "assistance", description = "社会救助"), (name = "targets", description = "年度工作目标"), (name = "verification", description = "核对与专项治理"), (name = "organisations", description = "机构和组织"), (name = "elderly", description = "养老服务"), (name = "children", description = "儿童福利"))
 )]
 pub struct ApiDoc;
 
@@ -46,8 +46,11 @@ impl Modify for Bearer {
 }
 
 pub fn routes() -> Router<App> {
+    // the core document, and every registered line's paths from the routes themselves
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::lines::api().split_for_parts().1);
     let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
-        .url("/api/openapi.json", ApiDoc::openapi())
+        .url("/api/openapi.json", doc)
         .into();
     swagger
 }

@@ -278,3 +278,8 @@ macro_rules! db_test {
         }
     };
 }
+
+/// URL-encodes a form value.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

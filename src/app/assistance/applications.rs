@@ -657,7 +657,11 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                     "核对期间申请的家庭情况已被修改，请重新核对",
                 ));
             }
-            let source_findings = checked.report.as_ref().map(|r| r.findings.len()).unwrap_or(0);
+            let source_findings = checked
+                .report
+                .as_ref()
+                .map(|r| r.findings.len())
+                .unwrap_or(0);
             let eligible = checked.eligible;
             data = Some(json!({
                 "sources": [{"source": "registry", "name": "居民信息库", "as_of": on}],
@@ -937,7 +941,8 @@ async fn check_report(app: &App, a: &ApplicationRow, on: NaiveDate) -> AppResult
         None => None,
     };
     let source_findings = report.as_ref().map(|r| r.findings.len()).unwrap_or(0);
-    let eligible = r.eligible.iter().any(|e| e.category.code() == a.category) && source_findings == 0;
+    let eligible =
+        r.eligible.iter().any(|e| e.category.code() == a.category) && source_findings == 0;
     Ok(Checked {
         assessment: serde_json::to_value(&r).map_err(|e| AppError::Internal(e.into()))?,
         report,

@@ -626,8 +626,8 @@ pub async fn reviews_due(
     let filter = crate::app::registry::area_filter(app, ctx, area);
     let (cond, a) = filter.sql("c.area_code", "c.town_code", 2);
     let today = app.today();
-    if !(0..=3660).contains(&days) {
-        return Err(AppError::invalid("days", "天数须在0到3660之间"));
+    if !(0..=100_000).contains(&days) {
+        return Err(AppError::invalid("days", "天数须在0到100000之间"));
     }
     let mut args = args![today + chrono::Duration::days(days)];
     args.extend(a);

@@ -228,7 +228,16 @@ async fn cases_with_households(
                 let parsed = tokio::task::spawn_blocking(move || {
                     rows.into_iter()
                         .map(
-                            |(id, category, household_id, area_code, town_code, hj, recipients, phasing)| {
+                            |(
+                                id,
+                                category,
+                                household_id,
+                                area_code,
+                                town_code,
+                                hj,
+                                recipients,
+                                phasing,
+                            )| {
                                 let h = case_household(&hj, &area_code, on, today);
                                 let c = CaseIn {
                                     id,

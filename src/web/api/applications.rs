@@ -81,7 +81,14 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
     let a = applications::create(&app, &ctx, n).await?;
     let (a, ev) = applications::get(&app, &ctx, &a.id).await?;
-    Ok((StatusCode::CREATED, Json(view(a, ev, &crate::app::assistance::calendar::years(&app).await?))))
+    Ok((
+        StatusCode::CREATED,
+        Json(view(
+            a,
+            ev,
+            &crate::app::assistance::calendar::years(&app).await?,
+        )),
+    ))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -127,7 +134,11 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<ApplicationView>, ApiError> {
     let (a, ev) = applications::get(&app, &ctx, &id).await?;
-    Ok(Json(view(a, ev, &crate::app::assistance::calendar::years(&app).await?)))
+    Ok(Json(view(
+        a,
+        ev,
+        &crate::app::assistance::calendar::years(&app).await?,
+    )))
 }
 
 /// Takes the next step: accept, visit, check, community_review, town_approve, town_publicity_end, spot_check,
@@ -142,7 +153,11 @@ pub async fn act(
 ) -> Result<Json<ApplicationView>, ApiError> {
     applications::act(&app, &ctx, &id, input).await?;
     let (a, ev) = applications::get(&app, &ctx, &id).await?;
-    Ok(Json(view(a, ev, &crate::app::assistance::calendar::years(&app).await?)))
+    Ok(Json(view(
+        a,
+        ev,
+        &crate::app::assistance::calendar::years(&app).await?,
+    )))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

@@ -17,8 +17,7 @@ pub async fn assess(
     ApiCtx(ctx): ApiCtx,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let v: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError(AppError::BadRequest(format!("JSON 无法解析: {e}"))))?;
+    let v = super::json_value(&body)?;
     let r = assessment::run_app(&app, &ctx, &v).await?;
     Ok(Json(
         serde_json::to_value(r).map_err(|e| ApiError(AppError::Internal(e.into())))?,

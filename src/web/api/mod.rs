@@ -4,7 +4,10 @@ pub mod applications;
 pub mod areas;
 pub mod assistance;
 pub mod auth;
+pub mod children;
+pub mod elderly;
 pub mod ledger;
+pub mod organisations;
 pub mod payments;
 pub mod persons;
 pub mod targets;
@@ -94,6 +97,18 @@ pub fn routes() -> Router<App> {
         .route("/targets/{id}", get(targets::show))
         .route("/targets/{id}/reports", post(targets::report))
         .fallback(|| async { ApiError(AppError::NotFound("接口".into())) })
+}
+
+/// A raw JSON body for the rules that walk it themselves (so that a 422 names the first bad field): 400 when it
+/// does not parse.
+pub fn json_value(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError(AppError::BadRequest(format!(
+            "JSON 无法解析：第{}行第{}列",
+            e.line(),
+            e.column()
+        )))
+    })
 }
 
 /// A JSON body: 400 with a Chinese message when it does not parse, 422 when a field has the wrong shape.

@@ -4,8 +4,11 @@ pub mod account;
 pub mod applications;
 pub mod assistance;
 pub mod audit;
+pub mod children;
+pub mod elderly;
 pub mod home;
 pub mod ledger;
+pub mod organisations;
 pub mod payments;
 pub mod persons;
 pub mod session;
@@ -156,6 +159,7 @@ pub fn routes() -> Router<App> {
         .route("/targets/reports/{id}/decision", post(targets::decide))
         .route("/targets/{id}", get(targets::show))
         .route("/targets/{id}/reports", post(targets::report))
+        .merge(crate::web::lines::pages())
 }
 
 /// What the layout needs: who is logged in, what they may do, the CSRF token for forms.
@@ -169,6 +173,8 @@ pub struct Nav {
     pub can_reveal: bool,
     pub can_manage_users: bool,
     pub can_audit: bool,
+    /// The registered lines' menu entries this user may open.
+    pub lines: Vec<(&'static str, Vec<&'static crate::web::lines::MenuItem>)>,
 }
 
 impl Nav {
@@ -184,6 +190,7 @@ impl Nav {
             can_reveal: a.can(Permission::RevealPersonal),
             can_manage_users: a.can(Permission::ManageUsers),
             can_audit: a.can(Permission::ReadAudit),
+            lines: crate::web::lines::menu(|p| a.can(p)),
         }
     }
 }
