@@ -913,7 +913,8 @@ db_test!(
         assert_eq!(
             t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'case.change'")
                 .await,
-            3
+            4,
+            "employment, the review in 渐退, the death, this review"
         );
         // stopping needs a reason, and the household gets a letter too
         let (s, v) = t

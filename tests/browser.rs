@@ -623,3 +623,74 @@ async fn targets_dashboard_and_print_view() {
     );
     c.close().await.unwrap();
 }
+
+/// The new lines' main screens: a town officer registers an organisation and scores a capability assessment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organisation_registry_and_capability_form() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    let base = serve(&t).await;
+    let (_driver, c) = start_driver().await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    set(&c, "#username", "cj").await;
+    set(&c, "#password", common::PASSWORD).await;
+    c.find(Locator::Id("login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("nav.side"))
+        .await
+        .unwrap();
+    // from the menu
+    c.find(Locator::Css("nav.side a[href='/organisations']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("org-form")).await.unwrap();
+    let first17 = "52320281MJ5733432";
+    let code = format!("{first17}{}", minzheng_domain::orgs::check_char(first17));
+    set(&c, "#name", "澄江街道日间照料中心").await;
+    set(&c, "#credit_code", &code.to_lowercase()).await;
+    c.find(Locator::Css("#kind option[value='day_care_centre']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#org-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let msg = c.wait().for_element(Locator::Id("message")).await.unwrap();
+    assert!(msg.text().await.unwrap().contains(&code));
+    let table = c.find(Locator::Id("orgs")).await.unwrap();
+    assert!(table.text().await.unwrap().contains("日间照料中心"));
+    // the capability form scores like the API: coma → 能力完全丧失
+    c.goto(&format!("{base}/elderly/capability")).await.unwrap();
+    c.find(Locator::Id("coma"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#capability-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let r = c
+        .wait()
+        .for_element(Locator::Id("capability-result"))
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("能力完全丧失"));
+    c.close().await.unwrap();
+}

@@ -710,3 +710,57 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    the_spot_check_takes_at_least_thirty_percent_of_each_batch,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        // four applications the town sends up on one day: at least two (30 % of 4, rounded up) are drawn
+        let mut ids = vec![];
+        for _ in 0..4 {
+            let (_, _, _, body) = household(&t, &d.town).await;
+            let (_, v) = file(&t, &d, &body).await;
+            let id = v["id"].as_str().unwrap().to_string();
+            drive_to(&t, &d, &id, "town_publicity_end").await;
+            ids.push(id);
+        }
+        for id in &ids {
+            let (s, v) = step(
+                &t,
+                &d.town,
+                id,
+                json!({"action": "town_publicity_end", "on": "2020-10-19"}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+        let drawn = t
+            .scalar("SELECT COUNT(*) FROM applications WHERE spot_check_required")
+            .await;
+        assert!(drawn >= 2, "{drawn} of 4 drawn");
+        // the draw is audited with the seed's hash, never the seed
+        let secret: (String,) = t
+            .app
+            .db
+            .conn()
+            .fetch_one(
+                "SELECT value FROM platform_secrets WHERE name = 'spot_check'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let audits: Vec<(String,)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT after_json FROM audit_log WHERE after_json LIKE '%seed_sha256%'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(audits.len(), 4);
+        assert!(audits.iter().all(|(a,)| !a.contains(&secret.0)));
+    }
+);

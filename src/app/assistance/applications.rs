@@ -722,8 +722,9 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             a.publicity_started = Some(on)
         }
         Action::TownPublicityEnd => {
-            a.spot_check_required =
-                workflow::spot_check_selected(&a.id, &on.year().to_string(), a.staff_relative, 30);
+            let draw = spot_check_draw(&mut tx, &a, on).await?;
+            a.spot_check_required = draw.0;
+            data = Some(draw.1);
             a.publicity_started = None;
             if a.spot_check_required {
                 note = format!("{note} 已抽中市局入户抽查").trim().to_string();
@@ -828,6 +829,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
         ],
     )
     .await?;
+    let drawn = (action == Action::TownPublicityEnd).then(|| data.clone());
     add_event(
         &mut tx,
         &a.id,
@@ -849,12 +851,63 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             .area(&a.area_code)
             .before(before)
             .after(
-                json!({"action": action.code(), "stage": a.stage, "due_on": a.due_on, "on": on}),
+                json!({"action": action.code(), "stage": a.stage, "due_on": a.due_on, "on": on, "draw": drawn}),
             ),
     )
     .await?;
     tx.commit().await?;
     Ok(a)
+}
+
+/// The city's home spot-check (DOMAIN §4.12): every registered relative of staff, and at least 30 % (rounded up) of
+/// each batch — the applications a town sends up on one day — drawn with a secret seed a town cannot know. Returns
+/// whether this one is drawn and what the audit keeps of the draw (the batch, and the seed's hash, never the seed).
+async fn spot_check_draw(
+    tx: &mut Tx,
+    a: &ApplicationRow,
+    on: NaiveDate,
+) -> AppResult<(bool, Value)> {
+    let lock = tx.for_update();
+    let found: Option<(String,)> = tx
+        .fetch_optional(
+            &format!("SELECT value FROM platform_secrets WHERE name = 'spot_check'{lock}"),
+            vec![],
+        )
+        .await?;
+    let secret = match found {
+        Some((v,)) => v,
+        None => {
+            let v = hex::encode(rand::random::<[u8; 32]>());
+            tx.execute(
+                "INSERT INTO platform_secrets (name, value) VALUES ('spot_check', $1)",
+                args![&v],
+            )
+            .await?;
+            v
+        }
+    };
+    let (before, drawn_before): (i64, i64) = tx
+        .fetch_one(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN a.spot_check_required THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM application_events e JOIN applications a ON a.id = e.application_id \
+             WHERE e.action = 'town_publicity_end' AND e.on_date = $1 AND a.town_code = $2 AND a.id <> $3",
+            args![on, &a.town_code, &a.id],
+        )
+        .await?;
+    let batch = before + 1;
+    let floor = (batch * 3 + 9) / 10;
+    let drawn = a.staff_relative
+        || drawn_before < floor
+        || workflow::spot_check_selected(&a.id, &secret, false, 30);
+    let seed_hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+    };
+    Ok((
+        drawn,
+        json!({"spot_check": {"drawn": drawn, "staff_relative": a.staff_relative, "batch": batch,
+               "drawn_in_batch": drawn_before + i64::from(drawn), "seed_sha256": seed_hash}}),
+    ))
 }
 
 /// The latest 核对报告 as the application page and the 审批表 show it (DOMAIN §4.12).
