@@ -18,7 +18,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
-        .merge(axum::Router::from(lines::api().split_for_parts().0))
+        .merge(lines::api().split_for_parts().0)
         .merge(openapi::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(css))
