@@ -21,6 +21,7 @@ mod request;
 mod response;
 pub mod reviews;
 mod rules;
+mod ruleset;
 mod standards;
 mod types;
 pub mod workflow;
@@ -28,6 +29,7 @@ pub mod workflow;
 pub use request::*;
 pub use response::*;
 pub use rules::*;
+pub use ruleset::*;
 pub use standards::*;
 pub use types::*;
 
