@@ -23,6 +23,7 @@ pub mod reviews;
 mod rules;
 mod ruleset;
 mod standards;
+mod supporter;
 mod types;
 pub mod workflow;
 
@@ -31,6 +32,7 @@ pub use response::*;
 pub use rules::*;
 pub use ruleset::*;
 pub use standards::*;
+pub use supporter::*;
 pub use types::*;
 
 #[cfg(test)]

@@ -167,14 +167,20 @@ pub struct SupporterFacts {
     pub is_dibao_recipient: bool,
     /// Disability grade 1–2.
     pub severely_disabled: bool,
+    /// Intellectual or mental disability grade 3: severely disabled under 2021 (43号), not under 2012.
+    pub intellectual_or_mental_grade_3: bool,
+    /// A listed serious illness (重特大疾病): counts under 2021 (43号 Art. 8), not under 2012.
+    pub seriously_ill: bool,
     pub own_monthly_income: Fen,
     pub lacks_civil_capacity: bool,
     pub missing: bool,
     pub in_prison: bool,
 }
 
-/// Whether a supporter is able to support (§4.4 c). The person has no capable supporter when
-/// every supporter is incapable; the workflow turns that into `has_capable_supporter`.
+/// Whether a supporter is able to support (§4.4 c) under the 2012 rules (`seriously_ill` and
+/// `intellectual_or_mental_grade_3` play no part). The person has no capable supporter when every
+/// supporter is incapable; the workflow turns that into `has_capable_supporter`. Under 2021 see
+/// `supporter_verdict_2021` and `capable_supporter_2021`.
 pub fn supporter_is_capable(f: &SupporterFacts, s: &Standards) -> bool {
     let poor_old_or_disabled = (f.age >= 70 || f.severely_disabled)
         && i128::from(f.own_monthly_income.0) * 12
