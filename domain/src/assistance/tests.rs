@@ -1160,13 +1160,16 @@ fn stored(h: &Household) -> Value {
     serde_json::to_value(AssessmentRequest::from(&req).household).unwrap()
 }
 
+/// A named change to a stored household.
+type Change = (&'static str, Box<dyn Fn(&mut Value)>);
+
 #[test]
 fn frozen_reader_declines_what_it_cannot_vouch_for() {
     let good = stored(&validate(&good(), today(), area_ok).unwrap().household);
     let text = good.to_string();
     assert_eq!(read_frozen(&text, as_of(), today()), validated(&text));
     assert!(read_frozen(&text, as_of(), today()).is_some());
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<Change> = vec![
         // validate takes an integer amount; the fast reader leaves it to validate
         (
             "integer amount",
