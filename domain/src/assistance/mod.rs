@@ -21,14 +21,18 @@ mod request;
 mod response;
 pub mod reviews;
 mod rules;
+mod ruleset;
 mod standards;
+mod supporter;
 mod types;
 pub mod workflow;
 
 pub use request::*;
 pub use response::*;
 pub use rules::*;
+pub use ruleset::*;
 pub use standards::*;
+pub use supporter::*;
 pub use types::*;
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The assessment answer (ASSESSMENT-API.md "Response (200)"): money as "1700.00" strings.
 
 use super::request::{FieldError, validate};
-use super::rules::{Assessment, Reason, evaluate};
+use super::rules::{Assessment, Reason, evaluate_with};
+use super::ruleset::RuleSet;
 use super::standards::Standards;
 use super::types::{Category, ValidRequest};
 use crate::money::Fen;
@@ -74,9 +75,15 @@ impl Assessment {
     }
 }
 
-/// The assessment of a validated request under the standards in force on `req.as_of`.
+/// The assessment of a validated request under the standards `s` (those in force on `req.as_of`) and the
+/// rule set in force on `req.as_of`.
 pub fn assess(req: &ValidRequest, s: &Standards) -> AssessmentResponse {
-    evaluate(&req.household, req.as_of, s).to_response(s)
+    assess_with(req, s, RuleSet::in_force(req.as_of))
+}
+
+/// The assessment of a validated request under the standards `s` and rule set `rules`.
+pub fn assess_with(req: &ValidRequest, s: &Standards, rules: RuleSet) -> AssessmentResponse {
+    evaluate_with(&req.household, req.as_of, s, rules).to_response(s)
 }
 
 /// Validate + assess in one call for the web layer. `standards_for(as_of)` returns the standards

@@ -9,7 +9,11 @@
 //! COVERED_BY_HIGHER_CATEGORY (plus any other reason that also applies, e.g. NO_QUALIFYING_MEMBER
 //! for dibao_single). Tekun and dibao are assessed independently: a person can qualify for both,
 //! both are listed as eligible, and `best` (tekun first) tells the workflow which one to grant.
+//!
+//! `evaluate_with` takes the rule set (DOMAIN.md §4.11, see `RuleSet`); `evaluate` uses the one in
+//! force on `as_of`.
 
+use super::ruleset::RuleSet;
 use super::standards::Standards;
 use super::types::*;
 use crate::money::Fen;
@@ -102,8 +106,8 @@ pub fn qualifies_alone(m: &Member) -> bool {
     grade_1_2(m) || intellectual_or_mental(m, 3..=3) || m.serious_illness
 }
 
-/// Unable to work (§4.4 a). The list is DOMAIN's, taken literally: e.g. hearing or "multiple"
-/// disability grade 1 is not on it.
+/// Unable to work (§4.4 a) under the 2012 rules. The list is DOMAIN's, taken literally: e.g. hearing or
+/// "multiple" disability grade 1 is not on it.
 pub fn unable_to_work(m: &Member, as_of: NaiveDate) -> bool {
     let age = m.age_on(as_of);
     !(16..60).contains(&age)
@@ -122,6 +126,23 @@ pub fn unable_to_work(m: &Member, as_of: NaiveDate) -> bool {
                 grade: 1
             })
         )
+}
+
+/// Unable to work under `rules`. Under 2021 (43号 Art. 5, DOMAIN §4.11) a `multiple` disability of grade
+/// 1–2 also counts: its most severe kind is taken to meet the list (the household record holds only the
+/// overall grade, and a multiple disability is graded by its most severe kind). Intellectual/mental
+/// grade 3 counts under both sets. A minor already covered stays covered to 18 (and while in full-time
+/// education): that is for the review of a case, not for this test of a new application (see `RuleSet`).
+pub fn unable_to_work_with(m: &Member, as_of: NaiveDate, rules: RuleSet) -> bool {
+    unable_to_work(m, as_of)
+        || (rules == RuleSet::Y2021
+            && matches!(
+                m.disability,
+                Some(Disability {
+                    kind: DisabilityKind::Multiple,
+                    grade: 1 | 2
+                })
+            ))
 }
 
 /// Self-care tier from the number of the 6 daily activities not met.
@@ -146,14 +167,20 @@ pub struct SupporterFacts {
     pub is_dibao_recipient: bool,
     /// Disability grade 1–2.
     pub severely_disabled: bool,
+    /// Intellectual or mental disability grade 3: severely disabled under 2021 (43号), not under 2012.
+    pub intellectual_or_mental_grade_3: bool,
+    /// A listed serious illness (重特大疾病): counts under 2021 (43号 Art. 8), not under 2012.
+    pub seriously_ill: bool,
     pub own_monthly_income: Fen,
     pub lacks_civil_capacity: bool,
     pub missing: bool,
     pub in_prison: bool,
 }
 
-/// Whether a supporter is able to support (§4.4 c). The person has no capable supporter when
-/// every supporter is incapable; the workflow turns that into `has_capable_supporter`.
+/// Whether a supporter is able to support (§4.4 c) under the 2012 rules (`seriously_ill` and
+/// `intellectual_or_mental_grade_3` play no part). The person has no capable supporter when every
+/// supporter is incapable; the workflow turns that into `has_capable_supporter`. Under 2021 see
+/// `supporter_verdict_2021` and `capable_supporter_2021`.
 pub fn supporter_is_capable(f: &SupporterFacts, s: &Standards) -> bool {
     let poor_old_or_disabled = (f.age >= 70 || f.severely_disabled)
         && i128::from(f.own_monthly_income.0) * 12
@@ -169,8 +196,14 @@ pub fn supporter_is_capable(f: &SupporterFacts, s: &Standards) -> bool {
 
 // ---------- assets ----------
 
-/// Every disqualifying asset finding (§4.3), in the API's reason-code order.
+/// Every disqualifying asset finding (§4.3) under the 2012 rules, in the API's reason-code order.
 pub fn asset_reasons(h: &Household, s: &Standards) -> Vec<Reason> {
+    asset_reasons_with(h, s, RuleSet::Y2012)
+}
+
+/// Every disqualifying asset finding under `rules`. Under 2021 a member on public payroll is no
+/// finding: occupation alone never refuses (民发〔2022〕83号); the member's income counts as anyone's.
+pub fn asset_reasons_with(h: &Household, s: &Standards, rules: RuleSet) -> Vec<Reason> {
     let mut out = Vec::new();
     let a = &h.assets;
     let bad: Vec<VehicleKind> = a
@@ -219,7 +252,7 @@ pub fn asset_reasons(h: &Household, s: &Standards) -> Vec<Reason> {
     }
     let payroll: Vec<String> = h
         .counted()
-        .filter(|(_, m)| m.public_payroll)
+        .filter(|(_, m)| rules == RuleSet::Y2012 && m.public_payroll)
         .map(|(_, m)| m.id_number.masked())
         .collect();
     if !payroll.is_empty() {
@@ -246,7 +279,8 @@ pub fn asset_reasons(h: &Household, s: &Standards) -> Vec<Reason> {
 
 // ---------- the assessment ----------
 
-/// A category the household qualifies for. `covered` holds indices into `Household::members`.
+/// A category the household qualifies for. `covered` holds indices into `Household::members`, in
+/// member order (for tekun under 2021, each member covered as a tekun person).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub monthly_amount: Fen,
@@ -259,6 +293,8 @@ pub type Outcome = Result<Grant, Vec<Reason>>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessment {
     pub as_of: NaiveDate,
+    /// The rule set the household was judged by.
+    pub rules: RuleSet,
     pub members_counted: usize,
     /// Counted monthly income of the household (after the employment deduction).
     pub household_income: Fen,
@@ -287,9 +323,14 @@ impl Assessment {
     }
 }
 
-/// Assesses a household on `as_of` under standards `s`. Robust to an empty household
-/// (validation refuses one, but the workflow may build a `Household` itself).
+/// Assesses a household on `as_of` under standards `s` and the rule set in force on `as_of`.
 pub fn evaluate(h: &Household, as_of: NaiveDate, s: &Standards) -> Assessment {
+    evaluate_with(h, as_of, s, RuleSet::in_force(as_of))
+}
+
+/// Assesses a household on `as_of` under standards `s` and rule set `rules`. Robust to an empty
+/// household (validation refuses one, but the workflow may build a `Household` itself).
+pub fn evaluate_with(h: &Household, as_of: NaiveDate, s: &Standards, rules: RuleSet) -> Assessment {
     let counted: Vec<(usize, &Member)> = h.counted().collect();
     let n = counted.len();
     let n_i = n as i128;
@@ -298,7 +339,7 @@ pub fn evaluate(h: &Household, as_of: NaiveDate, s: &Standards) -> Assessment {
     let sd = s.dibao;
     let sd_i = i128::from(sd.0);
     let pc = per_capita_floor(total, n);
-    let assets = asset_reasons(h, s);
+    let assets = asset_reasons_with(h, s, rules);
     let all_counted: Vec<usize> = counted.iter().map(|(i, _)| *i).collect();
     let r = s.low_income_multiplier;
     let below_low_line = total_i * i128::from(r.den) < sd_i * i128::from(r.num) * n_i;
@@ -410,47 +451,28 @@ pub fn evaluate(h: &Household, as_of: NaiveDate, s: &Standards) -> Assessment {
         }
     };
 
-    // tekun: only a one-person household is assessed
-    let tekun: Outcome = if n != 1 {
-        Err(vec![Reason::new(
-            ReasonCode::NotSinglePerson,
-            format!("家庭共同生活成员{n}人，特困供养只评估单人户"),
-        )])
-    } else {
-        let (idx, m) = counted[0];
-        let mut reasons = Vec::new();
-        if !unable_to_work(m, as_of) {
-            let dis = match m.disability {
-                Some(d) => format!("{}残疾{}级", d.kind.label(), d.grade),
-                None => "无残疾".to_string(),
-            };
-            reasons.push(Reason::new(
-                ReasonCode::AbleToWork,
-                format!("本人{}岁，{dis}，具有劳动能力", m.age_on(as_of)),
-            ));
+    let tekun: Outcome = match rules {
+        // 2012: only a one-person household is assessed
+        RuleSet::Y2012 => {
+            if n != 1 {
+                Err(vec![Reason::new(
+                    ReasonCode::NotSinglePerson,
+                    format!("家庭共同生活成员{n}人，特困供养只评估单人户"),
+                )])
+            } else {
+                let (idx, m) = counted[0];
+                let reasons = tekun_reasons(m, as_of, s, rules, &assets);
+                if reasons.is_empty() {
+                    Ok(Grant {
+                        monthly_amount: tekun_monthly_amount(m.self_care_unmet, s),
+                        covered: vec![idx],
+                    })
+                } else {
+                    Err(reasons)
+                }
+            }
         }
-        let own = tekun_income(m, s);
-        if own >= sd {
-            reasons.push(Reason::new(
-                ReasonCode::IncomeAboveStandard,
-                format!("本人月收入{own}元(不含基本养老金)，不低于低保标准{sd}元"),
-            ));
-        }
-        reasons.extend(assets.iter().cloned());
-        if m.has_capable_supporter {
-            reasons.push(Reason::new(
-                ReasonCode::HasSupporter,
-                "有具备赡养、抚养或扶养能力的法定义务人",
-            ));
-        }
-        if reasons.is_empty() {
-            Ok(Grant {
-                monthly_amount: tekun_monthly_amount(m.self_care_unmet, s),
-                covered: vec![idx],
-            })
-        } else {
-            Err(reasons)
-        }
+        RuleSet::Y2021 => tekun_per_member(&counted, as_of, s, &assets),
     };
 
     // low_income and expenditure grant status, not cash
@@ -501,6 +523,7 @@ pub fn evaluate(h: &Household, as_of: NaiveDate, s: &Standards) -> Assessment {
 
     Assessment {
         as_of,
+        rules,
         members_counted: n,
         household_income: total,
         per_capita_monthly_income: pc,
@@ -512,4 +535,109 @@ pub fn evaluate(h: &Household, as_of: NaiveDate, s: &Standards) -> Assessment {
             (Category::LowIncome, low_income),
         ],
     }
+}
+
+/// Why `m` is not a tekun person on their own (empty: they are), in the API's order: ABLE_TO_WORK,
+/// INCOME_ABOVE_STANDARD, the household's asset findings, HAS_SUPPORTER.
+fn tekun_reasons(
+    m: &Member,
+    as_of: NaiveDate,
+    s: &Standards,
+    rules: RuleSet,
+    assets: &[Reason],
+) -> Vec<Reason> {
+    let sd = s.dibao;
+    let mut reasons = Vec::new();
+    if !unable_to_work_with(m, as_of, rules) {
+        let dis = match m.disability {
+            Some(d) => format!("{}残疾{}级", d.kind.label(), d.grade),
+            None => "无残疾".to_string(),
+        };
+        reasons.push(Reason::new(
+            ReasonCode::AbleToWork,
+            format!("本人{}岁，{dis}，具有劳动能力", m.age_on(as_of)),
+        ));
+    }
+    let own = tekun_income(m, s);
+    if own >= sd {
+        reasons.push(Reason::new(
+            ReasonCode::IncomeAboveStandard,
+            format!("本人月收入{own}元(不含基本养老金)，不低于低保标准{sd}元"),
+        ));
+    }
+    reasons.extend(assets.iter().cloned());
+    if m.has_capable_supporter {
+        reasons.push(Reason::new(
+            ReasonCode::HasSupporter,
+            "有具备赡养、抚养或扶养能力的法定义务人",
+        ));
+    }
+    reasons
+}
+
+/// Tekun under 2021 (43号, DOMAIN §4.11): each counted member is judged on their own; every member who
+/// qualifies is covered, and the amount is the sum of each one's basic + care amount (each rounded up
+/// to the whole yuan as a one-person grant is). With nobody covered, a one-member household gets its
+/// member's reasons; a larger one the household's asset findings (which no member can escape) and
+/// NO_QUALIFYING_MEMBER, whose message says for each member what failed.
+fn tekun_per_member(
+    counted: &[(usize, &Member)],
+    as_of: NaiveDate,
+    s: &Standards,
+    assets: &[Reason],
+) -> Outcome {
+    if counted.is_empty() {
+        return Err(vec![Reason::new(
+            ReasonCode::NoQualifyingMember,
+            "没有状态正常的共同生活家庭成员",
+        )]);
+    }
+    let judged: Vec<(usize, &Member, Vec<Reason>)> = counted
+        .iter()
+        .map(|(i, m)| (*i, *m, tekun_reasons(m, as_of, s, RuleSet::Y2021, assets)))
+        .collect();
+    let covered: Vec<(usize, &Member)> = judged
+        .iter()
+        .filter(|(_, _, r)| r.is_empty())
+        .map(|(i, m, _)| (*i, *m))
+        .collect();
+    if !covered.is_empty() {
+        let amount: Fen = covered
+            .iter()
+            .map(|(_, m)| tekun_monthly_amount(m.self_care_unmet, s))
+            .sum();
+        return Ok(Grant {
+            monthly_amount: amount.ceil_yuan(),
+            covered: covered.iter().map(|(i, _)| *i).collect(),
+        });
+    }
+    if let [(_, _, reasons)] = judged.as_slice() {
+        return Err(reasons.clone());
+    }
+    let each: Vec<String> = judged
+        .iter()
+        .map(|(_, m, reasons)| {
+            let own: Vec<&str> = reasons
+                .iter()
+                .filter(|r| !assets.contains(r))
+                .map(|r| r.code.label())
+                .collect();
+            let what = if own.is_empty() {
+                "本人条件符合，但家庭财产不符合".to_string()
+            } else {
+                own.join("、")
+            };
+            format!("{}({}){what}", m.id_number.masked(), m.relation.label())
+        })
+        .collect();
+    let mut out = assets.to_vec();
+    out.push(Reason::new(
+        ReasonCode::NoQualifyingMember,
+        format!(
+            "家庭共同生活成员{}人，没有符合特困人员条件的成员：{}",
+            judged.len(),
+            each.join("；")
+        ),
+    ));
+    Err(out)
 }

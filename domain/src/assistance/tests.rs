@@ -1160,13 +1160,16 @@ fn stored(h: &Household) -> Value {
     serde_json::to_value(AssessmentRequest::from(&req).household).unwrap()
 }
 
+/// A named change to a stored household.
+type Change = (&'static str, Box<dyn Fn(&mut Value)>);
+
 #[test]
 fn frozen_reader_declines_what_it_cannot_vouch_for() {
     let good = stored(&validate(&good(), today(), area_ok).unwrap().household);
     let text = good.to_string();
     assert_eq!(read_frozen(&text, as_of(), today()), validated(&text));
     assert!(read_frozen(&text, as_of(), today()).is_some());
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<Change> = vec![
         // validate takes an integer amount; the fast reader leaves it to validate
         (
             "integer amount",
@@ -1296,5 +1299,380 @@ proptest! {
         if let Some(got) = read_frozen(&text, as_of(), today()) {
             prop_assert_eq!(Some(got), validated(&text));
         }
+    }
+}
+
+// ---------- the 2021 rules (DOMAIN.md §4.11) ----------
+
+fn eval_with(h: &Household, rules: RuleSet) -> Assessment {
+    evaluate_with(h, as_of(), &s(), rules)
+}
+
+fn tekun_candidate(age: u32, seq: u16, unmet: u8) -> Member {
+    let mut m = mem(age, seq);
+    m.self_care_unmet = unmet;
+    m
+}
+
+#[test]
+fn a_couple_of_two_tekun_persons_is_two_covered() {
+    let mut wife = tekun_candidate(72, 1, 4);
+    wife.relation = Relation::Spouse;
+    let h = hh(vec![tekun_candidate(75, 0, 0), wife]);
+    let a = eval_with(&h, RuleSet::Y2021);
+    let g = a.grant(Category::Tekun).unwrap();
+    assert_eq!(g.covered, vec![0, 1]);
+    // (1500 + 200) + (1500 + 1200)
+    assert_eq!(g.monthly_amount, y(4400));
+    assert_eq!(a.rules, RuleSet::Y2021);
+    let r = a.to_response(&s());
+    assert_eq!(r.best, Some(Category::Tekun));
+    assert_eq!(
+        serde_json::to_value(&r.eligible[0]).unwrap(),
+        json!({"category": "tekun", "monthly_amount": "4400.00", "members_covered": 2})
+    );
+    // 2012: a household of two is not assessed
+    let a = eval_with(&h, RuleSet::Y2012);
+    assert_eq!(
+        codes(&a, Category::Tekun),
+        vec![ReasonCode::NotSinglePerson]
+    );
+    assert_eq!(a.rules, RuleSet::Y2012);
+}
+
+#[test]
+fn one_tekun_member_in_a_household_of_three() {
+    // a working mother, her father-in-law (no income, no capable supporter: a daughter-in-law owes none)
+    // and her 15-year-old son (unable to work by age, but his mother supports him)
+    let mut mother = with_transfer(mem(50, 0), 0);
+    mother.employed = true;
+    mother.monthly_income.wage = y(2500);
+    mother.has_capable_supporter = true;
+    let grandfather = tekun_candidate(75, 1, 2);
+    let mut son = mem(15, 2);
+    son.relation = Relation::Child;
+    son.has_capable_supporter = true;
+    let h = hh(vec![mother, grandfather, son]);
+    let a = eval_with(&h, RuleSet::Y2021);
+    let g = a.grant(Category::Tekun).unwrap();
+    assert_eq!(g.covered, vec![1]);
+    assert_eq!(g.monthly_amount, y(2100));
+    assert_eq!(a.to_response(&s()).eligible[0].members_covered, 1);
+    let a = eval_with(&h, RuleSet::Y2012);
+    assert_eq!(
+        codes(&a, Category::Tekun),
+        vec![ReasonCode::NotSinglePerson]
+    );
+    // the household's other categories are the same under both sets
+    let (a12, a21) = (eval_with(&h, RuleSet::Y2012), eval_with(&h, RuleSet::Y2021));
+    assert_eq!(a12.outcomes[1..], a21.outcomes[1..]);
+}
+
+#[test]
+fn nobody_covered_one_member_gets_its_reasons_a_larger_household_no_qualifying_member() {
+    use ReasonCode::*;
+    // one member: the member's own reasons, as 2012
+    let mut m = mem(45, 0);
+    m.has_capable_supporter = true;
+    let one = single(m);
+    assert_eq!(
+        codes(&eval_with(&one, RuleSet::Y2021), Category::Tekun),
+        vec![AbleToWork, HasSupporter]
+    );
+    assert_eq!(
+        eval_with(&one, RuleSet::Y2021).outcome(Category::Tekun),
+        eval_with(&one, RuleSet::Y2012).outcome(Category::Tekun)
+    );
+    // two members, neither qualifies
+    let mut supported = tekun_candidate(70, 1, 0);
+    supported.has_capable_supporter = true;
+    let h = hh(vec![with_transfer(mem(45, 0), 1200), supported]);
+    let a = eval_with(&h, RuleSet::Y2021);
+    assert_eq!(codes(&a, Category::Tekun), vec![NoQualifyingMember]);
+    let msg = &a.outcome(Category::Tekun).unwrap().as_ref().unwrap_err()[0].message;
+    assert!(
+        msg.contains("2人")
+            && msg.contains(&format!(
+                "{}(本人)有劳动能力、收入不低于低保标准",
+                h.members[0].id_number.masked()
+            ))
+            && msg.contains(&format!(
+                "{}(其他)有具备能力的义务人",
+                h.members[1].id_number.masked()
+            )),
+        "{msg}"
+    );
+    // household assets fail everyone: named first, then NO_QUALIFYING_MEMBER
+    let mut h = hh(vec![tekun_candidate(75, 0, 0), tekun_candidate(72, 1, 0)]);
+    h.assets.vehicles = vec![VehicleKind::Car];
+    let a = eval_with(&h, RuleSet::Y2021);
+    assert_eq!(
+        codes(&a, Category::Tekun),
+        vec![Vehicle, NoQualifyingMember]
+    );
+    let msg = &a.outcome(Category::Tekun).unwrap().as_ref().unwrap_err()[1].message;
+    assert!(msg.contains("本人条件符合，但家庭财产不符合"), "{msg}");
+    // nobody counted (a household the workflow built itself)
+    let mut gone = mem(75, 0);
+    gone.status = MemberStatus::Missing;
+    assert_eq!(
+        codes(&eval_with(&hh(vec![gone]), RuleSet::Y2021), Category::Tekun),
+        vec![NoQualifyingMember]
+    );
+}
+
+#[test]
+fn unable_to_work_under_each_rule_set() {
+    use DisabilityKind::*;
+    let both = |m: &Member| {
+        (
+            unable_to_work_with(m, as_of(), RuleSet::Y2012),
+            unable_to_work_with(m, as_of(), RuleSet::Y2021),
+        )
+    };
+    // intellectual/mental grade 3: on the list under both (DOMAIN §4.4 a as corrected lists grades 1–3)
+    assert_eq!(
+        both(&with_disability(mem(40, 0), Intellectual, 3)),
+        (true, true)
+    );
+    assert_eq!(both(&with_disability(mem(40, 0), Mental, 3)), (true, true));
+    assert_eq!(
+        both(&with_disability(mem(40, 0), Intellectual, 4)),
+        (false, false)
+    );
+    // a multiple disability of grade 1–2: 2021 only
+    assert_eq!(
+        both(&with_disability(mem(40, 0), Multiple, 1)),
+        (false, true)
+    );
+    assert_eq!(
+        both(&with_disability(mem(40, 0), Multiple, 2)),
+        (false, true)
+    );
+    assert_eq!(
+        both(&with_disability(mem(40, 0), Multiple, 3)),
+        (false, false)
+    );
+    assert_eq!(
+        both(&with_disability(mem(40, 0), Hearing, 1)),
+        (false, false)
+    );
+    assert_eq!(both(&mem(15, 0)), (true, true));
+    assert_eq!(both(&mem(16, 0)), (false, false));
+    // unable_to_work is the 2012 list
+    let m = with_disability(mem(40, 0), Multiple, 2);
+    assert!(!unable_to_work(&m, as_of()));
+
+    // in the assessment: a 40-year-old alone with a grade-2 multiple disability
+    let h = single(with_disability(mem(40, 0), Multiple, 2));
+    assert_eq!(
+        amount(&eval_with(&h, RuleSet::Y2021), Category::Tekun),
+        Some(y(1700))
+    );
+    assert_eq!(
+        codes(&eval_with(&h, RuleSet::Y2012), Category::Tekun),
+        vec![ReasonCode::AbleToWork]
+    );
+    // and with grade-3 intellectual disability, in a household with her capable-less mother
+    let h = hh(vec![
+        tekun_candidate(80, 0, 6),
+        with_disability(mem(40, 1), Intellectual, 3),
+    ]);
+    let g = eval_with(&h, RuleSet::Y2021)
+        .grant(Category::Tekun)
+        .cloned()
+        .unwrap();
+    assert_eq!(g.covered, vec![0, 1]);
+    assert_eq!(g.monthly_amount, y(2700 + 1700));
+}
+
+#[test]
+fn public_payroll_is_no_refusal_under_2021() {
+    use ReasonCode::*;
+    // a member on public payroll with a small wage: the household is poor
+    let mut clerk = mem(40, 1);
+    clerk.public_payroll = true;
+    clerk.employed = true;
+    clerk.monthly_income.wage = y(1000);
+    let h = hh(vec![mem(40, 0), clerk]);
+    let a = eval_with(&h, RuleSet::Y2012);
+    assert_eq!(codes(&a, Category::Dibao), vec![PublicPayroll]);
+    let a = eval_with(&h, RuleSet::Y2021);
+    // (2000 − 800) and nothing else
+    assert_eq!(amount(&a, Category::Dibao), Some(y(1200)));
+    for (_, o) in &a.outcomes {
+        if let Err(r) = o {
+            assert!(r.iter().all(|r| r.code != PublicPayroll), "{r:?}");
+        }
+    }
+    // the payroll income still counts
+    let mut h2 = h.clone();
+    h2.members[1].monthly_income.wage = y(6000);
+    assert_eq!(
+        codes(&eval_with(&h2, RuleSet::Y2021), Category::Dibao),
+        vec![IncomeAboveStandard]
+    );
+    // a retired civil servant alone, over 60, whose pension (transfer) is below S: tekun under 2021
+    let mut retired = tekun_candidate(65, 0, 0);
+    retired.public_payroll = true;
+    retired.monthly_income.transfer = y(900);
+    let h = single(retired);
+    assert_eq!(
+        codes(&eval_with(&h, RuleSet::Y2012), Category::Tekun),
+        vec![PublicPayroll]
+    );
+    assert_eq!(
+        amount(&eval_with(&h, RuleSet::Y2021), Category::Tekun),
+        Some(y(1700))
+    );
+    assert!(asset_reasons_with(&h, &s(), RuleSet::Y2021).is_empty());
+    assert_eq!(
+        asset_reasons(&h, &s()),
+        asset_reasons_with(&h, &s(), RuleSet::Y2012)
+    );
+}
+
+#[test]
+fn the_rules_change_on_1_july_2021() {
+    // a couple aged 75 and 72 on 30 June 2021 (born 1 January), no income, no supporter
+    let born = |age: i32, seq: u16| {
+        let mut m = mem(0, seq);
+        m.id_number = IdNumber::compose("320281", d(2021 - age, 1, 1), seq);
+        m
+    };
+    let h = hh(vec![born(75, 0), born(72, 1)]);
+    let (before, after) = (d(2021, 6, 30), d(2021, 7, 1));
+    assert_eq!(RuleSet::in_force(before), RuleSet::Y2012);
+    assert_eq!(RuleSet::in_force(after), RuleSet::Y2021);
+    let a = evaluate(&h, before, &s());
+    assert_eq!(a.rules, RuleSet::Y2012);
+    assert_eq!(
+        codes(&a, Category::Tekun),
+        vec![ReasonCode::NotSinglePerson]
+    );
+    let a = evaluate(&h, after, &s());
+    assert_eq!(a.rules, RuleSet::Y2021);
+    assert_eq!(amount(&a, Category::Tekun), Some(y(3400)));
+    assert_eq!(
+        evaluate(&h, after, &s()),
+        evaluate_with(&h, after, &s(), RuleSet::Y2021)
+    );
+    // the assessment API follows as_of
+    let req = |on: NaiveDate| ValidRequest {
+        as_of: on,
+        household: h.clone(),
+    };
+    let r = assess(&req(before), &s());
+    assert!(r.eligible.iter().all(|e| e.category != Category::Tekun));
+    let r = assess(&req(after), &s());
+    assert_eq!(r.best, Some(Category::Tekun));
+    assert_eq!(r.eligible[0].members_covered, 2);
+    assert_eq!(
+        assess(&req(after), &s()),
+        assess_with(&req(after), &s(), RuleSet::Y2021)
+    );
+    // and so does the JSON entry point
+    let mut body = serde_json::to_value(AssessmentRequest::from(&req(before))).unwrap();
+    let ans = |body: &Value| assess_json(body, d(2021, 8, 1), area_ok, |_| Some(s())).unwrap();
+    assert!(
+        ans(&body)
+            .eligible
+            .iter()
+            .all(|e| e.category != Category::Tekun)
+    );
+    body["as_of"] = json!("2021-07-01");
+    assert_eq!(ans(&body).eligible[0].members_covered, 2);
+    // a rule set can be asked for explicitly, whatever the date
+    assert_eq!(
+        codes(
+            &evaluate_with(&h, after, &s(), RuleSet::Y2012),
+            Category::Tekun
+        ),
+        vec![ReasonCode::NotSinglePerson]
+    );
+}
+
+/// Whether `m` of `h` is a tekun person on their own under 2021: the three conditions, checked directly.
+fn meets_tekun_2021(h: &Household, m: &Member) -> bool {
+    unable_to_work_with(m, as_of(), RuleSet::Y2021)
+        && tekun_income(m, &s()) < s().dibao
+        && asset_reasons_with(h, &s(), RuleSet::Y2021).is_empty()
+        && !m.has_capable_supporter
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn members_covered_never_exceed_members_counted(h in arb_household()) {
+        for rules in RuleSet::ALL {
+            let a = eval_with(&h, rules);
+            prop_assert_eq!(a.rules, rules);
+            for (c, o) in &a.outcomes {
+                if let Ok(g) = o {
+                    prop_assert!(g.covered.len() <= a.members_counted, "{} {}", c, rules);
+                    prop_assert!(g.covered.iter().all(|i| h.members[*i].is_counted()));
+                    prop_assert!(g.covered.windows(2).all(|w| w[0] < w[1]));
+                    prop_assert_eq!(g.monthly_amount.0 % 100, 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tekun_2021_covers_exactly_the_qualifying_members(h in arb_household()) {
+        let a = eval_with(&h, RuleSet::Y2021);
+        let qualifying: Vec<usize> = h.counted().filter(|(_, m)| meets_tekun_2021(&h, m)).map(|(i, _)| i).collect();
+        match a.outcome(Category::Tekun).unwrap() {
+            Ok(g) => {
+                prop_assert_eq!(&g.covered, &qualifying);
+                let sum: Fen = g.covered.iter().map(|i| tekun_monthly_amount(h.members[*i].self_care_unmet, &s())).sum();
+                prop_assert_eq!(g.monthly_amount, sum);
+                let basic_and_care: Fen = g.covered.iter()
+                    .map(|i| s().tekun_basic + s().tekun_care.for_tier(self_care_tier(h.members[*i].self_care_unmet)))
+                    .sum();
+                prop_assert_eq!(g.monthly_amount, basic_and_care.ceil_yuan());
+            }
+            Err(r) => {
+                prop_assert!(qualifying.is_empty());
+                prop_assert!(!r.is_empty());
+                if a.members_counted > 1 {
+                    prop_assert_eq!(r.last().unwrap().code, ReasonCode::NoQualifyingMember);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn under_2021_no_public_payroll_and_no_single_person_reasons(h in arb_household()) {
+        let a = eval_with(&h, RuleSet::Y2021);
+        for (_, o) in &a.outcomes {
+            if let Err(r) = o {
+                prop_assert!(r.iter().all(|r| !matches!(r.code, ReasonCode::PublicPayroll | ReasonCode::NotSinglePerson)));
+            }
+        }
+    }
+
+    #[test]
+    fn one_member_tekun_agrees_across_the_change(h in arb_household()) {
+        let a12 = eval_with(&h, RuleSet::Y2012);
+        let a21 = eval_with(&h, RuleSet::Y2021);
+        if a12.members_counted == 1 {
+            let (_, m) = h.counted().next().unwrap();
+            let new_ground = matches!(m.disability, Some(Disability { kind: DisabilityKind::Multiple, grade: 1 | 2 }));
+            if !new_ground && !m.public_payroll {
+                // the same answer, reasons and amount included
+                prop_assert_eq!(a12.outcome(Category::Tekun), a21.outcome(Category::Tekun));
+            }
+        }
+    }
+
+    #[test]
+    fn only_tekun_differs_without_public_payroll(h in arb_household()) {
+        prop_assume!(h.counted().all(|(_, m)| !m.public_payroll));
+        let a12 = eval_with(&h, RuleSet::Y2012);
+        let a21 = eval_with(&h, RuleSet::Y2021);
+        prop_assert_eq!(&a12.outcomes[1..], &a21.outcomes[1..]);
+        prop_assert_eq!(a12.per_capita_monthly_income, a21.per_capita_monthly_income);
     }
 }

@@ -1,6 +1,10 @@
 //! The application workflow of DOMAIN.md §4.6 (民发〔2012〕220号) as a pure state machine:
 //! which action is allowed in which stage, by whom, and when the next step falls due.
+//! Under the 2021 rules (DOMAIN.md §4.11) 民主评议 is optional (`next_stage_with`) and the time limits
+//! are `LIMITS_2021`, with overall limits counted from acceptance (`due_date_with`).
 
+use super::ruleset::RuleSet;
+use super::types::Category;
 use crate::calendar::WorkCalendar;
 use chrono::{Duration, NaiveDate};
 
@@ -63,6 +67,14 @@ impl Stage {
             Stage::CityPublicity => "市局公示中",
             Stage::Approved => "已批准",
             Stage::Refused => "不予批准",
+        }
+    }
+    /// The label under `rules`: under 2021 an investigated application goes to the town's first review,
+    /// with or without a 民主评议.
+    pub fn label_for(self, rules: RuleSet) -> &'static str {
+        match (self, rules) {
+            (Stage::Investigated, RuleSet::Y2021) => "已调查，待镇初审(可民主评议)",
+            _ => self.label(),
         }
     }
     pub fn from_code(s: &str) -> Option<Stage> {
@@ -195,16 +207,29 @@ pub enum StepError {
     PublicityRunning(NaiveDate),
 }
 
-/// The stage after `action`, or why it is not allowed now.
+/// The stage after `action` under the 2012 rules (民主评议 required), or why it is not allowed now.
 pub fn next_stage(
     stage: Stage,
     action: Action,
     p: &Progress,
     on: NaiveDate,
 ) -> Result<Stage, StepError> {
+    next_stage_with(stage, action, p, on, RuleSet::Y2012)
+}
+
+/// The stage after `action` under `rules`, or why it is not allowed now. Under 2021 the town's first
+/// review (`TownApprove`) may follow the investigation directly; a 民主评议 (`CommunityReview`) may
+/// still be held first. Under 2012 it is required.
+pub fn next_stage_with(
+    stage: Stage,
+    action: Action,
+    p: &Progress,
+    on: NaiveDate,
+    rules: RuleSet,
+) -> Result<Stage, StepError> {
     use Action as A;
     use Stage as S;
-    let wrong = || StepError::WrongStage(stage.label(), action.label());
+    let wrong = || StepError::WrongStage(stage.label_for(rules), action.label());
     let publicity_over = || match p.publicity_started {
         Some(start) if on >= start + Duration::days(PUBLICITY_DAYS) => Ok(()),
         Some(start) => Err(StepError::PublicityRunning(
@@ -227,6 +252,15 @@ pub fn next_stage(
         // a re-check may follow at any open stage (复核)
         (s, A::Check) if s.is_open() && s != S::Submitted => Ok(s),
         (S::Investigated, A::CommunityReview) => Ok(S::Reviewed),
+        (S::Investigated, A::TownApprove) if rules == RuleSet::Y2021 => {
+            if !p.checked {
+                Err(StepError::NoCheck)
+            } else if !p.visited {
+                Err(StepError::NoVisit)
+            } else {
+                Ok(S::TownPublicity)
+            }
+        }
         (S::Reviewed, A::TownApprove) => {
             if !p.checked {
                 Err(StepError::NoCheck)
@@ -254,7 +288,9 @@ pub fn next_stage(
     }
 }
 
-/// Time limits in working days (DOMAIN.md §4.6); tekun has its own.
+/// Time limits in working days (DOMAIN.md §4.6, §4.11); under 2012 tekun has its own.
+/// Each stage's limit counts from the day the stage was entered (`due_date`); the overall limits of
+/// the 2021 rules count from acceptance (`due_date_with`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub investigate: u32,
@@ -264,6 +300,13 @@ pub struct Limits {
     pub city_opinion: u32,
     pub decision_after_publicity: u32,
     pub refusal_notice: u32,
+    /// The town finishes the investigation and its initial opinion (`TownApprove`) within this many
+    /// working days of acceptance (2021: 15); `None` under 2012.
+    pub town_total: Option<u32>,
+    /// Acceptance to decision at most (2021: 30); `None` under 2012.
+    pub decision_total: Option<u32>,
+    /// Acceptance to decision when extended with a recorded reason (2021: 45).
+    pub decision_total_extended: Option<u32>,
 }
 
 pub const LIMITS: Limits = Limits {
@@ -274,6 +317,9 @@ pub const LIMITS: Limits = Limits {
     city_opinion: 5,
     decision_after_publicity: 3,
     refusal_notice: 3,
+    town_total: None,
+    decision_total: None,
+    decision_total_extended: None,
 };
 
 pub const TEKUN_LIMITS: Limits = Limits {
@@ -281,6 +327,34 @@ pub const TEKUN_LIMITS: Limits = Limits {
     city_opinion: 15,
     ..LIMITS
 };
+
+/// The 2021 limits (民发〔2021〕57号 and 43号, DOMAIN.md §4.11), for dibao and tekun alike: the town's
+/// investigation and initial opinion within 15 working days of acceptance (each town stage falls due
+/// then at the latest), the county's confirmation within 10 of receiving it, the decision within 30
+/// of acceptance (45 when extended). What §4.11 does not change stays as 2012: the re-investigation
+/// after an objection (20), the decision after a 公示 (3), the refusal notice (3).
+pub const LIMITS_2021: Limits = Limits {
+    investigate: 15,
+    reinvestigate_after_objection: 20,
+    community_review: 15,
+    town_review: 15,
+    city_opinion: 10,
+    decision_after_publicity: 3,
+    refusal_notice: 3,
+    town_total: Some(15),
+    decision_total: Some(30),
+    decision_total_extended: Some(45),
+};
+
+/// The limits of a category under a rule set: under 2012 tekun has `TEKUN_LIMITS` and every other
+/// category `LIMITS`; under 2021 every category has `LIMITS_2021`.
+pub fn limits_for(rules: RuleSet, category: Category) -> &'static Limits {
+    match (rules, category) {
+        (RuleSet::Y2012, Category::Tekun) => &TEKUN_LIMITS,
+        (RuleSet::Y2012, _) => &LIMITS,
+        (RuleSet::Y2021, _) => &LIMITS_2021,
+    }
+}
 
 /// When the work of the new stage falls due, counted from the day its previous step was done.
 pub fn due_date(
@@ -305,6 +379,67 @@ pub fn due_date(
         Stage::CityReview => wd(limits.city_opinion),
         Stage::Approved | Stage::Refused => None,
     }
+}
+
+/// What the overall limits of `due_date_with` count from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timeline {
+    /// The acceptance date; `None` before acceptance (or when unknown: then only the stage's own limit applies).
+    pub accepted_on: Option<NaiveDate>,
+    /// The date the last objection re-opened the investigation: the town's stages then fall due
+    /// `reinvestigate_after_objection` working days after it instead of `town_total` after acceptance.
+    pub reopened_on: Option<NaiveDate>,
+    /// The decision limit was extended with a recorded reason.
+    pub extended: bool,
+}
+
+/// `due_date`, capped by the overall limits of `limits` (the 2021 ones; with `LIMITS` and `TEKUN_LIMITS`
+/// it is `due_date`): a town stage (accepted, investigated, reviewed) falls due at the latest
+/// `town_total` working days after acceptance (after a re-opening, `reinvestigate_after_objection`
+/// after it), and every stage after acceptance at the latest `decision_total` (extended:
+/// `decision_total_extended`) working days after acceptance. A capped date may already have passed
+/// when the stage is entered: the application is then overdue, which is what the limit says.
+pub fn due_date_with(
+    cal: &WorkCalendar,
+    stage: Stage,
+    entered_on: NaiveDate,
+    via: Action,
+    limits: &Limits,
+    t: &Timeline,
+) -> Option<NaiveDate> {
+    let own = due_date(cal, stage, entered_on, via, limits)?;
+    if stage == Stage::Submitted {
+        return Some(own);
+    }
+    let accepted = match t.accepted_on {
+        Some(a) => a,
+        None if stage == Stage::Accepted && via == Action::Accept => entered_on,
+        None => return Some(own),
+    };
+    let mut due = own;
+    if matches!(
+        stage,
+        Stage::Accepted | Stage::Investigated | Stage::Reviewed
+    ) {
+        let town = match t.reopened_on {
+            Some(r) => limits
+                .town_total
+                .map(|_| cal.add_working_days(r, limits.reinvestigate_after_objection)),
+            None => limits.town_total.map(|n| cal.add_working_days(accepted, n)),
+        };
+        if let Some(town) = town {
+            due = due.min(town);
+        }
+    }
+    let total = if t.extended {
+        limits.decision_total_extended
+    } else {
+        limits.decision_total
+    };
+    if let Some(n) = total {
+        due = due.min(cal.add_working_days(accepted, n));
+    }
+    Some(due)
 }
 
 /// The city's spot-check sample: at least 30 %, random but reproducible (a hash of the application id and
@@ -451,6 +586,305 @@ mod tests {
             ),
             Some(d("2020-01-23"))
         );
+    }
+
+    /// 2021's Mid-Autumn and National Day holidays with their make-up days.
+    fn cal_2021() -> WorkCalendar {
+        WorkCalendar::from_csv(
+            "date,kind,name\n2021-09-18,workday,中秋调休上班\n2021-09-19,off,中秋节\n2021-09-20,off,中秋节\n\
+             2021-09-21,off,中秋节\n2021-09-26,workday,国庆调休上班\n2021-10-01,off,国庆节\n2021-10-02,off,国庆节\n\
+             2021-10-03,off,国庆节\n2021-10-04,off,国庆节\n2021-10-05,off,国庆节\n2021-10-06,off,国庆节\n\
+             2021-10-07,off,国庆节\n2021-10-09,workday,国庆调休上班\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn community_review_is_optional_under_2021_only() {
+        let on = d("2021-07-05");
+        let done = Progress {
+            visited: true,
+            checked: true,
+            ..Default::default()
+        };
+        // 2021: straight to the town's first review, or through a 民主评议
+        assert_eq!(
+            next_stage_with(
+                Stage::Investigated,
+                Action::TownApprove,
+                &done,
+                on,
+                RuleSet::Y2021
+            ),
+            Ok(Stage::TownPublicity)
+        );
+        assert_eq!(
+            next_stage_with(
+                Stage::Investigated,
+                Action::CommunityReview,
+                &done,
+                on,
+                RuleSet::Y2021
+            ),
+            Ok(Stage::Reviewed)
+        );
+        assert_eq!(
+            next_stage_with(
+                Stage::Reviewed,
+                Action::TownApprove,
+                &done,
+                on,
+                RuleSet::Y2021
+            ),
+            Ok(Stage::TownPublicity)
+        );
+        // still no first review without the check (先核再救) and the visit
+        let unchecked = Progress {
+            visited: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            next_stage_with(
+                Stage::Investigated,
+                Action::TownApprove,
+                &unchecked,
+                on,
+                RuleSet::Y2021
+            ),
+            Err(StepError::NoCheck)
+        );
+        let unvisited = Progress {
+            checked: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            next_stage_with(
+                Stage::Investigated,
+                Action::TownApprove,
+                &unvisited,
+                on,
+                RuleSet::Y2021
+            ),
+            Err(StepError::NoVisit)
+        );
+        // 2012: the review is required
+        let e = next_stage_with(
+            Stage::Investigated,
+            Action::TownApprove,
+            &done,
+            on,
+            RuleSet::Y2012,
+        );
+        assert_eq!(
+            e,
+            Err(StepError::WrongStage(
+                "已调查，待民主评议",
+                "镇(街道)初审并公示"
+            ))
+        );
+        assert_eq!(
+            next_stage(Stage::Investigated, Action::TownApprove, &done, on),
+            e
+        );
+        assert_eq!(
+            Stage::Investigated.label_for(RuleSet::Y2021),
+            "已调查，待镇初审(可民主评议)"
+        );
+        assert_eq!(
+            Stage::Reviewed.label_for(RuleSet::Y2021),
+            Stage::Reviewed.label()
+        );
+    }
+
+    #[test]
+    fn next_stage_is_the_2012_rules_and_2021_differs_in_one_step() {
+        let on = d("2021-07-05");
+        let progresses = [
+            Progress::default(),
+            Progress {
+                visited: true,
+                checked: true,
+                ..Default::default()
+            },
+            Progress {
+                visited: true,
+                checked: true,
+                spot_check_required: true,
+                spot_checked: false,
+                publicity_started: Some(d("2021-06-20")),
+            },
+        ];
+        for stage in Stage::ALL {
+            for action in Action::ALL {
+                for p in &progresses {
+                    let old = next_stage(stage, action, p, on);
+                    assert_eq!(old, next_stage_with(stage, action, p, on, RuleSet::Y2012));
+                    let new = next_stage_with(stage, action, p, on, RuleSet::Y2021);
+                    if (stage, action) == (Stage::Investigated, Action::TownApprove) {
+                        assert!(old.is_err());
+                    } else {
+                        // the same answer; a refusal names the stage by its 2021 label
+                        let unlabelled = |r: Result<Stage, StepError>| {
+                            r.map_err(|e| match e {
+                                StepError::WrongStage(_, a) => StepError::WrongStage("", a),
+                                e => e,
+                            })
+                        };
+                        assert_eq!(unlabelled(old), unlabelled(new), "{stage:?} {action:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn limits_by_rule_set_and_category() {
+        assert_eq!(limits_for(RuleSet::Y2012, Category::Tekun), &TEKUN_LIMITS);
+        assert_eq!(limits_for(RuleSet::Y2012, Category::Dibao), &LIMITS);
+        assert_eq!(limits_for(RuleSet::Y2012, Category::Temporary), &LIMITS);
+        for c in Category::ALL {
+            assert_eq!(limits_for(RuleSet::Y2021, *c), &LIMITS_2021);
+        }
+        assert_eq!(LIMITS_2021.town_total, Some(15));
+        assert_eq!(LIMITS_2021.city_opinion, 10);
+        assert_eq!(LIMITS_2021.decision_total, Some(30));
+        assert_eq!(LIMITS_2021.decision_total_extended, Some(45));
+        assert_eq!(TEKUN_LIMITS.decision_total, None);
+    }
+
+    #[test]
+    fn due_dates_under_2021() {
+        let c = cal_2021();
+        let l = &LIMITS_2021;
+        // accepted Mon 5 July 2021 (no holidays in July)
+        let acc = d("2021-07-05");
+        let t = Timeline {
+            accepted_on: Some(acc),
+            ..Default::default()
+        };
+        let due = |stage, on: &str, via| due_date_with(&c, stage, d(on), via, l, &t);
+        // the town: investigation and initial opinion within 15 working days of acceptance
+        assert_eq!(
+            due(Stage::Accepted, "2021-07-05", Action::Accept),
+            Some(d("2021-07-26"))
+        );
+        // without a Timeline the acceptance is the day the application entered Accepted
+        assert_eq!(
+            due_date_with(
+                &c,
+                Stage::Accepted,
+                acc,
+                Action::Accept,
+                l,
+                &Timeline::default()
+            ),
+            Some(d("2021-07-26"))
+        );
+        // investigated on 12 July: still due on the 26th, with or without a 民主评议
+        assert_eq!(
+            due(Stage::Investigated, "2021-07-12", Action::Check),
+            Some(d("2021-07-26"))
+        );
+        assert_eq!(
+            due(Stage::Reviewed, "2021-07-20", Action::CommunityReview),
+            Some(d("2021-07-26"))
+        );
+        // the county: 10 working days from receiving it
+        assert_eq!(
+            due(Stage::CityReview, "2021-07-28", Action::TownPublicityEnd),
+            Some(d("2021-08-11"))
+        );
+        // ... but never past 30 working days from acceptance (16 August), 45 when extended (6 September)
+        assert_eq!(
+            due(Stage::CityReview, "2021-08-05", Action::TownPublicityEnd),
+            Some(d("2021-08-16"))
+        );
+        let ext = Timeline {
+            extended: true,
+            ..t
+        };
+        assert_eq!(
+            due_date_with(
+                &c,
+                Stage::CityReview,
+                d("2021-08-05"),
+                Action::TownPublicityEnd,
+                l,
+                &ext
+            ),
+            Some(d("2021-08-19"))
+        );
+        assert_eq!(
+            due_date_with(
+                &c,
+                Stage::CityPublicity,
+                d("2021-08-30"),
+                Action::CityApprove,
+                l,
+                &ext
+            ),
+            Some(d("2021-09-06"))
+        );
+        // an objection on 2 August re-opens the investigation: 20 working days from it for the town
+        let reopened = Timeline {
+            reopened_on: Some(d("2021-08-02")),
+            extended: true,
+            ..t
+        };
+        assert_eq!(
+            due_date_with(
+                &c,
+                Stage::Investigated,
+                d("2021-08-10"),
+                Action::Check,
+                l,
+                &reopened
+            ),
+            Some(d("2021-08-30"))
+        );
+        // closed stages and the submitted stage are as before
+        assert_eq!(due(Stage::Approved, "2021-08-10", Action::Decide), None);
+        assert_eq!(
+            due(Stage::Submitted, "2021-07-01", Action::Accept),
+            due_date(&c, Stage::Submitted, d("2021-07-01"), Action::Accept, l)
+        );
+        // working days follow the holidays: accepted Wed 22 Sep 2021, Sunday 26 Sep and Saturday 9 Oct
+        // are make-up workdays, 1–7 Oct off
+        assert_eq!(
+            due_date_with(
+                &c,
+                Stage::Accepted,
+                d("2021-09-22"),
+                Action::Accept,
+                l,
+                &Timeline::default()
+            ),
+            Some(d("2021-10-18"))
+        );
+    }
+
+    #[test]
+    fn due_date_with_is_due_date_under_2012() {
+        let c = cal();
+        let t = Timeline {
+            accepted_on: Some(d("2020-06-01")),
+            reopened_on: Some(d("2020-06-10")),
+            extended: false,
+        };
+        let mut on = d("2020-06-01");
+        for _ in 0..40 {
+            for stage in Stage::ALL {
+                for via in Action::ALL {
+                    for l in [&LIMITS, &TEKUN_LIMITS] {
+                        assert_eq!(
+                            due_date_with(&c, stage, on, via, l, &t),
+                            due_date(&c, stage, on, via, l)
+                        );
+                    }
+                }
+            }
+            on += Duration::days(3);
+        }
     }
 
     #[test]
