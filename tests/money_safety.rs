@@ -764,3 +764,94 @@ db_test!(
         assert!(audits.iter().all(|(a,)| !a.contains(&secret.0)));
     }
 );
+
+db_test!(
+    an_application_is_judged_by_the_rules_on_its_acceptance_date,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        // accepted under the 2012 rules: 民主评议 is required
+        let (_, _, _, body) = household(&t, &d.town).await;
+        let (_, v) = file(&t, &d, &body).await;
+        let old = v["id"].as_str().unwrap().to_string();
+        drive_to(&t, &d, &old, "community_review").await;
+        let (s, v) = step(
+            &t,
+            &d.town,
+            &old,
+            json!({"action": "town_approve", "on": "2020-10-12"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        // accepted on 2021-07-05: the 2021 rules, 民主评议 optional, and the decision names them
+        let (_, _, _, mut body) = household(&t, &d.town).await;
+        body["applied_on"] = json!("2021-07-02");
+        body["authorisation_on"] = json!("2021-07-02");
+        let (s, v) = file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        for (tok, body) in [
+            (&d.town, json!({"action": "accept", "on": "2021-07-05"})),
+            (
+                &d.town,
+                json!({"action": "visit", "on": "2021-07-06", "staff": ["王芳", "李强"]}),
+            ),
+            (&d.town, json!({"action": "check", "on": "2021-07-07"})),
+            (
+                &d.town,
+                json!({"action": "town_approve", "on": "2021-07-08"}),
+            ),
+            (
+                &d.town,
+                json!({"action": "town_publicity_end", "on": "2021-07-15"}),
+            ),
+        ] {
+            let (s, v) = step(&t, tok, &id, body.clone()).await;
+            assert_eq!(s, StatusCode::OK, "{body}: {v}");
+        }
+        let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &d.city).await;
+        if v["spot_check_required"] == true {
+            let (s, v) = step(
+                &t,
+                &d.city,
+                &id,
+                json!({"action": "spot_check", "on": "2021-07-16", "staff": ["市局甲", "市局乙"]}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+        let (s, v) = step(
+            &t,
+            &d.city,
+            &id,
+            json!({"action": "city_approve", "on": "2021-07-16"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = step(
+            &t,
+            &d.city,
+            &id,
+            json!({"action": "decide", "on": "2021-07-23"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["snapshot"]["rules"]["code"], "2021");
+        let decide = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "decide")
+            .unwrap()
+            .clone();
+        assert!(
+            decide["note"].as_str().unwrap().contains("民发〔2021〕"),
+            "{decide}"
+        );
+        let session = t.login_browser("cj").await;
+        let (_, _, html) = t
+            .page(&session, &format!("/assistance/applications/{id}/form"))
+            .await;
+        assert!(String::from_utf8(html).unwrap().contains("民发〔2021〕"));
+    }
+);

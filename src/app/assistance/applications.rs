@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use minzheng_domain::assistance::workflow::{
     self, Action, LIMITS, Office, Progress, Stage, TEKUN_LIMITS,
 };
-use minzheng_domain::assistance::{Category, evaluate, validate};
+use minzheng_domain::assistance::{Category, RuleSet, evaluate_with, validate};
 use minzheng_domain::idnumber;
 use minzheng_domain::money::Fen;
 use serde_json::{Value, json};
@@ -275,12 +275,26 @@ pub async fn notify_missing(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("notice not written")))
 }
 
-fn limits_for(category: &str) -> &'static workflow::Limits {
-    if category == "tekun" {
-        &TEKUN_LIMITS
-    } else {
-        &LIMITS
+/// The time limits of the rule set in force on `on` (DOMAIN §4.11).
+fn limits_for(category: &str, on: NaiveDate) -> &'static workflow::Limits {
+    match Category::from_code(category) {
+        Some(c) => workflow::limits_for(RuleSet::in_force(on), c),
+        None if category == "tekun" => &TEKUN_LIMITS,
+        None => &LIMITS,
     }
+}
+
+/// An application is judged by the rule set in force on its acceptance date (before acceptance: the day it was
+/// filed). A closed decision keeps the set it named.
+async fn rules_of(tx: &mut Tx, a: &ApplicationRow) -> AppResult<(RuleSet, NaiveDate)> {
+    let accepted: Option<(NaiveDate,)> = tx
+        .fetch_optional(
+            "SELECT on_date FROM application_events WHERE application_id = $1 AND action = 'accept' ORDER BY at LIMIT 1",
+            args![&a.id],
+        )
+        .await?;
+    let on = accepted.map(|d| d.0).unwrap_or(a.applied_on);
+    Ok((RuleSet::in_force(on), on))
 }
 
 pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<ApplicationRow> {
@@ -380,7 +394,7 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
             Stage::Submitted,
             applied_on,
             Action::Accept,
-            limits_for(&n.category),
+            limits_for(&n.category, applied_on),
         ),
         stage_since: applied_on,
         applied_on,
@@ -607,7 +621,12 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
         spot_checked: a.spot_checked,
         publicity_started: a.publicity_started,
     };
-    let next = workflow::next_stage(stage, action, &progress, on)
+    let (rules, accepted_on) = if action == Action::Accept {
+        (RuleSet::in_force(on), on)
+    } else {
+        rules_of(&mut tx, &a).await?
+    };
+    let next = workflow::next_stage_with(stage, action, &progress, on, rules)
         .map_err(|e| AppError::invalid("action", e.to_string()))?;
     let mut note = input.note.trim().to_string();
     let mut data: Option<Value> = None;
@@ -757,7 +776,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                 .await?
                 .ok_or_else(|| AppError::invalid("on", "没有生效的救助标准"))?;
             let hh = household_request(&a, on, app)?;
-            let assessment = evaluate(&hh.household, on, &s);
+            let assessment = evaluate_with(&hh.household, on, &s, rules);
             let cat = Category::from_code(&a.category)
                 .ok_or_else(|| AppError::invalid("category", "类别无效"))?;
             let Some(grant) = assessment.grant(cat) else {
@@ -782,6 +801,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                 "category": a.category,
                 "monthly_amount": amount.to_string(),
                 "covered_id_numbers": covered,
+                "rules": {"code": rules.code(), "label": rules.label()},
                 "start_month": start,
                 "decided_on": on,
             });
@@ -789,7 +809,8 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             a.monthly_amount = Some(amount.0);
             a.decided_on = Some(on);
             note = format!(
-                "批准{}，月救助金 {} 元，自 {} 起发放",
+                "依据{}，批准{}，月救助金 {} 元，自 {} 起发放",
+                rules.label(),
                 category_label(&a.category),
                 amount,
                 start
@@ -812,7 +833,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     a.stage = next.code().into();
     if next != stage || matches!(action, Action::Object) {
         a.stage_since = on;
-        a.due_on = workflow::due_date(&cal, next, on, action, limits_for(&a.category));
+        a.due_on = workflow::due_date(&cal, next, on, action, limits_for(&a.category, accepted_on));
     }
     if matches!(next, Stage::Refused | Stage::Approved) {
         // a closed application has no deadline left (the refusal notice is written with the refusal itself)

@@ -9,7 +9,7 @@ use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
 use chrono::{DateTime, Utc};
-use minzheng_domain::assistance::{Category, evaluate, validate};
+use minzheng_domain::assistance::{Category, RuleSet, evaluate_with, validate};
 use minzheng_domain::money::Fen;
 use serde_json::Value;
 
@@ -135,6 +135,7 @@ pub fn amount_for(
     frozen: Fen,
     s: &minzheng_domain::assistance::Standards,
     month: &str,
+    rules: RuleSet,
 ) -> Fen {
     let Some(household) = household else {
         return frozen;
@@ -152,7 +153,8 @@ pub fn amount_for(
     let Some(cat) = Category::from_code(category) else {
         return frozen;
     };
-    evaluate(&req.household, on, s)
+    // the rule set the decision named, never a later one (DOMAIN §4.11)
+    evaluate_with(&req.household, on, s, rules)
         .grant(cat)
         .map(|g| g.monthly_amount)
         .unwrap_or(frozen)
@@ -227,12 +229,19 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
                     .and_then(|j| serde_json::from_str::<Value>(j).ok())
                     .map(|v| v["household"].clone()),
             };
+            let rules = c
+                .snapshot_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str::<Value>(j).ok())
+                .and_then(|v| v["rules"]["code"].as_str().and_then(RuleSet::from_code))
+                .unwrap_or(RuleSet::Y2012);
             amount_for(
                 household.as_ref(),
                 &c.category,
                 Fen(c.monthly_amount),
                 &s,
                 &month,
+                rules,
             )
         };
         if amount.0 <= 0 {

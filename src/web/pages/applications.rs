@@ -137,6 +137,8 @@ pub struct Detail {
     pub check: Option<applications::CheckSummary>,
     /// Said when the deadline's year has no imported holiday calendar.
     pub deadline_note: Option<String>,
+    /// The rule set the application is judged by (its acceptance date's), e.g. 民发〔2012〕220号.
+    pub rules: minzheng_domain::assistance::RuleSet,
 }
 
 async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRow>), PageError> {
@@ -148,7 +150,13 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
     let areas = app.areas();
     let today = app.today();
     let years = crate::app::assistance::calendar::years(app).await?;
+    let accepted_on = events
+        .iter()
+        .find(|e| e.action == "accept")
+        .map(|e| e.on_date)
+        .unwrap_or(a.applied_on);
     let d = Detail {
+        rules: minzheng_domain::assistance::RuleSet::in_force(accepted_on),
         check: applications::check_summary(&events),
         deadline_note: crate::app::assistance::calendar::uncovered_note(&years, a.due_on),
         category_label: applications::category_label(&a.category).into(),
@@ -190,7 +198,14 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
 }
 
 /// The actions this user may take now (the workflow still has the last word when one is submitted).
-fn actions_for(role: Role, stage: Stage, check_blocks: bool) -> Vec<ActionForm> {
+fn actions_for(
+    role: Role,
+    stage: Stage,
+    check_blocks: bool,
+    rules: minzheng_domain::assistance::RuleSet,
+) -> Vec<ActionForm> {
+    // under the 2021 rules 民主评议 is optional: the town may go straight to its initial opinion
+    let review_optional = rules == minzheng_domain::assistance::RuleSet::Y2021;
     use Action as A;
     let town = role == Role::TownOfficer;
     let village_or_town = matches!(role, Role::TownOfficer | Role::VillageWorker);
@@ -198,6 +213,9 @@ fn actions_for(role: Role, stage: Stage, check_blocks: bool) -> Vec<ActionForm> 
     let mut v: Vec<Action> = match stage {
         Stage::Submitted if town => vec![A::Accept],
         Stage::Accepted if village_or_town => vec![A::Visit, A::Check],
+        Stage::Investigated if town && review_optional => {
+            vec![A::TownApprove, A::CommunityReview, A::Check]
+        }
         Stage::Investigated if town => vec![A::CommunityReview, A::Check],
         Stage::Reviewed if town => vec![A::TownApprove],
         Stage::TownPublicity if town => vec![A::TownPublicityEnd, A::Object],
@@ -244,6 +262,7 @@ async fn detail_page(
             a.check
                 .as_ref()
                 .is_some_and(|c| !c.eligible && c.review_override.is_none()),
+            a.rules,
         ),
         a,
         events,
