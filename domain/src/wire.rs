@@ -1,4 +1,4 @@
-//! Shared by the business-line rules (elderly, children, orgs): closed code lists and JSON walking
+//! Shared by the rules of every line (assistance, elderly, children, orgs): closed code lists and JSON walking
 //! helpers that name the bad field both as a machine path and in Chinese words.
 //! (The assistance request has its own private helpers; these add the Chinese field name to each message.)
 
@@ -22,8 +22,11 @@ macro_rules! code_list {
             pub fn label(self) -> &'static str {
                 match self { $($name::$v => $label),+ }
             }
-            pub fn parse(s: &str) -> Option<$name> {
+            pub fn from_code(s: &str) -> Option<$name> {
                 match s { $($code => Some($name::$v),)+ _ => None }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::from_code(s)
             }
             /// "a、b、c" for error messages.
             pub fn codes_text() -> String {
