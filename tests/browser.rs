@@ -631,19 +631,7 @@ async fn organisation_registry_and_capability_form() {
     t.add_user("cj", "town_officer", "320281001").await;
     let base = serve(&t).await;
     let (_driver, c) = start_driver().await;
-    c.goto(&format!("{base}/login")).await.unwrap();
-    set(&c, "#username", "cj").await;
-    set(&c, "#password", common::PASSWORD).await;
-    c.find(Locator::Id("login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("nav.side"))
-        .await
-        .unwrap();
+    login(&c, &base, "cj").await;
     // from the menu
     c.find(Locator::Css("nav.side a[href='/organisations']"))
         .await

@@ -117,7 +117,11 @@ pub(crate) fn boolean(v: &Value, path: &str, label: &str) -> Result<bool, FieldE
 
 /// A `YYYY-MM-DD` date (chrono alone would also take unpadded fields).
 pub(crate) fn date(v: &Value, path: &str, label: &str) -> Result<NaiveDate, FieldError> {
-    let s = string(v, path, label)?;
+    ymd(string(v, path, label)?, path, label)
+}
+
+/// `s` as a `YYYY-MM-DD` date, or the error naming `path` and the field's Chinese `label`.
+pub(crate) fn ymd(s: &str, path: &str, label: &str) -> Result<NaiveDate, FieldError> {
     let shape_ok = s.len() == 10
         && s.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {

@@ -57,10 +57,7 @@ pub struct NewAssessment {
 pub async fn record(app: &App, ctx: &Ctx, n: NewAssessment) -> AppResult<AssessmentRow> {
     ctx.actor.require(Permission::RecordAssessments)?;
     let reason = AssessmentReason::parse(n.reason.trim()).ok_or_else(|| {
-        AppError::invalid(
-            "reason",
-            "评估原因应为 first（首次）、routine（常规）、immediate（即时）或 review（复评）",
-        )
+        AppError::invalid("reason", "评估原因应为首次评估、常规评估、即时评估或复评")
     })?;
     let mut assessors: Vec<String> = n
         .assessors
@@ -147,20 +144,6 @@ pub async fn record(app: &App, ctx: &Ctx, n: NewAssessment) -> AppResult<Assessm
     .await?;
     tx.commit().await?;
     Ok(row)
-}
-
-/// The latest assessment of a person, if any (shown on the person and the tekun case).
-pub async fn latest(app: &App, ctx: &Ctx, person_id: &str) -> AppResult<Option<AssessmentRow>> {
-    ctx.actor.require(Permission::ReadElderly)?;
-    let row: Option<AssessmentRow> = app
-        .db
-        .conn()
-        .fetch_optional(
-            &format!("SELECT {COLS} FROM capability_assessments WHERE person_id = $1 ORDER BY assessed_on DESC, created_at DESC LIMIT 1"),
-            args![person_id],
-        )
-        .await?;
-    Ok(row.filter(|r| ctx.actor.in_scope(&r.area_code)))
 }
 
 /// Assessments in the caller's scope whose next one is due by `by` (the latest per person only), most urgent first.

@@ -81,7 +81,14 @@ fn checked(app: &App, ctx: &Ctx, n: &OrgInput) -> AppResult<OrgRow> {
     let kind = OrgKind::parse(n.kind.trim()).ok_or_else(|| {
         AppError::invalid(
             "kind",
-            format!("机构类别无效，应为：{}", OrgKind::codes_text()),
+            format!(
+                "机构类别无效，应为：{}",
+                OrgKind::ALL
+                    .iter()
+                    .map(|k| k.label())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
         )
     })?;
     let areas = app.areas();
@@ -101,10 +108,7 @@ fn checked(app: &App, ctx: &Ctx, n: &OrgInput) -> AppResult<OrgRow> {
     }
     let status = n.status.as_deref().unwrap_or("active").trim();
     if !matches!(status, "active" | "closed") {
-        return Err(AppError::invalid(
-            "status",
-            "状态应为 active（正常）或 closed（注销/停办）",
-        ));
+        return Err(AppError::invalid("status", "状态只能是正常或注销/停办"));
     }
     let t = now();
     Ok(OrgRow {

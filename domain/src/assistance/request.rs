@@ -546,24 +546,7 @@ fn boolean(v: &Value, path: &str) -> Result<bool, FieldError> {
 }
 
 fn date(v: &Value, path: &str) -> Result<NaiveDate, FieldError> {
-    let s = string(v, path)?;
-    // chrono accepts unpadded fields; the API promises YYYY-MM-DD, so check the shape first
-    let shape_ok = s.len() == 10
-        && s.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    if !shape_ok {
-        return Err(FieldError::new(
-            path,
-            format!("日期“{s}”格式应为YYYY-MM-DD"),
-        ));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| FieldError::new(path, format!("日期“{s}”不存在")))
+    crate::wire::ymd(string(v, path)?, path, "日期")
 }
 
 fn code<T: CodeList>(v: &Value, path: &str) -> Result<T, FieldError> {

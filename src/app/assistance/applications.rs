@@ -8,9 +8,7 @@ use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, Tx, new_id, now};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use minzheng_domain::assistance::workflow::{
-    self, Action, LIMITS, Office, Progress, Stage, TEKUN_LIMITS,
-};
+use minzheng_domain::assistance::workflow::{self, Action, LIMITS, Office, Progress, Stage};
 use minzheng_domain::assistance::{Category, RuleSet, evaluate_with, validate};
 use minzheng_domain::idnumber;
 use minzheng_domain::money::Fen;
@@ -277,11 +275,9 @@ pub async fn notify_missing(
 
 /// The time limits of the rule set in force on `on` (DOMAIN §4.11).
 fn limits_for(category: &str, on: NaiveDate) -> &'static workflow::Limits {
-    match Category::from_code(category) {
-        Some(c) => workflow::limits_for(RuleSet::in_force(on), c),
-        None if category == "tekun" => &TEKUN_LIMITS,
-        None => &LIMITS,
-    }
+    Category::from_code(category)
+        .map(|c| workflow::limits_for(RuleSet::in_force(on), c))
+        .unwrap_or(&LIMITS)
 }
 
 /// An application is judged by the rule set in force on its acceptance date (before acceptance: the day it was

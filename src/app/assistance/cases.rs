@@ -63,10 +63,7 @@ pub async fn list(
     let mut w = cond;
     if let Some(s) = status.filter(|s| !s.is_empty()) {
         if !matches!(s, "active" | "phasing_out" | "stopped") {
-            return Err(AppError::invalid(
-                "status",
-                "状态应为 active（在保）、phasing_out（渐退）或 stopped（已停保）",
-            ));
+            return Err(AppError::invalid("status", "状态应为在保、渐退或已停保"));
         }
         args.push(Arg::from(s));
         w = format!("{w} AND status = ${}", args.len());
