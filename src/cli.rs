@@ -166,6 +166,10 @@ pub enum UserCmd {
         /// 姓名或部门 / display name
         #[arg(long)]
         name: Option<String>,
+        /// 市局业务科室所属科室，逗号分隔 / a city officer's sections, comma-separated
+        /// (social_assistance, verification, elderly_care, child_welfare, social_affairs, social_organisations, office)
+        #[arg(long, value_delimiter = ',')]
+        sections: Vec<String>,
     },
     /// 列出用户 / list users
     List,
@@ -283,6 +287,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     area,
                     password,
                     name,
+                    sections,
                 } => {
                     let generated = password.is_none();
                     let pw = password.unwrap_or_else(users::generate_password);
@@ -295,6 +300,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                             role,
                             area_code: area,
                             display_name: name,
+                            sections,
                         },
                     )
                     .await

@@ -5,67 +5,10 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp};
+use common::{Backend, TestApp, load, multipart, upload};
 use minzheng::app::verification::gather;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "mzBoundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    for (field, name, bytes) in files {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn upload(
-    t: &TestApp,
-    token: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-    files: &[(&str, &str, &[u8])],
-) -> (StatusCode, Value) {
-    let (ct, body) = multipart(fields, files);
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, ct)
-        .body(Body::from(body))
-        .unwrap();
-    let (s, _, b) = t.send(req).await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
-}
-
-async fn load(
-    t: &TestApp,
-    token: &str,
-    source: &str,
-    name: &str,
-    bytes: &[u8],
-    as_of: &str,
-) -> (StatusCode, Value) {
-    upload(
-        t,
-        token,
-        &format!("/api/v1/sources/{source}/loads"),
-        &[("as_of", as_of)],
-        &[("file", name, bytes)],
-    )
-    .await
-}
 
 /// Starts a verification run over every active case as `token`: (status, body).
 async fn start_run(t: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {

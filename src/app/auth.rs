@@ -74,6 +74,7 @@ pub fn actor_of(app: &App, u: &UserRow) -> Actor {
         role: Role::parse(&u.role).unwrap_or(Role::Leader),
         area_code: u.area_code.clone(),
         area_level: level,
+        sections: super::authz::Section::parse_list(&u.sections),
     }
 }
 
@@ -85,6 +86,7 @@ fn anonymous(username: &str) -> Actor {
         role: Role::Leader,
         area_code: String::new(),
         area_level: "none".into(),
+        sections: vec![],
     }
 }
 

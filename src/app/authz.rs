@@ -59,6 +59,63 @@ impl Role {
     }
 }
 
+/// The bureau's business sections (科室). A city officer acts only in the lines of the sections it belongs to;
+/// reading stays open to every city officer, as to the leaders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Section {
+    SocialAssistance,
+    Verification,
+    ElderlyCare,
+    ChildWelfare,
+    SocialAffairs,
+    SocialOrganisations,
+    Office,
+}
+
+impl Section {
+    pub const ALL: [Section; 7] = [
+        Section::SocialAssistance,
+        Section::Verification,
+        Section::ElderlyCare,
+        Section::ChildWelfare,
+        Section::SocialAffairs,
+        Section::SocialOrganisations,
+        Section::Office,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Section::SocialAssistance => "social_assistance",
+            Section::Verification => "verification",
+            Section::ElderlyCare => "elderly_care",
+            Section::ChildWelfare => "child_welfare",
+            Section::SocialAffairs => "social_affairs",
+            Section::SocialOrganisations => "social_organisations",
+            Section::Office => "office",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::SocialAssistance => "社会救助科",
+            Section::Verification => "居民家庭经济状况核对中心",
+            Section::ElderlyCare => "养老服务科",
+            Section::ChildWelfare => "儿童福利科",
+            Section::SocialAffairs => "社会事务科",
+            Section::SocialOrganisations => "社会组织管理局",
+            Section::Office => "办公室",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|x| x.code() == s.trim())
+    }
+    /// The stored form: codes separated by commas; unknown codes are ignored.
+    pub fn parse_list(s: &str) -> Vec<Section> {
+        s.split(',').filter_map(Section::parse).collect()
+    }
+    pub fn join(list: &[Section]) -> String {
+        list.iter().map(|s| s.code()).collect::<Vec<_>>().join(",")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     ManageUsers,
@@ -99,9 +156,27 @@ pub enum Permission {
     ReadElderly,
     /// Record capability assessments.
     RecordAssessments,
+    /// Read the disability subsidies (残疾人两项补贴).
+    ReadDisability,
+    /// File subsidies (town); record the 残联's check, decide and stop them (the city's social affairs section).
+    HandleSubsidies,
 }
 
 impl Permission {
+    /// The section a city officer must belong to for this permission; `None` when any may (reading, the stateless
+    /// rules) or when the section depends on the record (an organisation's kind, see `Actor::require_section`).
+    pub fn section(self) -> Option<Section> {
+        use Permission::*;
+        match self {
+            ManageStandards | HandleApplications => Some(Section::SocialAssistance),
+            LoadSources | HandleFindings | HandleTasks => Some(Section::Verification),
+            ManageCalendar | ApproveTargets => Some(Section::Office),
+            RecordAssessments => Some(Section::ElderlyCare),
+            HandleSubsidies => Some(Section::SocialAffairs),
+            _ => None,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Permission::ManageUsers => "管理用户",
@@ -125,6 +200,8 @@ impl Permission {
             Permission::ManageOrganisations => "登记或变更机构和组织",
             Permission::ReadElderly => "查看养老服务业务",
             Permission::RecordAssessments => "录入老年人能力评估",
+            Permission::ReadDisability => "查看残疾人两项补贴",
+            Permission::HandleSubsidies => "办理残疾人两项补贴",
         }
     }
 }
@@ -156,6 +233,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         UseRules | ReadOrganisations | ReadElderly => role != CityAdmin,
         ManageOrganisations => matches!(role, CityOfficer | TownOfficer),
         RecordAssessments => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        ReadDisability => role != CityAdmin,
+        HandleSubsidies => matches!(role, CityOfficer | TownOfficer),
     }
 }
 
@@ -168,6 +247,8 @@ pub struct Actor {
     /// The area the user is bound to; its subtree is the user's scope.
     pub area_code: String,
     pub area_level: String,
+    /// For a city officer, the sections (科室) it acts for.
+    pub sections: Vec<Section>,
 }
 
 impl Actor {
@@ -180,23 +261,38 @@ impl Actor {
             role: Role::CityAdmin,
             area_code: city_code.into(),
             area_level: "city".into(),
+            sections: Section::ALL.to_vec(),
         }
     }
 
     pub fn require(&self, p: Permission) -> AppResult<()> {
-        if allows(self.role, p) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!(
+        if !allows(self.role, p) {
+            return Err(AppError::Forbidden(format!(
                 "您的角色({})无权{}",
                 self.role.label(),
                 p.label()
-            )))
+            )));
+        }
+        match p.section() {
+            Some(s) => self.require_section(s),
+            None => Ok(()),
         }
     }
 
     pub fn can(&self, p: Permission) -> bool {
-        allows(self.role, p)
+        self.require(p).is_ok()
+    }
+
+    /// A city officer acts only for its own sections; town and village staff act for every line in their area.
+    pub fn require_section(&self, s: Section) -> AppResult<()> {
+        if self.role != Role::CityOfficer || self.sections.contains(&s) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "此项业务由{}办理，您不属于该科室",
+                s.label()
+            )))
+        }
     }
 
     /// Whether an area (by code) lies in the user's subtree.
@@ -241,6 +337,7 @@ mod tests {
             role,
             area_code: area.into(),
             area_level: level.into(),
+            sections: vec![],
         }
     }
 
@@ -268,5 +365,13 @@ mod tests {
         assert!(allows(Role::Auditor, Permission::ReadAudit));
         assert!(!allows(Role::Leader, Permission::WriteRegistry));
         assert!(!allows(Role::Auditor, Permission::WriteRegistry));
+        // a city officer acts only for its sections, but reads every line
+        let mut a = actor(Role::CityOfficer, "320281", "city");
+        a.sections = vec![Section::ElderlyCare];
+        assert!(a.can(Permission::RecordAssessments));
+        assert!(!a.can(Permission::HandleApplications));
+        assert!(a.can(Permission::ReadAssistance));
+        let t = actor(Role::TownOfficer, "320281001", "town");
+        assert!(t.can(Permission::HandleApplications));
     }
 }

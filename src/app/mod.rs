@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authz;
 pub mod backup;
 pub mod children;
+pub mod disability;
 pub mod elderly;
 pub mod organisations;
 pub mod registry;

@@ -2,7 +2,7 @@
 //! with a valid unified social credit code; every change is kept with who made it.
 
 use crate::app::audit::{self, Event};
-use crate::app::authz::Permission;
+use crate::app::authz::{Permission, Section};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
@@ -74,6 +74,22 @@ fn text(field: &str, label: &str, v: &str, min: usize, max: usize) -> AppResult<
 }
 
 /// Checks every field and answers the row as it would be stored (id and times left to the caller).
+/// The section (科室) that keeps an organisation of this kind on the registry.
+pub fn section_of(kind: OrgKind) -> Section {
+    use OrgKind::*;
+    match kind {
+        ElderlyInstitution | DayCareCentre | MealPoint | ElderlyServiceOrg | HomeCareProvider
+        | TrainingBase => Section::ElderlyCare,
+        ChildrenCareHome | ChildrenServiceStation | ChildWelfareInstitution => {
+            Section::ChildWelfare
+        }
+        RescueStation | FuneralFacility => Section::SocialAffairs,
+        SocialGroup | PrivateNonEnterprise | Foundation | Charity | Other => {
+            Section::SocialOrganisations
+        }
+    }
+}
+
 fn checked(app: &App, ctx: &Ctx, n: &OrgInput) -> AppResult<OrgRow> {
     let name = text("name", "名称", &n.name, 2, 100)?;
     let code = parse_credit_code(&n.credit_code)
@@ -91,6 +107,7 @@ fn checked(app: &App, ctx: &Ctx, n: &OrgInput) -> AppResult<OrgRow> {
             ),
         )
     })?;
+    ctx.actor.require_section(section_of(kind))?;
     let areas = app.areas();
     let area = areas
         .get(n.area_code.trim())
@@ -205,6 +222,10 @@ pub async fn update(app: &App, ctx: &Ctx, id: &str, n: OrgInput) -> AppResult<Or
         .await?
         .filter(|o| ctx.actor.in_scope(&o.area_code))
         .ok_or_else(|| AppError::NotFound("机构".into()))?;
+    // the section that keeps it now must agree too, or a kind change would move it out of another's hands
+    if let Some(k) = OrgKind::parse(&before.kind) {
+        ctx.actor.require_section(section_of(k))?;
+    }
     r.id = before.id.clone();
     r.created_at = before.created_at;
     tx.execute(

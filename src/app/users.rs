@@ -2,7 +2,7 @@
 
 use super::audit::{self, Event};
 use super::auth::{check_password_policy, hash_password, random_token};
-use super::authz::{Permission, Role};
+use super::authz::{Permission, Role, Section};
 use super::{App, AppError, AppResult, Ctx};
 use crate::storage::users::{self as store, UserRow};
 use crate::storage::{new_id, now};
@@ -18,6 +18,8 @@ pub struct UserView {
     pub area_name: String,
     pub disabled: bool,
     pub locked: bool,
+    /// A city officer's sections (科室), by name.
+    pub sections: Vec<String>,
 }
 
 fn view(app: &App, u: &UserRow) -> UserView {
@@ -34,6 +36,10 @@ fn view(app: &App, u: &UserRow) -> UserView {
         area_name: app.areas().full_name(&u.area_code),
         disabled: u.disabled,
         locked: u.locked_until.is_some_and(|t| t > now()),
+        sections: Section::parse_list(&u.sections)
+            .into_iter()
+            .map(|s| s.label().to_string())
+            .collect(),
     }
 }
 
@@ -45,6 +51,10 @@ pub struct NewUser {
     pub area_code: String,
     #[serde(default)]
     pub display_name: Option<String>,
+    /// For a city officer: the sections it acts for (social_assistance, verification, elderly_care,
+    /// child_welfare, social_affairs, social_organisations, office); it reads every line without any.
+    #[serde(default)]
+    pub sections: Vec<String>,
 }
 
 pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
@@ -82,6 +92,20 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
             format!("{}必须绑定到{}级区划", role.label(), want),
         ));
     }
+    let mut sections = Vec::new();
+    for code in &n.sections {
+        let s = Section::parse(code)
+            .ok_or_else(|| AppError::invalid("sections", format!("科室“{code}”不存在")))?;
+        if !sections.contains(&s) {
+            sections.push(s);
+        }
+    }
+    if role != Role::CityOfficer && !sections.is_empty() {
+        return Err(AppError::invalid(
+            "sections",
+            "只有市局业务科室的用户属于科室",
+        ));
+    }
     check_password_policy(&n.password)?;
     let mut tx = app.db.begin().await?;
     if store::by_username(&app.db, &username).await?.is_some() {
@@ -100,6 +124,7 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
         password_hash: hash_password(&n.password),
         role: role.code().into(),
         area_code: area.code.clone(),
+        sections: Section::join(&sections),
         disabled: false,
         locked_until: None,
         created_at: now(),
@@ -117,7 +142,7 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
         ctx,
         Event::new("user.add", "user", &row.id)
             .area(&row.area_code)
-            .after(serde_json::json!({"username": row.username, "role": row.role, "area_code": row.area_code})),
+            .after(serde_json::json!({"username": row.username, "role": row.role, "area_code": row.area_code, "sections": row.sections})),
     )
     .await?;
     tx.commit().await?;
@@ -218,6 +243,7 @@ pub async fn bootstrap_admin(app: &App, password: Option<String>) -> AppResult<O
             role: "city_admin".into(),
             area_code: city,
             display_name: Some("系统管理员".into()),
+            sections: vec![],
         },
     )
     .await?;

@@ -24,6 +24,7 @@ fn actor(role: Role, area: &str, name: &str) -> Ctx {
                 Role::TownOfficer => "town".into(),
                 _ => "city".into(),
             },
+            sections: crate::app::authz::Section::ALL.to_vec(),
         },
         ip: "demo".into(),
     }

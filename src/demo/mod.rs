@@ -518,13 +518,71 @@ async fn insert_persons(tx: &mut Tx, rows: &[PersonRow]) -> anyhow::Result<()> {
         .await?)
 }
 
-/// Demo accounts, one per role, all with the same demo password.
-pub const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
-    ("city", "市局社会救助科", "city_officer", "320281"),
-    ("leader", "局领导", "leader", "320281"),
-    ("auditor", "纪检审计", "auditor", "320281"),
-    ("chengjiang", "澄江街道民政办", "town_officer", "320281001"),
-    ("nanzha", "南闸街道民政办", "town_officer", "320281004"),
+const ALL_SECTIONS: &str = "social_assistance,verification,elderly_care,child_welfare,social_affairs,social_organisations,office";
+
+/// Demo accounts, one per role and one per section (科室), all with the same demo password: `city` holds every
+/// section so that one login can try every line.
+pub const DEMO_USERS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "city",
+        "市局业务科室（全部科室）",
+        "city_officer",
+        "320281",
+        ALL_SECTIONS,
+    ),
+    (
+        "jiuzhu",
+        "市局社会救助科",
+        "city_officer",
+        "320281",
+        "social_assistance",
+    ),
+    (
+        "hedui",
+        "市居民家庭经济状况核对中心",
+        "city_officer",
+        "320281",
+        "verification",
+    ),
+    (
+        "yanglao",
+        "市局养老服务科",
+        "city_officer",
+        "320281",
+        "elderly_care",
+    ),
+    (
+        "ertong",
+        "市局儿童福利科",
+        "city_officer",
+        "320281",
+        "child_welfare",
+    ),
+    (
+        "shiwu",
+        "市局社会事务科",
+        "city_officer",
+        "320281",
+        "social_affairs",
+    ),
+    (
+        "shezu",
+        "市社会组织管理局",
+        "city_officer",
+        "320281",
+        "social_organisations",
+    ),
+    ("bangong", "市局办公室", "city_officer", "320281", "office"),
+    ("leader", "局领导", "leader", "320281", ""),
+    ("auditor", "纪检审计", "auditor", "320281", ""),
+    (
+        "chengjiang",
+        "澄江街道民政办",
+        "town_officer",
+        "320281001",
+        "",
+    ),
+    ("nanzha", "南闸街道民政办", "town_officer", "320281004", ""),
 ];
 pub const DEMO_PASSWORD: &str = "minzheng2020";
 
@@ -534,9 +592,17 @@ pub async fn create_demo_users(app: &App) -> anyhow::Result<Vec<(String, String)
         actor: Actor::system(&areas.city_code),
         ip: "cli".into(),
     };
-    let mut users: Vec<(String, String, String, String)> = DEMO_USERS
+    let mut users: Vec<(String, String, String, String, &str)> = DEMO_USERS
         .iter()
-        .map(|(u, d, r, a)| (u.to_string(), d.to_string(), r.to_string(), a.to_string()))
+        .map(|(u, d, r, a, s)| {
+            (
+                u.to_string(),
+                d.to_string(),
+                r.to_string(),
+                a.to_string(),
+                *s,
+            )
+        })
         .collect();
     // a village worker in the first community of 澄江街道
     if let Some(v) = areas.children("320281001").first() {
@@ -545,10 +611,11 @@ pub async fn create_demo_users(app: &App) -> anyhow::Result<Vec<(String, String)
             format!("{}网格员", v.name),
             "village_worker".into(),
             v.code.clone(),
+            "",
         ));
     }
     let mut out = vec![];
-    for (u, d, r, a) in users {
+    for (u, d, r, a, s) in users {
         if areas.get(&a).is_none() {
             continue;
         }
@@ -561,6 +628,11 @@ pub async fn create_demo_users(app: &App) -> anyhow::Result<Vec<(String, String)
                 role: r.clone(),
                 area_code: a,
                 display_name: Some(d),
+                sections: s
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             },
         )
         .await

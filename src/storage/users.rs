@@ -10,12 +10,14 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub area_code: String,
+    /// A city officer's sections (科室), codes separated by commas.
+    pub sections: String,
     pub disabled: bool,
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
-const USER_COLS: &str = "id, username, display_name, password_hash, role, area_code, disabled, locked_until, created_at";
+const USER_COLS: &str = "id, username, display_name, password_hash, role, area_code, sections, disabled, locked_until, created_at";
 
 pub async fn by_username(db: &Db, username: &str) -> DbResult<Option<UserRow>> {
     db.conn()
@@ -59,7 +61,9 @@ pub async fn count(db: &Db) -> DbResult<i64> {
 
 pub async fn insert(tx: &mut Tx, u: &UserRow) -> DbResult<()> {
     tx.execute(
-        &format!("INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+        &format!(
+            "INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ),
         args![
             &u.id,
             &u.username,
@@ -67,6 +71,7 @@ pub async fn insert(tx: &mut Tx, u: &UserRow) -> DbResult<()> {
             &u.password_hash,
             &u.role,
             &u.area_code,
+            &u.sections,
             u.disabled,
             u.locked_until,
             u.created_at

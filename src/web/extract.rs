@@ -25,6 +25,10 @@ pub struct ApiCtx(pub Ctx);
 impl FromRequestParts<App> for ApiCtx {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        // already resolved by the line's guard (web::lines)
+        if let Some(ctx) = parts.extensions.get::<Ctx>() {
+            return Ok(ApiCtx(ctx.clone()));
+        }
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -43,6 +47,7 @@ impl FromRequestParts<App> for ApiCtx {
 }
 
 /// A logged-in browser user, with the session's CSRF token for its forms.
+#[derive(Clone)]
 pub struct PageCtx {
     pub ctx: Ctx,
     pub csrf: String,
@@ -70,6 +75,9 @@ impl IntoResponse for PageRejection {
 impl FromRequestParts<App> for PageCtx {
     type Rejection = PageRejection;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        if let Some(p) = parts.extensions.get::<PageCtx>() {
+            return Ok(p.clone());
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let next = parts
             .uri

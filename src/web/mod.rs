@@ -17,8 +17,15 @@ use axum::routing::get;
 pub fn router(app: App) -> Router {
     Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
-        .merge(lines::api().split_for_parts().0)
+        .merge(lines::pages(&app))
+        .merge(api::routes().split_for_parts().0)
+        .merge(lines::guard_api(
+            api::user_routes().split_for_parts().0,
+            &app,
+            crate::app::authz::Permission::ManageUsers,
+        ))
+        .merge(lines::api_routes(&app))
+        .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .merge(openapi::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(css))

@@ -9,6 +9,8 @@ use minzheng::storage::Db;
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod workflow;
+
 pub const PASSWORD: &str = "Test-pass-2020";
 
 #[derive(Clone, Copy, Debug)]
@@ -92,6 +94,15 @@ impl TestApp {
                 role: role.into(),
                 area_code: area.into(),
                 display_name: None,
+                // a test's city officer holds every section, like the demo's `city`
+                sections: if role == "city_officer" {
+                    minzheng::app::authz::Section::ALL
+                        .iter()
+                        .map(|s| s.code().to_string())
+                        .collect()
+                } else {
+                    vec![]
+                },
             },
         )
         .await
@@ -282,4 +293,64 @@ macro_rules! db_test {
 /// URL-encodes a form value.
 pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A multipart/form-data body of text fields and files: (content type, body).
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "mzBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (field, name, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Posts a multipart form with a bearer token: (status, JSON body).
+pub async fn upload(
+    t: &TestApp,
+    token: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> (StatusCode, Value) {
+    let (ct, body) = multipart(fields, files);
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .unwrap();
+    let (s, _, b) = t.send(req).await;
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+/// Loads a departmental source file through the API.
+pub async fn load(
+    t: &TestApp,
+    token: &str,
+    source: &str,
+    name: &str,
+    bytes: &[u8],
+    as_of: &str,
+) -> (StatusCode, Value) {
+    upload(
+        t,
+        token,
+        &format!("/api/v1/sources/{source}/loads"),
+        &[("as_of", as_of)],
+        &[("file", name, bytes)],
+    )
+    .await
 }

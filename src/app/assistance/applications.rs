@@ -22,7 +22,13 @@ pub const CATEGORIES: [(&str, &str); 5] = [
     ("expenditure", "支出型贫困家庭"),
 ];
 
+/// The label of an assistance category, or of another programme's payment-line category.
 pub fn category_label(code: &str) -> &'static str {
+    match code {
+        "disability_living" => return "残疾人生活补贴",
+        "disability_care" => return "残疾人护理补贴",
+        _ => {}
+    }
     CATEGORIES
         .iter()
         .find(|(c, _)| *c == code)

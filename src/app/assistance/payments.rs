@@ -117,6 +117,7 @@ struct CaseForRoll {
 #[derive(sqlx::FromRow)]
 struct FailedLine {
     id: String,
+    programme: String,
     case_id: String,
     month_for: String,
     payee_id: String,
@@ -207,7 +208,7 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
         .await?;
     let failed: Vec<FailedLine> = tx
         .fetch_all(
-            "SELECT l.id, l.case_id, l.month_for, l.payee_id, l.bank_account, l.category, l.area_code, l.town_code, l.amount \
+            "SELECT l.id, l.programme, l.case_id, l.month_for, l.payee_id, l.bank_account, l.category, l.area_code, l.town_code, l.amount \
              FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
              WHERE l.status = 'failed' AND l.reissued_by IS NULL AND r.status = 'approved' AND r.month < $1",
             args![month.as_str()],
@@ -253,6 +254,7 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
             new_id(),
             &roll_id,
             seq,
+            "assistance",
             &c.id,
             "regular",
             month.as_str(),
@@ -265,6 +267,27 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
             "pending"
         ]);
     }
+    // the disability subsidies are paid in the same roll (一卡通), each grant at its tier's standard of the month
+    for g in crate::app::disability::roll_lines(&mut tx, ctx, &month).await? {
+        seq += 1;
+        total += g.amount;
+        rows.push(args![
+            new_id(),
+            &roll_id,
+            seq,
+            "disability",
+            &g.grant_id,
+            "regular",
+            month.as_str(),
+            &g.person_id,
+            &g.bank_account,
+            &g.category,
+            &g.area_code,
+            &g.town_code,
+            g.amount,
+            "pending"
+        ]);
+    }
     let mut reissues: Vec<(String, String)> = vec![];
     for f in &failed {
         seq += 1;
@@ -274,6 +297,7 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
             &id,
             &roll_id,
             seq,
+            &f.programme,
             &f.case_id,
             "reissue",
             &f.month_for,
@@ -305,7 +329,7 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     roll(app, ctx, &month).await
 }
 
-const LINE_COLS: &str = "id, roll_id, seq, case_id, kind, month_for, payee_id, bank_account, category, area_code, town_code, amount, status";
+const LINE_COLS: &str = "id, roll_id, seq, programme, case_id, kind, month_for, payee_id, bank_account, category, area_code, town_code, amount, status";
 
 pub async fn approve(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     require_city(ctx)?;

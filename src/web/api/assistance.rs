@@ -7,6 +7,39 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// 社会救助: assessments, standards, applications, cases, reviews, the ledger, temporary assistance and payments.
+pub fn routes() -> OpenApiRouter<App> {
+    use super::{applications as a, ledger, payments as p, temporary as t};
+    OpenApiRouter::new()
+        .routes(routes!(assess))
+        .routes(routes!(list))
+        .routes(routes!(propose))
+        .routes(routes!(approve))
+        .routes(routes!(a::create, a::list))
+        .routes(routes!(a::show))
+        .routes(routes!(a::act))
+        .routes(routes!(a::missing_materials))
+        .routes(routes!(a::list_cases))
+        .routes(routes!(a::show_case))
+        .routes(routes!(a::stop_case))
+        .routes(routes!(a::case_event))
+        .routes(routes!(a::case_changes))
+        .routes(routes!(a::reviews))
+        .routes(routes!(ledger::import))
+        .routes(routes!(ledger::export))
+        .routes(routes!(t::create, t::list))
+        .routes(routes!(t::batch))
+        .routes(routes!(t::decide))
+        .routes(routes!(p::generate, p::list))
+        .routes(routes!(p::show))
+        .routes(routes!(p::lines))
+        .routes(routes!(p::approve))
+        .routes(routes!(p::export))
+        .routes(routes!(p::returns))
+}
 
 /// Which assistance a household qualifies for on a date, how much, and why not (stateless).
 #[utoipa::path(post, path = "/api/v1/assessments", tag = "assistance", security(("bearer" = [])),

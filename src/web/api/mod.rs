@@ -5,6 +5,7 @@ pub mod areas;
 pub mod assistance;
 pub mod auth;
 pub mod children;
+pub mod disability;
 pub mod elderly;
 pub mod ledger;
 pub mod organisations;
@@ -18,85 +19,25 @@ pub mod verification;
 use super::ApiError;
 use crate::app::App;
 use crate::app::AppError;
-use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route(
-            "/auth/token",
-            post(auth::create_token).delete(auth::revoke_current),
-        )
-        .route("/areas", get(areas::list))
-        .route("/users", post(users::create).get(users::list))
-        .route("/persons", get(persons::list).post(persons::create))
-        .route("/persons/export", get(persons::export))
-        .route("/persons/{id}", get(persons::show).patch(persons::update))
-        .route("/households", post(persons::create_household))
-        .route("/households/{id}", get(persons::household))
-        .route("/stats", get(persons::stats))
-        .route("/assessments", post(assistance::assess))
-        .route(
-            "/applications",
-            post(applications::create).get(applications::list),
-        )
-        .route("/applications/{id}", get(applications::show))
-        .route("/applications/{id}/actions", post(applications::act))
-        .route(
-            "/applications/{id}/missing-materials",
-            post(applications::missing_materials),
-        )
-        .route(
-            "/payments/rolls",
-            post(payments::generate).get(payments::list),
-        )
-        .route("/payments/rolls/{month}", get(payments::show))
-        .route("/payments/rolls/{month}/lines", get(payments::lines))
-        .route("/payments/rolls/{month}/approve", post(payments::approve))
-        .route("/payments/rolls/{month}/export", get(payments::export))
-        .route("/payments/rolls/{month}/returns", post(payments::returns))
-        .route("/cases", get(applications::list_cases))
-        .route("/cases/{id}", get(applications::show_case))
-        .route("/cases/{id}/stop", post(applications::stop_case))
-        .route("/cases/{id}/events", post(applications::case_event))
-        .route("/cases/{id}/changes", get(applications::case_changes))
-        .route("/reviews", get(applications::reviews))
-        .route("/ledger/imports", post(ledger::import))
-        .route("/ledger/export", get(ledger::export))
-        .route("/temporary", post(temporary::create).get(temporary::list))
-        .route("/temporary/batches", post(temporary::batch))
-        .route("/temporary/{id}/decision", post(temporary::decide))
-        .route("/sources/loads", get(verification::loads))
-        .route("/sources/{source}/loads", post(verification::load))
-        .route("/verification/runs", post(verification::run))
-        .route("/verification/findings", get(verification::list))
-        .route("/verification/findings/{id}", get(verification::show))
-        .route(
-            "/verification/findings/{id}/decision",
-            post(verification::decide),
-        )
-        .route("/verification/precision", get(verification::precision))
-        .route("/staff", post(verification::add_staff))
-        .route("/staff/{id}/relatives", post(verification::add_relative))
-        .route("/tasks", get(verification::list_tasks))
-        .route("/tasks/{id}/visit", post(verification::visit))
-        .route("/tasks/{id}/close", post(verification::close))
-        .route("/standards", get(assistance::list))
-        .route("/standards/proposals", post(assistance::propose))
-        .route("/standards/{id}/approve", post(assistance::approve))
-        .route("/targets", get(targets::list))
-        .route("/targets/export", get(targets::export))
-        .route("/targets/plans", post(targets::import))
-        .route("/targets/evidence/{id}", get(targets::evidence))
-        .route(
-            "/targets/reports/{id}/evidence",
-            post(targets::add_evidence),
-        )
-        .route("/targets/reports/{id}/decision", post(targets::decide))
-        .route("/targets/{id}", get(targets::show))
-        .route("/targets/{id}/reports", post(targets::report))
-        .fallback(|| async { ApiError(AppError::NotFound("接口".into())) })
+/// The platform's own API (logins, areas); the business lines bring theirs through `web::lines`.
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::create_token, auth::revoke_current))
+        .routes(routes!(areas::list))
+}
+
+/// User administration, behind the administrator's permission (see `web::lines::guard`).
+pub fn user_routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(users::create, users::list))
+}
+
+/// Any other path under /api/v1: a Chinese 404 in the API's error shape.
+pub async fn not_found() -> ApiError {
+    ApiError(AppError::NotFound("接口".into()))
 }
 
 /// A raw JSON body for the rules that walk it themselves (so that a 422 names the first bad field): 400 when it

@@ -10,6 +10,19 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// 居民信息库: persons, households and the area statistics.
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(export))
+        .routes(routes!(show, update))
+        .routes(routes!(create_household))
+        .routes(routes!(household))
+        .routes(routes!(stats))
+}
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct PersonQuery {

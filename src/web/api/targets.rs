@@ -10,6 +10,21 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// 年度工作目标: the plan, reports with evidence, decisions and the export.
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(export))
+        .routes(routes!(import))
+        .routes(routes!(evidence))
+        .routes(routes!(add_evidence))
+        .routes(routes!(decide))
+        .routes(routes!(show))
+        .routes(routes!(report))
+}
 
 /// A multipart form: text fields, and file parts (field name, file) — an empty file input is skipped.
 pub struct Parts {

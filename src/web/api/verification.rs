@@ -15,6 +15,25 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::io::Write;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// 核对与专项治理: departmental sources, runs, findings, the staff relatives registry and grid tasks.
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(loads))
+        .routes(routes!(load))
+        .routes(routes!(run))
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(decide))
+        .routes(routes!(precision))
+        .routes(routes!(add_staff))
+        .routes(routes!(add_relative))
+        .routes(routes!(list_tasks))
+        .routes(routes!(visit))
+        .routes(routes!(close))
+}
 
 /// An upload streamed to a temporary file (source files run to millions of rows), removed when dropped.
 pub struct TempUpload {

@@ -15,6 +15,7 @@ struct UsersPage {
     nav: Nav,
     users: Vec<UserView>,
     roles: Vec<(&'static str, &'static str)>,
+    sections: Vec<(&'static str, &'static str)>,
     area_options: Vec<AreaOption>,
     message: Option<String>,
     error: Option<String>,
@@ -31,6 +32,10 @@ async fn users_page(
         nav: Nav::of(app, p),
         users: list,
         roles: Role::ALL.iter().map(|r| (r.code(), r.label())).collect(),
+        sections: crate::app::authz::Section::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
         area_options: area_options(app, p),
         message,
         error,
@@ -48,6 +53,9 @@ pub struct UserForm {
     role: String,
     area_code: String,
     display_name: Option<String>,
+    /// One checkbox per section, named `section_<code>`.
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
 }
 
 pub async fn add_user(
@@ -61,6 +69,12 @@ pub async fn add_user(
         role: f.role,
         area_code: f.area_code,
         display_name: f.display_name,
+        sections: f
+            .rest
+            .keys()
+            .filter_map(|k| k.strip_prefix("section_"))
+            .map(str::to_string)
+            .collect(),
     };
     match users::add(&app, &p.ctx, n).await {
         Ok(u) => users_page(&app, &p, Some(format!("已新增用户 {}", u.username)), None).await,

@@ -4,13 +4,119 @@ use crate::app::authz::Permission;
 use crate::app::{App, AppError, registry};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
+use crate::web::lines::{Line, MenuItem};
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use axum::routing::{get, post};
 use minzheng_domain::assistance::{AssessmentResponse, Standards};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+
+pub const LINE: Line = Line {
+    code: "assistance",
+    name: "社会救助",
+    api: crate::web::api::assistance::routes,
+    read: Permission::ReadAssistance,
+    pages,
+    menu: &[
+        MenuItem {
+            label: "社会救助概况",
+            href: "/assistance",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "救助自评测算",
+            href: "/assistance/self-check",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "救助标准",
+            href: "/assistance/standards",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "救助申请·待办",
+            href: "/assistance/applications?mine=1",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "超期事项",
+            href: "/assistance/applications?overdue=1",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "救助对象",
+            href: "/assistance/cases",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "动态复核",
+            href: "/assistance/reviews",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "临时救助",
+            href: "/assistance/temporary",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "救助台账",
+            href: "/assistance/ledger",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
+            label: "发放名册",
+            href: "/assistance/payments",
+            permission: Permission::ReadAssistance,
+        },
+    ],
+};
+
+fn pages() -> Router<App> {
+    use super::{applications as a, ledger, payments as p, temporary as t};
+    Router::new()
+        .route("/assistance", get(overview))
+        .route(
+            "/assistance/self-check",
+            get(self_check_form).post(self_check),
+        )
+        .route("/assistance/standards", get(standards_list).post(propose))
+        .route("/assistance/standards/{id}/approve", post(approve))
+        .route("/assistance/applications", get(a::list))
+        .route(
+            "/assistance/applications/new",
+            get(a::new_form).post(a::create),
+        )
+        .route("/assistance/applications/{id}", get(a::show))
+        .route("/assistance/applications/{id}/act", post(a::act))
+        .route(
+            "/assistance/applications/{id}/notice",
+            get(a::notice_print).post(a::notice),
+        )
+        .route("/assistance/applications/{id}/form", get(a::approval_form))
+        .route("/assistance/publicity", get(a::publicity))
+        .route("/assistance/cases", get(a::cases_list))
+        .route("/assistance/cases/{id}", get(a::case_show))
+        .route("/assistance/cases/{id}/events", post(a::case_event))
+        .route(
+            "/assistance/cases/{id}/changes/{change}/letter",
+            get(a::letter),
+        )
+        .route("/assistance/reviews", get(a::reviews))
+        .route("/assistance/ledger", get(ledger::show).post(ledger::import))
+        .route("/assistance/ledger/export", get(ledger::export))
+        .route("/assistance/temporary", get(t::list).post(t::create))
+        .route("/assistance/temporary/batches", post(t::batch))
+        .route("/assistance/temporary/{id}/decision", post(t::decide))
+        .route("/assistance/payments", get(p::list).post(p::generate))
+        .route("/assistance/payments/{month}", get(p::show))
+        .route("/assistance/payments/{month}/approve", post(p::approve))
+        .route("/assistance/payments/{month}/export", get(p::export))
+        .route("/assistance/payments/{month}/returns", post(p::returns))
+}
 
 pub const MEMBER_ROWS: usize = 6;
 

@@ -17,6 +17,7 @@ pub const LINE: Line = Line {
     code: "children",
     name: "儿童福利",
     api: crate::web::api::children::routes,
+    read: Permission::UseRules,
     pages,
     menu: &[MenuItem {
         label: "儿童类别认定",

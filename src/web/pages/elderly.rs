@@ -18,6 +18,7 @@ pub const LINE: Line = Line {
     code: "elderly",
     name: "养老服务",
     api: crate::web::api::elderly::routes,
+    read: Permission::ReadElderly,
     pages,
     menu: &[MenuItem {
         label: "老年人能力评估",

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod assistance;
 pub mod audit;
 pub mod children;
+pub mod disability;
 pub mod elderly;
 pub mod home;
 pub mod ledger;
@@ -25,22 +26,12 @@ use axum::Router;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
+/// The platform's own pages (login, home, accounts, audit); the business lines bring theirs through `web::lines`.
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/", get(home::home))
-        .route("/persons", get(persons::list))
-        .route("/persons/export.csv", get(persons::export))
-        .route("/persons/new", get(persons::new_form).post(persons::create))
-        .route("/persons/{id}", get(persons::show))
-        .route("/persons/{id}/reveal", post(persons::reveal))
-        .route("/persons/{id}/status", post(persons::update_status))
-        .route(
-            "/households/new",
-            get(persons::new_household_form).post(persons::create_household),
-        )
-        .route("/households/{id}", get(persons::household))
         .route("/admin/users", get(account::users).post(account::add_user))
         .route(
             "/admin/users/{username}/{action}",
@@ -50,116 +41,6 @@ pub fn routes() -> Router<App> {
         .route("/account/tokens", post(account::new_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/audit", get(audit::search))
-        .route("/assistance/applications", get(applications::list))
-        .route(
-            "/assistance/applications/new",
-            get(applications::new_form).post(applications::create),
-        )
-        .route("/assistance/applications/{id}", get(applications::show))
-        .route("/assistance/applications/{id}/act", post(applications::act))
-        .route(
-            "/assistance/applications/{id}/notice",
-            get(applications::notice_print).post(applications::notice),
-        )
-        .route(
-            "/assistance/applications/{id}/form",
-            get(applications::approval_form),
-        )
-        .route("/assistance/publicity", get(applications::publicity))
-        .route("/assistance/cases", get(applications::cases_list))
-        .route("/assistance/cases/{id}", get(applications::case_show))
-        .route(
-            "/assistance/cases/{id}/events",
-            post(applications::case_event),
-        )
-        .route(
-            "/assistance/cases/{id}/changes/{change}/letter",
-            get(applications::letter),
-        )
-        .route("/assistance/reviews", get(applications::reviews))
-        .route("/assistance", get(assistance::overview))
-        .route("/assistance/ledger", get(ledger::show).post(ledger::import))
-        .route("/assistance/ledger/export", get(ledger::export))
-        .route(
-            "/assistance/temporary",
-            get(temporary::list).post(temporary::create),
-        )
-        .route("/assistance/temporary/batches", post(temporary::batch))
-        .route(
-            "/assistance/temporary/{id}/decision",
-            post(temporary::decide),
-        )
-        .route(
-            "/assistance/payments",
-            get(payments::list).post(payments::generate),
-        )
-        .route("/assistance/payments/{month}", get(payments::show))
-        .route(
-            "/assistance/payments/{month}/approve",
-            post(payments::approve),
-        )
-        .route("/assistance/payments/{month}/export", get(payments::export))
-        .route(
-            "/assistance/payments/{month}/returns",
-            post(payments::returns),
-        )
-        .route(
-            "/assistance/self-check",
-            get(assistance::self_check_form).post(assistance::self_check),
-        )
-        .route(
-            "/assistance/standards",
-            get(assistance::standards_list).post(assistance::propose),
-        )
-        .route(
-            "/assistance/standards/{id}/approve",
-            post(assistance::approve),
-        )
-        .route("/verification", get(verification::overview))
-        .route("/verification/loads", post(verification::load))
-        .route("/verification/runs", post(verification::run))
-        .route("/verification/findings", get(verification::findings_list))
-        .route(
-            "/verification/findings/{id}/decision",
-            post(verification::decide),
-        )
-        .route("/verification/tasks", get(verification::task_list))
-        .route(
-            "/verification/tasks/{id}/visit",
-            post(verification::task_visit),
-        )
-        .route(
-            "/verification/tasks/{id}/close",
-            post(verification::task_close),
-        )
-        .route(
-            "/verification/tasks/{id}/photos/{photo}",
-            get(verification::task_photo),
-        )
-        .route(
-            "/verification/staff",
-            get(verification::staff_list).post(verification::staff_add),
-        )
-        .route(
-            "/verification/staff/{id}/relatives",
-            post(verification::relative_add),
-        )
-        .route("/targets", get(targets::dashboard))
-        .route("/targets/print", get(targets::print))
-        .route("/targets/export.xlsx", get(targets::export))
-        .route(
-            "/targets/import",
-            get(targets::import_form).post(targets::import),
-        )
-        .route("/targets/evidence/{id}", get(targets::evidence))
-        .route(
-            "/targets/reports/{id}/evidence",
-            post(targets::add_evidence),
-        )
-        .route("/targets/reports/{id}/decision", post(targets::decide))
-        .route("/targets/{id}", get(targets::show))
-        .route("/targets/{id}/reports", post(targets::report))
-        .merge(crate::web::lines::pages())
 }
 
 /// What the layout needs: who is logged in, what they may do, the CSRF token for forms.

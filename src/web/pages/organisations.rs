@@ -18,6 +18,7 @@ pub const LINE: Line = Line {
     code: "organisations",
     name: "机构和组织",
     api: crate::web::api::organisations::routes,
+    read: Permission::ReadOrganisations,
     pages,
     menu: &[MenuItem {
         label: "机构和组织登记",

@@ -1,15 +1,59 @@
 use super::{AreaOption, Nav, area_options, enc, render, village_options};
+use crate::app::authz::Permission;
 use crate::app::registry::{
     self, HouseholdView, NewHousehold, NewPerson, PersonUpdate, PersonView,
 };
 use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
+use crate::web::lines::{Line, MenuItem};
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use minzheng_domain::idnumber::Sex;
+
+pub const LINE: Line = Line {
+    code: "registry",
+    name: "居民信息库",
+    api: crate::web::api::persons::routes,
+    read: Permission::ReadRegistry,
+    pages,
+    menu: &[
+        MenuItem {
+            label: "人员查询",
+            href: "/persons",
+            permission: Permission::ReadRegistry,
+        },
+        MenuItem {
+            label: "登记人员",
+            href: "/persons/new",
+            permission: Permission::WriteRegistry,
+        },
+        MenuItem {
+            label: "新建家庭",
+            href: "/households/new",
+            permission: Permission::WriteRegistry,
+        },
+    ],
+};
+
+fn pages() -> Router<App> {
+    Router::new()
+        .route("/persons", get(list))
+        .route("/persons/export.csv", get(export))
+        .route("/persons/new", get(new_form).post(create))
+        .route("/persons/{id}", get(show))
+        .route("/persons/{id}/reveal", post(reveal))
+        .route("/persons/{id}/status", post(update_status))
+        .route(
+            "/households/new",
+            get(new_household_form).post(create_household),
+        )
+        .route("/households/{id}", get(household))
+}
 
 pub struct Row {
     pub id: String,

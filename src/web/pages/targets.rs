@@ -10,11 +10,47 @@ use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::api::targets::{file_response, read_parts, xlsx};
 use crate::web::extract::PageCtx;
+use crate::web::lines::{Line, MenuItem};
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use minzheng_domain::targets::{Num, Status};
+
+pub const LINE: Line = Line {
+    code: "targets",
+    name: "年度工作目标",
+    api: crate::web::api::targets::routes,
+    read: Permission::ReadTargets,
+    pages,
+    menu: &[
+        MenuItem {
+            label: "目标看板",
+            href: "/targets",
+            permission: Permission::ReadTargets,
+        },
+        MenuItem {
+            label: "导入年度计划",
+            href: "/targets/import",
+            permission: Permission::ReportTargets,
+        },
+    ],
+};
+
+fn pages() -> Router<App> {
+    Router::new()
+        .route("/targets", get(dashboard))
+        .route("/targets/print", get(print))
+        .route("/targets/export.xlsx", get(export))
+        .route("/targets/import", get(import_form).post(import))
+        .route("/targets/evidence/{id}", get(evidence))
+        .route("/targets/reports/{id}/evidence", post(add_evidence))
+        .route("/targets/reports/{id}/decision", post(decide))
+        .route("/targets/{id}", get(show))
+        .route("/targets/{id}/reports", post(report))
+}
 
 /// The status rule as shown on the dashboard and the printed report.
 pub const STATUS_RULE: [(&str, &str); 5] = [

@@ -11,12 +11,60 @@ use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::api::verification::{read_visit, receive};
 use crate::web::extract::PageCtx;
+use crate::web::lines::{Line, MenuItem};
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use minzheng_domain::verification::{FindingKind, Source};
+
+pub const LINE: Line = Line {
+    code: "verification",
+    name: "核对与专项治理",
+    api: crate::web::api::verification::routes,
+    read: Permission::ReadVerification,
+    pages,
+    menu: &[
+        MenuItem {
+            label: "核对概况",
+            href: "/verification",
+            permission: Permission::ReadVerification,
+        },
+        MenuItem {
+            label: "核对疑点",
+            href: "/verification/findings",
+            permission: Permission::ReadVerification,
+        },
+        MenuItem {
+            label: "网格任务",
+            href: "/verification/tasks",
+            permission: Permission::ReadVerification,
+        },
+        MenuItem {
+            label: "近亲属备案",
+            href: "/verification/staff",
+            permission: Permission::HandleFindings,
+        },
+    ],
+};
+
+fn pages() -> Router<App> {
+    Router::new()
+        .route("/verification", get(overview))
+        .route("/verification/loads", post(load))
+        .route("/verification/runs", post(run))
+        .route("/verification/findings", get(findings_list))
+        .route("/verification/findings/{id}/decision", post(decide))
+        .route("/verification/tasks", get(task_list))
+        .route("/verification/tasks/{id}/visit", post(task_visit))
+        .route("/verification/tasks/{id}/close", post(task_close))
+        .route("/verification/tasks/{id}/photos/{photo}", get(task_photo))
+        .route("/verification/staff", get(staff_list).post(staff_add))
+        .route("/verification/staff/{id}/relatives", post(relative_add))
+}
 
 fn shown(e: AppError) -> Result<String, PageError> {
     match e {
@@ -121,7 +169,7 @@ async fn overview_page(
         .collect();
     render(&Overview {
         nav: Nav::of(app, p),
-        can_load: crate::app::authz::allows(ctx.actor.role, Permission::LoadSources),
+        can_load: ctx.actor.can(Permission::LoadSources),
         sources: Source::ALL
             .iter()
             .map(|s| (s.code(), s.label(), s.department()))
@@ -245,7 +293,7 @@ async fn findings_page(
         q_kind: q.kind.unwrap_or_default(),
         q_status: q.status.unwrap_or_default(),
         q_area: q.area.unwrap_or_default(),
-        can_decide: crate::app::authz::allows(p.ctx.actor.role, Permission::HandleFindings),
+        can_decide: p.ctx.actor.can(Permission::HandleFindings),
         message,
         error,
     })
@@ -332,7 +380,7 @@ async fn tasks_page(
                 row: r,
             })
             .collect(),
-        can_handle: crate::app::authz::allows(p.ctx.actor.role, Permission::HandleTasks),
+        can_handle: p.ctx.actor.can(Permission::HandleTasks),
         message,
         error,
     })
