@@ -191,6 +191,22 @@ fn view(app: &App, r: &GrantRow, name: &str, id_number: &str, amount: Option<i64
     }
 }
 
+/// A month as YYYY-MM within the subsidies' years (they began in 2016).
+fn checked_month(field: &str, m: &str) -> AppResult<String> {
+    let m = m.trim();
+    let ok = m.len() == 7
+        && NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .is_ok_and(|d| (2016..=2100).contains(&d.year()));
+    if ok {
+        Ok(m.to_string())
+    } else {
+        Err(AppError::invalid(
+            field,
+            "月份格式应为 YYYY-MM（2016–2100年）",
+        ))
+    }
+}
+
 fn month_of(d: NaiveDate) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
 }
@@ -601,13 +617,7 @@ pub struct Stop {
 
 pub async fn stop(app: &App, ctx: &Ctx, id: &str, s: Stop) -> AppResult<GrantView> {
     require_county(ctx)?;
-    let from = s.from_month.trim().to_string();
-    let ok = from.len() == 7
-        && NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d")
-            .is_ok_and(|d| (2016..=2100).contains(&d.year()));
-    if !ok {
-        return Err(AppError::invalid("from_month", "停发月份格式应为 YYYY-MM"));
-    }
+    let from = checked_month("from_month", &s.from_month)?;
     let reason = s.reason.trim().to_string();
     if !(4..=500).contains(&reason.chars().count()) {
         return Err(AppError::invalid("reason", "停发原因须为4–500字"));
@@ -968,16 +978,7 @@ pub async fn set_standard(app: &App, ctx: &Ctx, n: NewStandard) -> AppResult<Vec
             "标准档次应为生活补贴、一二级护理补贴或三四级智力精神护理补贴",
         )
     })?;
-    let from = n.effective_from.trim().to_string();
-    let ok = from.len() == 7
-        && NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d")
-            .is_ok_and(|d| (2016..=2100).contains(&d.year()));
-    if !ok {
-        return Err(AppError::invalid(
-            "effective_from",
-            "生效月份格式应为 YYYY-MM（2016–2100年）",
-        ));
-    }
+    let from = checked_month("effective_from", &n.effective_from)?;
     let amount = Fen::parse_yuan(n.monthly_amount.trim())
         .map_err(|_| AppError::invalid("monthly_amount", "金额应为元，最多两位小数"))?;
     if amount.0 <= 0 || amount.0 > 1_000_000 {
