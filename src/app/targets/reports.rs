@@ -291,7 +291,9 @@ pub async fn add_evidence(
     evidence_of(app, report_id).await
 }
 
+/// Named apart from the other `Decision` types in the API document.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ReportDecision)]
 pub struct Decision {
     pub approve: bool,
     /// Required when rejecting.
