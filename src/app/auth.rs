@@ -292,7 +292,11 @@ pub async fn issue_token(app: &App, ctx: &Ctx, name: &str) -> AppResult<(String,
     let id = new_id();
     let user_id = ctx.actor.user_id.clone().ok_or(AppError::Unauthenticated)?;
     let name = super::validate::line("name", "令牌名称", name, 0, super::validate::NAME_MAX)?;
-    let name = if name.is_empty() { "API".to_string() } else { name };
+    let name = if name.is_empty() {
+        "API".to_string()
+    } else {
+        name
+    };
     let user = store::by_id(&app.db, &user_id)
         .await?
         .filter(|u| !u.disabled)
@@ -333,7 +337,12 @@ const TOKEN_MEMORY_MAX: usize = 10_000;
 /// A token's last use is written at most this often.
 const TOKEN_TOUCH_SECS: i64 = 60;
 
-type CachedToken = (Actor, String, chrono::DateTime<chrono::Utc>, std::time::Instant);
+type CachedToken = (
+    Actor,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    std::time::Instant,
+);
 
 /// Bearer tokens recently checked, by hash, so that a busy API client costs no authentication queries.
 #[derive(Default)]
@@ -347,7 +356,13 @@ impl TokenCache {
             .filter(|(_, _, expires, at)| at.elapsed() < TOKEN_MEMORY && *expires > t)
             .map(|(a, id, _, _)| (a.clone(), id.clone()))
     }
-    fn put(&self, hash: String, actor: Actor, token_id: String, expires: chrono::DateTime<chrono::Utc>) {
+    fn put(
+        &self,
+        hash: String,
+        actor: Actor,
+        token_id: String,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) {
         let mut map = self.0.lock().expect("token cache lock");
         if map.len() >= TOKEN_MEMORY_MAX {
             map.clear();

@@ -133,7 +133,10 @@ mod tests {
         }
         assert!(name("name", "姓名", &"张".repeat(51), 1, 50).is_err());
         assert!(name("name", "姓名", "  ", 1, 50).is_err());
-        assert_eq!(text("note", "说明", "第一行\n第二行", 0, 1000).unwrap(), "第一行\n第二行");
+        assert_eq!(
+            text("note", "说明", "第一行\n第二行", 0, 1000).unwrap(),
+            "第一行\n第二行"
+        );
         assert!(text("note", "说明", "a\u{0}b", 0, 1000).is_err());
         assert!(text("note", "说明", "a\u{202D}b", 0, 1000).is_err());
     }

@@ -257,7 +257,9 @@ const TOKEN_COLS: &str =
 
 pub async fn insert_token(tx: &mut Tx, t: &TokenRow) -> DbResult<()> {
     tx.execute(
-        &format!("INSERT INTO api_tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+        &format!(
+            "INSERT INTO api_tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ),
         args![
             &t.id,
             &t.user_id,

@@ -58,8 +58,7 @@ pub fn resolve_client(app: &App, req: &axum::extract::Request) -> (String, bool)
     let secure = cfg.secure_cookies
         || req.uri().scheme_str() == Some("https")
         || (via_proxy
-            && header("x-forwarded-proto")
-                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+            && header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
     (ip, secure)
 }
 

@@ -351,7 +351,8 @@ pub async fn record_event_in(
         return Err(AppError::invalid("on", "日期不能晚于今天"));
     }
     let mut ev = ev;
-    ev.note = crate::app::validate::text("note", "说明", &ev.note, 0, crate::app::validate::TEXT_MAX)?;
+    ev.note =
+        crate::app::validate::text("note", "说明", &ev.note, 0, crate::app::validate::TEXT_MAX)?;
     let c: Option<CaseFull> = tx
         .fetch_optional(
             &format!("SELECT c.id, c.category, c.area_code, c.status, c.monthly_amount, c.household_json, c.review_due_on, c.end_month, a.household_json AS app_household, p.name AS applicant_name \
