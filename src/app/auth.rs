@@ -26,6 +26,13 @@ const USERNAME_KEY_MAX: usize = 64;
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password("no such user"));
 
+/// Computes the stand-in hash in the background, so that the first unknown name does not answer slower than the rest.
+pub fn warm_up() {
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn_blocking(|| std::sync::LazyLock::force(&DUMMY_HASH).len());
+    }
+}
+
 /// Password checks run off the async workers, as many at once as there are cores: a burst of logins then waits its
 /// turn instead of stalling every other request (and argon2's 19 MiB each stay bounded).
 static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
@@ -123,8 +130,19 @@ struct Reservation {
 /// attempts run at once, at most [`MAX_FAILURES`] of a window reach the hash. A good password gives it back.
 async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reservation> {
     let t = now();
+    // Now and then, apart from the reservation (whose transaction must lock only its own row, or two could wait for
+    // each other): pairs quiet for a day are forgotten.
+    if rand::random::<u8>() < 8 {
+        let mut tx = app.db.begin().await?;
+        let pruned = store::prune_throttle(&mut tx, t - Duration::days(1), t).await;
+        if let Err(e) = match pruned {
+            Ok(()) => tx.commit().await,
+            Err(e) => Err(e),
+        } {
+            tracing::warn!("login_throttle pruning failed: {e}");
+        }
+    }
     let mut tx = app.db.begin().await?;
-    store::prune_throttle(&mut tx, t - Duration::days(1), t).await?;
     let mut r = store::throttle_for_update(&mut tx, username, ip, t).await?;
     if r.locked_until.is_some_and(|u| u > t) {
         tx.commit().await?;

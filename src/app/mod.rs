@@ -148,6 +148,7 @@ impl App {
             tokens: Arc::default(),
             security: Arc::new(Security::from_env()),
         };
+        auth::warm_up();
         assistance::standards::seed(&app).await?;
         assistance::calendar::seed(&app).await?;
         targets::plan::seed(&app).await?;
