@@ -7,19 +7,49 @@ use crate::storage::users::{self as store, SessionRow, TokenRow, UserRow};
 use crate::storage::{new_id, now};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use chrono::{Duration, FixedOffset};
+use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+/// Failures from one address for one username within the window before that pair is locked.
 pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MIN: i64 = 15;
+/// The first lockout; each further one of the same pair lasts twice as long, up to a day.
 pub const LOCK_MIN: i64 = 15;
+pub const LOCK_MAX_MIN: i64 = 24 * 60;
 /// Idle sessions are logged out (等保 requires it).
 pub const IDLE_TIMEOUT_MIN: i64 = 30;
+/// A username longer than any real one is counted by its first characters (so a caller cannot grow the table rows).
+const USERNAME_KEY_MAX: usize = 64;
 
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password("no such user"));
+
+/// Computes the stand-in hash in the background, so that the first unknown name does not answer slower than the rest.
+pub fn warm_up() {
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn_blocking(|| std::sync::LazyLock::force(&DUMMY_HASH).len());
+    }
+}
+
+/// Password checks run off the async workers, as many at once as there are cores: a burst of logins then waits its
+/// turn instead of stalling every other request (and argon2's 19 MiB each stay bounded).
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+    )
+});
+
+async fn verify_password_blocking(pw: &str, hash: &str) -> bool {
+    let _permit = HASHING.acquire().await.expect("hashing semaphore");
+    let (pw, hash) = (pw.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+        .await
+        .unwrap_or(false)
+}
 
 pub fn hash_password(pw: &str) -> String {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
@@ -90,79 +120,118 @@ fn anonymous(username: &str) -> Actor {
     }
 }
 
-/// Checks a username and password with lockout: 5 failures in 15 minutes lock the account for 15 minutes.
-pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -> AppResult<Actor> {
-    let bad = || AppError::Unauthenticated;
-    let Some(user) = store::by_username(&app.db, username.trim()).await? else {
-        // Same work as a real check, so timing does not reveal which usernames exist.
-        let _ = verify_password(password, &DUMMY_HASH);
-        return Err(bad());
-    };
-    let actor = actor_of(app, &user);
-    let ctx = Ctx {
-        actor: actor.clone(),
-        ip: ip.to_string(),
-    };
-    let t = now();
-    if user.disabled {
-        audit::record_alone(
-            &app.db,
-            &ctx,
-            Event::new("auth.login", "user", &user.id).failed(),
-        )
-        .await?;
-        return Err(AppError::Locked("账号已停用，请联系市局系统管理员".into()));
-    }
-    if let Some(until) = user.locked_until.filter(|u| *u > t) {
-        audit::record_alone(
-            &app.db,
-            &ctx,
-            Event::new("auth.login", "user", &user.id).failed(),
-        )
-        .await?;
-        return Err(AppError::Locked(locked_message(until)));
-    }
-    if !verify_password(password, &user.password_hash) {
-        let mut tx = app.db.begin().await?;
-        let n = store::record_failure(
-            &mut tx,
-            &user.id,
-            t,
-            t - Duration::minutes(FAILURE_WINDOW_MIN),
-        )
-        .await?;
-        let locked = n >= MAX_FAILURES;
-        if locked {
-            store::lock_until(&mut tx, &user.id, t + Duration::minutes(LOCK_MIN)).await?;
-        }
-        audit::record(
-            &mut tx,
-            &ctx,
-            Event::new("auth.login", "user", &user.id)
-                .after(serde_json::json!({"failures": n, "locked": locked}))
-                .failed(),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(if locked {
-            AppError::Locked(locked_message(t + Duration::minutes(LOCK_MIN)))
-        } else {
-            bad()
-        });
-    }
-    let mut tx = app.db.begin().await?;
-    store::clear_failures(&mut tx, &user.id).await?;
-    audit::record(&mut tx, &ctx, Event::new("auth.login", "user", &user.id)).await?;
-    tx.commit().await?;
-    Ok(actor)
+/// Where an attempt stands once its failure has been reserved.
+struct Reservation {
+    /// The password may be checked: the pair was not locked.
+    allowed: bool,
+    failures: i64,
+    locked: bool,
 }
 
-fn locked_message(until: chrono::DateTime<chrono::Utc>) -> String {
-    let local = until.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"));
-    format!(
-        "连续登录失败次数过多，账号已锁定至 {}",
-        local.format("%H:%M")
-    )
+/// Counts this attempt as a failure before its password is checked, in one locked transaction: however many
+/// attempts run at once, at most [`MAX_FAILURES`] of a window reach the hash. A good password gives it back.
+async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reservation> {
+    let t = now();
+    // Now and then, apart from the reservation (whose transaction must lock only its own row, or two could wait for
+    // each other): pairs quiet for a day are forgotten.
+    if rand::random::<u8>() < 8 {
+        let mut tx = app.db.begin().await?;
+        let pruned = store::prune_throttle(&mut tx, t - Duration::days(1), t).await;
+        if let Err(e) = match pruned {
+            Ok(()) => tx.commit().await,
+            Err(e) => Err(e),
+        } {
+            tracing::warn!("login_throttle pruning failed: {e}");
+        }
+    }
+    let mut tx = app.db.begin().await?;
+    let mut r = store::throttle_for_update(&mut tx, username, ip, t).await?;
+    if r.locked_until.is_some_and(|u| u > t) {
+        tx.commit().await?;
+        return Ok(Reservation {
+            allowed: false,
+            failures: r.failures,
+            locked: true,
+        });
+    }
+    if r.locked_until.is_some() || r.window_start < t - Duration::minutes(FAILURE_WINDOW_MIN) {
+        // a lock that ran out, or a window that passed: count afresh (the lockouts are remembered)
+        r.failures = 0;
+        r.window_start = t;
+        r.locked_until = None;
+    }
+    r.failures += 1;
+    if r.failures >= MAX_FAILURES {
+        let minutes = (LOCK_MIN << r.lockouts.clamp(0, 20)).min(LOCK_MAX_MIN);
+        r.locked_until = Some(t + Duration::minutes(minutes));
+        r.lockouts += 1;
+    }
+    store::set_throttle(&mut tx, username, ip, &r).await?;
+    tx.commit().await?;
+    Ok(Reservation {
+        allowed: true,
+        failures: r.failures,
+        locked: r.locked_until.is_some(),
+    })
+}
+
+/// Checks a username and password. Failures are counted per username and source address: 5 in 15 minutes lock
+/// that pair for 15 minutes, then 30, 60, … up to a day. A wrong password, an unknown name, a locked and a
+/// disabled account get the same answer after the same work (one argon2 check), so callers cannot tell them apart.
+pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -> AppResult<Actor> {
+    let username = username.trim();
+    let key: String = username.chars().take(USERNAME_KEY_MAX).collect();
+    let user = store::by_username(&app.db, username).await?;
+    let r = reserve_attempt(app, &key, ip).await?;
+    let usable = user.as_ref().filter(|u| !u.disabled && r.allowed);
+    let hash = usable.map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
+    let good = verify_password_blocking(password, hash).await;
+    match usable {
+        Some(u) if good => {
+            let actor = actor_of(app, u);
+            let ctx = Ctx {
+                actor: actor.clone(),
+                ip: ip.to_string(),
+            };
+            let mut tx = app.db.begin().await?;
+            store::clear_throttle(&mut tx, &key, ip).await?;
+            audit::record(&mut tx, &ctx, Event::new("auth.login", "user", &u.id)).await?;
+            tx.commit().await?;
+            Ok(actor)
+        }
+        _ => {
+            let (ctx, id) = match &user {
+                Some(u) => (
+                    Ctx {
+                        actor: actor_of(app, u),
+                        ip: ip.to_string(),
+                    },
+                    u.id.clone(),
+                ),
+                None => (anonymous_ctx(&key, ip), String::new()),
+            };
+            let reason = match &user {
+                None => "unknown_user",
+                Some(u) if u.disabled => "disabled",
+                Some(_) if !r.allowed => "locked",
+                Some(_) => "password",
+            };
+            audit::record_alone(
+                &app.db,
+                &ctx,
+                Event::new("auth.login", "user", id)
+                    .after(serde_json::json!({
+                        "reason": reason,
+                        "checked": usable.is_some(),
+                        "failures": r.failures,
+                        "locked": r.locked,
+                    }))
+                    .failed(),
+            )
+            .await?;
+            Err(AppError::LoginFailed)
+        }
+    }
 }
 
 /// A new browser session; returns (cookie token, CSRF token). Only the token's hash is stored.
@@ -227,16 +296,33 @@ pub async fn end_session(app: &App, ctx: &Ctx, token: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Issues an API bearer token for the user; only its hash is stored, so it is shown once.
+/// What a token is bound to: the user's role, area and password hash when it was issued. A change of any of them
+/// (or a change made outside the platform) makes the token's stamp differ, and the token is refused.
+pub fn user_stamp(u: &UserRow) -> String {
+    sha256_hex(&format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        u.id, u.role, u.area_code, u.password_hash
+    ))
+}
+
+/// Issues an API bearer token for the user; only its hash is stored, so it is shown once. It expires after
+/// MINZHENG_TOKEN_DAYS days.
 pub async fn issue_token(app: &App, ctx: &Ctx, name: &str) -> AppResult<(String, String)> {
     let token = format!("mz_{}", random_token(24));
     let id = new_id();
     let user_id = ctx.actor.user_id.clone().ok_or(AppError::Unauthenticated)?;
-    let name = if name.trim().is_empty() {
-        "API"
+    let name = super::validate::line("name", "令牌名称", name, 0, super::validate::NAME_MAX)?;
+    let name = if name.is_empty() {
+        "API".to_string()
     } else {
-        name.trim()
+        name
     };
+    let user = store::by_id(&app.db, &user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or(AppError::Unauthenticated)?;
+    let t = now();
+    let expires = t + Duration::days(app.security().token_days);
     let mut tx = app.db.begin().await?;
     store::insert_token(
         &mut tx,
@@ -244,16 +330,20 @@ pub async fn issue_token(app: &App, ctx: &Ctx, name: &str) -> AppResult<(String,
             id: id.clone(),
             user_id,
             token_hash: sha256_hex(&token),
-            name: name.to_string(),
-            created_at: now(),
+            name: name.clone(),
+            created_at: t,
             revoked_at: None,
+            expires_at: Some(expires),
+            last_used_at: None,
+            user_stamp: Some(user_stamp(&user)),
         },
     )
     .await?;
     audit::record(
         &mut tx,
         ctx,
-        Event::new("auth.token.issue", "api_token", &id).after(serde_json::json!({"name": name})),
+        Event::new("auth.token.issue", "api_token", &id)
+            .after(serde_json::json!({"name": name, "expires_at": expires})),
     )
     .await?;
     tx.commit().await?;
@@ -264,24 +354,40 @@ pub async fn issue_token(app: &App, ctx: &Ctx, name: &str) -> AppResult<(String,
 /// process at once; another server process on the same database sees the change within this time.
 pub const TOKEN_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
 const TOKEN_MEMORY_MAX: usize = 10_000;
+/// A token's last use is written at most this often.
+const TOKEN_TOUCH_SECS: i64 = 60;
+
+type CachedToken = (
+    Actor,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    std::time::Instant,
+);
 
 /// Bearer tokens recently checked, by hash, so that a busy API client costs no authentication queries.
 #[derive(Default)]
-pub struct TokenCache(std::sync::Mutex<HashMap<String, (Actor, String, std::time::Instant)>>);
+pub struct TokenCache(std::sync::Mutex<HashMap<String, CachedToken>>);
 
 impl TokenCache {
     fn get(&self, hash: &str) -> Option<(Actor, String)> {
         let map = self.0.lock().expect("token cache lock");
+        let t = now();
         map.get(hash)
-            .filter(|(_, _, at)| at.elapsed() < TOKEN_MEMORY)
-            .map(|(a, id, _)| (a.clone(), id.clone()))
+            .filter(|(_, _, expires, at)| at.elapsed() < TOKEN_MEMORY && *expires > t)
+            .map(|(a, id, _, _)| (a.clone(), id.clone()))
     }
-    fn put(&self, hash: String, actor: Actor, token_id: String) {
+    fn put(
+        &self,
+        hash: String,
+        actor: Actor,
+        token_id: String,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) {
         let mut map = self.0.lock().expect("token cache lock");
         if map.len() >= TOKEN_MEMORY_MAX {
             map.clear();
         }
-        map.insert(hash, (actor, token_id, std::time::Instant::now()));
+        map.insert(hash, (actor, token_id, expires, std::time::Instant::now()));
     }
 }
 
@@ -292,27 +398,45 @@ impl App {
     }
 }
 
-/// The user behind a bearer token, if it exists and is not revoked.
+/// The user behind a bearer token, if it exists, is not revoked, has not expired and was issued for the user's
+/// present role, area and password.
 pub async fn token_actor(app: &App, token: &str) -> AppResult<Option<(Actor, String)>> {
     let hash = sha256_hex(token);
     if let Some(hit) = app.tokens.get(&hash) {
         return Ok(Some(hit));
     }
-    let Some(t) = store::token_by_hash(&app.db, &hash).await? else {
+    let Some(tok) = store::token_by_hash(&app.db, &hash).await? else {
         return Ok(None);
     };
-    if t.revoked_at.is_some() {
+    let t = now();
+    let Some(expires) = tok.expires_at.filter(|e| *e > t) else {
+        return Ok(None);
+    };
+    if tok.revoked_at.is_some() {
         return Ok(None);
     }
-    let Some(user) = store::by_id(&app.db, &t.user_id).await? else {
+    let Some(user) = store::by_id(&app.db, &tok.user_id).await? else {
         return Ok(None);
     };
     if user.disabled {
         return Ok(None);
     }
+    if tok.user_stamp.as_deref() != Some(user_stamp(&user).as_str()) {
+        // the account changed since the token was issued (possibly outside the platform): it is revoked for good
+        let mut tx = app.db.begin().await?;
+        store::revoke_token(&mut tx, &tok.id, &tok.user_id, t).await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    if tok
+        .last_used_at
+        .is_none_or(|u| t - u > Duration::seconds(TOKEN_TOUCH_SECS))
+    {
+        store::touch_token(&app.db, &tok.id, t).await?;
+    }
     let actor = actor_of(app, &user);
-    app.tokens.put(hash, actor.clone(), t.id.clone());
-    Ok(Some((actor, t.id)))
+    app.tokens.put(hash, actor.clone(), tok.id.clone(), expires);
+    Ok(Some((actor, tok.id)))
 }
 
 pub async fn revoke_token(app: &App, ctx: &Ctx, token_id: &str) -> AppResult<()> {
@@ -332,9 +456,50 @@ pub async fn revoke_token(app: &App, ctx: &Ctx, token_id: &str) -> AppResult<()>
     Ok(())
 }
 
-pub async fn my_tokens(app: &App, ctx: &Ctx) -> AppResult<Vec<TokenRow>> {
+/// A token as its owner sees it (never the token itself).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// active, expired, revoked or outdated (issued before a change of the account)
+    pub status: String,
+    pub status_label: String,
+}
+
+pub async fn my_tokens(app: &App, ctx: &Ctx) -> AppResult<Vec<TokenView>> {
     let user_id = ctx.actor.user_id.clone().ok_or(AppError::Unauthenticated)?;
-    Ok(store::tokens_of(&app.db, &user_id).await?)
+    let stamp = store::by_id(&app.db, &user_id)
+        .await?
+        .map(|u| user_stamp(&u))
+        .unwrap_or_default();
+    let t = now();
+    Ok(store::tokens_of(&app.db, &user_id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let (status, label) = if r.revoked_at.is_some() {
+                ("revoked", "已吊销")
+            } else if r.expires_at.is_none_or(|e| e <= t) {
+                ("expired", "已过期")
+            } else if r.user_stamp.as_deref() != Some(stamp.as_str()) {
+                ("outdated", "已失效（账号已变更）")
+            } else {
+                ("active", "有效")
+            };
+            TokenView {
+                id: r.id,
+                name: r.name,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                last_used_at: r.last_used_at,
+                status: status.into(),
+                status_label: label.into(),
+            }
+        })
+        .collect())
 }
 
 /// For audit entries about someone who is not logged in.

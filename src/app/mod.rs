@@ -14,6 +14,7 @@ pub mod organisations;
 pub mod registry;
 pub mod targets;
 pub mod users;
+pub mod validate;
 pub mod verification;
 
 use crate::storage::{Db, DbError};
@@ -27,6 +28,52 @@ pub struct App {
     pub db: Db,
     areas: Arc<RwLock<Arc<AreaIndex>>>,
     tokens: Arc<auth::TokenCache>,
+    security: Arc<Security>,
+}
+
+/// Security settings read from the environment when the application opens (README「安全（等保）」).
+#[derive(Debug, Clone)]
+pub struct Security {
+    /// MINZHENG_TOKEN_DAYS: an API token's lifetime (default 90 days).
+    pub token_days: i64,
+    /// MINZHENG_SECURE_COOKIES=1: every request came over HTTPS (a TLS proxy in front): Secure cookies and HSTS.
+    pub secure_cookies: bool,
+    /// MINZHENG_TRUSTED_PROXIES: addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            token_days: 90,
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Security {
+    pub fn from_env() -> Security {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mut s = Security::default();
+        if let Some(v) = var("MINZHENG_TOKEN_DAYS") {
+            match v.trim().parse::<i64>() {
+                Ok(d) if (1..=3650).contains(&d) => s.token_days = d,
+                _ => tracing::warn!("MINZHENG_TOKEN_DAYS={v} 无效（应为1–3650），使用默认的90天"),
+            }
+        }
+        s.secure_cookies = var("MINZHENG_SECURE_COOKIES")
+            .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        if let Some(v) = var("MINZHENG_TRUSTED_PROXIES") {
+            for p in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match p.parse() {
+                    Ok(ip) => s.trusted_proxies.push(ip),
+                    Err(_) => tracing::warn!("MINZHENG_TRUSTED_PROXIES 中的地址无效：{p}"),
+                }
+            }
+        }
+        s
+    }
 }
 
 /// Who is acting, and from where.
@@ -40,6 +87,9 @@ pub struct Ctx {
 pub enum AppError {
     #[error("未登录，或用户名、密码、令牌无效")]
     Unauthenticated,
+    /// A refused login: one answer for a wrong password, an unknown name, a locked or a disabled account.
+    #[error("用户名或密码错误，或账号暂不可用")]
+    LoginFailed,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}不存在")]
@@ -97,11 +147,23 @@ impl App {
             db,
             areas: Arc::new(RwLock::new(Arc::new(index))),
             tokens: Arc::default(),
+            security: Arc::new(Security::from_env()),
         };
+        auth::warm_up();
         assistance::standards::seed(&app).await?;
         assistance::calendar::seed(&app).await?;
         targets::plan::seed(&app).await?;
         Ok(app)
+    }
+
+    /// The same application with other security settings (tests, embedding).
+    pub fn with_security(mut self, s: Security) -> App {
+        self.security = Arc::new(s);
+        self
+    }
+
+    pub fn security(&self) -> &Security {
+        &self.security
     }
 
     pub fn areas(&self) -> Arc<AreaIndex> {

@@ -53,24 +53,7 @@ pub struct OrgInput {
 }
 
 fn text(field: &str, label: &str, v: &str, min: usize, max: usize) -> AppResult<String> {
-    let v = v.trim();
-    let n = v.chars().count();
-    if n < min {
-        return Err(AppError::invalid(field, format!("请填写{label}")));
-    }
-    if n > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{label}不能超过{max}个字"),
-        ));
-    }
-    if v.chars().any(|c| c.is_control()) {
-        return Err(AppError::invalid(
-            field,
-            format!("{label}含有不可见的控制字符"),
-        ));
-    }
-    Ok(v.to_string())
+    crate::app::validate::line(field, label, v, min, max)
 }
 
 /// Checks every field and answers the row as it would be stored (id and times left to the caller).

@@ -2,7 +2,7 @@
 
 use super::audit::{self, Event};
 use super::authz::Permission;
-use super::{App, AppError, AppResult, Ctx};
+use super::{App, AppError, AppResult, Ctx, validate};
 use crate::storage::persons::{self as store, AreaFilter, HouseholdRow, PersonQuery, PersonRow};
 use crate::storage::{new_id, now};
 use minzheng_domain::idnumber::{self, IdNumber, Sex};
@@ -243,11 +243,11 @@ pub struct NewPerson {
 }
 
 fn validate_name(name: &str) -> AppResult<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 30 {
-        return Err(AppError::invalid("name", "姓名不能为空，且不超过30个字"));
-    }
-    Ok(n.to_string())
+    validate::name("name", "姓名", name, 1, validate::NAME_MAX)
+}
+
+fn validate_address(address: &str) -> AppResult<String> {
+    validate::line("address", "地址", address, 0, validate::ADDRESS_MAX)
 }
 
 fn validate_phone(phone: &str) -> AppResult<String> {
@@ -270,6 +270,7 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewPerson) -> AppResult<PersonView>
         .map_err(|e| AppError::invalid("id_number", format!("身份证号码无效：{e}")))?;
     let name = validate_name(&n.name)?;
     let phone = validate_phone(&n.phone)?;
+    let address = validate_address(&n.address)?;
     let areas = app.areas();
     let area = match areas.get(n.area_code.trim()) {
         Some(a) if a.level == "village" => a.clone(),
@@ -316,7 +317,7 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewPerson) -> AppResult<PersonView>
         sex: id.sex().code().into(),
         birth_date: id.birth_date(),
         phone,
-        address: n.address.trim().into(),
+        address,
         hukou_area_code: hukou,
         area_code: area.code.clone(),
         town_code: area.town_code.clone().unwrap_or_default(),
@@ -384,7 +385,7 @@ pub async fn update(app: &App, ctx: &Ctx, id: &str, u: PersonUpdate) -> AppResul
         p.phone = validate_phone(&ph)?;
     }
     if let Some(a) = u.address {
-        p.address = a.trim().into();
+        p.address = validate_address(&a)?;
     }
     if let Some(s) = u.status {
         if !STATUSES.iter().any(|(c, _)| *c == s) {
@@ -473,7 +474,7 @@ pub async fn create_household(app: &App, ctx: &Ctx, n: NewHousehold) -> AppResul
         id: new_id(),
         area_code: area.code.clone(),
         town_code: area.town_code.clone().unwrap_or_default(),
-        address: n.address.trim().into(),
+        address: validate_address(&n.address)?,
         created_at: now(),
     };
     let mut tx = app.db.begin().await?;

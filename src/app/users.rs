@@ -3,7 +3,7 @@
 use super::audit::{self, Event};
 use super::auth::{check_password_policy, hash_password, random_token};
 use super::authz::{Permission, Role, Section};
-use super::{App, AppError, AppResult, Ctx};
+use super::{App, AppError, AppResult, Ctx, validate};
 use crate::storage::users::{self as store, UserRow};
 use crate::storage::{new_id, now};
 
@@ -22,7 +22,7 @@ pub struct UserView {
     pub sections: Vec<String>,
 }
 
-fn view(app: &App, u: &UserRow) -> UserView {
+fn view(app: &App, u: &UserRow, locked: bool) -> UserView {
     UserView {
         id: u.id.clone(),
         username: u.username.clone(),
@@ -35,7 +35,7 @@ fn view(app: &App, u: &UserRow) -> UserView {
         area_code: u.area_code.clone(),
         area_name: app.areas().full_name(&u.area_code),
         disabled: u.disabled,
-        locked: u.locked_until.is_some_and(|t| t > now()),
+        locked,
         sections: Section::parse_list(&u.sections)
             .into_iter()
             .map(|s| s.label().to_string())
@@ -71,27 +71,11 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
             "用户名须为1–32位字母、数字、下划线、点或连字符",
         ));
     }
-    let role = Role::parse(n.role.trim()).ok_or_else(|| {
-        AppError::invalid("role", "角色无效，应为 city_admin、city_officer、town_officer、village_worker、leader 或 auditor")
-    })?;
-    let areas = app.areas();
-    let area = areas
-        .get(n.area_code.trim())
-        .ok_or_else(|| AppError::invalid("area_code", "所属区划不存在"))?;
-    if !ctx.actor.in_scope(&area.code) {
-        return Err(AppError::invalid("area_code", "所属区划不在您的管辖范围内"));
-    }
-    if area.level != role.area_level() {
-        let want = match role.area_level() {
-            "town" => "镇(街道)",
-            "village" => "村(社区)",
-            _ => "市",
-        };
-        return Err(AppError::invalid(
-            "area_code",
-            format!("{}必须绑定到{}级区划", role.label(), want),
-        ));
-    }
+    let (role, area_code) = role_and_area(app, ctx, &n.role, &n.area_code)?;
+    let display_name = match n.display_name.as_deref() {
+        Some(d) => validate::name("display_name", "姓名", d, 0, validate::NAME_MAX)?,
+        None => String::new(),
+    };
     let mut sections = Vec::new();
     for code in &n.sections {
         let s = Section::parse(code)
@@ -117,13 +101,14 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
     let row = UserRow {
         id: new_id(),
         username: username.clone(),
-        display_name: n
-            .display_name
-            .filter(|d| !d.trim().is_empty())
-            .unwrap_or_else(|| username.clone()),
+        display_name: if display_name.is_empty() {
+            username.clone()
+        } else {
+            display_name
+        },
         password_hash: hash_password(&n.password),
         role: role.code().into(),
-        area_code: area.code.clone(),
+        area_code,
         sections: Section::join(&sections),
         disabled: false,
         locked_until: None,
@@ -136,7 +121,7 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
             e.into()
         });
     }
-    let v = view(app, &row);
+    let v = view(app, &row, false);
     audit::record(
         &mut tx,
         ctx,
@@ -151,11 +136,76 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
 
 pub async fn list(app: &App, ctx: &Ctx) -> AppResult<Vec<UserView>> {
     ctx.actor.require(Permission::ManageUsers)?;
+    let locked: std::collections::HashSet<String> = store::locked_usernames(&app.db, now())
+        .await?
+        .into_iter()
+        .collect();
     Ok(store::list_in(&app.db, &ctx.actor.area_code)
         .await?
         .iter()
-        .map(|u| view(app, u))
+        .map(|u| view(app, u, locked.contains(&u.username)))
         .collect())
+}
+
+/// A role and the area it is bound to, checked against each other and the caller's scope.
+fn role_and_area(app: &App, ctx: &Ctx, role: &str, area_code: &str) -> AppResult<(Role, String)> {
+    let role = Role::parse(role.trim()).ok_or_else(|| {
+        AppError::invalid("role", "角色无效，应为 city_admin、city_officer、town_officer、village_worker、leader 或 auditor")
+    })?;
+    let areas = app.areas();
+    let area = areas
+        .get(area_code.trim())
+        .ok_or_else(|| AppError::invalid("area_code", "所属区划不存在"))?;
+    if !ctx.actor.in_scope(&area.code) {
+        return Err(AppError::invalid("area_code", "所属区划不在您的管辖范围内"));
+    }
+    if area.level != role.area_level() {
+        let want = match role.area_level() {
+            "town" => "镇(街道)",
+            "village" => "村(社区)",
+            _ => "市",
+        };
+        return Err(AppError::invalid(
+            "area_code",
+            format!("{}必须绑定到{}级区划", role.label(), want),
+        ));
+    }
+    Ok((role, area.code.clone()))
+}
+
+/// Moves a user to another role or area. The user's API tokens are revoked (they carried the old rights).
+pub async fn change_role_area(
+    app: &App,
+    ctx: &Ctx,
+    username: &str,
+    role: &str,
+    area_code: &str,
+) -> AppResult<UserView> {
+    let u = find_in_scope(app, ctx, username).await?;
+    let (role, area_code) = role_and_area(app, ctx, role, area_code)?;
+    if ctx.actor.user_id.as_deref() == Some(u.id.as_str()) {
+        return Err(AppError::invalid("username", "不能更改自己的角色或区划"));
+    }
+    let mut tx = app.db.begin().await?;
+    store::set_role_area(&mut tx, &u.id, role.code(), &area_code).await?;
+    let revoked = store::revoke_all_tokens(&mut tx, &u.id, now()).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("user.change_role", "user", &u.id)
+            .area(&area_code)
+            .before(serde_json::json!({"role": u.role, "area_code": u.area_code}))
+            .after(serde_json::json!({"role": role.code(), "area_code": area_code, "tokens_revoked": revoked})),
+    )
+    .await?;
+    tx.commit().await?;
+    app.forget_tokens();
+    let row = UserRow {
+        role: role.code().into(),
+        area_code,
+        ..u
+    };
+    Ok(view(app, &row, false))
 }
 
 async fn find_in_scope(app: &App, ctx: &Ctx, username: &str) -> AppResult<UserRow> {
@@ -173,6 +223,12 @@ pub async fn set_disabled(app: &App, ctx: &Ctx, username: &str, disabled: bool) 
     }
     let mut tx = app.db.begin().await?;
     store::set_disabled(&mut tx, &u.id, disabled).await?;
+    // enabling the account again must not bring old tokens back
+    let revoked = if disabled {
+        store::revoke_all_tokens(&mut tx, &u.id, now()).await?
+    } else {
+        0
+    };
     audit::record(
         &mut tx,
         ctx,
@@ -187,7 +243,7 @@ pub async fn set_disabled(app: &App, ctx: &Ctx, username: &str, disabled: bool) 
         )
         .area(&u.area_code)
         .before(serde_json::json!({"disabled": u.disabled}))
-        .after(serde_json::json!({"disabled": disabled})),
+        .after(serde_json::json!({"disabled": disabled, "tokens_revoked": revoked})),
     )
     .await?;
     tx.commit().await?;
@@ -207,10 +263,15 @@ pub async fn reset_password(
     check_password_policy(&pw)?;
     let mut tx = app.db.begin().await?;
     store::set_password(&mut tx, &u.id, &hash_password(&pw)).await?;
+    // the reset is also the administrator's unlock, from every address
+    store::clear_throttle_all(&mut tx, &u.username).await?;
+    let revoked = store::revoke_all_tokens(&mut tx, &u.id, now()).await?;
     audit::record(
         &mut tx,
         ctx,
-        Event::new("user.reset_password", "user", &u.id).area(&u.area_code),
+        Event::new("user.reset_password", "user", &u.id)
+            .area(&u.area_code)
+            .after(serde_json::json!({"tokens_revoked": revoked})),
     )
     .await?;
     tx.commit().await?;

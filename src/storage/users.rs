@@ -100,53 +100,103 @@ pub async fn set_password(tx: &mut Tx, id: &str, hash: &str) -> DbResult<()> {
         args![id, hash],
     )
     .await?;
-    tx.execute("DELETE FROM login_failures WHERE user_id = $1", args![id])
-        .await?;
     tx.execute("DELETE FROM sessions WHERE user_id = $1", args![id])
         .await?;
     Ok(())
 }
 
-/// Records a failure and returns how many failures fall in the window since `since`.
-pub async fn record_failure(
-    tx: &mut Tx,
-    user_id: &str,
-    at: DateTime<Utc>,
-    since: DateTime<Utc>,
-) -> DbResult<i64> {
+pub async fn set_role_area(tx: &mut Tx, id: &str, role: &str, area_code: &str) -> DbResult<()> {
     tx.execute(
-        "INSERT INTO login_failures (id, user_id, at) VALUES ($1, $2, $3)",
-        args![super::new_id(), user_id, at],
+        "UPDATE users SET role = $2, area_code = $3 WHERE id = $1",
+        args![id, role, area_code],
     )
     .await?;
-    tx.scalar(
-        "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2",
-        args![user_id, since],
+    Ok(())
+}
+
+/// One (username as typed, source address) pair's failed logins.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThrottleRow {
+    pub failures: i64,
+    pub window_start: DateTime<Utc>,
+    pub lockouts: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// The pair's row, created if missing and locked until the transaction ends (on SQLite the writer lock serialises).
+pub async fn throttle_for_update(
+    tx: &mut Tx,
+    username: &str,
+    ip: &str,
+    at: DateTime<Utc>,
+) -> DbResult<ThrottleRow> {
+    tx.execute(
+        "INSERT INTO login_throttle (username, ip, failures, window_start, lockouts, locked_until) \
+         VALUES ($1, $2, 0, $3, 0, NULL) ON CONFLICT (username, ip) DO NOTHING",
+        args![username, ip, at],
+    )
+    .await?;
+    let lock = tx.for_update();
+    tx.fetch_one(
+        &format!(
+            "SELECT failures, window_start, lockouts, locked_until FROM login_throttle \
+             WHERE username = $1 AND ip = $2{lock}"
+        ),
+        args![username, ip],
     )
     .await
 }
 
-pub async fn lock_until(tx: &mut Tx, user_id: &str, until: DateTime<Utc>) -> DbResult<()> {
+pub async fn set_throttle(tx: &mut Tx, username: &str, ip: &str, r: &ThrottleRow) -> DbResult<()> {
     tx.execute(
-        "UPDATE users SET locked_until = $2 WHERE id = $1",
-        args![user_id, until],
+        "UPDATE login_throttle SET failures = $3, window_start = $4, lockouts = $5, locked_until = $6 \
+         WHERE username = $1 AND ip = $2",
+        args![username, ip, r.failures, r.window_start, r.lockouts, r.locked_until],
     )
     .await?;
     Ok(())
 }
 
-pub async fn clear_failures(tx: &mut Tx, user_id: &str) -> DbResult<()> {
+/// After a good login from this address: its failures are forgotten.
+pub async fn clear_throttle(tx: &mut Tx, username: &str, ip: &str) -> DbResult<()> {
     tx.execute(
-        "DELETE FROM login_failures WHERE user_id = $1",
-        args![user_id],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE users SET locked_until = NULL WHERE id = $1",
-        args![user_id],
+        "DELETE FROM login_throttle WHERE username = $1 AND ip = $2",
+        args![username, ip],
     )
     .await?;
     Ok(())
+}
+
+/// The administrator's unlock: every address's failures for this username.
+pub async fn clear_throttle_all(tx: &mut Tx, username: &str) -> DbResult<()> {
+    tx.execute(
+        "DELETE FROM login_throttle WHERE username = $1",
+        args![username],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Rows quiet since `before` and not locked: a day without a failure forgets the pair (and its growing delay).
+pub async fn prune_throttle(tx: &mut Tx, before: DateTime<Utc>, at: DateTime<Utc>) -> DbResult<()> {
+    tx.execute(
+        "DELETE FROM login_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until < $2)",
+        args![before, at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Usernames locked out from at least one address now.
+pub async fn locked_usernames(db: &Db, at: DateTime<Utc>) -> DbResult<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .conn()
+        .fetch_all(
+            "SELECT DISTINCT username FROM login_throttle WHERE locked_until > $1",
+            args![at],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -200,12 +250,32 @@ pub struct TokenRow {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// None only for tokens issued before expiry existed (refused).
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// A hash of the user's role, area and password hash when issued.
+    pub user_stamp: Option<String>,
 }
+
+const TOKEN_COLS: &str =
+    "id, user_id, token_hash, name, created_at, revoked_at, expires_at, last_used_at, user_stamp";
 
 pub async fn insert_token(tx: &mut Tx, t: &TokenRow) -> DbResult<()> {
     tx.execute(
-        "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        args![&t.id, &t.user_id, &t.token_hash, &t.name, t.created_at, t.revoked_at],
+        &format!(
+            "INSERT INTO api_tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ),
+        args![
+            &t.id,
+            &t.user_id,
+            &t.token_hash,
+            &t.name,
+            t.created_at,
+            t.revoked_at,
+            t.expires_at,
+            t.last_used_at,
+            t.user_stamp.clone()
+        ],
     )
     .await?;
     Ok(())
@@ -214,7 +284,7 @@ pub async fn insert_token(tx: &mut Tx, t: &TokenRow) -> DbResult<()> {
 pub async fn token_by_hash(db: &Db, hash: &str) -> DbResult<Option<TokenRow>> {
     db.conn()
         .fetch_optional(
-            "SELECT id, user_id, token_hash, name, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+            &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1"),
             args![hash],
         )
         .await
@@ -223,10 +293,22 @@ pub async fn token_by_hash(db: &Db, hash: &str) -> DbResult<Option<TokenRow>> {
 pub async fn tokens_of(db: &Db, user_id: &str) -> DbResult<Vec<TokenRow>> {
     db.conn()
         .fetch_all(
-            "SELECT id, user_id, token_hash, name, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
+            &format!(
+                "SELECT {TOKEN_COLS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC"
+            ),
             args![user_id],
         )
         .await
+}
+
+pub async fn touch_token(db: &Db, id: &str, at: DateTime<Utc>) -> DbResult<()> {
+    db.conn()
+        .execute(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
+            args![id, at],
+        )
+        .await?;
+    Ok(())
 }
 
 pub async fn revoke_token(
@@ -238,6 +320,15 @@ pub async fn revoke_token(
     tx.execute(
         "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         args![id, user_id, at],
+    )
+    .await
+}
+
+/// Every live token of the user: on a password reset, a disable, a change of role or area.
+pub async fn revoke_all_tokens(tx: &mut Tx, user_id: &str, at: DateTime<Utc>) -> DbResult<u64> {
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        args![user_id, at],
     )
     .await
 }

@@ -11,12 +11,55 @@ use std::net::SocketAddr;
 pub const SESSION_COOKIE: &str = "mz_session";
 pub const LOGIN_CSRF_COOKIE: &str = "mz_login_csrf";
 
+/// The caller's address as [`super::security_headers`] resolved it (through a trusted proxy's X-Forwarded-For).
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+/// The caller's address: for the audit log and the login lockout (which is counted per address).
 pub fn client_ip(parts: &Parts) -> String {
+    if let Some(c) = parts.extensions.get::<ClientAddr>() {
+        return c.0.clone();
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "local".into())
+}
+
+/// Resolves who is calling and whether the request came over HTTPS. Behind a proxy listed in
+/// MINZHENG_TRUSTED_PROXIES, the last X-Forwarded-For entry (the one that proxy added) is the caller and
+/// X-Forwarded-Proto says the scheme; from anyone else those headers are ignored, since a caller can send them.
+pub fn resolve_client(app: &App, req: &axum::extract::Request) -> (String, bool) {
+    let cfg = app.security();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let via_proxy = peer.is_some_and(|p| cfg.trusted_proxies.contains(&p));
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let forwarded = via_proxy
+        .then(|| header("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| {
+            v.rsplit(',')
+                .next()
+                .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+        });
+    let ip = forwarded
+        .or(peer)
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "local".into());
+    let secure = cfg.secure_cookies
+        || req.uri().scheme_str() == Some("https")
+        || (via_proxy
+            && header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+    (ip, secure)
 }
 
 /// An API caller, authenticated by `Authorization: Bearer TOKEN`.

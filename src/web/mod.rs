@@ -33,7 +33,10 @@ pub fn router(app: App) -> Router {
             app.clone(),
             csrf::guard,
         ))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            security_headers,
+        ))
         // ledgers and bank files are uploads of tens of MB; axum's extractors default to 2 MB
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -49,7 +52,23 @@ async fn css() -> impl IntoResponse {
     )
 }
 
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Content Security Policy for every answer. Inline styles exist in the templates (print forms, SVG charts) and
+/// Swagger UI sets style attributes; no inline script exists but the print buttons' `onclick="window.print()"`,
+/// allowed by its hash alone. /api/docs (Swagger UI) loads only its own files and needs nothing more.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-hashes' \
+    'sha256-MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU='; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every answer; `Cache-Control: no-store` on all but the stylesheet (pages, API answers and
+/// exports hold personal data); over HTTPS (see [`extract::resolve_client`]) HSTS and Secure cookies.
+async fn security_headers(
+    axum::extract::State(app): axum::extract::State<App>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (ip, secure) = extract::resolve_client(&app, &req);
+    req.extensions_mut().insert(extract::ClientAddr(ip));
+    let cacheable = req.uri().path().starts_with("/static/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -58,6 +77,33 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    if !cacheable {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+        let cookies: Vec<HeaderValue> = h
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| match v.to_str() {
+                Ok(s) if !s.to_ascii_lowercase().contains("; secure") => {
+                    HeaderValue::from_str(&format!("{s}; Secure")).unwrap_or_else(|_| v.clone())
+                }
+                _ => v.clone(),
+            })
+            .collect();
+        h.remove(header::SET_COOKIE);
+        for c in cookies {
+            h.append(header::SET_COOKIE, c);
+        }
+    }
     res
 }
 
@@ -72,7 +118,7 @@ impl From<AppError> for ApiError {
 
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -578,7 +578,22 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     let action = Action::from_code(input.action.trim())
         .ok_or_else(|| AppError::invalid("action", "办理事项无效"))?;
     let today = app.today();
-    let on = input.on.unwrap_or(today);
+    let on = crate::app::validate::date("on", "办理日期", input.on.unwrap_or(today))?;
+    let mut input = input;
+    input.note = crate::app::validate::text(
+        "note",
+        "办理意见",
+        &input.note,
+        0,
+        crate::app::validate::TEXT_MAX,
+    )?;
+    input.reason = crate::app::validate::text(
+        "reason",
+        "理由",
+        &input.reason,
+        0,
+        crate::app::validate::TEXT_MAX,
+    )?;
     let cal = calendar::load(app).await?;
     // The 核对 reads every departmental source: it runs before the write transaction, so that it never holds the
     // writer lock; the transaction then checks that the household it judged is still the one on the application.

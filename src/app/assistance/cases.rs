@@ -180,6 +180,13 @@ pub async fn stop_in(
     if reason.trim().chars().count() < 4 {
         return Err(AppError::invalid("reason", "停保须书面说明理由"));
     }
+    let reason = &crate::app::validate::text(
+        "reason",
+        "停保理由",
+        reason,
+        4,
+        crate::app::validate::TEXT_MAX,
+    )?;
     let lock = tx.for_update();
     let row: Option<CaseRow> = tx
         .fetch_optional(
@@ -339,10 +346,13 @@ pub async fn record_event_in(
         ));
     }
     let today = app.today();
-    let on = ev.on.unwrap_or(today);
+    let on = crate::app::validate::date("on", "日期", ev.on.unwrap_or(today))?;
     if on > today {
         return Err(AppError::invalid("on", "日期不能晚于今天"));
     }
+    let mut ev = ev;
+    ev.note =
+        crate::app::validate::text("note", "说明", &ev.note, 0, crate::app::validate::TEXT_MAX)?;
     let c: Option<CaseFull> = tx
         .fetch_optional(
             &format!("SELECT c.id, c.category, c.area_code, c.status, c.monthly_amount, c.household_json, c.review_due_on, c.end_month, a.household_json AS app_household, p.name AS applicant_name \

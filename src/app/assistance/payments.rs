@@ -38,12 +38,8 @@ fn require_city(ctx: &Ctx) -> AppResult<()> {
 }
 
 fn check_month(month: &str) -> AppResult<String> {
-    let m = month.trim();
-    month_start(m).ok_or_else(|| AppError::invalid("month", "月份格式应为 YYYY-MM"))?;
-    if m.len() != 7 {
-        return Err(AppError::invalid("month", "月份格式应为 YYYY-MM"));
-    }
-    Ok(m.to_string())
+    // 1900-01..=2100-12: a typo like 9999-12 must not make a roll
+    Ok(crate::app::validate::month("month", "月份", month)?.0)
 }
 
 pub async fn roll(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {

@@ -291,7 +291,9 @@ pub async fn add_evidence(
     evidence_of(app, report_id).await
 }
 
+/// Named apart from the other `Decision` types in the API document.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ReportDecision)]
 pub struct Decision {
     pub approve: bool,
     /// Required when rejecting.
@@ -302,7 +304,13 @@ pub struct Decision {
 /// A city officer approves (only with evidence, and not their own report) or rejects (with a reason).
 pub async fn decide(app: &App, ctx: &Ctx, report_id: &str, d: Decision) -> AppResult<ReportRow> {
     ctx.actor.require(Permission::ApproveTargets)?;
-    let note = d.note.trim().to_string();
+    let note = crate::app::validate::text(
+        "note",
+        "审核意见",
+        &d.note,
+        0,
+        crate::app::validate::TEXT_MAX,
+    )?;
     if !d.approve && note.chars().count() < 2 {
         return Err(AppError::invalid("note", "退回须写明理由"));
     }

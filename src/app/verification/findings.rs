@@ -275,6 +275,7 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<FindingView> {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = FindingDecision)]
 pub struct Decision {
     /// confirm or dismiss
     pub decision: String,

@@ -46,7 +46,10 @@ pub async fn list(
     Ok(Json(GrantPage { items, total }))
 }
 
+/// Its own schema name: utoipa names a schema after the type, and three types called `Decision` overwrote each
+/// other in the document (every decision path showed the findings' body).
 #[derive(serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = TemporaryDecision)]
 pub struct Decision {
     pub approve: bool,
 }

@@ -112,7 +112,11 @@ pub struct TokenItem {
     pub id: String,
     pub name: String,
     pub created: String,
-    pub revoked: bool,
+    pub last_used: String,
+    pub expires: String,
+    pub status_label: String,
+    /// Still usable, so it can be revoked.
+    pub active: bool,
 }
 
 #[derive(Template)]
@@ -121,6 +125,7 @@ struct AccountPage {
     nav: Nav,
     tokens: Vec<TokenItem>,
     new_token: Option<String>,
+    token_days: i64,
 }
 
 async fn account_page(
@@ -132,16 +137,26 @@ async fn account_page(
         .await?
         .into_iter()
         .map(|t| TokenItem {
+            active: t.status == "active",
             id: t.id,
             name: t.name,
             created: crate::util::local_time(&t.created_at),
-            revoked: t.revoked_at.is_some(),
+            last_used: t
+                .last_used_at
+                .map(|u| crate::util::local_time(&u))
+                .unwrap_or_else(|| "从未使用".into()),
+            expires: t
+                .expires_at
+                .map(|e| crate::util::local_time(&e))
+                .unwrap_or_else(|| "—".into()),
+            status_label: t.status_label,
         })
         .collect();
     render(&AccountPage {
         nav: Nav::of(app, p),
         tokens,
         new_token,
+        token_days: app.security().token_days,
     })
 }
 

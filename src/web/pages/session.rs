@@ -32,8 +32,17 @@ fn cookie(name: &'static str, value: String) -> Cookie<'static> {
 
 /// Only local paths: an open redirect would let a link send a user elsewhere after login.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+    next.filter(|n| is_local_path(n))
         .unwrap_or_else(|| "/".into())
+}
+
+/// A path on this site: one leading '/', not '//' or '/\' (browsers read both as another host), no backslash,
+/// space or control character anywhere (browsers drop tabs and newlines, turning "/\t/x" into "//x").
+pub fn is_local_path(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/' | b'\\'))
+        && b.iter().all(|c| c.is_ascii_graphic() && *c != b'\\')
 }
 
 fn login_page(jar: CookieJar, next: String, error: Option<String>) -> Result<Response, PageError> {
@@ -72,8 +81,7 @@ pub async fn login(
                 .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"));
             Ok((jar, Redirect::to(&next)).into_response())
         }
-        Err(AppError::Unauthenticated) => login_page(jar, next, Some("用户名或密码错误".into())),
-        Err(AppError::Locked(m)) => login_page(jar, next, Some(m)),
+        Err(e @ AppError::LoginFailed) => login_page(jar, next, Some(e.to_string())),
         Err(e) => Err(e.into()),
     }
 }
