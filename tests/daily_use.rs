@@ -5,12 +5,14 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp};
+use common::{Backend, TestApp, act};
 use serde_json::{Value, json};
 
 /// The error is Chinese: no ASCII word in it but the field's own path.
 fn assert_chinese(v: &Value) {
-    let error = v["error"].as_str().unwrap_or_else(|| panic!("no error: {v}"));
+    let error = v["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {v}"));
     let mut rest = error.to_string();
     if let Some(f) = v["field"].as_str().filter(|f| !f.is_empty()) {
         rest = rest.replace(f, "");
@@ -36,7 +38,12 @@ async fn raw(
 ) -> (StatusCode, axum::http::HeaderMap, Value, String) {
     let (s, h, body) = t.send(req).await;
     let text = String::from_utf8_lossy(&body).to_string();
-    (s, h, serde_json::from_str(&text).unwrap_or(Value::Null), text)
+    (
+        s,
+        h,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    )
 }
 
 db_test!(rejections_answer_in_chinese, |b: Backend| async move {
@@ -199,13 +206,14 @@ db_test!(rejections_answer_in_chinese, |b: Backend| async move {
     let html = String::from_utf8(body).unwrap();
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(
-        h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"),
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
         "{h:?}"
     );
     assert!(html.contains("页面不存在"), "{html}");
-    let (s, _, body) = t
-        .page(&session, "/assistance/applications?page=abc")
-        .await;
+    let (s, _, body) = t.page(&session, "/assistance/applications?page=abc").await;
     let html = String::from_utf8(body).unwrap();
     assert_eq!(s, StatusCode::BAD_REQUEST, "{html}");
     assert!(
@@ -213,54 +221,6 @@ db_test!(rejections_answer_in_chinese, |b: Backend| async move {
         "{html}"
     );
 });
-
-/// A registry household of the given village with one elderly member living alone and no income.
-async fn household(t: &TestApp, tok: &str, village: &str, name: &str) -> Value {
-    let (_, v) = t
-        .api(
-            Method::POST,
-            "/api/v1/households",
-            Some(tok),
-            Some(json!({"area_code": village, "address": "测试路9号"})),
-        )
-        .await;
-    let hh = v["id"].as_str().unwrap().to_string();
-    let n = t.scalar("SELECT COUNT(*) FROM persons").await as u16;
-    let idn = minzheng_domain::idnumber::IdNumber::compose(
-        "320281",
-        chrono::NaiveDate::from_ymd_opt(1945, 2, 2).unwrap(),
-        31 + n,
-    )
-    .to_string();
-    let (s, p) = t
-        .api(
-            Method::POST,
-            "/api/v1/persons",
-            Some(tok),
-            Some(json!({"id_number": idn, "name": name, "area_code": village, "household_id": hh, "relation": "self"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let member = json!({"id_number": idn, "relation": "self", "status": "normal", "employed": false, "disability": null,
-        "serious_illness": false, "self_care_unmet": 0, "has_capable_supporter": true, "public_payroll": false,
-        "monthly_income": {"wage": "0", "business": "0", "property": "0", "transfer": "0", "basic_pension": "300", "excluded": "0"}});
-    json!({"category": "dibao", "household_id": hh, "applicant_id": p["id"], "authorisation_on": "2020-06-01",
-           "bank_account": "6228480000000000001", "applied_on": "2020-06-01",
-           "household": {"members": [member], "assets": {"financial": "2000", "vehicles": [{"kind": "motorcycle"}],
-               "residential_properties": 1, "commercial_properties": 0, "enterprise_roles": 0}, "annual_rigid_expenditure": "0"}})
-}
-
-async fn act(t: &TestApp, tok: &str, id: &str, body: Value) {
-    let (s, v) = t
-        .api(
-            Method::POST,
-            &format!("/api/v1/applications/{id}/actions"),
-            Some(tok),
-            Some(body),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-}
 
 db_test!(numbers_and_printed_pages, |b: Backend| async move {
     let t = TestApp::new(b).await;
@@ -276,7 +236,7 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
         (&cj, &cj_village, "缪阿二"),
         (&nz, &nz_village, "缪阿三"),
     ] {
-        let req = household(&t, tok, village, name).await;
+        let req = common::dibao_request(&t, tok, village, name, 0).await;
         let (s, v) = t
             .api(Method::POST, "/api/v1/applications", Some(tok), Some(req))
             .await;
@@ -284,9 +244,13 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
         ids.push(v["id"].as_str().unwrap().to_string());
     }
     // 编号: the town's short name, the filing year, a sequence per town and year
-    let (_, v) = t.get(&format!("/api/v1/applications/{}", ids[1]), &cj).await;
+    let (_, v) = t
+        .get(&format!("/api/v1/applications/{}", ids[1]), &cj)
+        .await;
     assert_eq!(v["number"], "澄江-2020-0002");
-    let (_, v) = t.get(&format!("/api/v1/applications/{}", ids[2]), &nz).await;
+    let (_, v) = t
+        .get(&format!("/api/v1/applications/{}", ids[2]), &nz)
+        .await;
     assert_eq!(v["number"], "南闸-2020-0001");
     // the migration's backfill gives existing rows the same numbers, on both backends
     let before: Vec<(String, String)> = t
@@ -342,10 +306,22 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
     // through the town's steps, then the 审批表 carries the opinions, incomes, assets, calculation and 核对报告
     let id = &ids[0];
     act(&t, &cj, id, json!({"action": "accept", "on": "2020-06-01"})).await;
-    act(&t, &cj, id, json!({"action": "visit", "on": "2020-06-02", "staff": ["王芳", "李强"]})).await;
+    act(
+        &t,
+        &cj,
+        id,
+        json!({"action": "visit", "on": "2020-06-02", "staff": ["王芳", "李强"]}),
+    )
+    .await;
     act(&t, &cj, id, json!({"action": "check", "on": "2020-06-02"})).await;
     act(&t, &cj, id, json!({"action": "community_review", "on": "2020-06-03", "participants": 9, "representatives": 7, "in_favour": 9})).await;
-    act(&t, &cj, id, json!({"action": "town_approve", "on": "2020-06-03", "note": "同意上报"})).await;
+    act(
+        &t,
+        &cj,
+        id,
+        json!({"action": "town_approve", "on": "2020-06-03", "note": "同意上报"}),
+    )
+    .await;
     let (_, _, body) = t
         .page(&s, &format!("/assistance/applications/{id}/form"))
         .await;
@@ -389,16 +365,96 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
         "{picker}"
     );
 
+    // decided by the city: the case's change letter has its 文号, the bureau's 落款 and a Chinese date
+    t.add_user("city", "city_officer", "320281").await;
+    let city = t.token("city").await;
+    act(
+        &t,
+        &cj,
+        id,
+        json!({"action": "town_publicity_end", "on": "2020-06-10"}),
+    )
+    .await;
+    let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &city).await;
+    if v["spot_check_required"] == json!(true) {
+        act(
+            &t,
+            &city,
+            id,
+            json!({"action": "spot_check", "on": "2020-06-11", "staff": ["市局甲", "市局乙"]}),
+        )
+        .await;
+    }
+    act(
+        &t,
+        &city,
+        id,
+        json!({"action": "city_approve", "on": "2020-06-11"}),
+    )
+    .await;
+    act(
+        &t,
+        &city,
+        id,
+        json!({"action": "decide", "on": "2020-06-18"}),
+    )
+    .await;
+    let (_, v) = t.get("/api/v1/cases?status=active", &cj).await;
+    let case_id = v["items"][0]["id"].as_str().unwrap().to_string();
+    let (st, ch) = t
+        .api(
+            Method::POST,
+            &format!("/api/v1/cases/{case_id}/events"),
+            Some(&cj),
+            Some(json!({"kind": "review", "on": "2020-12-01"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{ch}");
+    let (_, _, body) = t
+        .page(
+            &s,
+            &format!(
+                "/assistance/cases/{case_id}/changes/{}/letter",
+                ch["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    let letter = String::from_utf8(body).unwrap();
+    assert!(
+        letter.contains("澄民救〔2020〕1号")
+            && letter.contains("江阴市民政局")
+            && letter.contains("2020年12月1日"),
+        "{letter}"
+    );
+    let (_, _, body) = t
+        .page(&s, &format!("/assistance/applications/{id}/form"))
+        .await;
+    let form = String::from_utf8(body).unwrap();
+    assert!(
+        form.contains("决定时测算") && form.contains("市民政局审核确认"),
+        "{form}"
+    );
+
     // a refusal: the printable 不予批准告知书
     let (_, _, body) = t
         .page(&s, &format!("/assistance/applications/{}/refusal", ids[1]))
         .await;
     assert!(String::from_utf8(body).unwrap().contains("未找到"));
-    act(&t, &cj, &ids[1], json!({"action": "refuse", "on": "2020-06-05", "reason": "家庭人均收入高于当地低保标准"})).await;
+    act(
+        &t,
+        &cj,
+        &ids[1],
+        json!({"action": "refuse", "on": "2020-06-05", "reason": "家庭人均收入高于当地低保标准"}),
+    )
+    .await;
     let (_, _, body) = t
         .page(&s, &format!("/assistance/applications/{}", ids[1]))
         .await;
-    assert!(String::from_utf8(body).unwrap().contains("打印不予批准告知书"));
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("打印不予批准告知书")
+    );
     let (s2, _, body) = t
         .page(&s, &format!("/assistance/applications/{}/refusal", ids[1]))
         .await;
@@ -419,7 +475,10 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
     // another town cannot print it
     let s_nz = t.login_browser("nz").await;
     let (st, _, _) = t
-        .page(&s_nz, &format!("/assistance/applications/{}/refusal", ids[1]))
+        .page(
+            &s_nz,
+            &format!("/assistance/applications/{}/refusal", ids[1]),
+        )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 });

@@ -53,10 +53,7 @@ async fn not_found_page() -> Response {
 /// What is left of axum's and tower's own rejections (English plain text, or an empty body: a path parameter that
 /// does not parse, a method not allowed, a body over the limit, a form that does not deserialize) is answered in
 /// Chinese: `{"error": "…", "field": null}` under /api, an error page elsewhere.
-async fn chinese_rejections(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+async fn chinese_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
     let status = res.status();
@@ -180,7 +177,7 @@ impl IntoResponse for PageError {
         };
         let msg = html_escape(&self.0.to_string());
         let body = format!(
-            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title} - 民政云平台</title>\
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} - 民政云平台</title>\
              <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\"><h1>{title}</h1>\
              <p class=\"error\">{msg}</p><p><a href=\"/\">返回首页</a></p></main></body></html>"
         );
