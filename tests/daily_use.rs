@@ -361,7 +361,9 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
     let (_, _, body) = t.page(&s, "/assistance/publicity").await;
     let picker = String::from_utf8(body).unwrap();
     assert!(
-        picker.contains(&cj_village) && !picker.contains(&nz_village),
+        picker.contains(&cj_village)
+            && !picker.contains(&nz_village)
+            && picker.contains("<option value=\"2020-06\">2020年6月</option>"),
         "{picker}"
     );
 

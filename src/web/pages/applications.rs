@@ -956,12 +956,12 @@ pub struct PublicityQuery {
     month: Option<String>,
 }
 
-/// The last 24 months, newest first, as (YYYY-MM, 2020年6月).
-fn recent_months(today: chrono::NaiveDate) -> Vec<(String, String)> {
+/// The months from `first` (at most ten years back) to `today`, newest first, as (YYYY-MM, 2020年6月).
+fn months_between(first: chrono::NaiveDate, today: chrono::NaiveDate) -> Vec<(String, String)> {
     use chrono::Datelike;
     let (mut y, mut m) = (today.year(), today.month());
     let mut out = vec![];
-    for _ in 0..24 {
+    while out.len() < 120 && (y, m) >= (first.year(), first.month()) {
         out.push((format!("{y:04}-{m:02}"), format!("{y}年{m}月")));
         if m == 1 {
             (y, m) = (y - 1, 12);
@@ -986,10 +986,25 @@ pub async fn publicity(
         q.village.filter(|s| !s.is_empty()),
         q.month.filter(|s| !s.is_empty()),
     ) else {
+        // the months offered reach back to the first application in the user's area
+        let (cond, args) = p.ctx.actor.scope_filter().sql("area_code", "town_code", 1);
+        let first: Option<(Option<chrono::NaiveDate>,)> = app
+            .db
+            .conn()
+            .fetch_optional(
+                &format!("SELECT MIN(stage_since) FROM applications WHERE {cond}"),
+                args.into_iter().collect(),
+            )
+            .await
+            .map_err(AppError::from)?;
+        let today = app.today();
+        let first = first
+            .and_then(|f| f.0)
+            .unwrap_or(today - chrono::Duration::days(365));
         return render(&PublicityFormPage {
             nav: Nav::of(&app, &p),
             villages: village_options(&app, &p),
-            months: recent_months(app.today()),
+            months: months_between(first.min(today), today),
         });
     };
     let areas = app.areas();
