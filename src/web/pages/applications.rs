@@ -659,8 +659,7 @@ pub struct OpinionLine {
     pub on: chrono::NaiveDate,
 }
 
-/// The recorded steps in their offices' boxes: village (入户调查, 民主评议), town (受理, 初审, 公示), city (抽查, 审核确认,
-/// 决定). A refusal or objection goes to the office that had the application then.
+/// The recorded steps in their offices' boxes: village (入户调查, 民主评议), town (初审, 公示), city (抽查, 审核确认, 决定). A refusal or objection goes to the office that had the application then.
 fn opinions(events: &[EventRow]) -> Vec<Opinion> {
     let mut boxes = vec![
         Opinion {
@@ -680,7 +679,7 @@ fn opinions(events: &[EventRow]) -> Vec<Opinion> {
     for e in events {
         let i = match e.action.as_str() {
             "visit" | "community_review" => 0,
-            "accept" | "town_approve" | "town_publicity_end" => 1,
+            "town_approve" | "town_publicity_end" => 1,
             "spot_check" | "city_approve" | "decide" => 2,
             "refuse" | "object" if at_city => 2,
             "refuse" | "object" => 1,
