@@ -26,6 +26,11 @@ fn free_port() -> u16 {
 }
 
 async fn start_driver() -> (Driver, fantoccini::Client) {
+    start_driver_with(None).await.0
+}
+
+/// Chromium, optionally as a phone (mobile emulation of the given CSS width × height); also returns the port.
+async fn start_driver_with(phone: Option<(u32, u32)>) -> ((Driver, fantoccini::Client), u16) {
     let port = free_port();
     let child = Command::new(
         std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
@@ -46,6 +51,10 @@ async fn start_driver() -> (Driver, fantoccini::Client) {
                      "--window-size=1280,900", "--lang=zh-CN"]
         }),
     );
+    if let Some((w, h)) = phone {
+        caps["goog:chromeOptions"]["mobileEmulation"] =
+            serde_json::json!({"deviceMetrics": {"width": w, "height": h, "pixelRatio": 3.0}});
+    }
     let mut last = None;
     for _ in 0..50 {
         match ClientBuilder::native()
@@ -53,7 +62,7 @@ async fn start_driver() -> (Driver, fantoccini::Client) {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
         {
-            Ok(c) => return (driver, c),
+            Ok(c) => return ((driver, c), port),
             Err(e) => last = Some(e),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -680,5 +689,275 @@ async fn organisation_registry_and_capability_form() {
         .await
         .unwrap();
     assert!(r.text().await.unwrap().contains("能力完全丧失"));
+    c.close().await.unwrap();
+}
+
+/// Whether the page is wider than the phone: the document's scroll width against the viewport's.
+async fn overflow(c: &fantoccini::Client) -> (i64, i64) {
+    let v = c
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (v[0].as_i64().unwrap(), v[1].as_i64().unwrap())
+}
+
+/// A village grid worker on a 390 × 844 phone: every page of the menu, a task with its visit form, an application
+/// and a household fit the screen's width (cards instead of wide tables, the menu behind 菜单, the header wrapped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_pages_fit_a_village_worker() {
+    let t = TestApp::with_demo(Backend::Sqlite, 300).await;
+    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    t.add_user("cj", "town_officer", "320281001").await;
+    let (village,): (String,) = t
+        .app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT area_code FROM households WHERE area_code LIKE '320281001%' ORDER BY area_code LIMIT 1",
+            vec![],
+        )
+        .await
+        .unwrap();
+    t.add_user("wg", "village_worker", &village).await;
+    // an application of the village, and two grid tasks (one open, one visited: its closing form is the widest)
+    let cj = t.token("cj").await;
+    let req = common::dibao_request(&t, &cj, &village, "缪阿大", 2).await;
+    let hh = req["household_id"].as_str().unwrap().to_string();
+    let person = req["applicant_id"].as_str().unwrap().to_string();
+    let (s, v) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/applications",
+            Some(&cj),
+            Some(req),
+        )
+        .await;
+    assert_eq!(s, axum::http::StatusCode::CREATED, "{v}");
+    let app_id = v["id"].as_str().unwrap().to_string();
+    for (i, status) in ["open", "visited"].iter().enumerate() {
+        t.app
+            .db
+            .conn()
+            .execute(
+                "INSERT INTO grid_tasks (id, kind, dedupe_key, area_code, town_code, person_id, detail, evidence_json, due_on, status, visit_note, created_at) \
+                 VALUES ($1, 'medical_expense', $2, $3, '320281001', $4, '2020年自付医疗费用 38,000.00 元，超过 12 倍低保标准，家庭未享受救助', '{}', $5, $6, $7, $8)",
+                vec![
+                    format!("task-{i}").into(),
+                    format!("phone-test-{i}").into(),
+                    village.as_str().into(),
+                    person.as_str().into(),
+                    chrono::NaiveDate::from_ymd_opt(2020, 9, 30).unwrap().into(),
+                    (*status).into(),
+                    (*status == "visited").then(|| "已入户，家中老人长期卧床，子女收入不稳定".to_string()).into(),
+                    chrono::Utc::now().into(),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+    let base = serve(&t).await;
+    let ((_driver, c), _) = start_driver_with(Some((390, 844))).await;
+    login(&c, &base, "wg").await;
+    // the menu is folded away behind 菜单 and opens without JavaScript
+    let nav_shown =
+        "return getComputedStyle(document.querySelector('nav.side')).display !== 'none';";
+    assert_eq!(
+        c.execute(nav_shown, vec![]).await.unwrap(),
+        serde_json::Value::Bool(false)
+    );
+    c.find(Locator::Id("menu-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.execute(nav_shown, vec![]).await.unwrap(),
+        serde_json::Value::Bool(true)
+    );
+    let links = c
+        .execute(
+            "return [...document.querySelectorAll('nav.side a')].map(a => a.getAttribute('href'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut pages: Vec<String> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        // the API documentation is Swagger UI, a developer's tool with its own layout
+        .filter(|href| href != "/api/docs")
+        .collect();
+    assert!(pages.len() >= 10, "{pages:?}");
+    pages.extend([
+        "/verification/tasks".to_string(),
+        format!("/assistance/applications/{app_id}"),
+        format!("/households/{hh}"),
+        format!("/persons/{person}"),
+        "/account".to_string(),
+        "/assistance/publicity".to_string(),
+    ]);
+    for page in &pages {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        c.wait().for_element(Locator::Css("body")).await.unwrap();
+        let (scroll, inner) = overflow(&c).await;
+        assert_eq!(inner, 390, "{page}: the viewport is the phone's");
+        assert!(
+            scroll <= inner,
+            "{page}: {scroll} px wide on a {inner} px phone"
+        );
+        // the brand is whole on one line
+        if c.find(Locator::Css("header.top .brand")).await.is_ok() {
+            let brand = c
+                .execute(
+                    "const b = document.querySelector('header.top .brand').getBoundingClientRect(); return [b.left, b.right, b.height];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(
+                brand[0].as_f64().unwrap() >= 0.0
+                    && brand[1].as_f64().unwrap() <= 390.0
+                    && brand[2].as_f64().unwrap() < 40.0,
+                "{page}: brand {brand}"
+            );
+        }
+    }
+    // the grid tasks are cards, and the visit form is on the screen
+    c.goto(&format!("{base}/verification/tasks")).await.unwrap();
+    let shown = c
+        .execute(
+            "const t = document.querySelector('#tasks'); const f = document.querySelector('#tasks form'); \
+             return [getComputedStyle(t.querySelector('thead')).display, f ? f.getBoundingClientRect().right : -1];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown[0], "none", "{shown}");
+    let right = shown[1].as_f64().unwrap();
+    assert!(right > 0.0 && right <= 390.0, "{shown}");
+    c.close().await.unwrap();
+}
+
+/// Chromium prints through the WebDriver session (W3C Print Page, which chromedriver serves with DevTools'
+/// Page.printToPDF) on A4 portrait; the PDF it returns.
+#[derive(Debug)]
+struct PrintA4;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PrintA4 {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/print", session_id.unwrap_or("")))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(
+                serde_json::json!({"orientation": "portrait", "page": {"width": 21.0, "height": 29.7},
+                    "shrinkToFit": false, "background": false})
+                .to_string(),
+            ),
+        )
+    }
+}
+
+async fn print_pages(c: &fantoccini::Client) -> usize {
+    use base64::Engine;
+    let v = c.issue_cmd(PrintA4).await.unwrap();
+    let b64 = v
+        .as_str()
+        .or_else(|| v["value"].as_str())
+        .unwrap_or_else(|| panic!("no PDF: {v}"));
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    // each page is an object `/Type /Page`; the page tree is `/Type /Pages`
+    let text = String::from_utf8_lossy(&pdf);
+    text.match_indices("/Type /Page")
+        .filter(|(i, _)| !text[i + 11..].starts_with('s'))
+        .count()
+        + text
+            .match_indices("/Type/Page")
+            .filter(|(i, _)| !text[i + 10..].starts_with('s'))
+            .count()
+}
+
+/// The 审批表 of a six-person household (the largest the demo city makes), the village 公示 and the 不予批准告知书 each print on exactly one A4 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_forms_fit_one_a4_page() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    let cj = t.token("cj").await;
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    let mut ids = vec![];
+    for (name, children) in [("缪阿大", 5), ("缪阿二", 0), ("缪阿三", 1)] {
+        let req = common::dibao_request(&t, &cj, &village, name, children).await;
+        let (s, v) = t
+            .api(
+                axum::http::Method::POST,
+                "/api/v1/applications",
+                Some(&cj),
+                Some(req),
+            )
+            .await;
+        assert_eq!(s, axum::http::StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    for id in [&ids[0], &ids[2]] {
+        common::act(
+            &t,
+            &cj,
+            id,
+            serde_json::json!({"action": "accept", "on": "2020-06-01"}),
+        )
+        .await;
+        common::act(&t, &cj, id, serde_json::json!({"action": "visit", "on": "2020-06-02", "staff": ["王芳", "李强"], "note": "入户调查：家中四人，长子务工收入不稳定，老人长期患病，住房一套，无机动车（摩托车一辆）"})).await;
+        common::act(
+            &t,
+            &cj,
+            id,
+            serde_json::json!({"action": "check", "on": "2020-06-02"}),
+        )
+        .await;
+        common::act(&t, &cj, id, serde_json::json!({"action": "community_review", "on": "2020-06-03", "participants": 9, "representatives": 7, "in_favour": 9, "note": "民主评议：与会代表一致认为家庭困难属实"})).await;
+        common::act(&t, &cj, id, serde_json::json!({"action": "town_approve", "on": "2020-06-03", "note": "经审核，情况属实，同意上报", "reason": "复核：子女收入已按实际核定"})).await;
+    }
+    common::act(&t, &cj, &ids[1], serde_json::json!({"action": "refuse", "on": "2020-06-05", "reason": "家庭人均收入高于当地最低生活保障标准"})).await;
+    let base = serve(&t).await;
+    let (_driver, c) = start_driver().await;
+    login(&c, &base, "cj").await;
+    for (page, marker) in [
+        (
+            format!("/assistance/applications/{}/form", ids[0]),
+            "approval-form",
+        ),
+        (
+            format!("/assistance/publicity?village={village}&month=2020-06"),
+            "publicity-sheet",
+        ),
+        (
+            format!("/assistance/applications/{}/refusal", ids[1]),
+            "refusal",
+        ),
+    ] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        c.wait().for_element(Locator::Id(marker)).await.unwrap();
+        // MINZHENG_PRINT_DIR keeps a screenshot of each sheet to look at
+        if let Ok(dir) = std::env::var("MINZHENG_PRINT_DIR") {
+            c.set_window_size(1000, 1400).await.unwrap();
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/{marker}.png"), png).unwrap();
+        }
+        assert_eq!(print_pages(&c).await, 1, "{page} prints on one A4 page");
+    }
     c.close().await.unwrap();
 }

@@ -102,6 +102,9 @@ pub enum AppError {
     Locked(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A body or upload over the size limit (413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("内部错误: {0}")]
     Internal(#[from] anyhow::Error),
 }

@@ -146,3 +146,74 @@ impl FromRequestParts<App> for PageCtx {
         }
     }
 }
+
+/// A query string for the API: a value of the wrong shape answers 422 with the parameter's path in `field` and a
+/// Chinese reason (axum's own rejection is English text).
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => {
+                let text = e.body_text();
+                let rest = text
+                    .split_once("query string: ")
+                    .map(|(_, r)| r)
+                    .unwrap_or("");
+                let (field, why) = match rest.split_once(": ") {
+                    Some((f, w)) if !f.contains(' ') => (f.to_string(), w.to_string()),
+                    _ => (String::new(), rest.to_string()),
+                };
+                let missing = why
+                    .split_once("missing field `")
+                    .and_then(|(_, r)| r.split_once('`'))
+                    .map(|(f, _)| f.to_string());
+                let field = missing.unwrap_or(field);
+                Err(ApiError(if field.is_empty() {
+                    AppError::BadRequest(format!(
+                        "查询参数不符合要求：{}",
+                        super::api::serde_reason_cn(&why)
+                    ))
+                } else {
+                    let e = super::api::field_error(&field, &why);
+                    AppError::invalid(&field, format!("查询参数{e}"))
+                }))
+            }
+        }
+    }
+}
+
+/// A multipart upload for the API: a request that is no multipart form answers 400 in Chinese.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S> axum::extract::FromRequest<S> for ApiMultipart
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(ApiMultipart)
+            .map_err(|_| {
+                ApiError(AppError::BadRequest(
+                    "上传须为表单文件上传（多部分表单），请求头中缺少或写错了分隔标记".into(),
+                ))
+            })
+    }
+}
+
+/// A failure while reading an upload, in Chinese: over the size limit (413), or a form that cannot be read.
+pub fn multipart_error(field: &str, e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        super::api::too_large()
+    } else {
+        AppError::invalid(field, "上传失败：表单内容不完整或格式不对")
+    }
+}

@@ -29,6 +29,7 @@ pub fn router(app: App) -> Router {
         .merge(openapi::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(css))
+        .fallback(not_found_page)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             csrf::guard,
@@ -42,6 +43,8 @@ pub fn router(app: App) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             64 * 1024 * 1024,
         ))
+        // outermost, so that the body limit's own 413 is answered in Chinese too
+        .layer(axum::middleware::from_fn(chinese_rejections))
         .with_state(app)
 }
 
@@ -50,6 +53,62 @@ async fn css() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../../templates/app.css"),
     )
+}
+
+/// An unknown page path: a Chinese 404 page.
+async fn not_found_page() -> Response {
+    PageError(AppError::NotFound("页面".into())).into_response()
+}
+
+/// What is left of axum's and tower's own rejections (English plain text, or an empty body: a path parameter that
+/// does not parse, a method not allowed, a body over the limit, a form that does not deserialize) is answered in
+/// Chinese: `{"error": "…", "field": null}` under /api, an error page elsewhere.
+async fn chinese_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // our own errors are JSON or HTML already
+    if content_type.starts_with("application/json") || content_type.starts_with("text/html") {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let msg = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "请求内容超过大小限制（64兆字节）".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "该地址不支持这种请求方法".into(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "请求内容的类型不受支持".into(),
+        StatusCode::NOT_FOUND => "请求的地址不存在".into(),
+        StatusCode::UNAUTHORIZED => "未登录，或用户名、密码、令牌无效".into(),
+        StatusCode::FORBIDDEN => "无权访问".into(),
+        _ if text.contains("URL") || text.contains("path") => "地址中的参数不正确".into(),
+        _ if text.contains("query string") => "查询参数不符合要求".into(),
+        _ if text.contains("Form") || text.contains("form") => "表单内容不符合要求".into(),
+        s if s.is_server_error() => "服务器内部错误，请稍后再试".into(),
+        _ => "请求不符合要求".into(),
+    };
+    let mut res = if api {
+        ApiError(AppError::BadRequest(msg)).into_response()
+    } else {
+        PageError(AppError::BadRequest(msg)).into_response()
+    };
+    *res.status_mut() = status;
+    for (k, v) in parts.headers.iter() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            res.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    res
 }
 
 /// Content Security Policy for every answer. Inline styles exist in the templates (print forms, SVG charts) and
@@ -125,6 +184,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::Locked(_) => StatusCode::LOCKED,
         AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -170,7 +230,7 @@ impl IntoResponse for PageError {
         };
         let msg = html_escape(&self.0.to_string());
         let body = format!(
-            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title} - 民政云平台</title>\
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} - 民政云平台</title>\
              <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\"><h1>{title}</h1>\
              <p class=\"error\">{msg}</p><p><a href=\"/\">返回首页</a></p></main></body></html>"
         );

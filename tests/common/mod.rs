@@ -354,3 +354,77 @@ pub async fn load(
     )
     .await
 }
+
+/// A new registry household in `village`: `name` (born 1945, living on a 300 yuan pension) and `children` working
+/// children; returns the body of its dibao application filed on 2020-06-01.
+pub async fn dibao_request(
+    t: &TestApp,
+    tok: &str,
+    village: &str,
+    name: &str,
+    children: usize,
+) -> Value {
+    use serde_json::json;
+    let (_, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/households",
+            Some(tok),
+            Some(json!({"area_code": village, "address": "测试路9号"})),
+        )
+        .await;
+    let hh = v["id"].as_str().unwrap().to_string();
+    let mut members = vec![];
+    let mut applicant = Value::Null;
+    for i in 0..=children {
+        let n = self_count(t).await as u16;
+        let born = if i == 0 {
+            chrono::NaiveDate::from_ymd_opt(1945, 2, 2).unwrap()
+        } else {
+            chrono::NaiveDate::from_ymd_opt(1975 + i as i32, 5, 5).unwrap()
+        };
+        let idn = minzheng_domain::idnumber::IdNumber::compose("320281", born, 31 + n).to_string();
+        let (relation, person) = if i == 0 {
+            ("self", name.to_string())
+        } else {
+            ("child", format!("{name}{i}"))
+        };
+        let (s, p) = t
+            .api(
+                Method::POST,
+                "/api/v1/persons",
+                Some(tok),
+                Some(json!({"id_number": idn, "name": person, "area_code": village, "household_id": hh, "relation": relation})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        if i == 0 {
+            applicant = p["id"].clone();
+        }
+        let (wage, pension) = if i == 0 { ("0", "300") } else { ("800", "0") };
+        members.push(json!({"id_number": idn, "relation": relation, "status": "normal", "employed": i > 0, "disability": null,
+            "serious_illness": false, "self_care_unmet": 0, "has_capable_supporter": true, "public_payroll": false,
+            "monthly_income": {"wage": wage, "business": "0", "property": "0", "transfer": "0", "basic_pension": pension, "excluded": "0"}}));
+    }
+    json!({"category": "dibao", "household_id": hh, "applicant_id": applicant, "authorisation_on": "2020-06-01",
+           "bank_account": "6228480000000000001", "applied_on": "2020-06-01",
+           "household": {"members": members, "assets": {"financial": "2000", "vehicles": [{"kind": "motorcycle"}],
+               "residential_properties": 1, "commercial_properties": 0, "enterprise_roles": 0}, "annual_rigid_expenditure": "0"}})
+}
+
+async fn self_count(t: &TestApp) -> i64 {
+    t.scalar("SELECT COUNT(*) FROM persons").await
+}
+
+/// Takes an application step through the API and expects it to pass.
+pub async fn act(t: &TestApp, tok: &str, id: &str, body: Value) {
+    let (s, v) = t
+        .api(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/actions"),
+            Some(tok),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}

@@ -65,11 +65,16 @@ pub struct ApplicationRow {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The human 编号 (澄江-2020-0001): town short name, filing year, sequence per town and year.
+    pub number: String,
+    pub serial_year: i32,
+    pub serial_no: i64,
 }
 
 const COLS: &str = "id, category, household_id, applicant_id, area_code, town_code, hukou_area_code, stage, due_on, stage_since, \
     applied_on, authorisation_on, household_json, bank_account, staff_relative, spot_check_required, visited, checked, spot_checked, \
-    publicity_started, refusal_reason, decided_on, snapshot_json, monthly_amount, created_by, created_at, updated_at";
+    publicity_started, refusal_reason, decided_on, snapshot_json, monthly_amount, created_by, created_at, updated_at, \
+    number, serial_year, serial_no";
 
 impl ApplicationRow {
     pub fn stage(&self) -> Stage {
@@ -103,7 +108,10 @@ impl ApplicationRow {
             self.monthly_amount,
             &self.created_by,
             self.created_at,
-            self.updated_at
+            self.updated_at,
+            &self.number,
+            self.serial_year,
+            self.serial_no
         ]
     }
 }
@@ -382,7 +390,7 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
     let t = now();
     let cal = calendar::load(app).await?;
     let id = new_id();
-    let row = ApplicationRow {
+    let mut row = ApplicationRow {
         id: id.clone(),
         category: n.category.clone(),
         household_id: hh.id.clone(),
@@ -416,25 +424,48 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         created_by: ctx.actor.username.clone(),
         created_at: t,
         updated_at: t,
+        number: String::new(),
+        serial_year: applied_on.year(),
+        serial_no: 0,
     };
-    let mut tx = app.db.begin().await?;
-    // the partial unique index settles two intakes of the same household at once
-    if let Err(e) = tx
-        .execute(
-            &format!(
-                "INSERT INTO applications ({COLS}) VALUES ({})",
-                crate::storage::placeholders(1, 27)
-            ),
-            row.args(),
-        )
-        .await
-    {
-        drop(tx);
-        if e.is_unique_violation() {
-            refuse_duplicate(app, &hh.id, &n.category).await?;
+    let town_name = app.areas().name(&hh.town_code);
+    // the partial unique index settles two intakes of the same household at once; the serial's unique index two
+    // intakes of one town taking the same number (then the next number is taken)
+    let mut attempt = 0;
+    let mut tx = loop {
+        attempt += 1;
+        let mut tx = app.db.begin().await?;
+        let last: i64 = tx
+            .scalar(
+                "SELECT CAST(COALESCE(MAX(serial_no), 0) AS BIGINT) FROM applications WHERE town_code = $1 AND serial_year = $2",
+                args![&row.town_code, row.serial_year],
+            )
+            .await?;
+        row.serial_no = last + 1;
+        row.number = crate::util::application_number(&town_name, row.serial_year, row.serial_no);
+        match tx
+            .execute(
+                &format!(
+                    "INSERT INTO applications ({COLS}) VALUES ({})",
+                    crate::storage::placeholders(1, 30)
+                ),
+                row.args(),
+            )
+            .await
+        {
+            Ok(_) => break tx,
+            Err(e) => {
+                drop(tx);
+                if e.is_unique_violation() {
+                    refuse_duplicate(app, &hh.id, &n.category).await?;
+                    if attempt < 5 {
+                        continue;
+                    }
+                }
+                return Err(e.into());
+            }
         }
-        return Err(e.into());
-    }
+    };
     add_event(
         &mut tx,
         &id,
@@ -453,7 +484,7 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         ctx,
         Event::new("application.create", "application", &id)
             .area(&row.area_code)
-            .after(json!({"category": row.category, "household_id": row.household_id})),
+            .after(json!({"category": row.category, "household_id": row.household_id, "number": row.number})),
     )
     .await?;
     tx.commit().await?;
@@ -1165,11 +1196,14 @@ pub struct ListRow {
     pub applied_on: NaiveDate,
     pub applicant_name: String,
     pub applicant_id_number: String,
+    pub number: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ListItem {
     pub id: String,
+    /// The human 编号, e.g. 澄江-2020-0001.
+    pub number: String,
     pub category: String,
     pub category_label: String,
     pub area_code: String,
@@ -1250,7 +1284,7 @@ pub async fn list(
         .conn()
         .fetch_all(
             &format!(
-                "SELECT a.id, a.category, a.area_code, a.town_code, a.stage, a.due_on, a.applied_on, p.name AS applicant_name, p.id_number AS applicant_id_number \
+                "SELECT a.id, a.category, a.area_code, a.town_code, a.stage, a.due_on, a.applied_on, p.name AS applicant_name, p.id_number AS applicant_id_number, a.number \
                  FROM applications a JOIN persons p ON p.id = a.applicant_id WHERE {w} ORDER BY a.due_on, a.id LIMIT ${} OFFSET ${}",
                 n + 1,
                 n + 2
@@ -1270,6 +1304,7 @@ pub async fn list(
                     overdue: r.due_on.is_some_and(|d| d < today) && st != Stage::Approved,
                     applicant_id_number_masked: idnumber::mask(&r.applicant_id_number),
                     id: r.id,
+                    number: r.number,
                     category: r.category,
                     area_code: r.area_code,
                     stage: r.stage,

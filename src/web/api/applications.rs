@@ -6,13 +6,16 @@ use crate::app::assistance::cases::{self, CaseItem};
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::ApiQuery;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ApplicationView {
     pub id: String,
+    /// The human 编号, e.g. 澄江-2020-0001.
+    pub number: String,
     pub category: String,
     pub household_id: String,
     pub applicant_id: String,
@@ -53,6 +56,7 @@ fn view(a: applications::ApplicationRow, events: Vec<EventRow>, years: &[i32]) -
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok()),
         id: a.id,
+        number: a.number,
         category: a.category,
         household_id: a.household_id,
         applicant_id: a.applicant_id,
@@ -113,7 +117,7 @@ pub struct AppPage {
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<AppQuery>,
+    ApiQuery(q): ApiQuery<AppQuery>,
 ) -> Result<Json<AppPage>, ApiError> {
     let f = ListFilter {
         stage: q.stage,
@@ -203,7 +207,7 @@ pub struct CasePage {
 pub async fn list_cases(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<CaseQuery>,
+    ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> Result<Json<CasePage>, ApiError> {
     let (items, total) = cases::list(
         &app,
@@ -297,7 +301,7 @@ pub struct ReviewPage {
 pub async fn reviews(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<ReviewQuery>,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
 ) -> Result<Json<ReviewPage>, ApiError> {
     let (items, per_area, total) = cases::reviews_due(
         &app,

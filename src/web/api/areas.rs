@@ -1,8 +1,9 @@
 use crate::app::{App, areas};
 use crate::web::ApiError;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::ApiQuery;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct AreaQuery {
@@ -24,7 +25,7 @@ pub struct AreaItem {
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<AreaQuery>,
+    ApiQuery(q): ApiQuery<AreaQuery>,
 ) -> Result<Json<Vec<AreaItem>>, ApiError> {
     let items = areas::children_for(&app, &ctx, q.parent.as_deref())?
         .into_iter()

@@ -5,9 +5,10 @@ use crate::app::elderly::{self, AssessmentRow, NewAssessment};
 use crate::web::ApiError;
 use crate::web::api::{JsonBody, json_value};
 use crate::web::extract::ApiCtx;
+use crate::web::extract::ApiQuery;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -58,7 +59,7 @@ pub struct DueQuery {
 pub async fn due(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<DueQuery>,
+    ApiQuery(q): ApiQuery<DueQuery>,
 ) -> Result<Json<Vec<AssessmentRow>>, ApiError> {
     let by = q.by.unwrap_or_else(|| app.today());
     Ok(Json(elderly::due(&app, &ctx, by, q.area.as_deref()).await?))

@@ -1,10 +1,11 @@
 use crate::app::App;
 use crate::app::assistance::ledger;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::ApiQuery;
 use crate::web::{ApiError, status_of};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -38,7 +39,7 @@ pub struct ExportQuery {
 pub async fn export(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     Ok(xlsx(
         ledger::export(&app, &ctx, q.full.unwrap_or(false)).await?,

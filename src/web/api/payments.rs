@@ -2,9 +2,10 @@ use crate::app::assistance::payments::{self, LineView, ReturnResult, RollRow, To
 use crate::app::{App, AppError, Ctx};
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::ApiQuery;
 use crate::web::{ApiError, status_of};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -76,7 +77,7 @@ pub async fn lines(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(month): Path<String>,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<LinePage>, ApiError> {
     let (items, total) = payments::lines(&app, &ctx, &month, q.page.unwrap_or(1)).await?;
     Ok(Json(LinePage { items, total }))
@@ -106,7 +107,7 @@ pub async fn export(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(month): Path<String>,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     Ok(export_response(&app, &ctx, &month, q.format.as_deref()).await?)
 }

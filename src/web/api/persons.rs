@@ -5,9 +5,10 @@ use crate::app::registry::{
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::ApiQuery;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -46,7 +47,7 @@ pub struct PersonPage {
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<PersonQuery>,
+    ApiQuery(q): ApiQuery<PersonQuery>,
 ) -> Result<Json<PersonPage>, ApiError> {
     let (items, total) = registry::search(
         &app,
@@ -72,7 +73,7 @@ pub async fn show(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
+    ApiQuery(q): ApiQuery<ShowQuery>,
 ) -> Result<Json<PersonView>, ApiError> {
     Ok(Json(
         registry::get(&app, &ctx, &id, q.reveal.unwrap_or(false)).await?,
@@ -185,7 +186,7 @@ pub async fn stats(State(app): State<App>, ApiCtx(ctx): ApiCtx) -> Result<Json<S
 pub async fn export(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<PersonQuery>,
+    ApiQuery(q): ApiQuery<PersonQuery>,
 ) -> Result<Response, ApiError> {
     Ok(csv_export(app, &ctx, q.q.as_deref().unwrap_or(""), q.area.as_deref()).await?)
 }

@@ -4,9 +4,10 @@ use crate::app::targets::{self, DetailView, TargetsView};
 use crate::app::{App, AppError, Ctx};
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::{ApiMultipart, ApiQuery};
 use crate::web::{ApiError, status_of};
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -54,14 +55,14 @@ pub async fn read_parts(mut mp: Multipart) -> Result<Parts, AppError> {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(AppError::BadRequest(format!("上传失败：{e}"))),
+            Err(e) => return Err(crate::web::extract::multipart_error("file", e)),
         };
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
         let data = field
             .bytes()
             .await
-            .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?;
+            .map_err(|e| crate::web::extract::multipart_error("file", e))?;
         match file_name {
             Some(f) if f.is_empty() && data.is_empty() => {}
             Some(f) => p.files.push((
@@ -100,7 +101,7 @@ async fn year_of(app: &App, ctx: &Ctx, y: Option<i32>) -> Result<i32, ApiError> 
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<YearQuery>,
+    ApiQuery(q): ApiQuery<YearQuery>,
 ) -> Result<Json<TargetsView>, ApiError> {
     let year = year_of(&app, &ctx, q.year).await?;
     Ok(Json(targets::list(&app, &ctx, year).await?))
@@ -121,7 +122,7 @@ pub async fn show(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(id): Path<String>,
-    Query(q): Query<DetailQuery>,
+    ApiQuery(q): ApiQuery<DetailQuery>,
 ) -> Result<Json<DetailView>, ApiError> {
     let year = year_of(&app, &ctx, q.year).await?;
     Ok(Json(
@@ -153,8 +154,8 @@ pub struct ImportQuery {
 pub async fn import(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<ImportQuery>,
-    mp: Multipart,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    ApiMultipart(mp): ApiMultipart,
 ) -> Response {
     let mut parts = match read_parts(mp).await {
         Ok(p) => p,
@@ -195,8 +196,8 @@ pub async fn report(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(id): Path<String>,
-    Query(q): Query<YearQuery>,
-    mp: Multipart,
+    ApiQuery(q): ApiQuery<YearQuery>,
+    ApiMultipart(mp): ApiMultipart,
 ) -> Result<(StatusCode, Json<ReportRow>), ApiError> {
     let year = year_of(&app, &ctx, q.year).await?;
     let mut p = read_parts(mp).await?;
@@ -220,7 +221,7 @@ pub async fn add_evidence(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(id): Path<String>,
-    mp: Multipart,
+    ApiMultipart(mp): ApiMultipart,
 ) -> Result<Json<Vec<EvidenceRow>>, ApiError> {
     let mut p = read_parts(mp).await?;
     let files = p.take_files("files");
@@ -290,7 +291,7 @@ pub fn xlsx(bytes: Vec<u8>, year: i32) -> Response {
 pub async fn export(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<YearQuery>,
+    ApiQuery(q): ApiQuery<YearQuery>,
 ) -> Result<Response, ApiError> {
     let year = year_of(&app, &ctx, q.year).await?;
     Ok(xlsx(targets::export::export(&app, &ctx, year).await?, year))

@@ -3,8 +3,9 @@ use crate::app::assistance::temporary::{self, Batch, GrantRow, NewGrant};
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::ApiQuery;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 /// A temporary grant: approved at once up to 3·S by the town, otherwise waiting for the city (up to 12·S).
@@ -39,7 +40,7 @@ pub struct GrantPage {
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<GrantPage>, ApiError> {
     let (items, total) =
         temporary::list(&app, &ctx, q.status.as_deref(), q.page.unwrap_or(1)).await?;

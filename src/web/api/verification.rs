@@ -9,9 +9,10 @@ use crate::app::verification::staff::{self, NewRelative, NewStaff, RelativeRow, 
 use crate::app::verification::tasks::{self, Close, TaskQuery, TaskRow};
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
+use crate::web::extract::{ApiMultipart, ApiQuery};
 use crate::web::{ApiError, status_of};
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::io::Write;
@@ -53,9 +54,7 @@ pub async fn receive(
 ) -> Result<(Option<TempUpload>, Vec<(String, String)>), AppError> {
     let mut file = None;
     let mut fields = Vec::new();
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::invalid("file", format!("上传失败：{e}"))
-    };
+    let bad = |e| crate::web::extract::multipart_error("file", e);
     while let Some(mut f) = m.next_field().await.map_err(bad)? {
         let name = f.name().unwrap_or("").to_string();
         if name == "file" {
@@ -98,7 +97,7 @@ pub async fn load(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(source): Path<String>,
-    m: Multipart,
+    ApiMultipart(m): ApiMultipart,
 ) -> Response {
     // nothing is written to disk for a caller who may not load files
     if let Err(e) = ctx
@@ -161,7 +160,7 @@ pub async fn run(
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<FindingQuery>,
+    ApiQuery(q): ApiQuery<FindingQuery>,
 ) -> Result<Json<FindingPage>, ApiError> {
     Ok(Json(findings::list(&app, &ctx, &q).await?))
 }
@@ -248,7 +247,7 @@ pub async fn add_relative(
 pub async fn list_tasks(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<TaskQuery>,
+    ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> Result<Json<Vec<TaskRow>>, ApiError> {
     Ok(Json(tasks::list(&app, &ctx, &q).await?))
 }
@@ -261,7 +260,7 @@ pub async fn visit(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(id): Path<String>,
-    m: Multipart,
+    ApiMultipart(m): ApiMultipart,
 ) -> Result<Json<TaskRow>, ApiError> {
     Ok(Json(
         tasks::visit(&app, &ctx, &id, read_visit(m).await?).await?,
@@ -271,9 +270,7 @@ pub async fn visit(
 /// A visit form: `note`, `visited_on`, and any number of `photo` files (each read with a 5 MB cap).
 pub async fn read_visit(mut m: Multipart) -> Result<tasks::Visit, AppError> {
     let mut v = tasks::Visit::default();
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::invalid("photo", format!("上传失败：{e}"))
-    };
+    let bad = |e| crate::web::extract::multipart_error("photo", e);
     while let Some(mut f) = m.next_field().await.map_err(bad)? {
         match f.name().unwrap_or("") {
             "note" => v.note = f.text().await.map_err(bad)?,

@@ -2,7 +2,7 @@ use super::assistance::{
     AssetsForm, DISABILITY_KINDS, MEMBER_STATUSES, MemberForm, blank_assets, field_label,
     household_json, parse_household_form,
 };
-use super::{AreaOption, Nav, area_options, enc, render};
+use super::{AreaOption, Nav, area_options, enc, filters, render, village_options};
 use crate::app::assistance::applications::{
     self, ActionInput, CATEGORIES, EventRow, ListFilter, ListItem, NewApplication,
 };
@@ -112,6 +112,14 @@ struct DetailPage {
 
 pub struct Detail {
     pub id: String,
+    /// The human 编号 (澄江-2020-0001).
+    pub number: String,
+    pub category: String,
+    pub town_name: String,
+    pub household_json: String,
+    pub snapshot_json: Option<String>,
+    /// Full identity number → name, to name the household's members on the 审批表.
+    pub names: Vec<(String, String)>,
     pub category_label: String,
     pub stage_label: String,
     pub stage: String,
@@ -182,6 +190,15 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
             .collect(),
         bank_account_masked: idnumber::mask_phone(&a.bank_account),
         id: a.id.clone(),
+        number: a.number.clone(),
+        category: a.category.clone(),
+        town_name: areas.name(&a.town_code),
+        household_json: a.household_json.clone(),
+        snapshot_json: a.snapshot_json.clone(),
+        names: members
+            .iter()
+            .map(|m| (m.id_number.clone(), m.name.clone()))
+            .collect(),
         stage: a.stage.clone(),
         applied_on: a.applied_on,
         authorisation_on: a.authorisation_on,
@@ -622,22 +639,281 @@ pub async fn create(
 #[template(path = "approval_form.html")]
 struct ApprovalForm {
     a: Detail,
-    events: Vec<EventRow>,
+    opinions: Vec<Opinion>,
+    incomes: Vec<IncomeRow>,
+    assets: String,
+    calc: Option<Calculation>,
     printed_on: chrono::NaiveDate,
 }
 
-/// The printable 审批表.
+/// One 意见 box of the 审批表: the office's recorded steps.
+pub struct Opinion {
+    pub title: &'static str,
+    pub lines: Vec<OpinionLine>,
+}
+
+pub struct OpinionLine {
+    pub what: &'static str,
+    pub note: String,
+    pub actor: String,
+    pub on: chrono::NaiveDate,
+}
+
+/// The recorded steps in their offices' boxes: village (入户调查, 民主评议), town (初审, 公示), city (抽查, 审核确认, 决定). A refusal or objection goes to the office that had the application then.
+fn opinions(events: &[EventRow]) -> Vec<Opinion> {
+    let mut boxes = vec![
+        Opinion {
+            title: "村(居)委会意见（入户调查、民主评议）",
+            lines: vec![],
+        },
+        Opinion {
+            title: "镇(街道)初审意见",
+            lines: vec![],
+        },
+        Opinion {
+            title: "市民政局审核确认、决定意见",
+            lines: vec![],
+        },
+    ];
+    let mut at_city = false;
+    for e in events {
+        let i = match e.action.as_str() {
+            "visit" | "community_review" => 0,
+            "town_approve" | "town_publicity_end" => 1,
+            "spot_check" | "city_approve" | "decide" => 2,
+            "refuse" | "object" if at_city => 2,
+            "refuse" | "object" => 1,
+            _ => continue,
+        };
+        boxes[i].lines.push(OpinionLine {
+            what: e.label(),
+            note: e.note.clone(),
+            actor: e.actor.clone(),
+            on: e.on_date,
+        });
+        match e.action.as_str() {
+            "town_publicity_end" => at_city = true,
+            "object" => at_city = false,
+            _ => {}
+        }
+    }
+    boxes
+}
+
+pub struct IncomeRow {
+    pub name: String,
+    pub relation: String,
+    pub wage: String,
+    pub business: String,
+    pub property: String,
+    pub transfer: String,
+    pub pension: String,
+    pub excluded: String,
+}
+
+fn yuan(v: &serde_json::Value) -> String {
+    let s = match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return "0.00".into(),
+    };
+    Fen::parse_yuan(&s)
+        .map(|f| f.to_string())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// The household as declared on the application: each member's monthly incomes, and the assets in one line.
+fn household_view(a: &Detail) -> (Vec<IncomeRow>, String) {
+    let hh: serde_json::Value = serde_json::from_str(&a.household_json).unwrap_or_default();
+    let incomes = hh["members"]
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .map(|m| {
+                    let idn = m["id_number"].as_str().unwrap_or("");
+                    let i = &m["monthly_income"];
+                    IncomeRow {
+                        name: a
+                            .names
+                            .iter()
+                            .find(|(n, _)| n == idn)
+                            .map(|(_, name)| name.clone())
+                            .unwrap_or_else(|| idnumber::mask(idn)),
+                        relation: registry::relation_label(m["relation"].as_str().unwrap_or(""))
+                            .to_string(),
+                        wage: yuan(&i["wage"]),
+                        business: yuan(&i["business"]),
+                        property: yuan(&i["property"]),
+                        transfer: yuan(&i["transfer"]),
+                        pension: yuan(&i["basic_pension"]),
+                        excluded: yuan(&i["excluded"]),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let s = &hh["assets"];
+    let mut vehicles: Vec<(&str, usize)> = vec![];
+    for v in s["vehicles"].as_array().into_iter().flatten() {
+        let label = match v["kind"].as_str().unwrap_or("") {
+            "car" => "小汽车",
+            "truck" => "货车",
+            "motorcycle" => "摩托车",
+            "mobility" => "残疾人代步车",
+            _ => "农用车",
+        };
+        match vehicles.iter_mut().find(|(l, _)| *l == label) {
+            Some(x) => x.1 += 1,
+            None => vehicles.push((label, 1)),
+        }
+    }
+    let vehicles = if vehicles.is_empty() {
+        "无".to_string()
+    } else {
+        vehicles
+            .iter()
+            .map(|(l, n)| format!("{l}{n}辆"))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let n = |k: &str| s[k].as_u64().unwrap_or(0);
+    let assets = format!(
+        "金融资产 {} 元；机动车：{vehicles}；住房 {} 套；商业用房 {} 处；企业法人或股东 {} 项；年度刚性支出 {} 元",
+        yuan(&s["financial"]),
+        n("residential_properties"),
+        n("commercial_properties"),
+        n("enterprise_roles"),
+        yuan(&hh["annual_rigid_expenditure"]),
+    );
+    (incomes, assets)
+}
+
+/// The calculation behind the amount: the decision's frozen assessment, else the latest 核对's.
+pub struct Calculation {
+    pub basis: String,
+    pub members_counted: u32,
+    pub per_capita: String,
+    pub dibao: String,
+    pub tekun: String,
+    /// The applied category: eligible with its amount, or the reasons it is not.
+    pub category: String,
+    pub eligible: bool,
+    pub amount: String,
+    pub covered: String,
+    pub reasons: String,
+}
+
+fn calculation(a: &Detail, events: &[EventRow]) -> Option<Calculation> {
+    use minzheng_domain::assistance::AssessmentResponse;
+    let parse =
+        |v: &serde_json::Value| serde_json::from_value::<AssessmentResponse>(v.clone()).ok();
+    let decided = a
+        .snapshot_json
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .and_then(|v| parse(&v["assessment"]))
+        .map(|r| {
+            (
+                format!(
+                    "决定时测算（{}）",
+                    a.decided_on.map(crate::util::cn_date).unwrap_or_default()
+                ),
+                r,
+            )
+        });
+    let checked = || {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.action == "check")
+            .and_then(|e| {
+                let v: serde_json::Value = serde_json::from_str(e.data_json.as_deref()?).ok()?;
+                parse(&v["assessment"]).map(|r| {
+                    (
+                        format!("核对时测算（{}）", crate::util::cn_date(e.on_date)),
+                        r,
+                    )
+                })
+            })
+    };
+    let (basis, r) = decided.or_else(checked)?;
+    let view = super::assistance::result_view(&r);
+    let code = a.category.as_str();
+    let granted = r.eligible.iter().find(|e| e.category.code() == code);
+    let refused = r.not_eligible.iter().find(|e| e.category.code() == code);
+    Some(Calculation {
+        basis,
+        members_counted: view.members_counted,
+        per_capita: view.per_capita,
+        dibao: view.dibao,
+        tekun: view.tekun,
+        category: applications::category_label(code).to_string(),
+        eligible: granted.is_some(),
+        amount: granted
+            .map(|g| g.monthly_amount.to_string())
+            .unwrap_or_default(),
+        covered: granted
+            .map(|g| g.members_covered.to_string())
+            .unwrap_or_default(),
+        reasons: refused
+            .map(|n| {
+                n.reasons
+                    .iter()
+                    .map(|x| x.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("；")
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// The printable 审批表: one A4 page with every office's recorded opinion, the household's incomes and assets, the
+/// calculation, the 核对报告 and room to sign.
 pub async fn approval_form(
     State(app): State<App>,
     p: PageCtx,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (a, events) = detail(&app, &p, &id).await?;
+    let (incomes, assets) = household_view(&a);
     render(&ApprovalForm {
+        opinions: opinions(&events),
+        calc: calculation(&a, &events),
+        incomes,
+        assets,
         a,
-        events,
         printed_on: app.today(),
     })
+}
+
+#[derive(Template)]
+#[template(path = "refusal.html")]
+struct RefusalPage {
+    a: Detail,
+    reason: String,
+    on: chrono::NaiveDate,
+}
+
+/// The printable 不予批准告知书 of a refused application: the reason recorded, the rule set and the appeal rights.
+pub async fn refusal(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (a, events) = detail(&app, &p, &id).await?;
+    let (Some(reason), true) = (a.refusal_reason.clone(), a.stage == Stage::Refused.code()) else {
+        return Err(AppError::NotFound("不予批准告知书".into()).into());
+    };
+    let on = a
+        .decided_on
+        .or_else(|| {
+            events
+                .iter()
+                .rfind(|e| e.action == "refuse")
+                .map(|e| e.on_date)
+        })
+        .unwrap_or(a.applied_on);
+    render(&RefusalPage { a, reason, on })
 }
 
 pub struct PublicityRow {
@@ -647,51 +923,134 @@ pub struct PublicityRow {
     pub category: String,
     pub amount: String,
     pub stage: String,
+    /// The 公示期: 7 days from the town's initial approval.
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
 }
 
 #[derive(Template)]
 #[template(path = "publicity.html")]
 struct PublicityPage {
     village_name: String,
-    month: String,
+    town_name: String,
+    month_label: String,
     rows: Vec<PublicityRow>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    phone: String,
     printed_on: chrono::NaiveDate,
+}
+
+#[derive(Template)]
+#[template(path = "publicity_form.html")]
+struct PublicityFormPage {
+    nav: Nav,
+    villages: Vec<AreaOption>,
+    months: Vec<(String, String)>,
 }
 
 #[derive(serde::Deserialize)]
 pub struct PublicityQuery {
-    village: String,
-    month: String,
+    village: Option<String>,
+    month: Option<String>,
 }
 
-/// 公示 of a village for a month: applications in or past their 公示 that month, never a full name or number.
+/// The months from `first` (at most ten years back) to `today`, newest first, as (YYYY-MM, 2020年6月).
+fn months_between(first: chrono::NaiveDate, today: chrono::NaiveDate) -> Vec<(String, String)> {
+    use chrono::Datelike;
+    let (mut y, mut m) = (today.year(), today.month());
+    let mut out = vec![];
+    while out.len() < 120 && (y, m) >= (first.year(), first.month()) {
+        out.push((format!("{y:04}-{m:02}"), format!("{y}年{m}月")));
+        if m == 1 {
+            (y, m) = (y - 1, 12);
+        } else {
+            m -= 1;
+        }
+    }
+    out
+}
+
+/// 公示 of a village for a month: applications in or past their 公示 that month, never a full name or number. Without
+/// a village and month: the small form that picks them (villages of the user's area only).
 pub async fn publicity(
     State(app): State<App>,
     p: PageCtx,
     Query(q): Query<PublicityQuery>,
 ) -> Result<Response, PageError> {
+    p.ctx
+        .actor
+        .require(crate::app::authz::Permission::ReadAssistance)?;
+    let (Some(village), Some(month)) = (
+        q.village.filter(|s| !s.is_empty()),
+        q.month.filter(|s| !s.is_empty()),
+    ) else {
+        // the months offered reach back to the first application in the user's area
+        let (cond, args) = p.ctx.actor.scope_filter().sql("area_code", "town_code", 1);
+        let first: Option<(Option<chrono::NaiveDate>,)> = app
+            .db
+            .conn()
+            .fetch_optional(
+                &format!("SELECT MIN(stage_since) FROM applications WHERE {cond}"),
+                args.into_iter().collect(),
+            )
+            .await
+            .map_err(AppError::from)?;
+        let today = app.today();
+        let first = first
+            .and_then(|f| f.0)
+            .unwrap_or(today - chrono::Duration::days(365));
+        return render(&PublicityFormPage {
+            nav: Nav::of(&app, &p),
+            villages: village_options(&app, &p),
+            months: months_between(first.min(today), today),
+        });
+    };
     let areas = app.areas();
     let village = areas
-        .get(&q.village)
+        .get(&village)
         .filter(|a| a.level == "village" && p.ctx.actor.in_scope(&a.code))
         .ok_or(AppError::NotFound("村(社区)".into()))?;
-    let start = applications::month_start(&q.month)
+    let start = applications::month_start(&month)
         .ok_or_else(|| AppError::invalid("month", "月份格式应为 YYYY-MM"))?;
     let end = applications::month_start(&applications::month_after(start)).expect("month");
-    let rows: Vec<(String, String, String, String, Option<i64>, String)> = app
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(String, String, String, String, String, Option<i64>, String)> = app
         .db
         .conn()
         .fetch_all(
-            "SELECT p.name, p.id_number, a.household_json, a.category, a.monthly_amount, a.stage FROM applications a \
+            "SELECT a.id, p.name, p.id_number, a.household_json, a.category, a.monthly_amount, a.stage FROM applications a \
              JOIN persons p ON p.id = a.applicant_id WHERE a.area_code = $1 AND a.stage IN ('town_publicity', 'city_review', 'city_publicity', 'approved') \
              AND a.stage_since >= $2 AND a.stage_since < $3 ORDER BY p.name",
             crate::args![village.code.as_str(), start, end],
         )
         .await
         .map_err(AppError::from)?;
-    let rows = rows
-        .into_iter()
-        .map(|(name, idn, hh, cat, amount, stage)| PublicityRow {
+    let mut out = vec![];
+    for (id, name, idn, hh, cat, amount, stage) in rows {
+        let events: Vec<(String, chrono::NaiveDate, Option<String>)> = app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT action, on_date, data_json FROM application_events WHERE application_id = $1 \
+                 AND action IN ('town_approve', 'check') ORDER BY at",
+                crate::args![id.as_str()],
+            )
+            .await
+            .map_err(AppError::from)?;
+        let from = events.iter().rfind(|e| e.0 == "town_approve").map(|e| e.1);
+        // before the decision the amount shown is the one the latest 核对 assessed for the category
+        let proposed = || {
+            let d = events.iter().rfind(|e| e.0 == "check")?.2.as_deref()?;
+            let v: serde_json::Value = serde_json::from_str(d).ok()?;
+            let r: minzheng_domain::assistance::AssessmentResponse =
+                serde_json::from_value(v["assessment"].clone()).ok()?;
+            r.eligible
+                .iter()
+                .find(|e| e.category.code() == cat)
+                .map(|e| e.monthly_amount.to_string())
+        };
+        out.push(PublicityRow {
             name: idnumber::mask_name(&name),
             id_masked: idnumber::mask(&idn),
             size: serde_json::from_str::<serde_json::Value>(&hh)
@@ -701,17 +1060,34 @@ pub async fn publicity(
             category: applications::category_label(&cat).into(),
             amount: amount
                 .map(|f| Fen(f).to_string())
+                .or_else(proposed)
                 .unwrap_or_else(|| "—".into()),
             stage: Stage::from_code(&stage)
                 .map(Stage::label)
                 .unwrap_or("")
                 .into(),
-        })
-        .collect();
+            from,
+            to: from.map(|d| d + chrono::Duration::days(6)),
+        });
+    }
+    let from = out.iter().filter_map(|r| r.from).min();
+    let to = out.iter().filter_map(|r| r.to).max();
+    let month_label = {
+        use chrono::Datelike;
+        format!("{}年{}月", start.year(), start.month())
+    };
     render(&PublicityPage {
         village_name: areas.full_name(&village.code),
-        month: q.month.clone(),
-        rows,
+        town_name: village
+            .town_code
+            .as_deref()
+            .map(|t| areas.name(t))
+            .unwrap_or_default(),
+        month_label,
+        rows: out,
+        from,
+        to,
+        phone: super::supervision_phone(),
         printed_on: app.today(),
     })
 }
@@ -901,6 +1277,7 @@ pub async fn case_event(
 struct LetterPage {
     letter: String,
     on: chrono::NaiveDate,
+    doc_no: String,
 }
 
 pub async fn letter(
@@ -913,9 +1290,11 @@ pub async fn letter(
         .into_iter()
         .find(|c| c.id == change)
         .ok_or(AppError::NotFound("告知书".into()))?;
+    let doc_no = letter_number(&app, &id, &ch.id, ch.on_date).await?;
     render(&LetterPage {
         letter: ch.letter,
         on: ch.on_date,
+        doc_no,
     })
 }
 
@@ -934,4 +1313,45 @@ pub async fn reviews(State(app): State<App>, p: PageCtx) -> Result<Response, Pag
         items,
         per_area,
     })
+}
+
+/// A letter's 文号, e.g. 澄民救〔2020〕12号: the town's first character, the letter's year and its place among the
+/// town's letters of that year. Changes are never deleted and their UUIDv7 keys sort by time, so a number never
+/// moves once printed.
+async fn letter_number(
+    app: &App,
+    case_id: &str,
+    change_id: &str,
+    on: chrono::NaiveDate,
+) -> Result<String, PageError> {
+    use chrono::Datelike;
+    let (town,): (String,) = app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT town_code FROM cases WHERE id = $1",
+            crate::args![case_id],
+        )
+        .await
+        .map_err(AppError::from)?;
+    let year = on.year();
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("date");
+    let to = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("date");
+    let seq: i64 = app
+        .db
+        .conn()
+        .scalar(
+            "SELECT COUNT(*) FROM case_changes x JOIN cases c ON c.id = x.case_id \
+             WHERE c.town_code = $1 AND x.on_date >= $2 AND x.on_date < $3 AND x.id <= $4",
+            crate::args![town.as_str(), from, to, change_id],
+        )
+        .await
+        .map_err(AppError::from)?;
+    let name = app.areas().name(&town);
+    let first = crate::util::town_short(&name)
+        .chars()
+        .next()
+        .map(String::from)
+        .unwrap_or_default();
+    Ok(format!("{first}民救〔{year}〕{seq}号"))
 }

@@ -97,6 +97,7 @@ fn pages() -> Router<App> {
             get(a::notice_print).post(a::notice),
         )
         .route("/assistance/applications/{id}/form", get(a::approval_form))
+        .route("/assistance/applications/{id}/refusal", get(a::refusal))
         .route("/assistance/publicity", get(a::publicity))
         .route("/assistance/cases", get(a::cases_list))
         .route("/assistance/cases/{id}", get(a::case_show))

@@ -51,7 +51,7 @@ pub async fn import(
             let data = field
                 .bytes()
                 .await
-                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?;
+                .map_err(|e| crate::web::extract::multipart_error("file", e))?;
             if !name.ends_with(".xlsx") || !data.starts_with(b"PK") {
                 return page(
                     &app,

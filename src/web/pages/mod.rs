@@ -119,6 +119,38 @@ pub fn village_options(app: &App, p: &PageCtx) -> Vec<AreaOption> {
         .collect()
 }
 
+/// Template filters shared by the pages: `{{ d|cn_date }}` prints 2026年12月5日 (letters, forms, notices).
+pub mod filters {
+    use chrono::NaiveDate;
+
+    pub trait AsDate {
+        fn as_date(&self) -> NaiveDate;
+    }
+    impl AsDate for NaiveDate {
+        fn as_date(&self) -> NaiveDate {
+            *self
+        }
+    }
+    impl<T: AsDate + ?Sized> AsDate for &T {
+        fn as_date(&self) -> NaiveDate {
+            (**self).as_date()
+        }
+    }
+
+    pub fn cn_date<T: AsDate>(d: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(crate::util::cn_date(d.as_date()))
+    }
+}
+
+/// The 监督电话 printed on the village 公示 (MINZHENG_SUPERVISION_PHONE, else the bureau's assistance hotline).
+pub fn supervision_phone() -> String {
+    std::env::var("MINZHENG_SUPERVISION_PHONE")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "0510-86801234".into())
+}
+
 pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -212,7 +212,7 @@ pub async fn returns(
             let bytes = field
                 .bytes()
                 .await
-                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?;
+                .map_err(|e| crate::web::extract::multipart_error("file", e))?;
             if !name.ends_with(".csv") {
                 return roll_page(
                     &app,

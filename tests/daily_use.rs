@@ -1,0 +1,486 @@
+//! Daily use (issue 14): every rejection in Chinese with the API's error shape, a Chinese 404 page, the applications'
+//! 编号 and the printed 审批表, 不予批准告知书 and 公示, on SQLite and PostgreSQL.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{Backend, TestApp, act};
+use serde_json::{Value, json};
+
+/// The error is Chinese: no ASCII word in it but the field's own path.
+fn assert_chinese(v: &Value) {
+    let error = v["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {v}"));
+    let mut rest = error.to_string();
+    if let Some(f) = v["field"].as_str().filter(|f| !f.is_empty()) {
+        rest = rest.replace(f, "");
+    }
+    assert!(
+        !rest.chars().any(|c| c.is_ascii_alphabetic()),
+        "English words in {v}"
+    );
+    assert!(
+        rest.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "no Chinese in {v}"
+    );
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert!(
+        keys.iter().all(|k| *k == "error" || *k == "field"),
+        "shape {v}"
+    );
+}
+
+async fn raw(
+    t: &TestApp,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Value, String) {
+    let (s, h, body) = t.send(req).await;
+    let text = String::from_utf8_lossy(&body).to_string();
+    (
+        s,
+        h,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    )
+}
+
+db_test!(rejections_answer_in_chinese, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("city", "city_officer", "320281").await;
+    let cj = t.token("cj").await;
+    let city = t.token("city").await;
+
+    // a query string of the wrong shape names the parameter
+    let (s, v) = t.get("/api/v1/persons?page=abc", &cj).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "page");
+    assert!(v["error"].as_str().unwrap().contains("页码"), "{v}");
+    assert_chinese(&v);
+    let (s, v) = t.get("/api/v1/applications?page=1.5", &cj).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_chinese(&v);
+
+    // a multipart upload without its boundary
+    let (s, _, v, _) = raw(
+        &t,
+        Request::post("/api/v1/sources/deaths/loads")
+            .header(header::AUTHORIZATION, format!("Bearer {city}"))
+            .header(header::CONTENT_TYPE, "multipart/form-data")
+            .body(Body::from("x"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_chinese(&v);
+    // a multipart body cut short
+    let (s, _, v, _) = raw(
+        &t,
+        Request::post("/api/v1/sources/deaths/loads")
+            .header(header::AUTHORIZATION, format!("Bearer {city}"))
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XYZ")
+            .body(Body::from("--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nid_number"))
+            .unwrap(),
+    )
+    .await;
+    assert!(s.is_client_error(), "{s} {v}");
+    assert_chinese(&v);
+
+    // a body over the limit, by its declared length
+    let (s, _, v, text) = raw(
+        &t,
+        Request::post("/api/v1/assessments")
+            .header(header::AUTHORIZATION, format!("Bearer {cj}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, "100000000")
+            .body(Body::from("{}"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    assert_chinese(&v);
+
+    // JSON of the wrong types: the machine path in field, a Chinese label and reason in error
+    let base = json!({"category": "dibao", "household_id": "h", "applicant_id": "a", "authorisation_on": "2020-09-25",
+                      "bank_account": "6228480000000000001", "household": {}});
+    let mut bad = base.clone();
+    bad["authorisation_on"] = json!(true);
+    let (s, v) = t
+        .api(Method::POST, "/api/v1/applications", Some(&cj), Some(bad))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "authorisation_on");
+    let e = v["error"].as_str().unwrap();
+    assert!(e.contains("授权书签字日期") && e.contains("日期"), "{v}");
+    assert_chinese(&v);
+    let mut bad = base.clone();
+    bad["category"] = json!(5);
+    let (s, v) = t
+        .api(Method::POST, "/api/v1/applications", Some(&cj), Some(bad))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "category");
+    assert!(v["error"].as_str().unwrap().contains("文本"), "{v}");
+    assert_chinese(&v);
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/applications",
+            Some(&cj),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "category");
+    assert!(v["error"].as_str().unwrap().contains("缺少"), "{v}");
+    assert_chinese(&v);
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/applications/x/actions",
+            Some(&cj),
+            Some(json!({"action": "accept", "staff": "王芳", "participants": -1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_chinese(&v);
+    // JSON that does not parse
+    let (s, _, v, _) = raw(
+        &t,
+        Request::post("/api/v1/applications")
+            .header(header::AUTHORIZATION, format!("Bearer {cj}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{\"category\": "))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_chinese(&v);
+    // serde's other reasons
+    for (why, cn) in [
+        ("unknown variant `x`, expected one of `a`, `b`", "取值"),
+        ("unknown field `x`, expected `a`", "字段"),
+        ("invalid value: integer `-1`, expected u32", "整数"),
+        (
+            "invalid type: boolean `true`, expected a formatted date string",
+            "日期",
+        ),
+        ("input contains invalid characters", "日期"),
+    ] {
+        let r = minzheng::web::api::serde_reason_cn(why);
+        assert!(
+            r.contains(cn) && !r.chars().any(|c| c.is_ascii_alphabetic()),
+            "{why} → {r}"
+        );
+    }
+    assert_eq!(
+        minzheng::web::api::field_label_cn("household.members[1].monthly_income.wage"),
+        "家庭·成员·第2项·月收入·工资性收入"
+    );
+
+    // a path parameter that is no text, a method the address does not take, an unknown API
+    let (s, _, v, text) = raw(
+        &t,
+        Request::get("/api/v1/persons/%FF%FE")
+            .header(header::AUTHORIZATION, format!("Bearer {cj}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{text}");
+    assert_chinese(&v);
+    let (s, v) = t
+        .api(Method::DELETE, "/api/v1/persons", Some(&cj), None)
+        .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{v}");
+    assert_chinese(&v);
+    let (s, v) = t.get("/api/v1/no-such-thing", &cj).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert_chinese(&v);
+
+    // pages: a Chinese 404 page, and a bad query string answers a Chinese page
+    let session = t.login_browser("cj").await;
+    let (s, h, body) = t.page(&session, "/no-such-page").await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{h:?}"
+    );
+    assert!(html.contains("页面不存在"), "{html}");
+    let (s, _, body) = t.page(&session, "/assistance/applications?page=abc").await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("查询参数") && !html.contains("Failed"),
+        "{html}"
+    );
+});
+
+db_test!(numbers_and_printed_pages, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("nz", "town_officer", "320281004").await;
+    let cj = t.token("cj").await;
+    let nz = t.token("nz").await;
+    let cj_village = t.app.areas().children("320281001")[0].code.clone();
+    let nz_village = t.app.areas().children("320281004")[0].code.clone();
+    let mut ids = vec![];
+    for (tok, village, name) in [
+        (&cj, &cj_village, "缪阿大"),
+        (&cj, &cj_village, "缪阿二"),
+        (&nz, &nz_village, "缪阿三"),
+    ] {
+        let req = common::dibao_request(&t, tok, village, name, 0).await;
+        let (s, v) = t
+            .api(Method::POST, "/api/v1/applications", Some(tok), Some(req))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    // 编号: the town's short name, the filing year, a sequence per town and year
+    let (_, v) = t
+        .get(&format!("/api/v1/applications/{}", ids[1]), &cj)
+        .await;
+    assert_eq!(v["number"], "澄江-2020-0002");
+    let (_, v) = t
+        .get(&format!("/api/v1/applications/{}", ids[2]), &nz)
+        .await;
+    assert_eq!(v["number"], "南闸-2020-0001");
+    // the migration's backfill gives existing rows the same numbers, on both backends
+    let before: Vec<(String, String)> = t
+        .app
+        .db
+        .conn()
+        .fetch_all("SELECT id, number FROM applications ORDER BY id", vec![])
+        .await
+        .unwrap();
+    t.app
+        .db
+        .conn()
+        .execute(
+            "UPDATE applications SET serial_year = NULL, serial_no = NULL, number = NULL",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let migration = include_str!("../migrations/0018_print.sql");
+    for stmt in migration.split(';') {
+        let sql: String = stmt
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if sql.trim_start().starts_with("UPDATE") {
+            t.app.db.conn().execute(&sql, vec![]).await.unwrap();
+        }
+    }
+    let after: Vec<(String, String)> = t
+        .app
+        .db
+        .conn()
+        .fetch_all("SELECT id, number FROM applications ORDER BY id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+
+    // the application page and the list show the 编号
+    let s = t.login_browser("cj").await;
+    let (_, _, body) = t
+        .page(&s, &format!("/assistance/applications/{}", ids[0]))
+        .await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("澄江-2020-0001"), "{html}");
+    let (_, _, body) = t.page(&s, "/assistance/applications").await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("澄江-2020-0001") && html.contains("澄江-2020-0002"),
+        "{html}"
+    );
+
+    // through the town's steps, then the 审批表 carries the opinions, incomes, assets, calculation and 核对报告
+    let id = &ids[0];
+    act(&t, &cj, id, json!({"action": "accept", "on": "2020-06-01"})).await;
+    act(
+        &t,
+        &cj,
+        id,
+        json!({"action": "visit", "on": "2020-06-02", "staff": ["王芳", "李强"]}),
+    )
+    .await;
+    act(&t, &cj, id, json!({"action": "check", "on": "2020-06-02"})).await;
+    act(&t, &cj, id, json!({"action": "community_review", "on": "2020-06-03", "participants": 9, "representatives": 7, "in_favour": 9})).await;
+    act(
+        &t,
+        &cj,
+        id,
+        json!({"action": "town_approve", "on": "2020-06-03", "note": "同意上报"}),
+    )
+    .await;
+    let (_, _, body) = t
+        .page(&s, &format!("/assistance/applications/{id}/form"))
+        .await;
+    let form = String::from_utf8(body).unwrap();
+    for want in [
+        "澄江-2020-0001",
+        "王芳",
+        "同意 9 票",
+        "同意上报",
+        "2020年6月3日",
+        "300.00",
+        "摩托车1辆",
+        "金融资产 2000.00 元",
+        "人均月收入",
+        "核对报告",
+        "签字",
+        "镇(街道)初审意见",
+    ] {
+        assert!(form.contains(want), "{want} not in {form}");
+    }
+    assert!(!form.contains(id.as_str()), "no UUID on the form");
+    // the village 公示: the period, the proposed amount and the supervision phone
+    let (_, _, body) = t
+        .page(
+            &s,
+            &format!("/assistance/publicity?village={cj_village}&month=2020-06"),
+        )
+        .await;
+    let sheet = String::from_utf8(body).unwrap();
+    assert!(
+        sheet.contains("2020年6月3日至2020年6月9日")
+            && sheet.contains("监督电话")
+            && sheet.contains("缪*大"),
+        "{sheet}"
+    );
+    // its form offers only the officer's own villages
+    let (_, _, body) = t.page(&s, "/assistance/publicity").await;
+    let picker = String::from_utf8(body).unwrap();
+    assert!(
+        picker.contains(&cj_village)
+            && !picker.contains(&nz_village)
+            && picker.contains("<option value=\"2020-06\">2020年6月</option>"),
+        "{picker}"
+    );
+
+    // decided by the city: the case's change letter has its 文号, the bureau's 落款 and a Chinese date
+    t.add_user("city", "city_officer", "320281").await;
+    let city = t.token("city").await;
+    act(
+        &t,
+        &cj,
+        id,
+        json!({"action": "town_publicity_end", "on": "2020-06-10"}),
+    )
+    .await;
+    let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &city).await;
+    if v["spot_check_required"] == json!(true) {
+        act(
+            &t,
+            &city,
+            id,
+            json!({"action": "spot_check", "on": "2020-06-11", "staff": ["市局甲", "市局乙"]}),
+        )
+        .await;
+    }
+    act(
+        &t,
+        &city,
+        id,
+        json!({"action": "city_approve", "on": "2020-06-11"}),
+    )
+    .await;
+    act(
+        &t,
+        &city,
+        id,
+        json!({"action": "decide", "on": "2020-06-18"}),
+    )
+    .await;
+    let (_, v) = t.get("/api/v1/cases?status=active", &cj).await;
+    let case_id = v["items"][0]["id"].as_str().unwrap().to_string();
+    let (st, ch) = t
+        .api(
+            Method::POST,
+            &format!("/api/v1/cases/{case_id}/events"),
+            Some(&cj),
+            Some(json!({"kind": "review", "on": "2020-12-01"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{ch}");
+    let (_, _, body) = t
+        .page(
+            &s,
+            &format!(
+                "/assistance/cases/{case_id}/changes/{}/letter",
+                ch["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    let letter = String::from_utf8(body).unwrap();
+    assert!(
+        letter.contains("澄民救〔2020〕1号")
+            && letter.contains("江阴市民政局")
+            && letter.contains("2020年12月1日"),
+        "{letter}"
+    );
+    let (_, _, body) = t
+        .page(&s, &format!("/assistance/applications/{id}/form"))
+        .await;
+    let form = String::from_utf8(body).unwrap();
+    assert!(
+        form.contains("决定时测算") && form.contains("市民政局审核确认"),
+        "{form}"
+    );
+
+    // a refusal: the printable 不予批准告知书
+    let (_, _, body) = t
+        .page(&s, &format!("/assistance/applications/{}/refusal", ids[1]))
+        .await;
+    assert!(String::from_utf8(body).unwrap().contains("未找到"));
+    act(
+        &t,
+        &cj,
+        &ids[1],
+        json!({"action": "refuse", "on": "2020-06-05", "reason": "家庭人均收入高于当地低保标准"}),
+    )
+    .await;
+    let (_, _, body) = t
+        .page(&s, &format!("/assistance/applications/{}", ids[1]))
+        .await;
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("打印不予批准告知书")
+    );
+    let (s2, _, body) = t
+        .page(&s, &format!("/assistance/applications/{}/refusal", ids[1]))
+        .await;
+    let notice = String::from_utf8(body).unwrap();
+    assert_eq!(s2, StatusCode::OK);
+    for want in [
+        "缪阿二",
+        "澄江-2020-0002",
+        "家庭人均收入高于当地低保标准",
+        "民发〔2012〕220号",
+        "60日内向江阴市人民政府申请行政复议",
+        "6个月内向江阴市人民法院提起行政诉讼",
+        "江阴市民政局",
+        "2020年6月5日",
+    ] {
+        assert!(notice.contains(want), "{want} not in {notice}");
+    }
+    // another town cannot print it
+    let s_nz = t.login_browser("nz").await;
+    let (st, _, _) = t
+        .page(
+            &s_nz,
+            &format!("/assistance/applications/{}/refusal", ids[1]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+});
