@@ -156,6 +156,8 @@ pub enum Permission {
     ReadElderly,
     /// Record capability assessments.
     RecordAssessments,
+    /// Record residents' 一卡通 accounts (town) and set the old-age allowance standards (the city's elderly section).
+    HandleAllowance,
     /// Read the disability subsidies (残疾人两项补贴).
     ReadDisability,
     /// File subsidies (town); record the 残联's check, decide and stop them (the city's social affairs section).
@@ -171,7 +173,7 @@ impl Permission {
             ManageStandards | HandleApplications => Some(Section::SocialAssistance),
             LoadSources | HandleFindings | HandleTasks => Some(Section::Verification),
             ManageCalendar | ApproveTargets => Some(Section::Office),
-            RecordAssessments => Some(Section::ElderlyCare),
+            RecordAssessments | HandleAllowance => Some(Section::ElderlyCare),
             HandleSubsidies => Some(Section::SocialAffairs),
             _ => None,
         }
@@ -200,6 +202,7 @@ impl Permission {
             Permission::ManageOrganisations => "登记或变更机构和组织",
             Permission::ReadElderly => "查看养老服务业务",
             Permission::RecordAssessments => "录入老年人能力评估",
+            Permission::HandleAllowance => "办理高龄津贴",
             Permission::ReadDisability => "查看残疾人两项补贴",
             Permission::HandleSubsidies => "办理残疾人两项补贴",
         }
@@ -233,6 +236,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         UseRules | ReadOrganisations | ReadElderly => role != CityAdmin,
         ManageOrganisations => matches!(role, CityOfficer | TownOfficer),
         RecordAssessments => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        HandleAllowance => matches!(role, CityOfficer | TownOfficer),
         ReadDisability => role != CityAdmin,
         HandleSubsidies => matches!(role, CityOfficer | TownOfficer),
     }

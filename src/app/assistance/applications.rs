@@ -27,6 +27,9 @@ pub fn category_label(code: &str) -> &'static str {
     match code {
         "disability_living" => return "残疾人生活补贴",
         "disability_care" => return "残疾人护理补贴",
+        "old_age_80_89" => return "高龄津贴（80–89周岁）",
+        "old_age_90_99" => return "高龄津贴（90–99周岁）",
+        "old_age_100_plus" => return "高龄津贴（100周岁及以上）",
         _ => {}
     }
     CATEGORIES

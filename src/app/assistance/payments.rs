@@ -284,6 +284,27 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
             "pending"
         ]);
     }
+    // the old-age allowance: every resident aged 80+ on the 1st with an account, at the band's standard
+    for a in crate::app::elderly::allowance::roll_lines(&mut tx, &month).await? {
+        seq += 1;
+        total += a.amount;
+        rows.push(args![
+            new_id(),
+            &roll_id,
+            seq,
+            "old_age",
+            &a.person_id,
+            "regular",
+            month.as_str(),
+            &a.person_id,
+            &a.bank_account,
+            &a.category,
+            &a.area_code,
+            &a.town_code,
+            a.amount,
+            "pending"
+        ]);
+    }
     let mut reissues: Vec<(String, String)> = vec![];
     for f in &failed {
         seq += 1;

@@ -7,9 +7,9 @@ use crate::app::disability::{
 };
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
-use crate::web::extract::ApiCtx;
+use crate::web::extract::{ApiCtx, ApiQuery};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -46,7 +46,7 @@ pub async fn file(
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<GrantQuery>,
+    ApiQuery(q): ApiQuery<GrantQuery>,
 ) -> Result<Json<GrantPage>, ApiError> {
     Ok(Json(disability::list(&app, &ctx, &q).await?))
 }
@@ -110,7 +110,7 @@ pub struct LeadQuery {
 pub async fn leads(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<LeadQuery>,
+    ApiQuery(q): ApiQuery<LeadQuery>,
 ) -> Result<Json<Leads>, ApiError> {
     Ok(Json(
         disability::leads(&app, &ctx, q.area.as_deref()).await?,

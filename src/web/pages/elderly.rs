@@ -2,16 +2,17 @@
 
 use super::{Nav, render};
 use crate::app::App;
-use crate::app::authz::Permission;
+use crate::app::authz::{Permission, Role};
+use crate::app::elderly::allowance;
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
 use crate::web::lines::{Line, MenuItem};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
-use minzheng_domain::elderly::{CapabilityScore, ITEMS};
+use minzheng_domain::elderly::{AllowanceBand, CapabilityScore, ITEMS};
 use std::collections::HashMap;
 
 pub const LINE: Line = Line {
@@ -20,15 +21,26 @@ pub const LINE: Line = Line {
     api: crate::web::api::elderly::routes,
     read: Permission::ReadElderly,
     pages,
-    menu: &[MenuItem {
-        label: "老年人能力评估",
-        href: "/elderly/capability",
-        permission: Permission::ReadElderly,
-    }],
+    menu: &[
+        MenuItem {
+            label: "老年人能力评估",
+            href: "/elderly/capability",
+            permission: Permission::ReadElderly,
+        },
+        MenuItem {
+            label: "高龄津贴",
+            href: "/elderly/allowance",
+            permission: Permission::ReadElderly,
+        },
+    ],
 };
 
 fn pages() -> Router<App> {
-    Router::new().route("/elderly/capability", get(form).post(score))
+    Router::new()
+        .route("/elderly/capability", get(form).post(score))
+        .route("/elderly/allowance", get(allowance_page))
+        .route("/elderly/allowance/standards", post(allowance_standard))
+        .route("/elderly/accounts/{person_id}", post(allowance_account))
 }
 
 pub struct ItemField {
@@ -138,5 +150,110 @@ async fn score(
     match crate::app::elderly::score(&p.ctx, &body) {
         Ok(r) => page(&app, &p, &f, Some(r), None).await,
         Err(e) => page(&app, &p, &f, None, Some(e.to_string())).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "elderly_allowance.html")]
+struct AllowancePage {
+    nav: Nav,
+    month: String,
+    summary: allowance::Summary,
+    missing: allowance::MissingPage,
+    standards: Vec<allowance::StandardView>,
+    bands: Vec<(&'static str, &'static str)>,
+    can_set: bool,
+    can_record: bool,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct MonthForm {
+    #[serde(default)]
+    month: String,
+    page: Option<i64>,
+}
+
+async fn allowance_view(
+    app: &App,
+    p: &PageCtx,
+    month: &str,
+    page: i64,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let today = app.today().format("%Y-%m").to_string();
+    // a bad month falls back to this month, with the reason shown
+    let (month, error) = match allowance::summary(app, &p.ctx, month).await {
+        Ok(_) => (month.to_string(), error),
+        Err(e) => (today, error.or(Some(e.to_string()))),
+    };
+    let a = &p.ctx.actor;
+    render(&AllowancePage {
+        nav: Nav::of(app, p),
+        summary: allowance::summary(app, &p.ctx, &month).await?,
+        missing: allowance::missing_accounts(app, &p.ctx, &month, page).await?,
+        standards: allowance::standards(app, &p.ctx).await?,
+        bands: AllowanceBand::ALL
+            .iter()
+            .map(|b| (b.code(), b.label()))
+            .collect(),
+        can_set: a.role == Role::CityOfficer && a.can(Permission::HandleAllowance),
+        can_record: a.can(Permission::HandleAllowance),
+        month,
+        message,
+        error,
+    })
+}
+
+async fn allowance_page(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<MonthForm>,
+) -> Result<Response, PageError> {
+    let month = if q.month.trim().is_empty() {
+        app.today().format("%Y-%m").to_string()
+    } else {
+        q.month.trim().to_string()
+    };
+    allowance_view(&app, &p, &month, q.page.unwrap_or(1), None, None).await
+}
+
+async fn allowance_standard(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let n = allowance::NewStandard {
+        band: get("band"),
+        effective_from: get("effective_from"),
+        monthly_amount: get("monthly_amount"),
+        reason: get("reason"),
+    };
+    let month = app.today().format("%Y-%m").to_string();
+    match allowance::set_standard(&app, &p.ctx, n).await {
+        Ok(_) => allowance_view(&app, &p, &month, 1, Some("已设定高龄津贴标准".into()), None).await,
+        Err(e) => allowance_view(&app, &p, &month, 1, None, Some(e.to_string())).await,
+    }
+}
+
+async fn allowance_account(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(person_id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let n = allowance::AccountInput {
+        bank_account: f.get("bank_account").cloned().unwrap_or_default(),
+    };
+    let month = f
+        .get("month")
+        .cloned()
+        .unwrap_or_else(|| app.today().format("%Y-%m").to_string());
+    match allowance::set_account(&app, &p.ctx, &person_id, n).await {
+        Ok(()) => allowance_view(&app, &p, &month, 1, Some("已登记一卡通账号".into()), None).await,
+        Err(e) => allowance_view(&app, &p, &month, 1, None, Some(e.to_string())).await,
     }
 }

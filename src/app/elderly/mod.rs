@@ -172,3 +172,5 @@ pub async fn due(
         )
         .await?)
 }
+
+pub mod allowance;
