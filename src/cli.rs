@@ -267,6 +267,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let (rows, findings) = demo::sources::seed(&app, seed).await?;
                     eprintln!("演示核对: 部门数据 {rows} 行，核对疑点 {findings} 条");
                 }
+                let w = demo::welfare::seed(&app).await?;
+                eprintln!(
+                    "演示高龄津贴和两项补贴: 一卡通账号 {} 个，补贴申请 {} 件",
+                    w.accounts, w.grants
+                );
             }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
@@ -561,11 +566,21 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         println!("演示社会救助: {n} 件申请（含各办理环节），2020年全年发放名册");
         let (rows, findings) = demo::sources::seed(&app, 2020).await?;
         println!("演示核对: 2020年底部门数据 {rows} 行，核对疑点 {findings} 条");
+        let w = demo::welfare::seed(&app).await?;
+        println!(
+            "演示高龄津贴和两项补贴: 一卡通账号 {} 个，补贴申请 {} 件",
+            w.accounts, w.grants
+        );
     }
     println!("民政云平台已启动: http://{addr}/");
     if with_demo {
         println!("演示账号（密码均为 {}）:", demo::DEMO_PASSWORD);
-        println!("  city（市局社会救助科） chengjiang（澄江街道民政办） nanzha（南闸街道民政办）");
+        println!(
+            "  city（市局业务科室，全部科室） chengjiang（澄江街道民政办） nanzha（南闸街道民政办）"
+        );
+        println!(
+            "  各科室：jiuzhu 社会救助科 hedui 核对中心 yanglao 养老服务科 ertong 儿童福利科 shiwu 社会事务科 shezu 社会组织管理局 bangong 办公室"
+        );
         println!("  wangge（社区网格员） leader（局领导） auditor（纪检审计）；管理员为 admin");
     } else {
         println!("请用 admin 登录（密码见首次启动时的输出或 MINZHENG_ADMIN_PASSWORD）");

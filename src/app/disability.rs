@@ -211,8 +211,9 @@ fn month_of(d: NaiveDate) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
 }
 
-/// The disability as the 残联 registers it today: the person's row in the latest disability load; without any load,
-/// what the residents' registry records.
+/// The disability as the 残联 registers it today: the person's row in the latest disability load. A person absent
+/// from it (or with no load yet) is read from the residents' registry, and the basis says so: the 残联's check of
+/// the grade, the next step, settles it.
 async fn disability_of(
     tx: &mut Tx,
     id_number: &str,
@@ -224,24 +225,26 @@ async fn disability_of(
             vec![],
         )
         .await?;
-    Ok(match load {
-        Some((load_id, as_of)) => {
-            let row: Option<(String, i64)> = tx
-                .fetch_optional(
-                    "SELECT kind, grade FROM src_disability WHERE load_id = $1 AND id_number = $2 LIMIT 1",
-                    args![&load_id, id_number],
-                )
-                .await?;
-            (
-                row.map(|(k, g)| (k, g.clamp(0, 9) as u8)),
-                format!("残联残疾人登记（{}）", as_of.format("%Y年%-m月%-d日")),
+    if let Some((load_id, as_of)) = &load {
+        let row: Option<(String, i64)> = tx
+            .fetch_optional(
+                "SELECT kind, grade FROM src_disability WHERE load_id = $1 AND id_number = $2 LIMIT 1",
+                args![load_id, id_number],
             )
+            .await?;
+        if let Some((k, g)) = row {
+            return Ok((
+                Some((k, g.clamp(0, 9) as u8)),
+                format!("残联残疾人登记（{}）", as_of.format("%Y年%-m月%-d日")),
+            ));
         }
-        None => (
-            registry.0.zip(registry.1.map(|g| g.clamp(0, 9) as u8)),
-            "居民信息库".into(),
-        ),
-    })
+    }
+    let recorded = registry.0.zip(registry.1.map(|g| g.clamp(0, 9) as u8));
+    let basis = match (&load, &recorded) {
+        (Some(_), Some(_)) => "居民信息库登记（残联最新登记中未见，须残联核定）",
+        _ => "居民信息库登记",
+    };
+    Ok((recorded, basis.into()))
 }
 
 /// The household's live assistance category relevant to the living subsidy, if any.
@@ -832,38 +835,41 @@ pub async fn leads(app: &App, ctx: &Ctx, area: Option<&str>) -> AppResult<Leads>
             vec![],
         )
         .await?;
-    // (kind, grade) per person: the 残联's row, or the registry's own fields
-    let (from, basis) = match &load {
-        Some((id, as_of)) => {
-            args.push(id.clone().into());
-            (
-                format!(
-                    "FROM persons p JOIN src_disability d ON d.id_number = p.id_number AND d.load_id = ${}",
-                    args.len()
-                ),
-                format!("残联残疾人登记（{}）", as_of.format("%Y年%-m月%-d日")),
-            )
-        }
-        None => (
-            "FROM persons p JOIN (SELECT id AS pid, disability_kind AS kind, disability_grade AS grade FROM persons \
-             WHERE disability_grade IS NOT NULL) d ON d.pid = p.id"
-                .to_string(),
-            "居民信息库".to_string(),
+    // (kind, grade) per person: the 残联's row in the latest load, else the registry's own fields
+    args.push(
+        load.as_ref()
+            .map(|l| l.0.clone())
+            .unwrap_or_default()
+            .into(),
+    );
+    let from = format!(
+        "FROM persons p LEFT JOIN src_disability sd ON sd.id_number = p.id_number AND sd.load_id = ${}",
+        args.len()
+    );
+    let basis = match &load {
+        Some((_, as_of)) => format!(
+            "残联残疾人登记（{}），未见者按居民信息库登记",
+            as_of.format("%Y年%-m月%-d日")
         ),
+        None => "居民信息库登记".to_string(),
     };
+    let (kind, grade) = (
+        "COALESCE(sd.kind, p.disability_kind, '')",
+        "CAST(COALESCE(sd.grade, p.disability_grade) AS BIGINT)",
+    );
     let living_cats = if POLICY.living_includes_low_income {
         LIVING_CATEGORIES
     } else {
         "'dibao', 'dibao_single'"
     };
     let sql = format!(
-        "SELECT p.id, p.name, p.id_number, p.area_code, d.kind, CAST(d.grade AS BIGINT), 'living' AS programme {from} \
-         WHERE {cond} AND p.status = 'normal' AND d.grade BETWEEN 1 AND 4 \
+        "SELECT p.id, p.name, p.id_number, p.area_code, {kind}, {grade}, 'living' AS programme {from} \
+         WHERE {cond} AND p.status = 'normal' AND {grade} BETWEEN 1 AND 4 \
          AND EXISTS (SELECT 1 FROM cases c WHERE c.household_id = p.household_id AND c.status IN ('active', 'phasing_out') AND c.category IN ({living_cats})) \
          AND NOT EXISTS (SELECT 1 FROM subsidy_grants g WHERE g.person_id = p.id AND g.programme = 'living' AND g.stage IN ('filed', 'checked', 'approved')) \
          UNION ALL \
-         SELECT p.id, p.name, p.id_number, p.area_code, d.kind, CAST(d.grade AS BIGINT), 'care' AS programme {from} \
-         WHERE {cond} AND p.status = 'normal' AND d.grade BETWEEN 1 AND 2 \
+         SELECT p.id, p.name, p.id_number, p.area_code, {kind}, {grade}, 'care' AS programme {from} \
+         WHERE {cond} AND p.status = 'normal' AND {grade} BETWEEN 1 AND 2 \
          AND NOT EXISTS (SELECT 1 FROM subsidy_grants g WHERE g.person_id = p.id AND g.programme = 'care' AND g.stage IN ('filed', 'checked', 'approved'))"
     );
     let total: i64 = app

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-fn actor(role: Role, area: &str, name: &str) -> Ctx {
+pub(crate) fn actor(role: Role, area: &str, name: &str) -> Ctx {
     Ctx {
         actor: Actor {
             user_id: None,

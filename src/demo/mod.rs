@@ -4,6 +4,7 @@
 
 pub mod assistance;
 pub mod sources;
+pub mod welfare;
 
 use crate::app::areas::Area;
 use crate::app::audit::{self, Event};
