@@ -33,3 +33,13 @@ pub fn town_short(name: &str) -> &str {
 pub fn application_number(town_name: &str, year: i32, seq: i64) -> String {
     format!("{}-{year}-{seq:04}", town_short(town_name))
 }
+
+/// Runs CPU-bound work (XLSX parsing and writing, hashing) off the async workers, so one large file does not stall
+/// every other request on the same worker thread.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::app::AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::app::AppError::Internal(anyhow::anyhow!("后台任务失败：{e}")))
+}

@@ -382,11 +382,7 @@ pub async fn file(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantView> {
         exclusions: n.exclusions,
     };
     let town = app.areas().name(&p.town_code);
-    let short = town
-        .trim_end_matches("街道")
-        .trim_end_matches('镇')
-        .trim_end_matches("开发区")
-        .to_string();
+    let short = crate::util::town_short(&town).to_string();
     let year = n.filed_on.year();
     let prefix = format!("{short}残补-{year}-");
     let seq: i64 = tx

@@ -266,7 +266,11 @@ pub async fn import(
             vec![],
         ));
     }
-    let rows = parse(app, ctx, bytes).map_err(|errs| {
+    let (a, c, b) = (app.clone(), ctx.clone(), bytes.to_vec());
+    let parsed = crate::util::blocking(move || parse(&a, &c, &b))
+        .await
+        .map_err(|e| (e, vec![]))?;
+    let rows = parsed.map_err(|errs| {
         (
             AppError::invalid(
                 "file",

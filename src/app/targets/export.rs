@@ -93,5 +93,5 @@ pub fn to_xlsx(d: &Dashboard) -> anyhow::Result<Vec<u8>> {
 
 pub async fn export(app: &App, ctx: &Ctx, year: i32) -> AppResult<Vec<u8>> {
     let d = super::dashboard(app, ctx, year).await?;
-    Ok(to_xlsx(&d)?)
+    Ok(crate::util::blocking(move || to_xlsx(&d)).await??)
 }

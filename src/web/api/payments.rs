@@ -120,7 +120,8 @@ pub async fn export_response(
 ) -> Result<Response, AppError> {
     let (r, rows) = payments::export_lines(app, ctx, month).await?;
     if format == Some("xlsx") {
-        let bytes = payments::to_xlsx(&rows, &r.month)?;
+        let month = r.month.clone();
+        let bytes = crate::util::blocking(move || payments::to_xlsx(&rows, &month)).await??;
         return Ok((
             [
                 (
