@@ -135,7 +135,9 @@ pub async fn income_floor(
         )
         .await?;
     let filter = if all { "1 = 1" } else { "fig.annual < $2" };
-    let rows: Vec<(String, String, String, i64, i64, i64, i64, Option<String>)> = app
+    // (household, village, town, members, income, benefit, annual, head)
+    type Listed = (String, String, String, i64, i64, i64, i64, Option<String>);
+    let rows: Vec<Listed> = app
         .db
         .conn()
         .fetch_all(
