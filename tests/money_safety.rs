@@ -694,3 +694,295 @@ db_test!(
         assert!(String::from_utf8(html).unwrap().contains("民发〔2021〕"));
     }
 );
+
+/// Generates (or regenerates) a month's roll as the city.
+async fn roll(t: &TestApp, d: &Desk, month: &str) -> Value {
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/payments/rolls",
+            Some(&d.city),
+            Some(json!({"month": month})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn changes_of(t: &TestApp, d: &Desk, case_id: &str) -> Vec<Value> {
+    let (s, v) = t
+        .get(&format!("/api/v1/cases/{case_id}/changes"), &d.town)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+fn yuan(v: &Value) -> i64 {
+    let s = v.as_str().unwrap();
+    let (i, f) = s.split_once('.').unwrap();
+    i.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
+}
+
+db_test!(
+    a_roll_records_every_amount_change_with_a_letter,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        // 顾老汉 turns 70 on 15 November 2020: the roll of December re-assesses him with the classified increase
+        approved_born(
+            &t,
+            &d,
+            chrono::NaiveDate::from_ymd_opt(1950, 11, 15).unwrap(),
+        )
+        .await;
+        let (_, v) = t.get("/api/v1/cases?status=active", &d.town).await;
+        let case_id = v["items"][0]["id"].as_str().unwrap().to_string();
+        let decided = yuan(&v["items"][0]["monthly_amount"]);
+        roll(&t, &d, "2020-11").await;
+        assert!(changes_of(&t, &d, &case_id).await.is_empty());
+        let r = roll(&t, &d, "2020-12").await;
+        let ch = changes_of(&t, &d, &case_id).await;
+        assert_eq!(ch.len(), 1, "{ch:?}");
+        let c = &ch[0];
+        assert_eq!(c["kind"], "age_change");
+        assert_eq!(c["outcome"], "adjust");
+        assert_eq!(c["effective_month"], "2020-12");
+        assert_eq!(c["old_amount"], decided);
+        // the classified increase: 20 % of the 1,000 yuan standard
+        assert_eq!(c["new_amount"], decided + 20_000);
+        assert_eq!(
+            r["total"],
+            decided + 20_000,
+            "the roll pays the recorded amount"
+        );
+        let note = c["note"].as_str().unwrap();
+        assert!(note.contains("顾老汉年满70周岁"), "{note}");
+        let letter = c["letter"].as_str().unwrap();
+        for want in ["年龄变化（分类施保）", "2020-12", "900.00", "1100.00"] {
+            assert!(letter.contains(want), "{want}: {letter}");
+        }
+        let (_, v) = t.get(&format!("/api/v1/cases/{case_id}"), &d.town).await;
+        assert_eq!(yuan(&v["monthly_amount"]), decided + 20_000);
+        let audited = t
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'case.change' AND entity_id = '{case_id}'"
+            ))
+            .await;
+        assert_eq!(audited, 1);
+        // regenerating the draft compares with the amount now in force: nothing recorded twice
+        roll(&t, &d, "2020-12").await;
+        assert_eq!(changes_of(&t, &d, &case_id).await.len(), 1);
+        // nor does an earlier month's draft, rebuilt after the change, undo it
+        roll(&t, &d, "2020-11").await;
+        assert_eq!(changes_of(&t, &d, &case_id).await.len(), 1);
+        let (_, v) = t.get(&format!("/api/v1/cases/{case_id}"), &d.town).await;
+        assert_eq!(yuan(&v["monthly_amount"]), decided + 20_000);
+        // the printed letter: 文号, the reason, both amounts, the bureau's 落款 once and the date
+        let s = t.login_browser("cj").await;
+        let (st, _, body) = t
+            .page(
+                &s,
+                &format!(
+                    "/assistance/cases/{case_id}/changes/{}/letter",
+                    c["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let html = String::from_utf8(body).unwrap();
+        for want in [
+            "澄民救〔2020〕1号",
+            "顾老汉年满70周岁",
+            "由每月 900.00 元调整为每月 1100.00 元",
+            "2020年12月1日",
+        ] {
+            assert!(html.contains(want), "{want}: {html}");
+        }
+        assert_eq!(html.matches("江阴市民政局").count(), 1, "{html}");
+
+        // a new standard from 2021-01: the roll of January records it as 救助标准调整
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/standards/proposals",
+                Some(&d.city),
+                Some(json!({"consumption_per_year": "35500", "percent": 35, "effective_month": "2021-01"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, _) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/standards/{}/approve", v["id"].as_str().unwrap()),
+                Some(&d.city2),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        roll(&t, &d, "2021-01").await;
+        let ch = changes_of(&t, &d, &case_id).await;
+        assert_eq!(ch.len(), 2, "{ch:?}");
+        let c = &ch[1];
+        assert_eq!(c["kind"], "standard_change");
+        assert_eq!(c["effective_month"], "2021-01");
+        assert_eq!(c["old_amount"], decided + 20_000);
+        assert!(c["new_amount"].as_i64().unwrap() > decided + 20_000, "{c}");
+        assert!(
+            c["note"]
+                .as_str()
+                .unwrap()
+                .contains("低保标准由每月 1000.00 元"),
+            "{c}"
+        );
+        assert!(
+            c["letter"].as_str().unwrap().contains("救助标准调整"),
+            "{c}"
+        );
+        roll(&t, &d, "2021-01").await;
+        assert_eq!(changes_of(&t, &d, &case_id).await.len(), 2);
+        assert!(
+            minzheng::app::audit::verify(&t.app.db)
+                .await
+                .unwrap()
+                .first_problem
+                .is_none()
+        );
+    }
+);
+
+db_test!(
+    closing_an_overdue_review_task_as_reviewed_records_the_review,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        approved(&t, &d).await;
+        approved(&t, &d).await;
+        let village = t.app.areas().children("320281001")[0].code.clone();
+        t.add_user("wg", "village_worker", &village).await;
+        let wg = t.token("wg").await;
+        // both reviews are long overdue: the warning scan makes a 复核逾期 task for each
+        t.app
+            .db
+            .conn()
+            .execute(
+                "UPDATE cases SET review_due_on = $1",
+                minzheng::args![chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap()],
+            )
+            .await
+            .unwrap();
+        minzheng::app::verification::tasks::scan(&t.app, t.app.today())
+            .await
+            .unwrap();
+        let (_, tasks) = t.get("/api/v1/tasks", &d.town).await;
+        let tasks: Vec<(String, String)> = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["kind"] == "review_overdue")
+            .map(|x| {
+                (
+                    x["id"].as_str().unwrap().to_string(),
+                    x["case_id"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(tasks.len(), 2, "{tasks:?}");
+        for (tid, _) in &tasks {
+            let (s, v) = common::upload(
+                &t,
+                &wg,
+                &format!("/api/v1/tasks/{tid}/visit"),
+                &[("note", "入户复核，家庭人口和收入无变化")],
+                &[],
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+        let close = |tid: &str, tok: &str, body: Value| {
+            let path = format!("/api/v1/tasks/{tid}/close");
+            let tok = tok.to_string();
+            let t = &t;
+            async move { t.api(Method::POST, &path, Some(&tok), Some(body)).await }
+        };
+        let reviews = |case: String| {
+            let t = &t;
+            async move {
+                t.scalar(&format!(
+                    "SELECT COUNT(*) FROM case_changes WHERE case_id = '{case}' AND kind = 'review'"
+                ))
+                .await
+            }
+        };
+        // closed for another reason: nothing is recorded on the case
+        let (tid, case) = &tasks[0];
+        let (s, v) = close(
+            tid,
+            &d.town,
+            json!({"outcome": "closed", "reason": "户主住院，下月再复核"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(reviews(case.clone()).await, 0);
+        let (_, c) = t.get(&format!("/api/v1/cases/{case}"), &d.town).await;
+        assert_eq!(c["status"], "active");
+        let due: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) = t
+            .app
+            .db
+            .conn()
+            .fetch_one(
+                "SELECT review_due_on, last_reviewed_on FROM cases WHERE id = $1",
+                minzheng::args![case.as_str()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(due.0, chrono::NaiveDate::from_ymd_opt(2021, 1, 1));
+        // reviewed: the grid worker may not decide it, the town does, and the review is on the case
+        let (tid, case) = &tasks[1];
+        let (s, v) = close(
+            tid,
+            &wg,
+            json!({"outcome": "reviewed", "reason": "复核无变化"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        assert_eq!(reviews(case.clone()).await, 0);
+        let (s, v) = close(
+            tid,
+            &d.town,
+            json!({"outcome": "reviewed", "reason": "复核无变化"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "closed");
+        assert_eq!(v["outcome"], "reviewed");
+        assert_eq!(reviews(case.clone()).await, 1);
+        let (due, last): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) = t
+            .app
+            .db
+            .conn()
+            .fetch_one(
+                "SELECT review_due_on, last_reviewed_on FROM cases WHERE id = $1",
+                minzheng::args![case.as_str()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(last, Some(t.app.today()));
+        assert!(due.unwrap() > t.app.today(), "{due:?}");
+        assert_eq!(
+            t.scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'case.change' AND entity_id = '{case}'"
+            ))
+            .await,
+            1
+        );
+        // the change has its letter like any review
+        let ch = changes_of(&t, &d, case).await;
+        assert!(
+            ch[0]["note"].as_str().unwrap().contains("入户复核"),
+            "{ch:?}"
+        );
+        // a closed task stays closed
+        let (s, v) = close(tid, &d.town, json!({"outcome": "reviewed"})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "closed already: {v}");
+    }
+);

@@ -99,7 +99,7 @@ db_test!(shipped_plan_and_api_shape, |b: Backend| async move {
     assert_eq!(indicator(&v, "T16.1")["kind"], ">=");
     assert_eq!(indicator(&v, "T15.1")["kind"], "done");
     assert_eq!(indicator(&v, "T15.1")["value"], "");
-    // no cases yet: no household to take a floor over; no verification run yet
+    // no registry household yet: no floor to take; no verification run yet
     for id in ["T08.3", "T10.1"] {
         assert_eq!(indicator(&v, id)["status"], "no_data");
         assert_eq!(indicator(&v, id)["source"], "computed");
@@ -149,74 +149,62 @@ db_test!(shipped_plan_and_api_shape, |b: Backend| async move {
     assert!(x.starts_with(b"PK"));
 });
 
-/// Counted monthly income of a household as the assistance rules count it, written out here from the JSON:
-/// members with status normal; wage less 200 yuan if employed (never below 0), business, property, transfer and
-/// basic pension income.
-fn counted_income_fen(hh: &Value) -> (i64, i64) {
-    let yuan = |v: &Value| -> i64 {
-        let s = v.as_str().unwrap_or("0");
-        let (i, f) = s.split_once('.').unwrap_or((s, ""));
-        let f = format!("{f:0<2}");
-        i.parse::<i64>().unwrap() * 100 + f[..2].parse::<i64>().unwrap()
-    };
-    let mut total = 0;
-    let mut n = 0;
-    for m in hh["members"].as_array().unwrap() {
-        if m["status"] != "normal" {
-            continue;
-        }
-        n += 1;
-        let inc = &m["monthly_income"];
-        let mut wage = yuan(&inc["wage"]);
-        if m["employed"] == true {
-            wage = (wage - 20_000).max(0);
-        }
-        total += wage
-            + yuan(&inc["business"])
-            + yuan(&inc["property"])
-            + yuan(&inc["transfer"])
-            + yuan(&inc["basic_pension"]);
-    }
-    (total, n)
-}
-
-/// (case id, town, annual per-capita in fen·12/n as an exact fraction (num, den)) of every dibao/tekun/low-income
-/// case in payment in December 2020, straight from the tables: the household and amount in force that month are
-/// those of the case's latest change effective by then, else those of its decision.
+/// (household id, town, annual per-capita in fen as an exact fraction (num, den)) of every registry household with
+/// a living member, straight from the tables: the members' registry incomes plus the assistance in payment in
+/// December 2020 — each case's amount in force that month, its latest change effective by then, else its decision.
 async fn households_by_hand(t: &TestApp, town: Option<&str>) -> Vec<(String, String, i128, i128)> {
-    let rows: Vec<(String, String, i64, String)> = t
+    let persons: Vec<(String, String, i64)> = t
         .app
         .db
         .conn()
         .fetch_all(
-            "SELECT c.id, c.town_code, a.monthly_amount, a.household_json FROM cases c JOIN applications a ON a.id = c.application_id \
-             WHERE c.category IN ('dibao', 'tekun', 'low_income') AND c.start_month <= '2020-12' AND (c.end_month IS NULL OR c.end_month > '2020-12')",
+            "SELECT p.household_id, h.town_code, p.monthly_income FROM persons p JOIN households h ON h.id = p.household_id \
+             WHERE p.status = 'normal'",
             vec![],
         )
         .await
         .unwrap();
-    let changes: Vec<(String, i64, String)> = t
+    let cases: Vec<(String, String, i64)> = t
         .app
         .db
         .conn()
         .fetch_all(
-            "SELECT case_id, new_amount, household_json FROM case_changes WHERE outcome <> 'stop' AND effective_month <= '2020-12' \
+            "SELECT c.id, c.household_id, a.monthly_amount FROM cases c JOIN applications a ON a.id = c.application_id \
+             WHERE c.start_month <= '2020-12' AND (c.end_month IS NULL OR c.end_month > '2020-12')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let changes: Vec<(String, i64)> = t
+        .app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT case_id, new_amount FROM case_changes WHERE outcome <> 'stop' AND effective_month <= '2020-12' \
              ORDER BY effective_month, created_at",
             vec![],
         )
         .await
         .unwrap();
-    rows.into_iter()
-        .filter(|r| town.is_none_or(|t| r.1 == t))
-        .map(|(id, town, amount, aj)| {
-            let (amount, json) = match changes.iter().rev().find(|c| c.0 == id) {
-                Some(c) => (c.1, c.2.clone()),
-                None => (amount, aj),
-            };
-            let hh: Value = serde_json::from_str(&json).unwrap();
-            let (inc, n) = counted_income_fen(&hh);
-            (id, town, i128::from(inc + amount) * 12, i128::from(n) * 100)
-        })
+    let mut hh: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
+    for (h, town, income) in persons {
+        let e = hh.entry(h).or_insert((town, 0, 0));
+        e.1 += income;
+        e.2 += 1;
+    }
+    for (id, h, decided) in cases {
+        let amount = changes
+            .iter()
+            .rev()
+            .find(|c| c.0 == id)
+            .map_or(decided, |c| c.1);
+        if let Some(e) = hh.get_mut(&h) {
+            e.1 += amount;
+        }
+    }
+    hh.into_iter()
+        .filter(|(_, (town_code, _, _))| town.is_none_or(|t| t == town_code))
+        .map(|(id, (town, total, n))| (id, town, i128::from(total) * 12, i128::from(n) * 100))
         .collect()
 }
 
@@ -241,18 +229,18 @@ db_test!(
         t.add_user("leader", "leader", "320281").await;
         let tok = t.token("leader").await;
         // two households pushed below the floor: their benefit cut to nothing (as if a wrong amount had been decided)
-        let victims: Vec<(String,)> = t
+        let victims: Vec<(String, String)> = t
         .app
         .db
         .conn()
         .fetch_all(
-            "SELECT id FROM cases WHERE category = 'dibao' AND start_month <= '2020-12' AND (end_month IS NULL OR end_month > '2020-12') ORDER BY id LIMIT 2",
+            "SELECT id, household_id FROM cases WHERE category = 'dibao' AND start_month <= '2020-12' AND (end_month IS NULL OR end_month > '2020-12') AND id NOT IN (SELECT case_id FROM case_changes) ORDER BY id LIMIT 2",
             vec![],
         )
         .await
         .unwrap();
         assert_eq!(victims.len(), 2);
-        for (id,) in &victims {
+        for (id, _) in &victims {
             t.app
                 .db
                 .conn()
@@ -298,25 +286,37 @@ db_test!(
             trim(p["tekun_basic"].as_str().unwrap())
         );
 
-        // T08.3: the floor over every household in payment in December 2020
+        // T08.3: the floor over every registry household, assisted or not, with the assistance of December 2020
         let all = households_by_hand(&t, None).await;
-        assert!(all.len() >= 4, "{}", all.len());
+        let registry = t
+            .scalar("SELECT COUNT(DISTINCT household_id) FROM persons WHERE status = 'normal'")
+            .await;
+        assert_eq!(all.len() as i64, registry);
+        let assisted = t
+            .scalar("SELECT COUNT(DISTINCT household_id) FROM cases")
+            .await;
+        assert!(
+            registry > assisted,
+            "households without assistance count too"
+        );
         let floor = min_fraction(&all).unwrap();
         let t083 = indicator(&v, "T08.3");
         assert_eq!(t083["current"], show(floor));
         // a change made today (years later) does not move the closed year's figure
-        let poorest = all
+        let (victim_case, victim_household) = victims[0].clone();
+        let victim_town = all
             .iter()
-            .min_by(|a, b| (a.2 * b.3).cmp(&(b.2 * a.3)))
+            .find(|r| r.0 == victim_household)
             .unwrap()
+            .1
             .clone();
-        t.add_user("town_of_poorest", "town_officer", &poorest.1)
+        t.add_user("town_of_victim", "town_officer", &victim_town)
             .await;
-        let town_tok = t.token("town_of_poorest").await;
+        let town_tok = t.token("town_of_victim").await;
         let (s, c) = t
             .api(
                 axum::http::Method::POST,
-                &format!("/api/v1/cases/{}/events", poorest.0),
+                &format!("/api/v1/cases/{victim_case}/events"),
                 Some(&town_tok),
                 Some(serde_json::json!({"kind": "review", "note": "年度复核"})),
             )
@@ -338,18 +338,26 @@ db_test!(
             .filter(|r| r.2 < 12_000 * r.3)
             .map(|r| &r.0)
             .collect();
-        for (id,) in &victims {
-            assert!(below.contains(&id));
+        // the households whose benefit was cut are 漏保 leads now
+        for (_, h) in &victims {
+            assert!(below.contains(&h));
         }
-        // the drill-down lists exactly those households, and all of them on request
+        // the drill-down lists exactly those households with their count, and all of them on request
         let (s, d) = t.get("/api/v1/targets/T08.3?year=2020", &tok).await;
         assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["households_below"], below.len() as i64, "{d}");
+        assert_eq!(d["households_total"], all.len() as i64);
         let mut listed: Vec<String> = d["households"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| h["case_id"].as_str().unwrap().to_string())
+            .map(|h| h["household_id"].as_str().unwrap().to_string())
             .collect();
+        // masked like a 公示
+        for h in d["households"].as_array().unwrap() {
+            let name = h["head_name"].as_str().unwrap();
+            assert!(name.chars().count() < 2 || name.contains('*'), "{h}");
+        }
         listed.sort();
         let mut want: Vec<String> = below.iter().map(|s| s.to_string()).collect();
         want.sort();
@@ -374,10 +382,11 @@ db_test!(
             );
             assert_eq!(tf["figure"], show(min_fraction(rows).unwrap()));
         }
-        // the monthly series ends with the current figure
+        // registry incomes have no history: the series is the judging month's figure
         let series = d["series"].as_array().unwrap();
-        assert_eq!(series.len(), 12);
-        assert_eq!(series[11]["value"], t083["current"]);
+        assert_eq!(series.len(), 1);
+        assert_eq!(series[0]["month"], "2020-12");
+        assert_eq!(series[0]["value"], t083["current"]);
 
         // T10.1: the verification module's figure, or no_data while no run has completed
         let ctx = minzheng::app::Ctx {

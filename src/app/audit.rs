@@ -74,6 +74,42 @@ pub async fn record(tx: &mut Tx, ctx: &Ctx, ev: Event) -> AppResult<()> {
     Ok(())
 }
 
+/// Appends many entries inside the caller's transaction in a few statements (a roll's amount changes): the same
+/// chain as one [`record`] after another.
+pub async fn record_many(tx: &mut Tx, ctx: &Ctx, events: Vec<Event>) -> AppResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let (last, mut prev_hash) = store::advance_head_by(tx, events.len() as i64).await?;
+    let first = last - events.len() as i64 + 1;
+    let at = now();
+    let mut rows = Vec::with_capacity(events.len());
+    for (i, ev) in events.into_iter().enumerate() {
+        let mut row = AuditRow {
+            seq: first + i as i64,
+            id: new_id(),
+            at,
+            user_id: ctx.actor.user_id.clone(),
+            username: ctx.actor.username.clone(),
+            action: ev.action.into(),
+            entity: ev.entity.into(),
+            entity_id: ev.entity_id,
+            area_code: ev.area_code,
+            ip: ctx.ip.clone(),
+            success: ev.success,
+            before_json: ev.before.map(|v| v.to_string()),
+            after_json: ev.after.map(|v| v.to_string()),
+            prev_hash,
+            hash: String::new(),
+        };
+        row.hash = entry_hash(&row, row.seq);
+        prev_hash = row.hash.clone();
+        rows.push(row);
+    }
+    store::append_many(tx, &rows).await?;
+    Ok(())
+}
+
 /// Records an event in a transaction of its own (reads, failed logins).
 pub async fn record_alone(db: &Db, ctx: &Ctx, ev: Event) -> AppResult<()> {
     let mut tx = db.begin().await?;

@@ -32,6 +32,51 @@ pub async fn advance_head(tx: &mut Tx) -> DbResult<(i64, String)> {
     .await
 }
 
+/// Takes the next `n` sequence numbers at once: (the last of them, the hash before the first).
+pub async fn advance_head_by(tx: &mut Tx, n: i64) -> DbResult<(i64, String)> {
+    tx.fetch_one(
+        "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+        args![n],
+    )
+    .await
+}
+
+/// Appends a run of chained entries in few statements and moves the head to the last one.
+pub async fn append_many(tx: &mut Tx, rows: &[AuditRow]) -> DbResult<()> {
+    let Some(last) = rows.last() else {
+        return Ok(());
+    };
+    let values: Vec<Vec<Arg>> = rows
+        .iter()
+        .map(|r| {
+            args![
+                r.seq,
+                &r.id,
+                r.at,
+                r.user_id.clone(),
+                &r.username,
+                &r.action,
+                &r.entity,
+                &r.entity_id,
+                r.area_code.clone(),
+                &r.ip,
+                r.success,
+                r.before_json.clone(),
+                r.after_json.clone(),
+                &r.prev_hash,
+                &r.hash
+            ]
+        })
+        .collect();
+    tx.insert_many("audit_log", COLS, values).await?;
+    tx.execute(
+        "UPDATE audit_head SET hash = $1 WHERE id = 1",
+        args![&last.hash],
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn append(tx: &mut Tx, r: &AuditRow) -> DbResult<()> {
     tx.execute(
         &format!("INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"),

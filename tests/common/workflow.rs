@@ -24,6 +24,15 @@ pub async fn desk(t: &TestApp) -> Desk {
 
 /// A two-member registry household of 澄江街道 that qualifies for dibao (1100.00 a month), and its intake body.
 pub async fn household(t: &TestApp, tok: &str) -> (String, String, Vec<String>, Value) {
+    household_born(t, tok, chrono::NaiveDate::from_ymd_opt(1948, 3, 3).unwrap()).await
+}
+
+/// As [`household`], the elder 顾老汉 born on `elder_born` (so a test can have him turn 70 in a given month).
+pub async fn household_born(
+    t: &TestApp,
+    tok: &str,
+    elder_born: chrono::NaiveDate,
+) -> (String, String, Vec<String>, Value) {
     let village = t.app.areas().children("320281001")[0].code.clone();
     let (_, v) = t
         .api(
@@ -43,7 +52,7 @@ pub async fn household(t: &TestApp, tok: &str) -> (String, String, Vec<String>, 
         )
         .to_string()
     };
-    let a = id(1948, 3, 3, 11 + n);
+    let a = minzheng_domain::idnumber::IdNumber::compose("320281", elder_born, 11 + n).to_string();
     let b = id(1985, 8, 8, 22 + n);
     let mut pids = vec![];
     for (idn, name, rel) in [(&a, "顾老汉", "self"), (&b, "顾小妹", "child")] {
@@ -151,7 +160,16 @@ pub async fn file(t: &TestApp, d: &Desk, body: &Value) -> (StatusCode, Value) {
 }
 
 pub async fn approved(t: &TestApp, d: &Desk) -> (String, Vec<String>, Value) {
-    let (hh, _, pids, body) = household(t, &d.town).await;
+    approved_born(t, d, chrono::NaiveDate::from_ymd_opt(1948, 3, 3).unwrap()).await
+}
+
+/// As [`approved`], the elder born on `elder_born`.
+pub async fn approved_born(
+    t: &TestApp,
+    d: &Desk,
+    elder_born: chrono::NaiveDate,
+) -> (String, Vec<String>, Value) {
+    let (hh, _, pids, body) = household_born(t, &d.town, elder_born).await;
     let (s, v) = file(t, d, &body).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_string();

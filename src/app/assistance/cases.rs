@@ -301,6 +301,9 @@ fn event_label(kind: &str) -> &'static str {
         "employment" => "家庭成员就业",
         "birth" => "家庭新增人口",
         "review" => "定期复核",
+        "age_change" => AGE_CHANGE,
+        "standard_change" => STANDARD_CHANGE,
+        "reassess" => "年龄变化（分类施保）及救助标准调整",
         _ => "变更",
     }
 }
@@ -560,6 +563,104 @@ pub async fn record_event_in(
     )
     .await?;
     Ok(change)
+}
+
+pub const AGE_CHANGE: &str = "年龄变化（分类施保）";
+pub const STANDARD_CHANGE: &str = "救助标准调整";
+
+/// An amount the monthly roll found changed under the month's standard (a member turned 18 or 70, a new standard).
+#[derive(Debug, Clone)]
+pub struct AmountChange {
+    pub case_id: String,
+    pub area_code: String,
+    pub category: String,
+    pub applicant_name: String,
+    /// age_change, standard_change or reassess (both)
+    pub kind: &'static str,
+    pub note: String,
+    pub old: Fen,
+    pub new: Fen,
+    pub household_json: String,
+}
+
+/// Records the roll's amount changes as decisions (DOMAIN §4.11): each a change of its case with its reason and
+/// letter, the case's amount updated and audited, inside the roll's transaction. Written in batches: a new
+/// standard changes every case at once.
+pub(crate) async fn record_amount_changes(
+    tx: &mut crate::storage::Tx,
+    ctx: &Ctx,
+    on: chrono::NaiveDate,
+    month: &str,
+    changes: &[AmountChange],
+) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    let mut rows: Vec<Vec<Arg>> = Vec::with_capacity(changes.len());
+    let mut events = Vec::with_capacity(changes.len());
+    for c in changes {
+        let label = event_label(c.kind);
+        let letter = letter_text(
+            &c.applicant_name,
+            &c.category,
+            label,
+            &c.note,
+            "adjust",
+            c.old,
+            c.new,
+            month,
+            None,
+        );
+        rows.push(args![
+            crate::storage::new_id(),
+            &c.case_id,
+            c.kind,
+            on,
+            month,
+            c.old.0,
+            c.new.0,
+            "adjust",
+            &c.household_json,
+            &c.note,
+            letter,
+            &ctx.actor.display_name,
+            at
+        ]);
+        events.push(
+            Event::new("case.change", "case", &c.case_id)
+                .area(&c.area_code)
+                .before(serde_json::json!({"monthly_amount": c.old.to_string()}))
+                .after(serde_json::json!({"kind": c.kind, "outcome": "adjust", "monthly_amount": c.new.to_string(), "effective_month": month, "reason": c.note, "by": "payments.generate"})),
+        );
+    }
+    tx.insert_many(
+        "case_changes",
+        "id, case_id, kind, on_date, effective_month, old_amount, new_amount, outcome, household_json, note, letter, created_by, created_at",
+        rows,
+    )
+    .await?;
+    // one UPDATE per 500 cases: CASE id WHEN … THEN … (the same placeholders serve the IN list)
+    for chunk in changes.chunks(500) {
+        let mut args: Vec<Arg> = Vec::with_capacity(chunk.len() * 2);
+        let mut whens = String::new();
+        let mut ids = Vec::with_capacity(chunk.len());
+        for (i, c) in chunk.iter().enumerate() {
+            whens.push_str(&format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2));
+            ids.push(format!("${}", 2 * i + 1));
+            args.push(Arg::from(c.case_id.as_str()));
+            args.push(Arg::from(c.new.0));
+        }
+        tx.execute(
+            &format!(
+                "UPDATE cases SET monthly_amount = CASE id{whens} END WHERE id IN ({})",
+                ids.join(", ")
+            ),
+            args,
+        )
+        .await?;
+    }
+    audit::record_many(tx, ctx, events).await
 }
 
 #[allow(clippy::too_many_arguments)]

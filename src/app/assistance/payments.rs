@@ -2,14 +2,15 @@
 //! month, failed payments re-issued, city approval making the roll immutable, bank export and return file.
 
 use super::applications::{category_label, month_start};
+use super::cases::{self, AmountChange};
 use super::standards;
 use crate::app::audit::{self, Event};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
-use chrono::{DateTime, Utc};
-use minzheng_domain::assistance::{Category, RuleSet, evaluate_with, validate};
+use chrono::{DateTime, NaiveDate, Utc};
+use minzheng_domain::assistance::{Category, RuleSet, Standards, evaluate_with, validate};
 use minzheng_domain::money::Fen;
 use serde_json::Value;
 
@@ -108,6 +109,10 @@ struct CaseForRoll {
     /// The household in force (after changes); None for cases from before changes were recorded.
     household_json: Option<String>,
     snapshot_json: Option<String>,
+    applicant_name: String,
+    /// Changes taking effect after this month: the later amount is already decided, so a roll of an earlier month
+    /// records nothing.
+    later_changes: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -196,8 +201,10 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     };
     let cases: Vec<CaseForRoll> = tx
         .fetch_all(
-            "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.bank_account, a.applicant_id, c.status, c.household_json, a.snapshot_json \
-             FROM cases c JOIN applications a ON a.id = c.application_id \
+            "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.bank_account, a.applicant_id, c.status, c.household_json, a.snapshot_json, \
+             p.name AS applicant_name, \
+             CAST((SELECT COUNT(*) FROM case_changes x WHERE x.case_id = c.id AND x.effective_month > $1) AS BIGINT) AS later_changes \
+             FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
              WHERE c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $1) ORDER BY c.town_code, c.area_code, c.id",
             args![month.as_str()],
         )
@@ -213,6 +220,13 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
     let mut rows: Vec<Vec<Arg>> = Vec::with_capacity(cases.len() + failed.len());
     let mut total = 0i64;
     let mut seq = 0i64;
+    let first = month_start(&month).expect("checked");
+    let prev_first = first - chrono::Months::new(1);
+    // the standard of the month before tells a new standard from a member's new age
+    let s_prev = standards::in_force(app, prev_first)
+        .await?
+        .unwrap_or_else(|| s.clone());
+    let mut pending: Vec<Pending> = vec![];
     for c in &cases {
         // 渐退 pays the last amount unchanged; otherwise the household in force is re-assessed under this month's standard
         let amount = if c.status == "phasing_out" {
@@ -232,14 +246,24 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
                 .and_then(|j| serde_json::from_str::<Value>(j).ok())
                 .and_then(|v| v["rules"]["code"].as_str().and_then(RuleSet::from_code))
                 .unwrap_or(RuleSet::Y2012);
-            amount_for(
-                household.as_ref(),
-                &c.category,
-                Fen(c.monthly_amount),
-                &s,
-                &month,
-                rules,
-            )
+            let old = Fen(c.monthly_amount);
+            let new = amount_for(household.as_ref(), &c.category, old, &s, &month, rules);
+            // a changed amount is a decision of its own (DOMAIN §4.11), compared with the amount in force, so a
+            // regenerated draft finds nothing left to record
+            if new != old
+                && c.later_changes == 0
+                && let Some(h) = household
+            {
+                let at_prev = if s_prev == s {
+                    new
+                } else {
+                    amount_for(Some(&h), &c.category, old, &s_prev, &month, rules)
+                };
+                pending.push(amount_change(
+                    c, h, old, new, at_prev, &s_prev, &s, prev_first, first,
+                ));
+            }
+            new
         };
         if amount.0 <= 0 {
             continue; // low_income and expenditure grant status, not cash
@@ -329,6 +353,9 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
         reissues.push((f.id.clone(), id));
     }
     tx.insert_many("payment_lines", LINE_COLS, rows).await?;
+    let changes = with_notes(&mut tx, pending).await?;
+    let on = app.today().min(first);
+    cases::record_amount_changes(&mut tx, ctx, on, &month, &changes).await?;
     for (old, new) in &reissues {
         tx.execute(
             "UPDATE payment_lines SET reissued_by = $2 WHERE id = $1",
@@ -341,9 +368,141 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
         args![&roll_id, seq, total],
     )
     .await?;
-    audit::record(&mut tx, ctx, Event::new("payments.generate", "payment_roll", &roll_id).after(serde_json::json!({"month": month, "lines": seq, "total": Fen(total).to_string(), "reissued": reissues.len()}))).await?;
+    audit::record(&mut tx, ctx, Event::new("payments.generate", "payment_roll", &roll_id).after(serde_json::json!({"month": month, "lines": seq, "total": Fen(total).to_string(), "reissued": reissues.len(), "amount_changes": changes.len()}))).await?;
     tx.commit().await?;
     roll(app, ctx, &month).await
+}
+
+/// Members whose age crossed 18 or 70 between `from` and `to`: (id number, the age reached).
+fn age_crossings(household: &Value, from: NaiveDate, to: NaiveDate) -> Vec<(String, u32)> {
+    let bracket = |age: u32| (age >= 18) as u8 + (age >= 70) as u8;
+    household["members"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|m| {
+            let id = m["id_number"].as_str()?;
+            let birth = NaiveDate::parse_from_str(id.get(6..14)?, "%Y%m%d").ok()?;
+            let (a, b) = (
+                minzheng_domain::idnumber::age_on(birth, from),
+                minzheng_domain::idnumber::age_on(birth, to),
+            );
+            (bracket(a) != bracket(b)).then(|| (id.to_string(), if b >= 70 { 70 } else { 18 }))
+        })
+        .collect()
+}
+
+/// A changed amount before its note is written: the members who turned 18 or 70 are named from the registry
+/// for all changes at once.
+struct Pending {
+    change: AmountChange,
+    standard_note: Option<String>,
+    /// (id number, age reached); empty with an age change means the ages moved some other way.
+    crossed: Vec<(String, u32)>,
+    age: bool,
+}
+
+/// Why a case's amount changed in this roll: the standard (its amount under last month's standard is unchanged
+/// from the old one), a member's age (分类施保), or both.
+#[allow(clippy::too_many_arguments)]
+fn amount_change(
+    c: &CaseForRoll,
+    household: Value,
+    old: Fen,
+    new: Fen,
+    at_prev_standard: Fen,
+    s_prev: &Standards,
+    s: &Standards,
+    prev_first: NaiveDate,
+    first: NaiveDate,
+) -> Pending {
+    let standard = new != at_prev_standard;
+    let age = at_prev_standard != old;
+    let month = &first.to_string()[..7];
+    let standard_note = standard.then(|| {
+        if s_prev.dibao != s.dibao {
+            format!(
+                "自 {month} 起执行新的救助标准，低保标准由每月 {} 元调整为每月 {} 元",
+                s_prev.dibao, s.dibao
+            )
+        } else {
+            format!("自 {month} 起执行新的救助标准")
+        }
+    });
+    Pending {
+        crossed: if age {
+            age_crossings(&household, prev_first, first)
+        } else {
+            vec![]
+        },
+        age,
+        standard_note,
+        change: AmountChange {
+            case_id: c.id.clone(),
+            area_code: c.area_code.clone(),
+            category: c.category.clone(),
+            applicant_name: c.applicant_name.clone(),
+            kind: match (age, standard) {
+                (true, true) => "reassess",
+                (false, true) => "standard_change",
+                _ => "age_change",
+            },
+            note: String::new(),
+            old,
+            new,
+            household_json: household.to_string(),
+        },
+    }
+}
+
+/// Writes each change's note, naming the members who turned 18 or 70: one query for all of them.
+async fn with_notes(
+    tx: &mut crate::storage::Tx,
+    pending: Vec<Pending>,
+) -> AppResult<Vec<AmountChange>> {
+    let ids: Vec<String> = pending
+        .iter()
+        .flat_map(|p| p.crossed.iter().map(|c| c.0.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut names = std::collections::HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let found: Vec<(String, String)> = tx
+            .fetch_all(
+                &format!(
+                    "SELECT id_number, name FROM persons WHERE id_number IN ({})",
+                    crate::storage::placeholders(1, chunk.len())
+                ),
+                chunk.iter().map(|i| Arg::from(i.as_str())).collect(),
+            )
+            .await?;
+        names.extend(found);
+    }
+    Ok(pending
+        .into_iter()
+        .map(|p| {
+            let mut notes: Vec<String> = p.standard_note.into_iter().collect();
+            if p.age && p.crossed.is_empty() {
+                notes.push("按家庭成员本月年龄重新核定分类施保".into());
+            }
+            for (id, years) in &p.crossed {
+                // a member the registry does not know is named by the masked number
+                let who = names
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| minzheng_domain::idnumber::mask(id));
+                notes.push(format!(
+                    "家庭成员{who}年满{years}周岁，按分类施保规定重新核定"
+                ));
+            }
+            AmountChange {
+                note: notes.join("；"),
+                ..p.change
+            }
+        })
+        .collect())
 }
 
 const LINE_COLS: &str = "id, roll_id, seq, programme, case_id, kind, month_for, payee_id, bank_account, category, area_code, town_code, amount, status";

@@ -5,12 +5,9 @@ use crate::app::{App, AppResult, Ctx};
 use crate::args;
 use crate::storage::Arg;
 use chrono::{Datelike, NaiveDate};
-use minzheng_domain::assistance::{Standards, household_income, validate};
+use minzheng_domain::assistance::Standards;
 use minzheng_domain::money::Fen;
-use minzheng_domain::targets::{Num, annual_income_per_capita};
-
-/// The categories whose households count as 城乡最低收入家庭 for T08.3.
-pub const FLOOR_CATEGORIES: [&str; 3] = ["dibao", "tekun", "low_income"];
+use minzheng_domain::targets::Num;
 
 /// The last day of a month "YYYY-MM".
 pub fn month_end(month: &str) -> NaiveDate {
@@ -46,212 +43,142 @@ pub async fn standard_series(
     Ok(out)
 }
 
-/// One assisted household of T08.3.
+/// At most this many households are listed in T08.3's drill-down (lowest first); the counts cover all of them.
+pub const LIST_LIMIT: i64 = 1000;
+
+/// One registry household of T08.3.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct HouseholdIncome {
-    pub case_id: String,
-    pub category: String,
+    pub household_id: String,
     pub area_code: String,
     pub town_code: String,
-    pub applicant_name: String,
+    /// The head of the household (户主), masked like a 公示: 张*明.
+    pub head_name: String,
+    /// Members living (status normal).
     pub members: i64,
-    /// Yuan per month, the household's counted income (assistance rules of DOMAIN §4.3).
+    /// Yuan per month: the members' incomes as the registry holds them.
     pub monthly_income: String,
-    /// Yuan per month, the benefit in payment.
+    /// Yuan per month: the assistance in payment in the judging month (0 for a household without assistance).
     pub monthly_benefit: String,
-    /// Yuan per person per year: (income + benefit) × 12 / members, rounded down to the fen.
+    /// Yuan per person per year: (income + assistance) × 12 ÷ members, rounded down to the fen.
     pub annual_per_capita: String,
     #[serde(skip)]
     pub annual: Option<Num>,
-    /// The figure of each month in payment, from the household and amount in force that month.
-    #[serde(skip)]
-    by_month: Vec<(String, Option<Num>)>,
-    #[serde(skip)]
-    start_month: String,
-    #[serde(skip)]
-    end_month: Option<String>,
 }
 
-impl HouseholdIncome {
-    pub fn in_payment(&self, month: &str) -> bool {
-        self.start_month.as_str() <= month && self.end_month.as_deref().is_none_or(|e| e > month)
-    }
+/// T08.3 over every registry household in the caller's scope, assisted or not.
+#[derive(Debug, Clone, Default)]
+pub struct IncomeFloor {
+    pub households: i64,
+    /// Households below the line: the 漏保 leads.
+    pub below: i64,
+    pub floor: Option<Num>,
+    /// Per town: (town, households, below, floor).
+    pub by_town: Vec<(String, i64, i64, Option<Num>)>,
+    /// The households below the line (or all, on request), lowest first, at most [`LIST_LIMIT`].
+    pub listed: Vec<HouseholdIncome>,
 }
 
-#[derive(sqlx::FromRow)]
-struct CaseIncomeRow {
-    id: String,
-    category: String,
-    area_code: String,
-    town_code: String,
-    monthly_amount: i64,
-    start_month: String,
-    end_month: Option<String>,
-    app_household: String,
-    app_amount: Option<i64>,
-    applicant_name: String,
+/// The per-household figures as a CTE `fig` (id, area_code, town_code, n, income, benefit, annual): the members
+/// living and their registry income, plus the assistance in force in `$1` (the case's latest change effective by
+/// then, else its decision), annual in fen per person rounded down. `$3` is the scope's parameter, if any.
+fn fig_cte(hcond: &str, ccond: &str) -> String {
+    format!(
+        "WITH hh AS (\
+           SELECT p.household_id AS id, h.area_code, h.town_code, CAST(SUM(p.monthly_income) AS BIGINT) AS income, COUNT(*) AS n \
+           FROM households h JOIN persons p ON p.household_id = h.id \
+           WHERE p.status = 'normal' AND {hcond} GROUP BY p.household_id, h.area_code, h.town_code), \
+         ben AS (\
+           SELECT c.household_id AS id, CAST(SUM(COALESCE(\
+             (SELECT x.new_amount FROM case_changes x WHERE x.case_id = c.id AND x.outcome <> 'stop' AND x.effective_month <= $1 \
+              ORDER BY x.effective_month DESC, x.created_at DESC LIMIT 1), a.monthly_amount, c.monthly_amount)) AS BIGINT) AS benefit \
+           FROM cases c LEFT JOIN applications a ON a.id = c.application_id \
+           WHERE c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $1) AND {ccond} GROUP BY c.household_id), \
+         fig AS (\
+           SELECT hh.id, hh.area_code, hh.town_code, hh.n, hh.income, COALESCE(ben.benefit, 0) AS benefit, \
+             (hh.income + COALESCE(ben.benefit, 0)) * 12 / hh.n AS annual \
+           FROM hh LEFT JOIN ben ON ben.id = hh.id) "
+    )
 }
 
-/// Every dibao, tekun and low-income case that has started by `last_month` (in the caller's scope),
-/// with its per-capita annual income. Income is counted as the assistance rules count it (wages after the
-/// employment deduction, business, property and transfer income and pensions; members in prison etc. not
-/// counted), from the household and amount in force in each month (the latest change effective by then, else the decision), under the
-/// standards in force on `on`.
-pub async fn floor_households(
+/// T08.3 as TARGETS.md defines it: every registry household (assisted or not) in the caller's scope, its
+/// per-capita annual income (registry income + assistance in payment in `month`) × 12 ÷ members, compared with
+/// `line` yuan a year. Two statements whatever the city's size: the aggregate per town, and the list.
+pub async fn income_floor(
     app: &App,
     ctx: &Ctx,
-    year: i32,
-    last_month: &str,
-    on: NaiveDate,
-) -> AppResult<Vec<HouseholdIncome>> {
-    let (cond, a) = ctx
+    month: &str,
+    line: Num,
+    all: bool,
+) -> AppResult<IncomeFloor> {
+    let line_fen = Fen::parse_yuan(&line.display(2)).map_or(i64::MAX, |f| f.0);
+    let (hcond, scope) = ctx
+        .actor
+        .scope_filter()
+        .sql("h.area_code", "h.town_code", 3);
+    let (ccond, _) = ctx
         .actor
         .scope_filter()
         .sql("c.area_code", "c.town_code", 3);
-    let mut params: Vec<Arg> = args![last_month, format!("{year}-01")];
-    params.extend(a);
-    let cats = FLOOR_CATEGORIES
-        .iter()
-        .map(|c| format!("'{c}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rows: Vec<CaseIncomeRow> = app
+    let mut params: Vec<Arg> = args![month, line_fen];
+    params.extend(scope);
+    let cte = fig_cte(&hcond, &ccond);
+    let towns: Vec<(String, i64, i64, Option<i64>)> = app
         .db
         .conn()
         .fetch_all(
             &format!(
-                "SELECT c.id, c.category, c.area_code, c.town_code, c.monthly_amount, c.start_month, c.end_month, \
-                 a.household_json AS app_household, a.monthly_amount AS app_amount, p.name AS applicant_name \
-                 FROM cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
-                 WHERE c.category IN ({cats}) AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $2) AND {cond} \
-                 ORDER BY c.town_code, c.area_code, c.id"
+                "{cte}SELECT town_code, COUNT(*), CAST(SUM(CASE WHEN annual < $2 THEN 1 ELSE 0 END) AS BIGINT), \
+                 CAST(MIN(annual) AS BIGINT) FROM fig GROUP BY town_code ORDER BY town_code"
+            ),
+            params.clone(),
+        )
+        .await?;
+    let filter = if all { "1 = 1" } else { "fig.annual < $2" };
+    // (household, village, town, members, income, benefit, annual, head)
+    type Listed = (String, String, String, i64, i64, i64, i64, Option<String>);
+    let rows: Vec<Listed> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "{cte}SELECT fig.id, fig.area_code, fig.town_code, fig.n, fig.income, fig.benefit, fig.annual, \
+                 (SELECT p.name FROM persons p WHERE p.household_id = fig.id AND p.status = 'normal' \
+                  ORDER BY CASE WHEN p.relation = 'self' THEN 0 ELSE 1 END, p.birth_date, p.id LIMIT 1) \
+                 FROM fig WHERE {filter} ORDER BY fig.annual, fig.id LIMIT {LIST_LIMIT}"
             ),
             params,
         )
         .await?;
-    // every change of these cases: a month's figure comes from the household and amount in force that month, so a
-    // closed year does not move when a case changes later
-    let (cond2, a2) = ctx
-        .actor
-        .scope_filter()
-        .sql("c.area_code", "c.town_code", 3);
-    let mut params2: Vec<Arg> = args![last_month, format!("{year}-01")];
-    params2.extend(a2);
-    let changes: Vec<Change> = app
-        .db
-        .conn()
-        .fetch_all(
-            &format!(
-                "SELECT ch.case_id, ch.effective_month, ch.household_json, ch.new_amount, ch.outcome FROM case_changes ch \
-                 JOIN cases c ON c.id = ch.case_id \
-                 WHERE c.category IN ({cats}) AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $2) AND {cond2} \
-                 ORDER BY ch.case_id, ch.effective_month, ch.created_at"
-            ),
-            params2,
-        )
-        .await?;
-    // (case, effective month, household, amount, outcome)
-    type Change = (String, String, String, i64, String);
-    let mut by_case: std::collections::HashMap<&str, Vec<&Change>> =
-        std::collections::HashMap::new();
-    for c in &changes {
-        // a stop ends payment (the case's end month says when); it carries no household
-        if c.4 != "stop" {
-            by_case.entry(c.0.as_str()).or_default().push(c);
-        }
-    }
-    let s = standards::in_force(app, on)
-        .await?
-        .unwrap_or_else(Standards::jiangyin_2020);
-    let areas = app.areas();
-    let today = app.today();
-    let counted = |json: &str| -> (Fen, usize) {
-        let hh = serde_json::from_str::<serde_json::Value>(json)
-            .ok()
-            .and_then(|h| {
-                validate(
-                    &serde_json::json!({"as_of": on, "household": h}),
-                    today.max(on),
-                    |c| areas.get(c).is_some(),
-                )
-                .ok()
-            });
-        match &hh {
-            Some(req) => (
-                household_income(&req.household.members, &s),
-                req.household.counted_len(),
-            ),
-            None => (Fen::ZERO, 0),
-        }
+    let fen_year = |f: i64| Num::ratio(i128::from(f), 100);
+    let mut out = IncomeFloor {
+        by_town: towns
+            .iter()
+            .map(|(t, n, b, f)| (t.clone(), *n, *b, f.map(fen_year)))
+            .collect(),
+        households: towns.iter().map(|t| t.1).sum(),
+        below: towns.iter().map(|t| t.2).sum(),
+        floor: towns.iter().filter_map(|t| t.3).min().map(fen_year),
+        listed: vec![],
     };
-    let months = months_to(year, last_month);
-    Ok(rows
+    out.listed = rows
         .into_iter()
-        .map(|r| {
-            let changes = by_case.get(r.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            let initial = (
-                r.app_household.as_str(),
-                r.app_amount.unwrap_or(r.monthly_amount),
-            );
-            // the household and amount in force in `m`
-            let state = |m: &str| {
-                changes
-                    .iter()
-                    .rev()
-                    .find(|c| c.1.as_str() <= m)
-                    .map(|c| (c.2.as_str(), c.3))
-                    .unwrap_or(initial)
-            };
-            let mut cache: Vec<(&str, (Fen, usize))> = Vec::new();
-            let mut figure = |m: &str| {
-                let (json, amount) = state(m);
-                let (income, n) = match cache.iter().find(|c| std::ptr::eq(c.0, json)) {
-                    Some(c) => c.1,
-                    None => {
-                        let v = counted(json);
-                        cache.push((json, v));
-                        v
-                    }
-                };
-                (income, n, Fen(amount))
-            };
-            let in_payment = |m: &str| {
-                r.start_month.as_str() <= m && r.end_month.as_deref().is_none_or(|e| e > m)
-            };
-            let by_month: Vec<(String, Option<Num>)> = months
-                .iter()
-                .filter(|m| in_payment(m))
-                .map(|m| {
-                    let (income, n, benefit) = figure(m);
-                    (m.clone(), annual_income_per_capita(income, benefit, n))
-                })
-                .collect();
-            // what the household page shows: the judging month, or the last month the case was paid
-            let shown = months
-                .iter()
-                .rev()
-                .find(|m| in_payment(m))
-                .cloned()
-                .unwrap_or_else(|| last_month.to_string());
-            let (income, n, benefit) = figure(&shown);
-            let annual = annual_income_per_capita(income, benefit, n);
+        .map(|(id, area, town, n, income, benefit, annual, head)| {
+            let annual = fen_year(annual);
             HouseholdIncome {
-                by_month,
-                case_id: r.id,
-                category: r.category,
-                area_code: r.area_code,
-                town_code: r.town_code,
-                applicant_name: mask_name(&r.applicant_name),
-                members: n as i64,
-                monthly_income: income.to_string(),
-                monthly_benefit: benefit.to_string(),
-                annual_per_capita: annual.map_or_else(|| "—".into(), |a| a.display(2)),
-                annual,
-                start_month: r.start_month,
-                end_month: r.end_month,
+                household_id: id,
+                area_code: area,
+                town_code: town,
+                head_name: mask_name(head.as_deref().unwrap_or("")),
+                members: n,
+                monthly_income: Fen(income).to_string(),
+                monthly_benefit: Fen(benefit).to_string(),
+                annual_per_capita: annual.display(2),
+                annual: Some(annual),
             }
         })
-        .collect())
+        .collect();
+    Ok(out)
 }
 
 /// 张*明 — names in target drill-downs are masked like a 公示.
@@ -262,12 +189,4 @@ pub fn mask_name(name: &str) -> String {
         2 => format!("{}*", c[0]),
         n => format!("{}{}{}", c[0], "*".repeat(n - 2), c[n - 1]),
     }
-}
-
-/// The floor (minimum) of the households in payment in `month`; `None` when there are none.
-pub fn floor_in(households: &[HouseholdIncome], month: &str) -> Option<Num> {
-    households
-        .iter()
-        .filter_map(|h| h.by_month.iter().find(|x| x.0 == month).and_then(|x| x.1))
-        .min()
 }

@@ -63,7 +63,7 @@ pub fn to_xlsx(d: &Dashboard) -> anyhow::Result<Vec<u8>> {
     for (title, cols, rows) in [
         (
             "城乡最低收入家庭人均年收入（T08.3）",
-            ["镇(街道)", "在保户数", "低于目标户数", "最低人均年收入(元)"],
+            ["镇(街道)", "家庭户数", "低于目标户数", "最低人均年收入(元)"],
             &d.income_by_town,
         ),
         (

@@ -12,7 +12,7 @@ use crate::app::verification::{self, PrecisionRate};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use chrono::NaiveDate;
-use computed::{HouseholdIncome, floor_in, months_to};
+use computed::{HouseholdIncome, IncomeFloor, months_to};
 use minzheng_domain::targets::{Kind, Num, Path, Status, judged_month, judged_on, status};
 
 /// Indicators the platform computes: code and what it is computed from.
@@ -27,7 +27,7 @@ pub const METRICS: [(&str, &str); 4] = [
     ),
     (
         "assistance.income_floor",
-        "在保低保、特困、低收入家庭中人均年收入最低者：(家庭月计算收入 + 月救助金) × 12 ÷ 计算人口，按各月当时有效的家庭情况和救助金额计算",
+        "居民信息库全部家庭（不论是否在保）中人均年收入最低者：(家庭成员月收入合计 + 判定月份在发的救助金) × 12 ÷ 在册人口；低于目标值的家庭即漏保线索。收入取居民信息库现有登记，救助金取当月有效的决定或变更",
     ),
     (
         "verification.precision_rate",
@@ -240,12 +240,24 @@ struct Figures {
     month: String,
     dibao: Option<Num>,
     tekun: Option<Num>,
-    households: Option<Vec<HouseholdIncome>>,
+    households: Option<IncomeFloor>,
     precision: Option<Option<PrecisionRate>>,
 }
 
+/// T08.3's line: the indicator's value, 12,000 yuan a year if it has none.
+fn income_line(value: &str) -> Num {
+    Num::parse(value).unwrap_or(Num::int(12_000))
+}
+
 impl Figures {
-    async fn load(app: &App, ctx: &Ctx, year: i32, metrics: &[&str]) -> AppResult<Figures> {
+    async fn load(
+        app: &App,
+        ctx: &Ctx,
+        year: i32,
+        metrics: &[&str],
+        line: Num,
+        all_households: bool,
+    ) -> AppResult<Figures> {
         let on = judged_on(year, app.today());
         let month = judged_month(year, app.today());
         let s = if metrics
@@ -257,7 +269,7 @@ impl Figures {
             None
         };
         let households = if metrics.contains(&"assistance.income_floor") {
-            Some(computed::floor_households(app, ctx, year, &month, on).await?)
+            Some(computed::income_floor(app, ctx, &month, line, all_households).await?)
         } else {
             None
         };
@@ -282,11 +294,13 @@ impl Figures {
             "assistance.dibao_standard" => (self.dibao, format!("{} 在用标准", self.on)),
             "assistance.tekun_standard" => (self.tekun, format!("{} 在用标准", self.on)),
             "assistance.income_floor" => {
-                let hs = self.households.as_deref().unwrap_or(&[]);
-                let n = hs.iter().filter(|h| h.in_payment(&self.month)).count();
+                let f = self.households.clone().unwrap_or_default();
                 (
-                    floor_in(hs, &self.month),
-                    format!("{} 在保 {n} 户中的最低值", self.month),
+                    f.floor,
+                    format!(
+                        "{} 居民信息库 {} 户中的最低值，低于目标 {} 户",
+                        self.month, f.households, f.below
+                    ),
                 )
             }
             "verification.precision_rate" => match self.precision.as_ref().and_then(|p| p.as_ref())
@@ -330,49 +344,20 @@ fn town_scope(ctx: &Ctx, town: &str) -> bool {
     town.starts_with(&ctx.actor.area_code) || ctx.actor.area_code.starts_with(town)
 }
 
-fn income_by_town(
-    app: &App,
-    ctx: &Ctx,
-    hs: &[HouseholdIncome],
-    month: &str,
-    value: Option<Num>,
-) -> Vec<TownFigure> {
+fn income_by_town(app: &App, ctx: &Ctx, f: &IncomeFloor) -> Vec<TownFigure> {
     let areas = app.areas();
-    let mut out: Vec<TownFigure> = vec![];
-    for h in hs.iter().filter(|h| h.in_payment(month)) {
-        if !town_scope(ctx, &h.town_code) {
-            continue;
-        }
-        let i = match out.iter().position(|t| t.town_code == h.town_code) {
-            Some(i) => i,
-            None => {
-                out.push(TownFigure {
-                    town_code: h.town_code.clone(),
-                    town_name: areas.name(&h.town_code),
-                    count: 0,
-                    other: 0,
-                    figure: None,
-                    figure_num: None,
-                });
-                out.len() - 1
-            }
-        };
-        let t = &mut out[i];
-        t.count += 1;
-        if let (Some(a), Some(v)) = (h.annual, value)
-            && a < v
-        {
-            t.other += 1;
-        }
-        if let Some(a) = h.annual {
-            t.figure_num = Some(t.figure_num.map_or(a, |f| f.min(a)));
-        }
-    }
-    for t in &mut out {
-        t.figure = t.figure_num.map(|f| f.display(2));
-    }
-    out.sort_by(|a, b| a.town_code.cmp(&b.town_code));
-    out
+    f.by_town
+        .iter()
+        .filter(|t| town_scope(ctx, &t.0))
+        .map(|(t, n, below, floor)| TownFigure {
+            town_name: areas.name(t),
+            town_code: t.clone(),
+            count: *n,
+            other: *below,
+            figure: floor.map(|f| f.display(2)),
+            figure_num: *floor,
+        })
+        .collect()
 }
 
 fn precision_by_town(app: &App, ctx: &Ctx, p: Option<&PrecisionRate>) -> Vec<TownFigure> {
@@ -403,7 +388,12 @@ pub async fn dashboard(app: &App, ctx: &Ctx, year: i32) -> AppResult<Dashboard> 
     ctx.actor.require(Permission::ReadTargets)?;
     let (items, inds) = plan_rows(app, year).await?;
     let metrics: Vec<&str> = inds.iter().map(|i| i.metric.as_str()).collect();
-    let figs = Figures::load(app, ctx, year, &metrics).await?;
+    let line = income_line(
+        inds.iter()
+            .find(|i| i.metric == "assistance.income_floor")
+            .map_or("", |i| i.value.as_str()),
+    );
+    let figs = Figures::load(app, ctx, year, &metrics, line, false).await?;
     let reports = reports::approved_city(app, year).await?;
     let evaluated: Vec<Evaluated> = inds
         .into_iter()
@@ -427,10 +417,6 @@ pub async fn dashboard(app: &App, ctx: &Ctx, year: i32) -> AppResult<Dashboard> 
             judge(row, cur, note, figs.today)
         })
         .collect();
-    let floor_value = evaluated
-        .iter()
-        .find(|e| e.row.metric == "assistance.income_floor")
-        .and_then(|e| e.value);
     let monthly_done = monthly_done(app, ctx, year, &evaluated, &figs, &reports).await?;
     Ok(Dashboard {
         monthly_done,
@@ -439,8 +425,8 @@ pub async fn dashboard(app: &App, ctx: &Ctx, year: i32) -> AppResult<Dashboard> 
         items,
         income_by_town: figs
             .households
-            .as_deref()
-            .map(|hs| income_by_town(app, ctx, hs, &figs.month, floor_value))
+            .as_ref()
+            .map(|f| income_by_town(app, ctx, f))
             .unwrap_or_default(),
         precision_by_town: precision_by_town(
             app,
@@ -491,8 +477,9 @@ async fn monthly_done(
                         .and_then(|r| Num::parse(&r.value).ok()),
                     "assistance.dibao_standard" => dibao.get(i).and_then(|x| x.1),
                     "assistance.tekun_standard" => tekun.get(i).and_then(|x| x.1),
-                    "assistance.income_floor" => {
-                        figs.households.as_deref().and_then(|hs| floor_in(hs, m))
+                    // registry incomes have no history: the figure is known for the judging month only
+                    "assistance.income_floor" if *m == figs.month => {
+                        figs.households.as_ref().and_then(|f| f.floor)
                     }
                     "verification.precision_rate" => precision
                         .as_ref()
@@ -526,9 +513,12 @@ pub struct Detail {
     /// Month by month where there is history (the figure at each month's end).
     pub series: Vec<(String, Option<Num>)>,
     pub by_town: Vec<TownFigure>,
-    /// T08.3: the households behind the figure, lowest first (all, or only those below the target).
+    /// T08.3: the households behind the figure, lowest first (those below the target, or all), at most
+    /// [`computed::LIST_LIMIT`].
     pub households: Vec<HouseholdIncome>,
-    pub households_total: usize,
+    /// T08.3: registry households counted, and those below the target.
+    pub households_total: i64,
+    pub households_below: i64,
     /// T10.1: the verification run behind the figure (its findings are the records).
     pub verification_run: Option<String>,
     pub reports: Vec<reports::ReportWithEvidence>,
@@ -549,7 +539,12 @@ pub struct DetailView {
     pub note: String,
     pub series: Vec<SeriesPoint>,
     pub by_town: Vec<TownFigure>,
+    /// T08.3: the households below the target (漏保 leads; all on request), lowest first, at most 1,000.
     pub households: Vec<HouseholdIncome>,
+    /// T08.3: registry households counted.
+    pub households_total: i64,
+    /// T08.3: registry households below the target.
+    pub households_below: i64,
     /// T10.1: the verification run whose findings are behind the figure.
     pub verification_run: Option<String>,
     pub reports: Vec<reports::ReportWithEvidence>,
@@ -576,13 +571,16 @@ impl Detail {
                 .collect(),
             by_town: self.by_town.clone(),
             households: self.households.clone(),
+            households_total: self.households_total,
+            households_below: self.households_below,
             verification_run: self.verification_run.clone(),
             reports: self.reports.clone(),
         }
     }
 }
 
-/// An indicator's detail; `all_households` lists every T08.3 household instead of only those below the target.
+/// An indicator's detail; `all_households` lists T08.3's households lowest first instead of only those below the
+/// target.
 pub async fn detail(
     app: &App,
     ctx: &Ctx,
@@ -600,7 +598,8 @@ pub async fn detail(
             args![year, row.item],
         )
         .await?;
-    let figs = Figures::load(app, ctx, year, &[row.metric.as_str()]).await?;
+    let line = income_line(&row.value);
+    let figs = Figures::load(app, ctx, year, &[row.metric.as_str()], line, all_households).await?;
     let months = months_to(year, &figs.month);
     let metric = row.metric.clone();
     let mut reps = vec![];
@@ -628,6 +627,7 @@ pub async fn detail(
     let ev = judge(row, cur, note, figs.today);
     let mut households = vec![];
     let mut households_total = 0;
+    let mut households_below = 0;
     let mut verification_run = None;
     let mut by_town = vec![];
     let series: Vec<(String, Option<Num>)> = match metric.as_str() {
@@ -636,26 +636,12 @@ pub async fn detail(
             computed::standard_series(app, &months, |s| s.tekun_basic).await?
         }
         "assistance.income_floor" => {
-            let hs = figs.households.clone().unwrap_or_default();
-            by_town = income_by_town(app, ctx, &hs, &figs.month, ev.value);
-            let series = months
-                .iter()
-                .map(|m| (m.clone(), floor_in(&hs, m)))
-                .collect();
-            let mut now: Vec<HouseholdIncome> = hs
-                .into_iter()
-                .filter(|h| h.in_payment(&figs.month))
-                .collect();
-            households_total = now.len();
-            if !all_households {
-                now.retain(|h| match (h.annual, ev.value) {
-                    (Some(a), Some(v)) => a < v,
-                    _ => true,
-                });
-            }
-            now.sort_by(|a, b| a.annual.cmp(&b.annual).then(a.case_id.cmp(&b.case_id)));
-            households = now;
-            series
+            let f = figs.households.clone().unwrap_or_default();
+            by_town = income_by_town(app, ctx, &f);
+            households_total = f.households;
+            households_below = f.below;
+            households = f.listed;
+            vec![(figs.month.clone(), ev.current)]
         }
         "verification.precision_rate" => {
             let p = figs.precision.as_ref().and_then(|p| p.as_ref());
@@ -697,6 +683,7 @@ pub async fn detail(
         by_town,
         households,
         households_total,
+        households_below,
         verification_run,
         reports: reps,
     })

@@ -3,7 +3,7 @@
 
 use crate::app::assistance::standards;
 use crate::app::audit::{self, Event};
-use crate::app::authz::Permission;
+use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
@@ -378,7 +378,9 @@ pub async fn visit(app: &App, ctx: &Ctx, id: &str, v: Visit) -> AppResult<TaskRo
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct Close {
-    /// closed (nothing to do, with a reason) or application (an application was filed for the household)
+    /// closed (nothing to do, with a reason), application (an application was filed for the household) or, for a
+    /// review_overdue task, reviewed (the household was reviewed: the review is recorded on the case, by a town or
+    /// city officer)
     pub outcome: String,
     #[serde(default)]
     pub reason: String,
@@ -423,12 +425,52 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
             }
             Some(aid.to_string())
         }
+        "reviewed" => {
+            if t.kind != "review_overdue" || t.case_id.is_none() {
+                return Err(AppError::invalid(
+                    "outcome",
+                    "只有“复核逾期”任务可以按已复核办结",
+                ));
+            }
+            if !matches!(ctx.actor.role, Role::TownOfficer | Role::CityOfficer) {
+                return Err(AppError::Forbidden(
+                    "复核结果由镇(街道)或市局确认：请镇(街道)民政办按已复核办结".into(),
+                ));
+            }
+            None
+        }
         _ => {
             return Err(AppError::invalid(
                 "outcome",
-                "办结方式应为 closed（无需救助）或 application（已转救助申请）",
+                "办结方式应为 closed（无需救助）、application（已转救助申请）或 reviewed（已入户复核）",
             ));
         }
+    };
+    // the visit was the review: it is recorded on the case as the reviews endpoint records it, in this transaction
+    let review = match (c.outcome.as_str(), t.case_id.as_deref()) {
+        ("reviewed", Some(case_id)) => {
+            let visit = t.visit_note.clone().unwrap_or_default();
+            let note = format!("复核逾期网格任务入户复核：{visit} {}", c.reason.trim());
+            let ch = crate::app::assistance::cases::record_event_in(
+                app,
+                ctx,
+                &mut tx,
+                case_id,
+                crate::app::assistance::cases::CaseEvent {
+                    kind: "review".into(),
+                    on: t.visited_on,
+                    note: note
+                        .trim()
+                        .chars()
+                        .take(crate::app::validate::TEXT_MAX)
+                        .collect(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Some(ch.id)
+        }
+        _ => None,
     };
     tx.execute(
         "UPDATE grid_tasks SET status = 'closed', outcome = $2, application_id = $3, closed_by = $4, closed_at = $5, \
@@ -442,7 +484,7 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
         Event::new("task.close", "grid_task", id)
             .area(&t.area_code)
             .before(json!({"status": t.status}))
-            .after(json!({"status": "closed", "outcome": c.outcome, "application_id": app_id, "reason": c.reason.trim()})),
+            .after(json!({"status": "closed", "outcome": c.outcome, "application_id": app_id, "reason": c.reason.trim(), "review_change": review})),
     )
     .await?;
     tx.commit().await?;

@@ -300,7 +300,9 @@ pub async fn read_visit(mut m: Multipart) -> Result<tasks::Visit, AppError> {
     Ok(v)
 }
 
-/// Closes a visited task: `closed` with a reason, or `application` with the application filed for the household.
+/// Closes a visited task: `closed` with a reason, `application` with the application filed for the household, or
+/// (a 复核逾期 task, town or city officer) `reviewed`: the review is recorded on the case as `POST /cases/{id}/events`
+/// with kind review records it.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/close", tag = "verification", params(("id" = String, Path)), request_body = Close,
     security(("bearer" = [])), responses((status = 200, body = TaskRow), (status = 422, body = super::ErrorBody)))]
 pub async fn close(

@@ -496,9 +496,8 @@ pub struct ReportView {
 }
 
 pub struct HouseholdView {
-    pub case_id: String,
+    pub household_id: String,
     pub area: String,
-    pub category: &'static str,
     pub name: String,
     pub members: i64,
     pub income: String,
@@ -522,7 +521,9 @@ struct DetailPage {
     /// T10.1: the run whose findings are the records behind the figure.
     verification_run: Option<String>,
     households: Vec<HouseholdView>,
-    households_total: usize,
+    households_total: i64,
+    households_below: i64,
+    list_limit: i64,
     all: bool,
     reports: Vec<ReportView>,
     can_report: bool,
@@ -642,10 +643,9 @@ async fn detail_page(
             .households
             .iter()
             .map(|h| HouseholdView {
-                case_id: h.case_id.clone(),
+                household_id: h.household_id.clone(),
                 area: areas.full_name(&h.area_code),
-                category: crate::app::assistance::applications::category_label(&h.category),
-                name: h.applicant_name.clone(),
+                name: h.head_name.clone(),
                 members: h.members,
                 income: h.monthly_income.clone(),
                 benefit: h.monthly_benefit.clone(),
@@ -654,6 +654,8 @@ async fn detail_page(
             })
             .collect(),
         households_total: d.households_total,
+        households_below: d.households_below,
+        list_limit: crate::app::targets::computed::LIST_LIMIT,
         all,
         reports,
         can_report: !d.indicator.computed() && a.can(Permission::ReportTargets),
