@@ -272,6 +272,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "演示高龄津贴和两项补贴: 一卡通账号 {} 个，补贴申请 {} 件",
                     w.accounts, w.grants
                 );
+                app.db.analyze(demo::SEEDED_TABLES).await?;
             }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
@@ -571,6 +572,7 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
             "演示高龄津贴和两项补贴: 一卡通账号 {} 个，补贴申请 {} 件",
             w.accounts, w.grants
         );
+        app.db.analyze(demo::SEEDED_TABLES).await?;
     }
     println!("民政云平台已启动: http://{addr}/");
     if with_demo {

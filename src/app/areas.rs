@@ -288,6 +288,7 @@ pub async fn import_csv(db: &Db, bytes: &[u8]) -> anyhow::Result<usize> {
         store::upsert(&mut tx, r).await?;
     }
     tx.commit().await?;
+    db.analyze(&["areas"]).await?;
     Ok(rows.len())
 }
 

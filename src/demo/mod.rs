@@ -477,6 +477,9 @@ pub async fn generate(
         tx.bulk_cache(false).await?;
     }
     tx.commit().await?;
+    app.db
+        .analyze(&["persons", "households", "area_residents"])
+        .await?;
     if bulk {
         app.db.checkpoint().await?;
     }
@@ -585,6 +588,20 @@ pub const DEMO_USERS: &[(&str, &str, &str, &str, &str)] = &[
     ),
     ("nanzha", "南闸街道民政办", "town_officer", "320281004", ""),
 ];
+/// The tables the demo's business lines fill, analyzed once they are (see `Db::analyze`).
+pub const SEEDED_TABLES: &[&str] = &[
+    "applications",
+    "application_events",
+    "cases",
+    "case_changes",
+    "payment_rolls",
+    "payment_lines",
+    "findings",
+    "grid_tasks",
+    "subsidy_grants",
+    "payee_accounts",
+];
+
 pub const DEMO_PASSWORD: &str = "minzheng2020";
 
 pub async fn create_demo_users(app: &App) -> anyhow::Result<Vec<(String, String)>> {

@@ -43,6 +43,8 @@ pub fn router(app: App) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             64 * 1024 * 1024,
         ))
+        // a panicking handler answers 500 in Chinese and is logged; the connection is kept
+        .layer(axum::middleware::from_fn(catch_panics))
         // outermost, so that the body limit's own 413 is answered in Chinese too
         .layer(axum::middleware::from_fn(chinese_rejections))
         .with_state(app)
@@ -53,6 +55,36 @@ async fn css() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../../templates/app.css"),
     )
+}
+
+/// A panic inside a handler (a bug) becomes a logged 500 with a Chinese message, in the API's JSON shape under
+/// /api and as an error page elsewhere, instead of a dropped connection.
+async fn catch_panics(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use futures::FutureExt;
+    let api = req.uri().path().starts_with("/api/");
+    let what = format!("{} {}", req.method(), req.uri().path());
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(res) => res,
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(request = %what, panic = %detail, "handler panicked");
+            let msg = "服务器内部错误，已记录，请稍后再试或联系系统管理员";
+            let mut res = if api {
+                ApiError(AppError::BadRequest(msg.into())).into_response()
+            } else {
+                PageError(AppError::BadRequest(msg.into())).into_response()
+            };
+            *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            res
+        }
+    }
 }
 
 /// An unknown page path: a Chinese 404 page.
@@ -244,4 +276,48 @@ pub fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_in_chinese() {
+        let app = Router::new()
+            .route(
+                "/api/v1/boom",
+                get(|| async {
+                    panic!("boom");
+                    #[allow(unreachable_code)]
+                    ""
+                }),
+            )
+            .route("/ok", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(catch_panics));
+        let res = app
+            .clone()
+            .oneshot(
+                axum::http::Request::get("/api/v1/boom")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            v["error"].as_str().unwrap().contains("服务器内部错误"),
+            "{v}"
+        );
+        // the service still answers afterwards
+        let res = app
+            .oneshot(axum::http::Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
 }

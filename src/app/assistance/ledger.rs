@@ -585,6 +585,10 @@ pub async fn import(
     .await
     .map_err(fail)?;
     tx.commit().await.map_err(|e| fail(e.into()))?;
+    app.db
+        .analyze(&["persons", "households", "applications", "cases"])
+        .await
+        .map_err(|e| fail(e.into()))?;
     Ok(result)
 }
 

@@ -384,6 +384,11 @@ pub async fn load_file(
     .await
     .map_err(plain)?;
     tx.commit().await.map_err(plain)?;
+    let table = format!("src_{}", source.code());
+    app.db
+        .analyze(&[table.as_str(), "source_loads"])
+        .await
+        .map_err(plain)?;
     if big && file_len > CHECKPOINT_AFTER {
         app.db.checkpoint().await.map_err(plain)?;
     }
