@@ -961,3 +961,129 @@ async fn printed_forms_fit_one_a4_page() {
     }
     c.close().await.unwrap();
 }
+
+/// A town officer on a 390 × 844 phone: an elderly institution's page (filing, beds, a resident, an inspection and
+/// every form) and its safety page (an open hazard with its closing form, the checklist) fit the screen's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn institution_pages_fit_a_phone() {
+    use axum::http::{Method, StatusCode};
+    use chrono::Datelike;
+    use serde_json::json;
+    let t = TestApp::new(Backend::Sqlite).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    let cj = t.token("cj").await;
+    let today = minzheng::util::today();
+    let first = "52320281MJ0009001";
+    let (s, o) = t
+        .api(Method::POST, "/api/v1/organisations", Some(&cj),
+            Some(json!({"name": "澄江街道中心敬老院（颐养楼）", "credit_code": format!("{first}{}", minzheng_domain::orgs::check_char(first)),
+                        "kind": "elderly_institution", "area_code": "320281001001"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let id = o["id"].as_str().unwrap().to_string();
+    let calls = [
+        (
+            format!("/api/v1/institutions/{id}/filing"),
+            json!({"filed_on": today, "ownership": "public_private", "beds_total": 120,
+            "beds_nursing": 60, "documents": ["营业执照", "消防安全检查合格证明", "食品经营许可证"]}),
+        ),
+        (
+            format!("/api/v1/institutions/{id}/inspections"),
+            json!({"inspected_on": today, "inspectors": ["王检查", "李检查"],
+            "result": "rectify", "note": "消防器材过期两具，限期一周内更换并报送照片"}),
+        ),
+        (
+            format!("/api/v1/safety/organisations/{id}/hazards"),
+            json!({"found_on": today, "grade": "major",
+            "description": "二楼东侧疏散通道堆放杂物，防火门常开", "deadline": today + chrono::Duration::days(7)}),
+        ),
+    ];
+    for (path, body) in calls {
+        let (s, v) = t.api(Method::POST, &path, Some(&cj), Some(body)).await;
+        assert!(s.is_success(), "{path}: {v}");
+    }
+    let (s, h) = t
+        .api(
+            Method::POST,
+            "/api/v1/households",
+            Some(&cj),
+            Some(json!({"area_code": "320281001001", "address": "文定路1号"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{h}");
+    let idn = minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(1936, 1, 2).unwrap(),
+        77,
+    )
+    .to_string();
+    let (s, p) = t
+        .api(Method::POST, "/api/v1/persons", Some(&cj),
+            Some(json!({"id_number": idn, "name": "缪阿婆", "area_code": "320281001001", "household_id": h["id"], "relation": "self"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, v) = t
+        .api(Method::POST, &format!("/api/v1/institutions/{id}/residents"), Some(&cj),
+            Some(json!({"id_number": idn, "admitted_on": today, "contract_number": "澄颐-2020-0001",
+                        "contract_start": today, "contract_end": today + chrono::Duration::days(365)})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let base = serve(&t).await;
+    let ((_driver, c), _) = start_driver_with(Some((390, 844))).await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    for (field, value) in [("username", "cj"), ("password", common::PASSWORD)] {
+        c.find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("count-persons"))
+        .await
+        .unwrap();
+    for page in [
+        "/institutions".to_string(),
+        format!("/institutions/{id}"),
+        "/safety".to_string(),
+        format!("/safety/organisations/{id}"),
+    ] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        c.wait().for_element(Locator::Css("h1")).await.unwrap();
+        let (scroll, inner) = overflow(&c).await;
+        assert_eq!(inner, 390, "{page}");
+        assert!(
+            scroll <= inner,
+            "{page}: {scroll} px wide on a {inner} px phone"
+        );
+    }
+    // the residents are cards, with the keep-until date on them
+    c.goto(&format!("{base}/institutions/{id}")).await.unwrap();
+    let shown = c
+        .execute(
+            "return [getComputedStyle(document.querySelector('#residents thead')).display, document.querySelector('#residents .keep-until').textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown[0], "none", "{shown}");
+    assert!(
+        shown[1]
+            .as_str()
+            .unwrap()
+            .starts_with(&(today.year() + 6).to_string())
+            || shown[1]
+                .as_str()
+                .unwrap()
+                .starts_with(&(today.year() + 5).to_string()),
+        "{shown}"
+    );
+    c.close().await.unwrap();
+}

@@ -162,6 +162,17 @@ pub enum Permission {
     ReadDisability,
     /// File subsidies (town); record the 残联's check, decide and stop them (the city's social affairs section).
     HandleSubsidies,
+    /// Read the elderly institutions (养老机构): filings, beds, star grades, residents, inspections.
+    ReadInstitutions,
+    /// File institutions, change beds and star grades, admit and discharge residents, record inspections.
+    ManageInstitutions,
+    /// Read safety and epidemic records of service institutions (安全与防疫).
+    ReadSafety,
+    /// Record safety inspections, hazards and their closure, closed management and infection incidents; the
+    /// section is the organisation kind's (`organisations::section_of`), checked by each use case.
+    RecordSafety,
+    /// Record screening logs (体温/症状筛查) at an institution in one's area.
+    RecordScreening,
 }
 
 impl Permission {
@@ -173,7 +184,7 @@ impl Permission {
             ManageStandards | HandleApplications => Some(Section::SocialAssistance),
             LoadSources | HandleFindings | HandleTasks => Some(Section::Verification),
             ManageCalendar | ApproveTargets => Some(Section::Office),
-            RecordAssessments | HandleAllowance => Some(Section::ElderlyCare),
+            RecordAssessments | HandleAllowance | ManageInstitutions => Some(Section::ElderlyCare),
             HandleSubsidies => Some(Section::SocialAffairs),
             _ => None,
         }
@@ -205,6 +216,11 @@ impl Permission {
             Permission::HandleAllowance => "办理高龄津贴",
             Permission::ReadDisability => "查看残疾人两项补贴",
             Permission::HandleSubsidies => "办理残疾人两项补贴",
+            Permission::ReadInstitutions => "查看养老机构",
+            Permission::ManageInstitutions => "办理养老机构备案、床位、入住和检查",
+            Permission::ReadSafety => "查看安全与防疫",
+            Permission::RecordSafety => "登记安全检查、隐患和防疫事项",
+            Permission::RecordScreening => "登记防疫筛查",
         }
     }
 }
@@ -239,6 +255,10 @@ pub fn allows(role: Role, p: Permission) -> bool {
         HandleAllowance => matches!(role, CityOfficer | TownOfficer),
         ReadDisability => role != CityAdmin,
         HandleSubsidies => matches!(role, CityOfficer | TownOfficer),
+        ReadInstitutions | ReadSafety => role != CityAdmin,
+        ManageInstitutions | RecordSafety => matches!(role, CityOfficer | TownOfficer),
+        // the grid worker helps at the gate in an epidemic and keeps the screening log with the institution
+        RecordScreening => matches!(role, CityOfficer | TownOfficer | VillageWorker),
     }
 }
 

@@ -40,6 +40,8 @@ pub const LINES: &[Line] = &[
     super::pages::elderly::LINE,
     super::pages::children::LINE,
     super::pages::disability::LINE,
+    super::pages::institutions::LINE,
+    super::pages::safety::LINE,
     super::pages::organisations::LINE,
     super::pages::targets::LINE,
 ];
