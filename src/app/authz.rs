@@ -162,6 +162,12 @@ pub enum Permission {
     ReadDisability,
     /// File subsidies (town); record the 残联's check, decide and stop them (the city's social affairs section).
     HandleSubsidies,
+    /// Read the children's welfare line (registers, allowances, directors, visits).
+    ReadChildren,
+    /// Register children, record visits (village in its village), appoint and train 儿童督导员/儿童主任 (town, city).
+    HandleChildren,
+    /// Set the children's allowance standards and decide or stop allowances (the city's child welfare section).
+    DecideChildAllowances,
 }
 
 impl Permission {
@@ -175,6 +181,7 @@ impl Permission {
             ManageCalendar | ApproveTargets => Some(Section::Office),
             RecordAssessments | HandleAllowance => Some(Section::ElderlyCare),
             HandleSubsidies => Some(Section::SocialAffairs),
+            HandleChildren | DecideChildAllowances => Some(Section::ChildWelfare),
             _ => None,
         }
     }
@@ -205,6 +212,9 @@ impl Permission {
             Permission::HandleAllowance => "办理高龄津贴",
             Permission::ReadDisability => "查看残疾人两项补贴",
             Permission::HandleSubsidies => "办理残疾人两项补贴",
+            Permission::ReadChildren => "查看儿童福利业务",
+            Permission::HandleChildren => "办理儿童福利登记和走访",
+            Permission::DecideChildAllowances => "审批儿童基本生活费",
         }
     }
 }
@@ -239,6 +249,10 @@ pub fn allows(role: Role, p: Permission) -> bool {
         HandleAllowance => matches!(role, CityOfficer | TownOfficer),
         ReadDisability => role != CityAdmin,
         HandleSubsidies => matches!(role, CityOfficer | TownOfficer),
+        // every business role reads (the classify rule needs no more), the account administrator never
+        ReadChildren => role != CityAdmin,
+        HandleChildren => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        DecideChildAllowances => role == CityOfficer,
     }
 }
 
