@@ -272,6 +272,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "演示高龄津贴和两项补贴: 一卡通账号 {} 个，补贴申请 {} 件",
                     w.accounts, w.grants
                 );
+                let c = demo::children::seed(&app).await?;
+                eprintln!(
+                    "演示儿童福利: 登记儿童 {} 名，基本生活费 {} 人",
+                    c.registered, c.allowances
+                );
             }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
@@ -570,6 +575,11 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         println!(
             "演示高龄津贴和两项补贴: 一卡通账号 {} 个，补贴申请 {} 件",
             w.accounts, w.grants
+        );
+        let c = demo::children::seed(&app).await?;
+        println!(
+            "演示儿童福利: 登记儿童 {} 名，基本生活费 {} 人",
+            c.registered, c.allowances
         );
     }
     println!("民政云平台已启动: http://{addr}/");
