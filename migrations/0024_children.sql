@@ -125,3 +125,30 @@ CREATE TABLE child_visit_photos (
     uploaded_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX child_visit_photos_visit ON child_visit_photos (visit_id);
+
+-- 强制报告: a suspected harm to a child reported by a school, hospital, village …; it becomes an immediate task of
+-- the child's town (due the next day), and the notification of the police is recorded
+CREATE TABLE child_reports (
+    id              TEXT PRIMARY KEY,
+    area_code       TEXT NOT NULL REFERENCES areas (code),
+    town_code       TEXT NOT NULL,
+    reporter_kind   TEXT NOT NULL,
+    reporter        TEXT NOT NULL,
+    reporter_phone  TEXT NOT NULL,
+    person_id       TEXT REFERENCES persons (id),
+    child_name      TEXT NOT NULL,
+    harm            TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    received_on     DATE NOT NULL,
+    due_on          DATE NOT NULL,
+    police_on       DATE,
+    police_station  TEXT,
+    police_receipt  TEXT,
+    status          TEXT NOT NULL,
+    handled_on      DATE,
+    handled_by      TEXT,
+    action          TEXT,
+    received_by     TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX child_reports_town ON child_reports (town_code, status);

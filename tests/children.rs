@@ -670,3 +670,95 @@ db_test!(the_pages_answer_for_each_role, |b: Backend| async move {
     let (s, _, _) = t.page(&admin, "/children").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 });
+
+db_test!(
+    a_mandatory_report_is_the_towns_task_with_the_police_notified,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let v0 = village(&t);
+        t.add_user("nz", "town_officer", "320281004").await;
+        t.add_user("wg", "village_worker", &v0).await;
+        t.add_user("leader", "leader", "320281").await;
+        let (nz, wg, leader) = (
+            t.token("nz").await,
+            t.token("wg").await,
+            t.token("leader").await,
+        );
+        let body = json!({"reporter_kind": "school", "reporter": "澄江中心小学 班主任刘老师", "reporter_phone": "13912345678",
+            "area_code": v0, "child_name": "某小妹", "harm": "abuse", "description": "学生身上多处淤青，自述被继父殴打",
+            "received_on": "2020-11-02"});
+        let (s, _) = post(&t, &leader, "/api/v1/children/reports", body.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let mut bad = body.clone();
+        bad["harm"] = json!("nonsense");
+        let (s, v) = post(&t, &wg, "/api/v1/children/reports", bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "harm");
+        let (s, r) = post(&t, &wg, "/api/v1/children/reports", body.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(r["due_on"], "2020-11-03", "an immediate task");
+        assert_eq!(r["police_missing"], true);
+        assert_eq!(r["child_name"], "某*妹");
+        assert!(r["overdue"].as_bool().unwrap());
+        let id = r["id"].as_str().unwrap().to_string();
+        // the town acts; the village does not; another town sees nothing
+        let (_, v) = t.get("/api/v1/children/reports", &d.town).await;
+        assert_eq!(
+            (v["total"].clone(), v["police_missing"].clone()),
+            (json!(1), json!(1))
+        );
+        let (_, v) = t.get("/api/v1/children/reports", &nz).await;
+        assert_eq!(v["total"], 0);
+        let (s, _) = post(
+            &t,
+            &nz,
+            &format!("/api/v1/children/reports/{id}/police"),
+            json!({"notified_on": "2020-11-02", "station": "澄江派出所"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let handling =
+            json!({"on": "2020-11-03", "action": "当日入户核实，联系妇联，儿童暂由祖母照料"});
+        let (s, v) = post(
+            &t,
+            &d.town,
+            &format!("/api/v1/children/reports/{id}/handling"),
+            handling.clone(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the police first: {v}");
+        assert_eq!(v["field"], "police");
+        let (s, _) = post(
+            &t,
+            &wg,
+            &format!("/api/v1/children/reports/{id}/police"),
+            json!({"notified_on": "2020-11-02", "station": "澄江派出所"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = post(&t, &d.town, &format!("/api/v1/children/reports/{id}/police"),
+            json!({"notified_on": "2020-11-02", "station": "澄江派出所", "receipt": "JJ20201102001"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["police_missing"], false);
+        let (s, v) = post(
+            &t,
+            &d.town,
+            &format!("/api/v1/children/reports/{id}/handling"),
+            handling,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "handled");
+        assert_eq!(v["overdue"], false);
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'children.report%'")
+                .await,
+            3
+        );
+        let page = t.login_browser("cj").await;
+        let (s, _, html) = t.page(&page, &format!("/children/reports/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(String::from_utf8(html).unwrap().contains("澄江派出所"));
+    }
+);

@@ -12,6 +12,7 @@
 
 pub mod allowances;
 pub mod people;
+pub mod reports;
 
 use crate::app::audit::{self, Event};
 use crate::app::authz::Permission;

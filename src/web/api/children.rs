@@ -9,6 +9,9 @@ use crate::app::children::people::{
     self, EndWorker, NewTraining, NewVisit, NewWorker, OverdueList, OverdueQuery, VisitView,
     WorkerQuery, WorkerView,
 };
+use crate::app::children::reports::{
+    self, Handling, NewReport, Police, ReportList, ReportQuery, ReportView,
+};
 use crate::app::children::{
     self, Education, EndDue, EndRegistration, EndedCount, NewRegistration, RegistrationDetail,
     RegistrationPage, RegistrationQuery, RegistrationView,
@@ -40,6 +43,10 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(appoint, workers))
         .routes(routes!(train))
         .routes(routes!(end_worker))
+        .routes(routes!(receive_report, reports))
+        .routes(routes!(report))
+        .routes(routes!(report_police))
+        .routes(routes!(report_handling))
 }
 
 /// Orphan, 事实无人抚养儿童 or neither, from the parents' situations on `as_of` (stateless).
@@ -305,4 +312,65 @@ pub async fn end_worker(
     JsonBody(e): JsonBody<EndWorker>,
 ) -> Result<Json<WorkerView>, ApiError> {
     Ok(Json(people::end_worker(&app, &ctx, &id, e).await?))
+}
+
+/// Receives a mandatory report (强制报告) from a school, hospital, village …: the child's town gets an immediate task
+/// (due the next day); the police notification is recorded with it or later.
+#[utoipa::path(post, path = "/api/v1/children/reports", tag = "children", request_body = NewReport, security(("bearer" = [])),
+    responses((status = 201, body = ReportView), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn receive_report(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<NewReport>,
+) -> Result<(StatusCode, Json<ReportView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(reports::receive(&app, &ctx, n).await?),
+    ))
+}
+
+/// Mandatory reports of the caller's area, the latest 200, with the overdue tasks and those without a police
+/// notification counted.
+#[utoipa::path(get, path = "/api/v1/children/reports", tag = "children", params(ReportQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReportList)))]
+pub async fn reports(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Json<ReportList>, ApiError> {
+    Ok(Json(reports::list(&app, &ctx, &q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/children/reports/{id}", tag = "children", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ReportView), (status = 404, body = super::ErrorBody)))]
+pub async fn report(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<ReportView>, ApiError> {
+    Ok(Json(reports::get(&app, &ctx, &id).await?))
+}
+
+/// Records the notification of the police (town or city).
+#[utoipa::path(post, path = "/api/v1/children/reports/{id}/police", tag = "children", params(("id" = String, Path)), request_body = Police, security(("bearer" = [])),
+    responses((status = 200, body = ReportView), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn report_police(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(p): JsonBody<Police>,
+) -> Result<Json<ReportView>, ApiError> {
+    Ok(Json(reports::police(&app, &ctx, &id, p).await?))
+}
+
+/// The town's response to the report (after the police notification).
+#[utoipa::path(post, path = "/api/v1/children/reports/{id}/handling", tag = "children", params(("id" = String, Path)), request_body = Handling, security(("bearer" = [])),
+    responses((status = 200, body = ReportView), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn report_handling(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(h): JsonBody<Handling>,
+) -> Result<Json<ReportView>, ApiError> {
+    Ok(Json(reports::handle(&app, &ctx, &id, h).await?))
 }

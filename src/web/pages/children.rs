@@ -10,6 +10,7 @@ use crate::app::children::allowances::{
 use crate::app::children::people::{
     self, EndWorker, NewTraining, NewWorker, OverdueQuery, OverdueVisit, WorkerQuery, WorkerView,
 };
+use crate::app::children::reports::{self, Handling, NewReport, Police, ReportQuery, ReportView};
 use crate::app::children::{
     self as line, Education, EndDue, EndRegistration, NewRegistration, RegistrationDetail,
     RegistrationQuery, RegistrationView,
@@ -42,6 +43,11 @@ pub const LINE: Line = Line {
         MenuItem {
             label: "走访逾期",
             href: "/children/visits/overdue",
+            permission: Permission::ReadChildren,
+        },
+        MenuItem {
+            label: "强制报告",
+            href: "/children/reports",
             permission: Permission::ReadChildren,
         },
         MenuItem {
@@ -91,6 +97,10 @@ fn pages() -> Router<App> {
         .route("/children/workers", get(workers_page).post(appoint))
         .route("/children/workers/{id}/training", post(train))
         .route("/children/workers/{id}/end", post(end_worker))
+        .route("/children/reports", get(reports_page).post(receive_report))
+        .route("/children/reports/{id}", get(report_page))
+        .route("/children/reports/{id}/police", post(report_police))
+        .route("/children/reports/{id}/handling", post(report_handling))
         .route("/children/classify", get(form).post(classify))
 }
 
@@ -1139,5 +1149,236 @@ async fn classify(
     match line::classify(&app, &p.ctx, &body) {
         Ok(c) => render_page(&app, &p, f, Some(c), None),
         Err(e) => render_page(&app, &p, f, None, Some(e.to_string())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "children_reports.html")]
+struct ReportsPage {
+    nav: Nav,
+    items: Vec<ReportView>,
+    total: i64,
+    overdue: i64,
+    police_missing: i64,
+    areas: Vec<AreaOption>,
+    area: String,
+    status: String,
+    reporters: Vec<(&'static str, &'static str)>,
+    harms: Vec<(&'static str, &'static str)>,
+    can_receive: bool,
+    today: String,
+    form: ReportForm,
+    error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct ReportForm {
+    #[serde(default)]
+    reporter_kind: String,
+    #[serde(default)]
+    reporter: String,
+    #[serde(default)]
+    reporter_phone: String,
+    #[serde(default)]
+    area_code: String,
+    #[serde(default)]
+    child_name: String,
+    #[serde(default)]
+    harm: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    received_on: String,
+    #[serde(default)]
+    police_on: String,
+    #[serde(default)]
+    police_station: String,
+    #[serde(default)]
+    police_receipt: String,
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    action: String,
+}
+
+async fn reports_view(
+    app: &App,
+    p: &PageCtx,
+    q: AreaQuery,
+    form: ReportForm,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let l = reports::list(
+        app,
+        &p.ctx,
+        &ReportQuery {
+            status: Some(q.status.clone()),
+            area: Some(q.area.clone()).filter(|a| !a.is_empty()),
+        },
+    )
+    .await?;
+    render(&ReportsPage {
+        nav: Nav::of(app, p),
+        items: l.items,
+        total: l.total,
+        overdue: l.overdue,
+        police_missing: l.police_missing,
+        areas: area_options(app, p),
+        area: q.area,
+        status: q.status,
+        reporters: reports::REPORTERS.to_vec(),
+        harms: reports::HARMS.to_vec(),
+        can_receive: p.ctx.actor.can(Permission::HandleChildren),
+        today: app.today().to_string(),
+        form,
+        error,
+    })
+}
+
+async fn reports_page(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<AreaQuery>,
+) -> Result<Response, PageError> {
+    reports_view(&app, &p, q, ReportForm::default(), None).await
+}
+
+async fn receive_report(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<ReportForm>,
+) -> Result<Response, PageError> {
+    let r = async {
+        let received_on = date("received_on", "接报日期", &f.received_on)?;
+        let police = match opt_date("police.notified_on", "通报公安日期", &f.police_on)? {
+            Some(on) => Some(Police {
+                notified_on: on,
+                station: f.police_station.clone(),
+                receipt: f.police_receipt.clone(),
+            }),
+            None => None,
+        };
+        reports::receive(
+            &app,
+            &p.ctx,
+            NewReport {
+                reporter_kind: f.reporter_kind.clone(),
+                reporter: f.reporter.clone(),
+                reporter_phone: f.reporter_phone.clone(),
+                area_code: f.area_code.clone(),
+                person_id: None,
+                child_name: f.child_name.clone(),
+                harm: f.harm.clone(),
+                description: f.description.clone(),
+                received_on,
+                police,
+            },
+        )
+        .await
+    }
+    .await;
+    match r {
+        Ok(r) => Ok(Redirect::to(&format!("/children/reports/{}", r.id)).into_response()),
+        Err(e) => {
+            let msg = shown(e)?;
+            reports_view(&app, &p, AreaQuery::default(), f, Some(msg)).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "children_report.html")]
+struct ReportPage {
+    nav: Nav,
+    r: ReportView,
+    can_act: bool,
+    today: String,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn report_view(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let r = reports::get(app, &p.ctx, id).await?;
+    render(&ReportPage {
+        nav: Nav::of(app, p),
+        r,
+        can_act: p.ctx.actor.can(Permission::HandleChildren)
+            && p.ctx.actor.role != Role::VillageWorker,
+        today: app.today().to_string(),
+        message,
+        error,
+    })
+}
+
+async fn report_page(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    report_view(&app, &p, &id, None, None).await
+}
+
+async fn report_police(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ReportForm>,
+) -> Result<Response, PageError> {
+    let r = match date("police.notified_on", "通报公安日期", &f.police_on) {
+        Ok(on) => reports::police(
+            &app,
+            &p.ctx,
+            &id,
+            Police {
+                notified_on: on,
+                station: f.police_station,
+                receipt: f.police_receipt,
+            },
+        )
+        .await
+        .map(|_| "已登记通报公安"),
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(m) => report_view(&app, &p, &id, Some(m.into()), None).await,
+        Err(e) => {
+            let msg = shown(e)?;
+            report_view(&app, &p, &id, None, Some(msg)).await
+        }
+    }
+}
+
+async fn report_handling(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ReportForm>,
+) -> Result<Response, PageError> {
+    let r = match date("on", "处置日期", &f.on) {
+        Ok(on) => reports::handle(
+            &app,
+            &p.ctx,
+            &id,
+            Handling {
+                on,
+                action: f.action,
+            },
+        )
+        .await
+        .map(|_| "已登记处置情况"),
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(m) => report_view(&app, &p, &id, Some(m.into()), None).await,
+        Err(e) => {
+            let msg = shown(e)?;
+            report_view(&app, &p, &id, None, Some(msg)).await
+        }
     }
 }
