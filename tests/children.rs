@@ -382,17 +382,50 @@ db_test!(
         .await;
         assert_eq!(s, StatusCode::CREATED);
         assert_eq!(t.scalar(&children_lines("2020-12")).await, 3);
+        // a death in the registry stops the allowance from that month, with the reason
+        let (s, v) = t
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/persons/{c}"),
+                Some(&d.town),
+                Some(json!({"status": "deceased"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = post(
+            &t,
+            &d.city,
+            "/api/v1/payments/rolls",
+            json!({"month": "2021-02"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(t.scalar(&children_lines("2021-02")).await, 1);
+        let (_, v) = t
+            .get(
+                &format!("/api/v1/children/registrations/{}", regs[2]),
+                &d.town,
+            )
+            .await;
+        assert_eq!(v["allowances"][0]["end_month"], "2021-02", "{v}");
+        assert!(
+            v["allowances"][0]["stop_reason"]
+                .as_str()
+                .unwrap()
+                .contains("死亡"),
+            "{v}"
+        );
         // the section stops by hand from a month
         let (_, list) = t
             .get("/api/v1/children/allowances?status=active", &d.town)
             .await;
-        assert_eq!(list["total"], 2, "{list}");
+        assert_eq!(list["total"], 1, "{list}");
         let aid = list["items"][0]["id"].as_str().unwrap().to_string();
         let (s, v) = post(
             &t,
             &d.city,
             &format!("/api/v1/children/allowances/{aid}/stop"),
-            json!({"from_month": "2021-02", "reason": "被依法收养"}),
+            json!({"from_month": "2021-03", "reason": "被依法收养"}),
         )
         .await;
         assert_eq!(s, StatusCode::OK, "{v}");
