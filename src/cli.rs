@@ -273,6 +273,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     w.accounts, w.grants
                 );
                 app.db.analyze(demo::SEEDED_TABLES).await?;
+                let c = demo::children::seed(&app).await?;
+                eprintln!(
+                    "演示儿童福利: 登记儿童 {} 名，基本生活费 {} 人",
+                    c.registered, c.allowances
+                );
             }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
@@ -573,6 +578,11 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
             w.accounts, w.grants
         );
         app.db.analyze(demo::SEEDED_TABLES).await?;
+        let c = demo::children::seed(&app).await?;
+        println!(
+            "演示儿童福利: 登记儿童 {} 名，基本生活费 {} 人",
+            c.registered, c.allowances
+        );
     }
     println!("民政云平台已启动: http://{addr}/");
     if with_demo {

@@ -1087,3 +1087,149 @@ async fn institution_pages_fit_a_phone() {
     );
     c.close().await.unwrap();
 }
+
+/// The 儿童主任 (a village worker) on a 390 × 844 phone records a home visit with a photo: the form fits the screen,
+/// the photo is stored with the visit, and the entry page lists it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_directors_visit_form_on_a_phone() {
+    use axum::http::{Method, StatusCode};
+    let t = TestApp::new(Backend::Sqlite).await;
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("wg", "village_worker", &village).await;
+    let cj = t.token("cj").await;
+    let (s, h) = t
+        .api(
+            Method::POST,
+            "/api/v1/households",
+            Some(&cj),
+            Some(serde_json::json!({"area_code": village, "address": "走访路1号"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{h}");
+    let idn = minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(2014, 9, 9).unwrap(),
+        88,
+    )
+    .to_string();
+    let (s, p) = t
+        .api(
+            Method::POST,
+            "/api/v1/persons",
+            Some(&cj),
+            Some(
+                serde_json::json!({"id_number": idn, "name": "蒋小妹", "area_code": village,
+                "household_id": h["id"], "relation": "child"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, r) = t
+        .api(
+            Method::POST,
+            "/api/v1/children/registrations",
+            Some(&cj),
+            Some(serde_json::json!({"person_id": p["id"], "category": "left_behind", "sub_kind": "both_away",
+                "start_on": "2020-09-01", "evidence": "父母均在外省务工，由祖母照料"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let rid = r["id"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("visit.png");
+    std::fs::write(
+        &photo,
+        [
+            0x89u8, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+            0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+            0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78,
+            0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00,
+            0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        ],
+    )
+    .unwrap();
+
+    let base = serve(&t).await;
+    let ((_driver, c), _) = start_driver_with(Some((390, 844))).await;
+    login(&c, &base, "wg").await;
+    // the overdue list leads to the form
+    c.goto(&format!("{base}/children/visits/overdue"))
+        .await
+        .unwrap();
+    let (scroll, inner) = overflow(&c).await;
+    assert!(scroll <= inner, "overdue list: {scroll} px on {inner}");
+    c.find(Locator::Css(&format!(
+        "a[href='/children/registrations/{rid}/visit']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Id("visit-form"))
+        .await
+        .unwrap();
+    let (scroll, inner) = overflow(&c).await;
+    assert_eq!(inner, 390);
+    assert!(scroll <= inner, "visit form: {scroll} px on {inner}");
+    let right = c
+        .execute(
+            "return [...document.querySelectorAll('#visit-form input, #visit-form textarea, #visit-form button')]\
+             .map(e => e.getBoundingClientRect().right).reduce((a, b) => Math.max(a, b), 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let right = right.as_f64().unwrap();
+    assert!(right > 0.0 && right <= 390.0, "fields end at {right}");
+    c.find(Locator::Id("seen"))
+        .await
+        .unwrap()
+        .send_keys("孩子在家写作业，祖母身体尚可")
+        .await
+        .unwrap();
+    c.find(Locator::Id("needs"))
+        .await
+        .unwrap()
+        .send_keys("冬季衣物")
+        .await
+        .unwrap();
+    c.find(Locator::Id("photo"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Id("visit-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let msg = c.wait().for_element(Locator::Id("message")).await.unwrap();
+    assert_eq!(msg.text().await.unwrap(), "走访记录已保存");
+    assert_eq!(
+        t.scalar("SELECT COUNT(*) FROM child_visit_photos").await,
+        1,
+        "the photo is stored"
+    );
+    c.goto(&format!("{base}/children/registrations/{rid}"))
+        .await
+        .unwrap();
+    let visits = c
+        .find(Locator::Id("visits"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        visits.contains("冬季衣物") && visits.contains("照片1"),
+        "{visits}"
+    );
+    let (scroll, inner) = overflow(&c).await;
+    assert!(scroll <= inner, "entry page: {scroll} px on {inner}");
+    c.close().await.unwrap();
+}

@@ -173,6 +173,12 @@ pub enum Permission {
     RecordSafety,
     /// Record screening logs (体温/症状筛查) at an institution in one's area.
     RecordScreening,
+    /// Read the children's welfare line (registers, allowances, directors, visits).
+    ReadChildren,
+    /// Register children, record visits (village in its village), appoint and train 儿童督导员/儿童主任 (town, city).
+    HandleChildren,
+    /// Set the children's allowance standards and decide or stop allowances (the city's child welfare section).
+    DecideChildAllowances,
 }
 
 impl Permission {
@@ -186,6 +192,7 @@ impl Permission {
             ManageCalendar | ApproveTargets => Some(Section::Office),
             RecordAssessments | HandleAllowance | ManageInstitutions => Some(Section::ElderlyCare),
             HandleSubsidies => Some(Section::SocialAffairs),
+            HandleChildren | DecideChildAllowances => Some(Section::ChildWelfare),
             _ => None,
         }
     }
@@ -221,6 +228,9 @@ impl Permission {
             Permission::ReadSafety => "查看安全与防疫",
             Permission::RecordSafety => "登记安全检查、隐患和防疫事项",
             Permission::RecordScreening => "登记防疫筛查",
+            Permission::ReadChildren => "查看儿童福利业务",
+            Permission::HandleChildren => "办理儿童福利登记和走访",
+            Permission::DecideChildAllowances => "审批儿童基本生活费",
         }
     }
 }
@@ -259,6 +269,10 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ManageInstitutions | RecordSafety => matches!(role, CityOfficer | TownOfficer),
         // the grid worker helps at the gate in an epidemic and keeps the screening log with the institution
         RecordScreening => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        // every business role reads (the classify rule needs no more), the account administrator never
+        ReadChildren => role != CityAdmin,
+        HandleChildren => matches!(role, CityOfficer | TownOfficer | VillageWorker),
+        DecideChildAllowances => role == CityOfficer,
     }
 }
 

@@ -3,6 +3,7 @@
 //! Rows are generated and written in batches, so memory stays bounded at any size.
 
 pub mod assistance;
+pub mod children;
 pub mod sources;
 pub mod welfare;
 

@@ -30,6 +30,9 @@ pub fn category_label(code: &str) -> &'static str {
         "old_age_80_89" => return "高龄津贴（80–89周岁）",
         "old_age_90_99" => return "高龄津贴（90–99周岁）",
         "old_age_100_plus" => return "高龄津贴（100周岁及以上）",
+        "orphan_institution" => return "集中供养孤儿基本生活费",
+        "orphan_family" => return "散居孤儿基本生活费",
+        "unsupported_child" => return "事实无人抚养儿童基本生活费",
         _ => {}
     }
     CATEGORIES

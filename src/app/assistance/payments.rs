@@ -329,6 +329,27 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
             "pending"
         ]);
     }
+    // the children's basic living allowance: each live allowance at its tier's standard of the month
+    for c in crate::app::children::roll_lines(&mut tx, ctx, &month).await? {
+        seq += 1;
+        total += c.amount;
+        rows.push(args![
+            new_id(),
+            &roll_id,
+            seq,
+            "children",
+            &c.allowance_id,
+            "regular",
+            month.as_str(),
+            &c.person_id,
+            &c.bank_account,
+            &c.category,
+            &c.area_code,
+            &c.town_code,
+            c.amount,
+            "pending"
+        ]);
+    }
     let mut reissues: Vec<(String, String)> = vec![];
     for f in &failed {
         seq += 1;
