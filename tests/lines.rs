@@ -310,3 +310,46 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    plan_indicators_are_computed_from_the_lines_records,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("city", "city_officer", "320281").await;
+        let (cj, city) = (t.token("cj").await, t.token("city").await);
+        let current = |v: &Value, id: &str| {
+            v["indicators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["id"] == id)
+                .map(|i| i["current"].clone())
+                .unwrap_or(Value::Null)
+        };
+        let (s, v) = t.get("/api/v1/targets?year=2020", &cj).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(current(&v, "T20.1"), "0", "{v}");
+        assert_eq!(current(&v, "T25.1"), "0");
+        // a 关爱之家 in 澄江街道: the town is covered; the city counts 1 of its 21 towns
+        let first = "52320281MJ0000777";
+        let (s, o) = t
+            .api(
+                Method::POST,
+                "/api/v1/organisations",
+                Some(&cj),
+                Some(json!({"name": "澄江街道关爱之家", "credit_code": code(first), "kind": "children_care_home", "area_code": "320281001"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        let (_, v) = t.get("/api/v1/targets?year=2020", &cj).await;
+        assert_eq!(current(&v, "T20.1"), "100", "{v}");
+        let (_, v) = t.get("/api/v1/targets?year=2020", &city).await;
+        let towns = t.app.areas().children("320281").len() as f64;
+        let shown: f64 = current(&v, "T20.1").as_str().unwrap().parse().unwrap();
+        assert!(
+            (shown - 100.0 / towns).abs() < 0.01,
+            "{shown} of {towns} towns"
+        );
+    }
+);

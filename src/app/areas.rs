@@ -62,6 +62,11 @@ impl AreaIndex {
         self.by_code.get(code)
     }
 
+    /// Every area, in no particular order.
+    pub fn all(&self) -> impl Iterator<Item = &Area> {
+        self.by_code.values()
+    }
+
     pub fn name(&self, code: &str) -> String {
         self.get(code)
             .map(|a| a.name.clone())

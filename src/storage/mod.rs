@@ -706,7 +706,10 @@ impl Db {
             }
             Db::Postgres(_) => {}
             Db::Sqlite(..) => {
-                self.conn().execute("PRAGMA optimize", vec![]).await?;
+                // it may write statistics: under the writer lock, like every write
+                let mut tx = self.begin().await?;
+                tx.execute("PRAGMA optimize", vec![]).await?;
+                tx.commit().await?;
             }
         }
         Ok(())

@@ -226,13 +226,16 @@ pub async fn session(db: &Db, id: &str) -> DbResult<Option<SessionRow>> {
         .await
 }
 
+/// Through a transaction, so that on SQLite it takes the writer lock like every other write: a write beside it
+/// would turn a concurrent transaction's snapshot stale (SQLITE_BUSY_SNAPSHOT, "database is locked").
 pub async fn touch_session(db: &Db, id: &str, at: DateTime<Utc>) -> DbResult<()> {
-    db.conn()
-        .execute(
-            "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
-            args![id, at],
-        )
-        .await?;
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
+        args![id, at],
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -301,13 +304,15 @@ pub async fn tokens_of(db: &Db, user_id: &str) -> DbResult<Vec<TokenRow>> {
         .await
 }
 
+/// Through a transaction, for the writer lock (see `touch_session`).
 pub async fn touch_token(db: &Db, id: &str, at: DateTime<Utc>) -> DbResult<()> {
-    db.conn()
-        .execute(
-            "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
-            args![id, at],
-        )
-        .await?;
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
+        args![id, at],
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -190,3 +190,191 @@ pub fn mask_name(name: &str) -> String {
         n => format!("{}{}{}", c[0], "*".repeat(n - 2), c[n - 1]),
     }
 }
+
+/// The indicators computed from the welfare lines' own records (elderly institutions, children's facilities, safety),
+/// each one aggregate query within the viewer's scope: (metric code, what it is).
+pub const LINE_METRICS: [(&str, &str); 8] = [
+    (
+        "safety.infections",
+        "本年度民政服务机构登记的机构内感染病例数（安全与防疫）",
+    ),
+    (
+        "institutions.new_beds",
+        "本年度养老机构床位增加数（床位变更记录中增加的床位合计）",
+    ),
+    (
+        "institutions.beds_per_1000",
+        "养老机构床位总数 ÷ 居民信息库中60周岁及以上老人数 × 1000",
+    ),
+    (
+        "institutions.nursing_share",
+        "养老机构护理型床位 ÷ 床位总数",
+    ),
+    (
+        "institutions.social_share",
+        "社会力量举办或经营（民办、公建民营）的养老床位 ÷ 床位总数",
+    ),
+    (
+        "children.care_homes",
+        "已登记“关爱之家”的镇(街道) ÷ 全部镇(街道)",
+    ),
+    (
+        "children.service_stations",
+        "已登记儿童服务站的村(社区) ÷ 全部村(社区)",
+    ),
+    (
+        "safety.open_major_hazards",
+        "养老机构未整改的重大安全隐患数",
+    ),
+];
+
+/// One line metric on `on` (the year of `on` for yearly counts), scoped to the viewer: the figure and its note.
+pub async fn line_metric(
+    app: &App,
+    ctx: &Ctx,
+    metric: &str,
+    on: NaiveDate,
+) -> AppResult<(Option<Num>, String)> {
+    use chrono::Datelike;
+    let filter = ctx.actor.scope_filter();
+    // organisations in scope, by their own area (a town or a village)
+    let (cond, a) = filter.sql("o.area_code", "o.town_code", 1);
+    let mut args: Vec<crate::storage::Arg> = a.into_iter().collect();
+    let n = args.len();
+    let year_start = NaiveDate::from_ymd_opt(on.year(), 1, 1).expect("date");
+    let mut conn = app.db.conn();
+    let day = |d: NaiveDate| d.format("%Y年%-m月%-d日").to_string();
+    Ok(match metric {
+        "safety.infections" => {
+            args.push(year_start.into());
+            args.push(on.into());
+            let v: i64 = conn
+                .scalar(
+                    &format!(
+                        "SELECT CAST(COALESCE(SUM(i.infected), 0) AS BIGINT) FROM safety_incidents i \
+                         JOIN organisations o ON o.id = i.organisation_id WHERE {cond} \
+                         AND i.occurred_on >= ${} AND i.occurred_on <= ${}",
+                        n + 1,
+                        n + 2
+                    ),
+                    args,
+                )
+                .await?;
+            (
+                Some(Num::int(v)),
+                format!("{}至{}登记的感染病例", day(year_start), day(on)),
+            )
+        }
+        "institutions.new_beds" => {
+            args.push(year_start.into());
+            args.push(on.into());
+            let v: i64 = conn
+                .scalar(
+                    &format!(
+                        "SELECT CAST(COALESCE(SUM(b.added), 0) AS BIGINT) FROM institution_beds b \
+                         JOIN organisations o ON o.id = b.organisation_id WHERE {cond} AND b.added > 0 \
+                         AND b.changed_on >= ${} AND b.changed_on <= ${}",
+                        n + 1,
+                        n + 2
+                    ),
+                    args,
+                )
+                .await?;
+            (
+                Some(Num::int(v)),
+                format!("{}至{}床位变更记录", day(year_start), day(on)),
+            )
+        }
+        "institutions.beds_per_1000"
+        | "institutions.nursing_share"
+        | "institutions.social_share" => {
+            let (total, nursing, social): (i64, i64, i64) = conn
+                .fetch_one(
+                    &format!(
+                        "SELECT CAST(COALESCE(SUM(i.beds_total), 0) AS BIGINT), CAST(COALESCE(SUM(i.beds_nursing), 0) AS BIGINT), \
+                         CAST(COALESCE(SUM(CASE WHEN i.ownership <> 'public' THEN i.beds_total ELSE 0 END), 0) AS BIGINT) \
+                         FROM institutions i JOIN organisations o ON o.id = i.organisation_id \
+                         WHERE {cond} AND o.status = 'active'"
+                    ),
+                    args.clone(),
+                )
+                .await?;
+            match metric {
+                "institutions.nursing_share" => (
+                    Num::percent(nursing, total),
+                    format!("已备案养老机构床位 {total} 张，护理型 {nursing} 张"),
+                ),
+                "institutions.social_share" => (
+                    Num::percent(social, total),
+                    format!("已备案养老机构床位 {total} 张，社会力量举办或经营 {social} 张"),
+                ),
+                _ => {
+                    let (pcond, pa) = filter.sql("p.area_code", "p.town_code", 2);
+                    let mut pargs: Vec<crate::storage::Arg> =
+                        vec![(on - chrono::Months::new(12 * 60)).into()];
+                    pargs.extend(pa);
+                    let elderly: i64 = conn
+                        .scalar(
+                            &format!(
+                                "SELECT COUNT(*) FROM persons p WHERE p.status = 'normal' AND p.birth_date <= $1 AND {pcond}"
+                            ),
+                            pargs,
+                        )
+                        .await?;
+                    (
+                        (elderly > 0)
+                            .then(|| Num::ratio(i128::from(total) * 1000, i128::from(elderly))),
+                        format!("床位 {total} 张，60周岁及以上老人 {elderly} 人"),
+                    )
+                }
+            }
+        }
+        "children.care_homes" | "children.service_stations" => {
+            let (kind, level, what) = if metric == "children.care_homes" {
+                ("children_care_home", "town", "镇(街道)")
+            } else {
+                ("children_service_station", "village", "村(社区)")
+            };
+            let areas = app.areas();
+            let scope: Vec<String> = areas
+                .all()
+                .filter(|x| x.level == level && ctx.actor.in_scope(&x.code))
+                .map(|x| x.code.clone())
+                .collect();
+            let col = if level == "town" {
+                "o.town_code"
+            } else {
+                "o.area_code"
+            };
+            args.push(kind.into());
+            let covered: Vec<(String,)> = conn
+                .fetch_all(
+                    &format!(
+                        "SELECT DISTINCT {col} FROM organisations o WHERE {cond} AND o.kind = ${} AND o.status = 'active'",
+                        n + 1
+                    ),
+                    args,
+                )
+                .await?;
+            let have = covered.iter().filter(|c| scope.contains(&c.0)).count() as i64;
+            let all = scope.len() as i64;
+            (
+                Num::percent(have, all),
+                format!("{all} 个{what}中 {have} 个已登记"),
+            )
+        }
+        "safety.open_major_hazards" => {
+            let v: i64 = conn
+                .scalar(
+                    &format!(
+                        "SELECT COUNT(*) FROM safety_hazards h JOIN organisations o ON o.id = h.organisation_id \
+                         WHERE {cond} AND h.status = 'open' AND h.grade = 'major' AND o.kind = 'elderly_institution'"
+                    ),
+                    args,
+                )
+                .await?;
+            (Some(Num::int(v)), format!("{} 未整改的重大隐患", day(on)))
+        }
+        _ => (None, String::new()),
+    })
+}

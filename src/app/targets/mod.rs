@@ -36,7 +36,19 @@ pub const METRICS: [(&str, &str); 4] = [
 ];
 
 pub fn metric_label(code: &str) -> &'static str {
-    METRICS.iter().find(|m| m.0 == code).map_or("", |m| m.1)
+    METRICS
+        .iter()
+        .chain(computed::LINE_METRICS.iter())
+        .find(|m| m.0 == code)
+        .map_or("", |m| m.1)
+}
+
+/// Whether a plan may name `code` as an indicator's metric.
+pub fn known_metric(code: &str) -> bool {
+    METRICS
+        .iter()
+        .chain(computed::LINE_METRICS.iter())
+        .any(|m| m.0 == code)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -242,6 +254,8 @@ struct Figures {
     tekun: Option<Num>,
     households: Option<IncomeFloor>,
     precision: Option<Option<PrecisionRate>>,
+    /// The welfare lines' figures asked for (computed::LINE_METRICS).
+    lines: std::collections::HashMap<String, (Option<Num>, String)>,
 }
 
 /// T08.3's line: the indicator's value, 12,000 yuan a year if it has none.
@@ -278,7 +292,14 @@ impl Figures {
         } else {
             None
         };
+        let mut lines = std::collections::HashMap::new();
+        for m in metrics {
+            if computed::LINE_METRICS.iter().any(|l| l.0 == *m) && !lines.contains_key(*m) {
+                lines.insert(m.to_string(), computed::line_metric(app, ctx, m, on).await?);
+            }
+        }
         Ok(Figures {
+            lines,
             dibao: s.as_ref().map(|s| Num::yuan(s.dibao)),
             tekun: s.as_ref().map(|s| Num::yuan(s.tekun_basic)),
             on,
@@ -319,7 +340,7 @@ impl Figures {
                 ),
                 None => (None, "尚无完整的核对结果".into()),
             },
-            _ => (None, String::new()),
+            m => self.lines.get(m).cloned().unwrap_or_default(),
         }
     }
 }

@@ -230,8 +230,12 @@ pub fn parse(year: i32, items_csv: &str, indicators_csv: &str) -> Result<Plan, V
         }
         let metric = get(r, "metric");
         if !metric.is_empty() {
-            if !METRICS.iter().any(|m| m.0 == metric) {
-                let known: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
+            if !super::known_metric(&metric) {
+                let known: Vec<&str> = METRICS
+                    .iter()
+                    .chain(super::computed::LINE_METRICS.iter())
+                    .map(|m| m.0)
+                    .collect();
                 e(
                     "metric",
                     format!("未知的计算方式 {metric}，可选：{}", known.join("、")),
@@ -489,7 +493,7 @@ mod tests {
         assert_eq!((t.kind.as_str(), t.value.as_str()), (">=", "8.5"));
         assert_eq!(
             p.indicators.iter().filter(|i| !i.metric.is_empty()).count(),
-            4
+            11
         );
     }
 
