@@ -230,7 +230,7 @@ pub fn parse(year: i32, items_csv: &str, indicators_csv: &str) -> Result<Plan, V
         }
         let metric = get(r, "metric");
         if !metric.is_empty() {
-            if !super::known_metric(&metric) {
+            if !super::known_metric(metric) {
                 let known: Vec<&str> = METRICS
                     .iter()
                     .chain(super::computed::LINE_METRICS.iter())
