@@ -505,6 +505,9 @@ async fn monthly_done(
                     "verification.precision_rate" => precision
                         .as_ref()
                         .and_then(|p| Num::percent(p.eligible, p.recipients)),
+                    // the lines' registers keep their present state (beds, open hazards), not its history: their
+                    // figures are known for the judging month only, as the registry's incomes are
+                    metric if *m == figs.month => figs.lines.get(metric).and_then(|l| l.0),
                     _ => None,
                 };
                 judge(e.row.clone(), cur, String::new(), end).status == Status::Done
