@@ -43,3 +43,47 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| crate::app::AppError::Internal(anyhow::anyhow!("后台任务失败：{e}")))
 }
+
+/// A CSV cell Excel and WPS will show as data: a text starting with = + - @ (or a tab or carriage return) would be
+/// read as a formula, so it gets a leading apostrophe. Plain numbers (a negative amount) are left as they are.
+pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// `Content-Disposition` for a download with a Chinese file name (RFC 6266 / RFC 5987), with an ASCII fallback for
+/// old clients.
+pub fn attachment(name: &str, fallback: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_never_become_formulas() {
+        assert_eq!(csv_safe("=1+2"), "'=1+2");
+        assert_eq!(csv_safe("+86 138"), "'+86 138");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("-cmd"), "'-cmd");
+        assert_eq!(csv_safe("-100.00"), "-100.00");
+        assert_eq!(csv_safe("张三"), "张三");
+        assert_eq!(csv_safe("320281195001010013"), "320281195001010013");
+    }
+
+    #[test]
+    fn download_names_are_chinese_with_a_fallback() {
+        assert_eq!(
+            attachment("发放名册 2020-12.csv", "payroll-2020-12.csv"),
+            "attachment; filename=\"payroll-2020-12.csv\"; filename*=UTF-8''%E5%8F%91%E6%94%BE%E5%90%8D%E5%86%8C%202020-12.csv"
+        );
+    }
+}

@@ -240,8 +240,20 @@ db_test!(area_scope_matrix, |b: Backend| async move {
             .page(&sess, &format!("/persons?q={}", urlenc(&other_name)))
             .await;
         assert!(!String::from_utf8(body).unwrap().contains(&other_id));
-        let (s, _, body) = t.page(&sess, "/persons/export.csv").await;
+        let (s, headers, body) = t.page(&sess, "/persons/export.csv").await;
         assert_eq!(s, StatusCode::OK);
+        // a Chinese file name for Excel/WPS users, an ASCII one for old clients, and a BOM
+        let disposition = headers
+            .get(axum::http::header::CONTENT_DISPOSITION)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            disposition.contains("filename*=UTF-8''%E4%BA%BA%E5%91%98%E4%BF%A1%E6%81%AF.csv")
+                && disposition.contains("filename=\"persons.csv\""),
+            "{disposition}"
+        );
+        assert!(body.starts_with(b"\xEF\xBB\xBF"));
         let csv = String::from_utf8(body).unwrap();
         assert!(
             !csv.contains(&other_idn) && !csv.contains(&other_idn[..14]),

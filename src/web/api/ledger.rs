@@ -51,11 +51,11 @@ pub fn xlsx(bytes: Vec<u8>) -> Response {
         [
             (
                 header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
             ),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"ledger.xlsx\"",
+                crate::util::attachment("救助台账.xlsx", "ledger.xlsx"),
             ),
         ],
         bytes,

@@ -130,7 +130,10 @@ pub async fn export_response(
                 ),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"payroll-{}.xlsx\"", r.month),
+                    crate::util::attachment(
+                        &format!("发放名册-{}.xlsx", r.month),
+                        &format!("payroll-{}.xlsx", r.month),
+                    ),
                 ),
             ],
             bytes,
@@ -141,7 +144,8 @@ pub async fn export_response(
     w.write_record(payments::EXPORT_HEADER)
         .map_err(anyhow::Error::from)?;
     for row in &rows {
-        w.write_record(row).map_err(anyhow::Error::from)?;
+        w.write_record(row.iter().map(|c| crate::util::csv_safe(c).into_owned()))
+            .map_err(anyhow::Error::from)?;
     }
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((
@@ -149,7 +153,10 @@ pub async fn export_response(
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"payroll-{}.csv\"", r.month),
+                crate::util::attachment(
+                    &format!("发放名册-{}.csv", r.month),
+                    &format!("payroll-{}.csv", r.month),
+                ),
             ),
         ],
         bytes,

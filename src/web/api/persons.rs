@@ -212,7 +212,7 @@ pub async fn csv_export(
             Ok((rows, next)) => {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 for r in &rows {
-                    let _ = w.write_record(r);
+                    let _ = w.write_record(r.iter().map(|c| crate::util::csv_safe(c).into_owned()));
                 }
                 let bytes = w.into_inner().unwrap_or_default();
                 let next_state = next.map(|n| (app, query, filter, n));
@@ -227,10 +227,10 @@ pub async fn csv_export(
     ));
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"persons.csv\"",
+                crate::util::attachment("人员信息.csv", "persons.csv"),
             ),
         ],
         body,

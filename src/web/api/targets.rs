@@ -277,7 +277,10 @@ pub fn xlsx(bytes: Vec<u8>, year: i32) -> Response {
             ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"targets-{year}.xlsx\""),
+                crate::util::attachment(
+                    &format!("{year}年度工作目标.xlsx"),
+                    &format!("targets-{year}.xlsx"),
+                ),
             ),
         ],
         bytes,
