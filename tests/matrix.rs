@@ -136,9 +136,15 @@ fn concrete(path: &str, s: &Seeded) -> String {
     } else {
         "01900000-0000-7000-8000-000000000000"
     };
-    path.replace("{id}", id)
+    let mut url = path
+        .replace("{id}", id)
         .replace("{month}", "2020-12")
-        .replace("{source}", "deaths")
+        .replace("{source}", "deaths");
+    // any other parameter ({photo}, {person_id} …): an id that names nothing
+    while let (Some(a), Some(b)) = (url.find('{'), url.find('}')) {
+        url.replace_range(a..=b, "01900000-0000-7000-8000-000000000001");
+    }
+    url
 }
 
 db_test!(

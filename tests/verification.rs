@@ -428,6 +428,25 @@ db_test!(
             .await,
             1
         );
+        // the photo is shown: listed with the task, served by the API and as a thumbnail on the tasks page
+        let photo = v["photos"][0].as_str().unwrap().to_string();
+        let (_, listed) = t.get("/api/v1/tasks?status=all", &city).await;
+        assert!(listed.to_string().contains(&photo), "{listed}");
+        let req = axum::http::Request::get(format!("/api/v1/tasks/{tid}/photos/{photo}"))
+            .header(header::AUTHORIZATION, format!("Bearer {city}"))
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, bytes) = t.send(req).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(bytes, png);
+        let session = t.login_browser("centre").await;
+        let (_, _, page) = t.page(&session, "/verification/tasks").await;
+        assert!(
+            String::from_utf8(page)
+                .unwrap()
+                .contains(&format!("/verification/tasks/{tid}/photos/{photo}")),
+            "thumbnail on the tasks page"
+        );
         let (s, v) = t
             .api(
                 Method::POST,

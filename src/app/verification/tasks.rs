@@ -191,6 +191,10 @@ pub struct TaskRow {
     pub closed_by: Option<String>,
     /// The household of the person concerned (for an application).
     pub household_id: Option<String>,
+    /// The visit photos' ids, oldest first: `GET /api/v1/tasks/{id}/photos/{photo}` (or the page's
+    /// `/verification/tasks/{id}/photos/{photo}`) serves each.
+    #[sqlx(skip)]
+    pub photos: Vec<String>,
 }
 
 const COLS: &str = "id, kind, area_code, town_code, person_id, case_id, detail, evidence_json, due_on, status, visit_note, visited_on, \
@@ -226,7 +230,29 @@ pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery) -> AppResult<Vec<TaskRow>
         ));
     }
     sql.push_str(" ORDER BY due_on, id LIMIT 1000");
-    Ok(app.db.conn().fetch_all(&sql, args).await?)
+    let mut rows: Vec<TaskRow> = app.db.conn().fetch_all(&sql, args).await?;
+    // the photos of the listed tasks, in one query per 500 tasks (not one per task)
+    let mut by_task: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for chunk in rows.chunks(500) {
+        let ph = crate::storage::placeholders(1, chunk.len());
+        let found: Vec<(String, String)> = app
+            .db
+            .conn()
+            .fetch_all(
+                &format!(
+                    "SELECT task_id, id FROM grid_task_photos WHERE task_id IN ({ph}) ORDER BY uploaded_at, id"
+                ),
+                chunk.iter().map(|t| Arg::from(t.id.as_str())).collect(),
+            )
+            .await?;
+        for (task, photo) in found {
+            by_task.entry(task).or_default().push(photo);
+        }
+    }
+    for t in &mut rows {
+        t.photos = by_task.remove(&t.id).unwrap_or_default();
+    }
+    Ok(rows)
 }
 
 /// Open and overdue tasks by town and village, within the caller's scope: (town, village, open, overdue).
@@ -266,11 +292,11 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(TaskRow, Vec<Phot
             args![id],
         )
         .await?;
-    let t = match t {
+    let mut t = match t {
         Some(t) if ctx.actor.in_scope(&t.area_code) => t,
         _ => return Err(AppError::NotFound("网格任务".into())),
     };
-    let photos = app
+    let photos: Vec<PhotoMeta> = app
         .db
         .conn()
         .fetch_all(
@@ -278,6 +304,7 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(TaskRow, Vec<Phot
             args![id],
         )
         .await?;
+    t.photos = photos.iter().map(|p| p.id.clone()).collect();
     Ok((t, photos))
 }
 

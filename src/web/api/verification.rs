@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(list_tasks))
         .routes(routes!(visit))
         .routes(routes!(close))
+        .routes(routes!(task_photo))
 }
 
 /// An upload streamed to a temporary file (source files run to millions of rows), removed when dropped.
@@ -312,4 +313,17 @@ pub async fn close(
     JsonBody(c): JsonBody<Close>,
 ) -> Result<Json<TaskRow>, ApiError> {
     Ok(Json(tasks::close(&app, &ctx, &id, c).await?))
+}
+
+/// A visit photo of a task in the caller's scope (its id is in the task's `photos`).
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/photos/{photo}", tag = "verification",
+    params(("id" = String, Path), ("photo" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = super::ErrorBody)))]
+pub async fn task_photo(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path((id, photo)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (ct, bytes) = tasks::photo(&app, &ctx, &id, &photo).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, ct)], bytes).into_response())
 }
