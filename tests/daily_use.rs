@@ -484,3 +484,46 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 });
+
+db_test!(
+    temporary_assistance_by_identity_number_keeps_what_was_typed,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = common::workflow::desk(&t).await;
+        let (_, idn, _, _) = common::workflow::household(&t, &d.town).await;
+        let s = t.login_browser("cj").await;
+        // a reason too short: the form comes back with everything typed still in it
+        let form = format!(
+            "csrf={}&person_id={idn}&amount=321.50&form=goods&reason=%E7%97%85",
+            s.csrf
+        );
+        let (st, _, body) = t.post_form(&s, "/assistance/temporary", &form).await;
+        assert_eq!(st, StatusCode::OK);
+        let html = String::from_utf8(body).unwrap();
+        assert!(html.contains("急难情形"), "{html}");
+        assert!(
+            html.contains(&format!("value=\"{idn}\"")),
+            "identity number kept"
+        );
+        assert!(html.contains("value=\"321.50\""), "amount kept");
+        assert!(
+            html.contains("<option value=\"goods\" selected>"),
+            "form kept"
+        );
+        // typed by identity number, the grant is made for the person's household
+        let form = format!(
+            "csrf={}&person_id={idn}&amount=300&form=cash&reason={}",
+            s.csrf,
+            common::enc("突发疾病住院")
+        );
+        let (st, _, body) = t.post_form(&s, "/assistance/temporary", &form).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(String::from_utf8(body).unwrap().contains("已批准"));
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM temporary_grants").await, 1);
+        // the batch form offers the towns by name, not codes
+        let c = t.login_browser("city").await;
+        let (_, _, body) = t.page(&c, "/assistance/temporary").await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(html.contains("name=\"town_320281001\"") && html.contains("澄江街道"));
+    }
+);

@@ -36,7 +36,7 @@ const COLS: &str = "id, household_id, person_id, area_code, town_code, amount, f
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewGrant {
-    /// The person in hardship; the grant goes to their household.
+    /// The person in hardship, by id or by identity number; the grant goes to their household.
     pub person_id: String,
     /// Yuan.
     pub amount: String,
@@ -61,10 +61,7 @@ pub async fn request(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantRow> {
         return Err(AppError::invalid("amount", "救助金额须大于0"));
     }
     if !matches!(n.form.as_str(), "cash" | "goods" | "services") {
-        return Err(AppError::invalid(
-            "form",
-            "救助方式应为 cash、goods 或 services",
-        ));
+        return Err(AppError::invalid("form", "救助方式应为资金、物质或服务"));
     }
     if n.reason.trim().chars().count() < 4 {
         return Err(AppError::invalid(
@@ -76,7 +73,16 @@ pub async fn request(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantRow> {
     let s = standards::in_force(app, today)
         .await?
         .ok_or_else(|| AppError::invalid("amount", "没有生效的救助标准"))?;
-    let p = crate::storage::persons::get(&app.db, &n.person_id).await?;
+    // an officer types the identity number; other systems pass the id
+    let key = n.person_id.trim().to_uppercase();
+    let p = if minzheng_domain::idnumber::IdNumber::parse(&key, app.today()).is_ok() {
+        let mut tx = app.db.begin().await?;
+        let p = crate::storage::persons::by_id_number_tx(&mut tx, &key).await?;
+        tx.commit().await?;
+        p
+    } else {
+        crate::storage::persons::get(&app.db, n.person_id.trim()).await?
+    };
     let p = match p {
         Some(p) if ctx.actor.in_scope(&p.area_code) => p,
         _ => {

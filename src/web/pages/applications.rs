@@ -463,8 +463,19 @@ struct NewPage {
     member_statuses: Vec<(&'static str, &'static str)>,
     disability_kinds: Vec<(&'static str, &'static str)>,
     relations: Vec<(&'static str, &'static str)>,
-    today: chrono::NaiveDate,
+    /// What was typed, kept when the form comes back with an error.
+    typed: Typed,
     error: Option<String>,
+}
+
+#[derive(Default)]
+struct Typed {
+    category: String,
+    applicant_id: String,
+    applied_on: String,
+    authorisation_on: String,
+    bank_account: String,
+    staff_relative: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -532,7 +543,10 @@ pub async fn new_form(
         member_statuses: MEMBER_STATUSES.to_vec(),
         disability_kinds: DISABILITY_KINDS.to_vec(),
         relations: registry::RELATIONS.to_vec(),
-        today: app.today(),
+        typed: Typed {
+            applied_on: app.today().to_string(),
+            ..Typed::default()
+        },
         error: None,
     })
 }
@@ -627,7 +641,14 @@ pub async fn create(
                 member_statuses: MEMBER_STATUSES.to_vec(),
                 disability_kinds: DISABILITY_KINDS.to_vec(),
                 relations: registry::RELATIONS.to_vec(),
-                today: app.today(),
+                typed: Typed {
+                    category: k("category"),
+                    applicant_id: k("applicant_id"),
+                    applied_on: k("applied_on"),
+                    authorisation_on: k("authorisation_on"),
+                    bank_account: k("bank_account"),
+                    staff_relative: f.contains_key("staff_relative"),
+                },
                 error: Some(msg),
             })
         }

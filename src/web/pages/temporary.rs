@@ -30,6 +30,10 @@ struct Page {
     total: i64,
     is_town: bool,
     is_city: bool,
+    /// The towns a batch may go to, by name.
+    towns: Vec<(String, String)>,
+    /// What was typed into the request form, kept when it comes back with an error.
+    typed: NewGrant,
     message: Option<String>,
     error: Option<String>,
 }
@@ -37,6 +41,22 @@ struct Page {
 async fn page(
     app: &App,
     p: &PageCtx,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let typed = NewGrant {
+        person_id: String::new(),
+        amount: String::new(),
+        form: "cash".into(),
+        reason: String::new(),
+    };
+    page_with(app, p, typed, message, error).await
+}
+
+async fn page_with(
+    app: &App,
+    p: &PageCtx,
+    typed: NewGrant,
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
@@ -70,6 +90,8 @@ async fn page(
         total,
         is_town: p.ctx.actor.role == Role::TownOfficer,
         is_city: p.ctx.actor.role == Role::CityOfficer,
+        towns: areas_in_scope(app, p),
+        typed,
         message,
         error,
     })
@@ -88,12 +110,25 @@ pub async fn list(State(app): State<App>, p: PageCtx) -> Result<Response, PageEr
     page(&app, &p, None, None).await
 }
 
+/// The towns in the user's scope, by name.
+fn areas_in_scope(app: &App, p: &PageCtx) -> Vec<(String, String)> {
+    let areas = app.areas();
+    let mut towns: Vec<(String, String)> = areas
+        .children(&areas.city_code)
+        .iter()
+        .filter(|t| p.ctx.actor.in_scope(&t.code))
+        .map(|t| (t.code.clone(), t.name.clone()))
+        .collect();
+    towns.sort();
+    towns
+}
+
 pub async fn create(
     State(app): State<App>,
     p: PageCtx,
     Form(n): Form<NewGrant>,
 ) -> Result<Response, PageError> {
-    match temporary::request(&app, &p.ctx, n).await {
+    match temporary::request(&app, &p.ctx, n.clone()).await {
         Ok(g) => {
             page(
                 &app,
@@ -107,7 +142,8 @@ pub async fn create(
             )
             .await
         }
-        Err(e) => page(&app, &p, None, Some(shown(e)?)).await,
+        // the form keeps what was typed
+        Err(e) => page_with(&app, &p, n, None, Some(shown(e)?)).await,
     }
 }
 
@@ -132,9 +168,11 @@ pub async fn decide(
 pub struct BatchForm {
     batch: String,
     category: String,
-    towns: String,
     amount: String,
     reason: String,
+    /// One checkbox per town, named `town_<code>`; none ticked is the whole city.
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
 }
 
 pub async fn batch(
@@ -144,10 +182,9 @@ pub async fn batch(
 ) -> Result<Response, PageError> {
     let b = Batch {
         towns: f
-            .towns
-            .split([',', '，', ' '])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+            .rest
+            .keys()
+            .filter_map(|k| k.strip_prefix("town_"))
             .map(str::to_string)
             .collect(),
         category: f.category,
