@@ -7,3 +7,5 @@ UPDATE target_indicators SET metric = 'institutions.social_share' WHERE year = 2
 UPDATE target_indicators SET metric = 'children.care_homes' WHERE year = 2020 AND id = 'T20.1' AND metric = '';
 UPDATE target_indicators SET metric = 'children.service_stations' WHERE year = 2020 AND id = 'T20.2' AND metric = '';
 UPDATE target_indicators SET metric = 'safety.open_major_hazards' WHERE year = 2020 AND id = 'T25.1' AND metric = '';
+-- T10.1's wording in Chinese, as the shipped plan now has it.
+UPDATE target_indicators SET target = '精准救助率（最近一次核对符合条件的在保对象 ÷ 全部在保对象）' WHERE year = 2020 AND id = 'T10.1';

@@ -564,3 +564,47 @@ mod tests {
         }
     }
 }
+
+/// An indicator's unit as people read it: the plan's few English units in Chinese, the rest as written.
+pub fn unit_label(unit: &str) -> String {
+    match unit.trim() {
+        "% of towns" => "%（镇、街道）".into(),
+        "% of villages" => "%（村、社区）".into(),
+        "% of business lines" => "%（业务条线）".into(),
+        "cases" => "例".into(),
+        "open hazards" => "处（未整改）".into(),
+        "pairs" => "对".into(),
+        "unit" => "个".into(),
+        "m² each" => "m²/个".into(),
+        "个 per town" => "个/镇(街道)".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::unit_label;
+
+    #[test]
+    fn units_read_in_chinese() {
+        assert_eq!(unit_label("% of towns"), "%（镇、街道）");
+        assert_eq!(unit_label("cases"), "例");
+        assert_eq!(unit_label("张/千人"), "张/千人");
+        for u in [
+            "% of villages",
+            "% of business lines",
+            "open hazards",
+            "pairs",
+            "unit",
+            "m² each",
+            "个 per town",
+        ] {
+            assert!(
+                !unit_label(u)
+                    .chars()
+                    .any(|c| c.is_ascii_alphabetic() && c != 'm'),
+                "{u}"
+            );
+        }
+    }
+}

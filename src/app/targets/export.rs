@@ -36,7 +36,7 @@ pub fn to_xlsx(d: &Dashboard) -> anyhow::Result<Vec<u8>> {
             e.row.target.clone(),
             e.kind.symbol().to_string(),
             e.row.value.clone(),
-            e.row.unit.clone(),
+            minzheng_domain::targets::unit_label(&e.row.unit),
             e.current_text().unwrap_or_else(|| "—".into()),
             e.status.label().to_string(),
             if e.computed() {

@@ -15,6 +15,14 @@ use minzheng_domain::assistance::{AssessmentResponse, Standards};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+fn who(username: &str) -> String {
+    if username == "system" {
+        "系统（初始标准）".into()
+    } else {
+        username.to_string()
+    }
+}
+
 pub const LINE: Line = Line {
     code: "assistance",
     name: "社会救助",
@@ -484,10 +492,11 @@ async fn standards_page(
                 ),
                 low_income: format!("{} 倍低保标准", s.low_income_multiplier.text()),
                 basis: r.basis,
+                // the seeded standards were entered by the command line, shown by its Chinese name
                 people: format!(
                     "{} / {}",
-                    r.proposed_by,
-                    r.approved_by.unwrap_or_else(|| "—".into())
+                    who(&r.proposed_by),
+                    who(&r.approved_by.unwrap_or_else(|| "—".into()))
                 ),
             }
         })

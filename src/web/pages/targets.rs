@@ -105,7 +105,7 @@ fn row(d: &Dashboard, e: &Evaluated) -> Row {
         } else {
             format!("{} {}", e.kind.symbol(), e.row.value)
         },
-        unit: e.row.unit.clone(),
+        unit: minzheng_domain::targets::unit_label(&e.row.unit),
         current: e.current_text().map_or_else(
             || "—".into(),
             |c| match e.kind {
