@@ -353,3 +353,68 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_recorded_assessment_is_the_persons_latest_level,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        let (cj, nz) = (t.token("cj").await, t.token("nz").await);
+        let village = t.app.areas().children("320281001")[0].code.clone();
+        let (_, h) = t
+            .api(
+                Method::POST,
+                "/api/v1/households",
+                Some(&cj),
+                Some(json!({"area_code": village, "address": "评估路2号"})),
+            )
+            .await;
+        let idn = minzheng_domain::idnumber::IdNumber::compose(
+            "320281",
+            chrono::NaiveDate::from_ymd_opt(1938, 4, 4).unwrap(),
+            71,
+        )
+        .to_string();
+        let (s, p) = t
+            .api(
+                Method::POST,
+                "/api/v1/persons",
+                Some(&cj),
+                Some(json!({"id_number": idn, "name": "评老伯", "area_code": village, "household_id": h["id"], "relation": "self"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let pid = p["id"].as_str().unwrap().to_string();
+        let body = json!({"person_id": pid, "assessed_on": "2020-06-01", "reason": "first", "assessors": ["张评估", "李评估"],
+                          "capability": {"items": full_items(), "coma": false, "dementia_or_mental_disorder": false, "care_risk_events_30d": 0}});
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/elderly/assessments",
+                Some(&nz),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "another town's person: {v}"
+        );
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/elderly/assessments",
+                Some(&cj),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (_, v) = t.get(&format!("/api/v1/persons/{pid}"), &cj).await;
+        let c = v["capability"].as_str().unwrap();
+        assert!(
+            c.starts_with("能力完好") && c.contains("2020-06-01") && c.contains("2021-06-01"),
+            "{c}"
+        );
+    }
+);

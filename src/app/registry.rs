@@ -86,6 +86,8 @@ pub struct PersonView {
     pub disability: Option<String>,
     pub serious_illness: bool,
     pub lives_alone: bool,
+    /// The latest capability assessment (GB/T 42195-2022): level name, date and the next one due.
+    pub capability: Option<String>,
 }
 
 fn item(p: &store::PersonListRow) -> PersonItem {
@@ -142,6 +144,7 @@ fn view(app: &App, p: &PersonRow, reveal: bool) -> PersonView {
         disability: disability_label(p.disability_kind.as_deref(), p.disability_grade),
         serious_illness: p.serious_illness,
         lives_alone: p.lives_alone,
+        capability: None,
     }
 }
 
@@ -220,7 +223,20 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str, reveal: bool) -> AppResult<Pers
         )
         .await?;
     }
-    Ok(view(app, &p, reveal))
+    let mut v = view(app, &p, reveal);
+    // the elderly line's latest assessment, shown wherever the person is
+    let latest: Option<(String, chrono::NaiveDate, chrono::NaiveDate)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT level_name, assessed_on, next_due_on FROM capability_assessments WHERE person_id = $1 \
+             ORDER BY assessed_on DESC, created_at DESC LIMIT 1",
+            crate::args![&p.id],
+        )
+        .await?;
+    v.capability =
+        latest.map(|(level, on, due)| format!("{level}（{on} 评估，下次评估 {due} 前）"));
+    Ok(v)
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
