@@ -20,6 +20,7 @@ fn permission_table() -> HashMap<String, Permission> {
         }
     }
     t.insert("/api/v1/users".into(), Permission::ManageUsers);
+    t.insert("/api/v1/users/{username}".into(), Permission::ManageUsers);
     t
 }
 

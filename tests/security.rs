@@ -744,3 +744,65 @@ db_test!(decision_bodies_are_documented, |b: Backend| async move {
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {v}");
     }
 });
+
+db_test!(
+    tokens_are_listed_and_a_role_change_ends_them,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        let cj = t.token("cj").await;
+        let admin = t.token("admin").await;
+        let (s, v) = t.get("/api/v1/auth/tokens", &cj).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let mine = &v.as_array().unwrap()[0];
+        assert_eq!(mine["status"], "active", "{v}");
+        assert!(
+            mine["expires_at"].is_string() && mine["last_used_at"].is_string(),
+            "{v}"
+        );
+        assert!(
+            !v.to_string().contains(&cj),
+            "the token itself is never listed"
+        );
+        // only the administrator moves a user, and the user's tokens die with the old rights
+        let change = json!({"role": "town_officer", "area_code": "320281004"});
+        let (s, _) = t
+            .api(
+                Method::PATCH,
+                "/api/v1/users/cj",
+                Some(&cj),
+                Some(change.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = t
+            .api(
+                Method::PATCH,
+                "/api/v1/users/cj",
+                Some(&admin),
+                Some(change),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["area_code"], "320281004");
+        let (s, _) = t.get("/api/v1/auth/tokens", &cj).await;
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "the old token ended with the move"
+        );
+        let (s, v) = t
+            .api(
+                Method::PATCH,
+                "/api/v1/users/cj",
+                Some(&admin),
+                Some(json!({"role": "village_worker", "area_code": "320281004"})),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a village worker is bound to a village: {v}"
+        );
+    }
+);

@@ -54,3 +54,13 @@ pub async fn revoke_current(
     auth::revoke_token(&app, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The caller's own API tokens with their creation, last use, expiry and state (never the tokens themselves).
+#[utoipa::path(get, path = "/api/v1/auth/tokens", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Vec<auth::TokenView>), (status = 401, body = super::ErrorBody)))]
+pub async fn my_tokens(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<auth::TokenView>>, ApiError> {
+    Ok(Json(auth::my_tokens(&app, &ctx).await?))
+}

@@ -29,12 +29,15 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(auth::create_token, auth::revoke_current))
+        .routes(routes!(auth::my_tokens))
         .routes(routes!(areas::list))
 }
 
 /// User administration, behind the administrator's permission (see `web::lines::guard`).
 pub fn user_routes() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(users::create, users::list))
+    OpenApiRouter::new()
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::change_role))
 }
 
 /// Any other path under /api/v1: a Chinese 404 in the API's error shape.
