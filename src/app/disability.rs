@@ -265,16 +265,16 @@ async fn household_category(tx: &mut Tx, household_id: &str) -> AppResult<Option
         .map(str::to_string))
 }
 
-/// The standard in force for a tier in a month (the latest that took effect by then).
+/// The subsidies' amounts per tier, with effective months (see `schedules`).
+pub const SCHEDULE: crate::app::schedules::Schedule = crate::app::schedules::Schedule {
+    table: "subsidy_standards",
+    key: "tier",
+    event: "disability.standard",
+};
+
+/// The standard in force for a tier in a month.
 async fn standard(tx: &mut Tx, tier: Tier, month: &str) -> AppResult<Option<i64>> {
-    Ok(tx
-        .fetch_optional::<(i64,)>(
-            "SELECT monthly_amount FROM subsidy_standards WHERE tier = $1 AND effective_from <= $2 \
-             ORDER BY effective_from DESC LIMIT 1",
-            args![tier.code(), month],
-        )
-        .await?
-        .map(|(a,)| a))
+    crate::app::schedules::in_force(tx, &SCHEDULE, tier.code(), month).await
 }
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -912,18 +912,6 @@ pub async fn leads(app: &App, ctx: &Ctx, area: Option<&str>) -> AppResult<Leads>
     })
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct StandardRow {
-    pub id: String,
-    pub tier: String,
-    pub effective_from: String,
-    #[serde(skip)]
-    pub monthly_amount: i64,
-    pub reason: String,
-    pub created_by: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct StandardView {
     pub tier: String,
@@ -938,20 +926,12 @@ pub struct StandardView {
 /// Every standard ever set, newest first: the history of the amounts.
 pub async fn standards(app: &App, ctx: &Ctx) -> AppResult<Vec<StandardView>> {
     ctx.actor.require(Permission::ReadDisability)?;
-    let rows: Vec<StandardRow> = app
-        .db
-        .conn()
-        .fetch_all(
-            "SELECT id, tier, effective_from, monthly_amount, reason, created_by, created_at FROM subsidy_standards \
-             ORDER BY effective_from DESC, tier",
-            vec![],
-        )
-        .await?;
-    Ok(rows
+    Ok(crate::app::schedules::rows(app, &SCHEDULE)
+        .await?
         .into_iter()
         .map(|r| StandardView {
-            tier_label: Tier::parse(&r.tier).map(Tier::label).unwrap_or("").into(),
-            tier: r.tier,
+            tier_label: Tier::parse(&r.key).map(Tier::label).unwrap_or("").into(),
+            tier: r.key,
             effective_from: r.effective_from,
             monthly_amount: Fen(r.monthly_amount).to_string(),
             reason: r.reason,
@@ -980,74 +960,24 @@ pub async fn set_standard(app: &App, ctx: &Ctx, n: NewStandard) -> AppResult<Vec
             "标准档次应为生活补贴、一二级护理补贴或三四级智力精神护理补贴",
         )
     })?;
-    let from = checked_month("effective_from", &n.effective_from)?;
-    let amount = Fen::parse_yuan(n.monthly_amount.trim())
-        .map_err(|_| AppError::invalid("monthly_amount", "金额应为元，最多两位小数"))?;
-    if amount.0 <= 0 || amount.0 > 1_000_000 {
-        return Err(AppError::invalid(
-            "monthly_amount",
-            "金额应在0.01至10000.00元之间",
-        ));
-    }
-    let reason = n.reason.trim().to_string();
-    if !(2..=200).contains(&reason.chars().count()) {
-        return Err(AppError::invalid(
-            "reason",
-            "依据须为2–200字（例如文件文号）",
-        ));
-    }
-    let mut tx = app.db.begin().await?;
-    let paid: i64 = tx
-        .scalar(
-            "SELECT COUNT(*) FROM payment_rolls WHERE status = 'approved' AND month >= $1",
-            args![&from],
-        )
-        .await?;
-    if paid > 0 {
-        return Err(AppError::invalid(
-            "effective_from",
-            "该月及以后已有审批的发放名册，新标准只能从未审批的月份起生效",
-        ));
-    }
-    let id = new_id();
-    let res = tx
-        .execute(
-            "INSERT INTO subsidy_standards (id, tier, effective_from, monthly_amount, reason, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            args![&id, tier.code(), &from, amount.0, &reason, &ctx.actor.display_name, now()],
-        )
-        .await;
-    if let Err(e) = res {
-        return Err(if e.is_unique_violation() {
-            AppError::conflict(
-                "effective_from",
-                format!("{}已有{from}起的标准", tier.label()),
-            )
-        } else {
-            e.into()
-        });
-    }
-    audit::record(
-        &mut tx,
+    crate::app::schedules::set(
+        app,
         ctx,
-        Event::new("disability.standard", "subsidy_standard", &id)
-            .after(serde_json::json!({"tier": tier.code(), "effective_from": from, "amount": amount.to_string(), "reason": reason})),
+        &SCHEDULE,
+        crate::app::schedules::Entry {
+            key: tier.code(),
+            label: tier.label(),
+            effective_from: &n.effective_from,
+            monthly_amount: &n.monthly_amount,
+            reason: &n.reason,
+        },
     )
     .await?;
-    tx.commit().await?;
     standards(app, ctx).await
 }
 
 /// A line the monthly roll pays for a grant.
-pub struct RollLine {
-    pub grant_id: String,
-    pub category: String,
-    pub person_id: String,
-    pub bank_account: String,
-    pub area_code: String,
-    pub town_code: String,
-    pub amount: i64,
-}
+pub use crate::app::assistance::payments::ProgrammeLine as RollLine;
 
 #[derive(sqlx::FromRow)]
 struct PayableGrant {
@@ -1114,7 +1044,7 @@ pub async fn roll_lines(tx: &mut Tx, ctx: &Ctx, month: &str) -> AppResult<Vec<Ro
             })?;
         let programme = Programme::parse(&g.grant.programme).unwrap_or(Programme::Living);
         out.push(RollLine {
-            grant_id: g.grant.id,
+            entitlement_id: g.grant.id,
             category: line_category(programme),
             person_id: g.grant.person_id,
             bank_account: g.grant.bank_account,

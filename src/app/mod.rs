@@ -14,6 +14,7 @@ pub mod institutions;
 pub mod organisations;
 pub mod registry;
 pub mod safety;
+pub mod schedules;
 pub mod targets;
 pub mod users;
 pub mod validate;

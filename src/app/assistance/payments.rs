@@ -287,68 +287,44 @@ pub async fn generate(app: &App, ctx: &Ctx, month: &str) -> AppResult<RollRow> {
             "pending"
         ]);
     }
-    // the disability subsidies are paid in the same roll (一卡通), each grant at its tier's standard of the month
-    for g in crate::app::disability::roll_lines(&mut tx, ctx, &month).await? {
-        seq += 1;
-        total += g.amount;
-        rows.push(args![
-            new_id(),
-            &roll_id,
-            seq,
+    // the other programmes are paid in the same roll (一卡通): the disability subsidies and the children's allowance
+    // (each live grant at its tier's standard of the month) and the old-age allowance (every resident aged 80+ on
+    // the 1st with an account, at the band's standard)
+    let programmes = [
+        (
             "disability",
-            &g.grant_id,
-            "regular",
-            month.as_str(),
-            &g.person_id,
-            &g.bank_account,
-            &g.category,
-            &g.area_code,
-            &g.town_code,
-            g.amount,
-            "pending"
-        ]);
-    }
-    // the old-age allowance: every resident aged 80+ on the 1st with an account, at the band's standard
-    for a in crate::app::elderly::allowance::roll_lines(&mut tx, &month).await? {
-        seq += 1;
-        total += a.amount;
-        rows.push(args![
-            new_id(),
-            &roll_id,
-            seq,
+            crate::app::disability::roll_lines(&mut tx, ctx, &month).await?,
+        ),
+        (
             "old_age",
-            &a.person_id,
-            "regular",
-            month.as_str(),
-            &a.person_id,
-            &a.bank_account,
-            &a.category,
-            &a.area_code,
-            &a.town_code,
-            a.amount,
-            "pending"
-        ]);
-    }
-    // the children's basic living allowance: each live allowance at its tier's standard of the month
-    for c in crate::app::children::roll_lines(&mut tx, ctx, &month).await? {
-        seq += 1;
-        total += c.amount;
-        rows.push(args![
-            new_id(),
-            &roll_id,
-            seq,
+            crate::app::elderly::allowance::roll_lines(&mut tx, &month).await?,
+        ),
+        (
             "children",
-            &c.allowance_id,
-            "regular",
-            month.as_str(),
-            &c.person_id,
-            &c.bank_account,
-            &c.category,
-            &c.area_code,
-            &c.town_code,
-            c.amount,
-            "pending"
-        ]);
+            crate::app::children::roll_lines(&mut tx, ctx, &month).await?,
+        ),
+    ];
+    for (programme, lines) in &programmes {
+        for l in lines {
+            seq += 1;
+            total += l.amount;
+            rows.push(args![
+                new_id(),
+                &roll_id,
+                seq,
+                *programme,
+                &l.entitlement_id,
+                "regular",
+                month.as_str(),
+                &l.person_id,
+                &l.bank_account,
+                &l.category,
+                &l.area_code,
+                &l.town_code,
+                l.amount,
+                "pending"
+            ]);
+        }
     }
     let mut reissues: Vec<(String, String)> = vec![];
     for f in &failed {
@@ -524,6 +500,19 @@ async fn with_notes(
             }
         })
         .collect())
+}
+
+/// A line another programme asks the monthly roll to pay.
+pub struct ProgrammeLine {
+    /// What is paid: a subsidy grant, an allowance, or the resident for the old-age allowance.
+    pub entitlement_id: String,
+    /// The line's category code (`disability_living`, `old_age_80_89`, `orphan_family` …).
+    pub category: String,
+    pub person_id: String,
+    pub bank_account: String,
+    pub area_code: String,
+    pub town_code: String,
+    pub amount: i64,
 }
 
 const LINE_COLS: &str = "id, roll_id, seq, programme, case_id, kind, month_for, payee_id, bank_account, category, area_code, town_code, amount, status";

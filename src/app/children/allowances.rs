@@ -61,15 +61,15 @@ fn kind_for(r: &RegRow) -> Option<&'static str> {
     }
 }
 
+/// The allowance's amounts per tier, with effective months (see `schedules`).
+pub const SCHEDULE: crate::app::schedules::Schedule = crate::app::schedules::Schedule {
+    table: "child_standards",
+    key: "tier",
+    event: "children.standard",
+};
+
 async fn standard(tx: &mut Tx, tier: &str, month: &str) -> AppResult<Option<i64>> {
-    Ok(tx
-        .fetch_optional::<(i64,)>(
-            "SELECT monthly_amount FROM child_standards WHERE tier = $1 AND effective_from <= $2 \
-             ORDER BY effective_from DESC LIMIT 1",
-            args![tier, month],
-        )
-        .await?
-        .map(|(a,)| a))
+    crate::app::schedules::in_force(tx, &SCHEDULE, tier, month).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -516,15 +516,6 @@ async fn stop_tx(
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct StandardRow {
-    tier: String,
-    effective_from: String,
-    monthly_amount: i64,
-    reason: String,
-    created_by: String,
-}
-
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct StandardView {
     pub tier: String,
@@ -538,20 +529,12 @@ pub struct StandardView {
 
 pub async fn standards(app: &App, ctx: &Ctx) -> AppResult<Vec<StandardView>> {
     ctx.actor.require(Permission::ReadChildren)?;
-    let rows: Vec<StandardRow> = app
-        .db
-        .conn()
-        .fetch_all(
-            "SELECT tier, effective_from, monthly_amount, reason, created_by FROM child_standards \
-             ORDER BY effective_from DESC, tier",
-            vec![],
-        )
-        .await?;
-    Ok(rows
+    Ok(crate::app::schedules::rows(app, &SCHEDULE)
+        .await?
         .into_iter()
         .map(|r| StandardView {
-            tier_label: tier_label(&r.tier).into(),
-            tier: r.tier,
+            tier_label: tier_label(&r.key).into(),
+            tier: r.key,
             effective_from: r.effective_from,
             monthly_amount: Fen(r.monthly_amount).to_string(),
             reason: r.reason,
@@ -588,68 +571,24 @@ pub async fn set_standard(app: &App, ctx: &Ctx, n: NewStandard) -> AppResult<Vec
             "生效月份不能早于2010年1月",
         ));
     }
-    let amount = Fen::parse_yuan(n.monthly_amount.trim())
-        .map_err(|_| AppError::invalid("monthly_amount", "月标准应为元，最多两位小数"))?;
-    if amount.0 <= 0 || amount.0 > 2_000_000 {
-        return Err(AppError::invalid(
-            "monthly_amount",
-            "月标准应在0.01至20000.00元之间",
-        ));
-    }
-    let reason = validate::text("reason", "依据", &n.reason, 2, 200)?;
-    let mut tx = app.db.begin().await?;
-    let paid: i64 = tx
-        .scalar(
-            "SELECT COUNT(*) FROM payment_rolls WHERE status = 'approved' AND month >= $1",
-            args![&from],
-        )
-        .await?;
-    if paid > 0 {
-        return Err(AppError::invalid(
-            "effective_from",
-            "该月及以后已有审批的发放名册，新标准只能从未审批的月份起生效",
-        ));
-    }
-    let id = new_id();
-    let res = tx
-        .execute(
-            "INSERT INTO child_standards (id, tier, effective_from, monthly_amount, reason, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            args![&id, tier, &from, amount.0, &reason, &ctx.actor.display_name, now()],
-        )
-        .await;
-    if let Err(e) = res {
-        return Err(if e.is_unique_violation() {
-            AppError::conflict(
-                "effective_from",
-                format!("{}已有{from}起的标准", tier_label(tier)),
-            )
-        } else {
-            e.into()
-        });
-    }
-    audit::record(
-        &mut tx,
+    crate::app::schedules::set(
+        app,
         ctx,
-        Event::new("children.standard", "child_standard", &id)
-            .after(json!({"tier": tier, "effective_from": from, "amount": amount.to_string(), "reason": reason})),
+        &SCHEDULE,
+        crate::app::schedules::Entry {
+            key: tier,
+            label: tier_label(tier),
+            effective_from: &from,
+            monthly_amount: &n.monthly_amount,
+            reason: &n.reason,
+        },
     )
     .await?;
-    tx.commit().await?;
     standards(app, ctx).await
 }
 
 /// A line the monthly roll pays for an allowance.
-pub struct RollLine {
-    pub allowance_id: String,
-    /// orphan_institution, orphan_family, unsupported_child
-    pub category: String,
-    pub person_id: String,
-    pub bank_account: String,
-    pub area_code: String,
-    pub town_code: String,
-    pub amount: i64,
-}
+pub use crate::app::assistance::payments::ProgrammeLine as RollLine;
 
 #[derive(sqlx::FromRow)]
 struct Payable {
@@ -738,7 +677,7 @@ pub async fn roll_lines(tx: &mut Tx, ctx: &Ctx, month: &str) -> AppResult<Vec<Ro
             )
         })?;
         out.push(RollLine {
-            allowance_id: r.a.id,
+            entitlement_id: r.a.id,
             category: r.a.kind,
             person_id: r.a.person_id,
             bank_account: r.a.bank_account,

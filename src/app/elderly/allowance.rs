@@ -7,7 +7,7 @@ use crate::app::audit::{self, Event};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
-use crate::storage::{Arg, Tx, new_id, now};
+use crate::storage::{Arg, Tx, now};
 use chrono::{Datelike, Months, NaiveDate};
 use minzheng_domain::elderly::{AllowanceBand, allowance_band};
 use minzheng_domain::idnumber;
@@ -34,18 +34,18 @@ fn born_by(first: NaiveDate) -> NaiveDate {
     first - Months::new(12 * 80)
 }
 
+/// The allowance's amounts per age band, with effective months (see `schedules`).
+pub const SCHEDULE: crate::app::schedules::Schedule = crate::app::schedules::Schedule {
+    table: "allowance_standards",
+    key: "band",
+    event: "elderly.allowance_standard",
+};
+
 /// The standards in force for a month, per band.
 async fn standards_for(tx: &mut Tx, month: &str) -> AppResult<HashMap<AllowanceBand, i64>> {
     let mut out = HashMap::new();
     for b in AllowanceBand::ALL {
-        let a: Option<(i64,)> = tx
-            .fetch_optional(
-                "SELECT monthly_amount FROM allowance_standards WHERE band = $1 AND effective_from <= $2 \
-                 ORDER BY effective_from DESC LIMIT 1",
-                args![b.code(), month],
-            )
-            .await?;
-        if let Some((a,)) = a {
+        if let Some(a) = crate::app::schedules::in_force(tx, &SCHEDULE, b.code(), month).await? {
             out.insert(*b, a);
         }
     }
@@ -58,14 +58,7 @@ const ELIGIBLE: &str = "p.status = 'normal' AND p.birth_date <= $1 \
     AND NOT EXISTS (SELECT 1 FROM src_deaths d WHERE d.id_number = p.id_number)";
 
 /// A line the monthly roll pays.
-pub struct RollLine {
-    pub person_id: String,
-    pub category: String,
-    pub bank_account: String,
-    pub area_code: String,
-    pub town_code: String,
-    pub amount: i64,
-}
+pub use crate::app::assistance::payments::ProgrammeLine as RollLine;
 
 /// The allowance lines of `month`, inside the roll's transaction; residents without an account are left out
 /// (the summary counts them). A band without a standard pays nothing: the bureau has not set it.
@@ -91,6 +84,7 @@ pub async fn roll_lines(tx: &mut Tx, month: &str) -> AppResult<Vec<RollLine>> {
             let band = allowance_band(birth, first)?;
             let amount = *amounts.get(&band)?;
             Some(RollLine {
+                entitlement_id: id.clone(),
                 person_id: id,
                 category: line_category(band),
                 bank_account: account,
@@ -329,27 +323,19 @@ pub struct StandardView {
 /// Every standard set, newest first.
 pub async fn standards(app: &App, ctx: &Ctx) -> AppResult<Vec<StandardView>> {
     ctx.actor.require(Permission::ReadElderly)?;
-    let rows: Vec<(String, String, i64, String, String)> = app
-        .db
-        .conn()
-        .fetch_all(
-            "SELECT band, effective_from, monthly_amount, reason, created_by FROM allowance_standards \
-             ORDER BY effective_from DESC, band",
-            vec![],
-        )
-        .await?;
-    Ok(rows
+    Ok(crate::app::schedules::rows(app, &SCHEDULE)
+        .await?
         .into_iter()
-        .map(|(band, from, amount, reason, by)| StandardView {
-            band_label: AllowanceBand::parse(&band)
+        .map(|r| StandardView {
+            band_label: AllowanceBand::parse(&r.key)
                 .map(AllowanceBand::label)
                 .unwrap_or("")
                 .into(),
-            band,
-            effective_from: from,
-            monthly_amount: Fen(amount).to_string(),
-            reason,
-            created_by: by,
+            band: r.key,
+            effective_from: r.effective_from,
+            monthly_amount: Fen(r.monthly_amount).to_string(),
+            reason: r.reason,
+            created_by: r.created_by,
         })
         .collect())
 }
@@ -378,64 +364,18 @@ pub async fn set_standard(app: &App, ctx: &Ctx, n: NewStandard) -> AppResult<Vec
     let band = AllowanceBand::parse(n.band.trim()).ok_or_else(|| {
         AppError::invalid("band", "年龄段应为80–89周岁、90–99周岁或100周岁及以上")
     })?;
-    let from = n.effective_from.trim().to_string();
-    month_start(&from).map_err(|_| {
-        AppError::invalid("effective_from", "生效月份格式应为 YYYY-MM（2000–2100年）")
-    })?;
-    let amount = Fen::parse_yuan(n.monthly_amount.trim())
-        .map_err(|_| AppError::invalid("monthly_amount", "金额应为元，最多两位小数"))?;
-    if amount.0 <= 0 || amount.0 > 1_000_000 {
-        return Err(AppError::invalid(
-            "monthly_amount",
-            "金额应在0.01至10000.00元之间",
-        ));
-    }
-    let reason = n.reason.trim().to_string();
-    if !(2..=200).contains(&reason.chars().count()) {
-        return Err(AppError::invalid(
-            "reason",
-            "依据须为2–200字（例如文件文号）",
-        ));
-    }
-    let mut tx = app.db.begin().await?;
-    let paid: i64 = tx
-        .scalar(
-            "SELECT COUNT(*) FROM payment_rolls WHERE status = 'approved' AND month >= $1",
-            args![&from],
-        )
-        .await?;
-    if paid > 0 {
-        return Err(AppError::invalid(
-            "effective_from",
-            "该月及以后已有审批的发放名册，新标准只能从未审批的月份起生效",
-        ));
-    }
-    let id = new_id();
-    let res = tx
-        .execute(
-            "INSERT INTO allowance_standards (id, band, effective_from, monthly_amount, reason, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            args![&id, band.code(), &from, amount.0, &reason, &ctx.actor.display_name, now()],
-        )
-        .await;
-    if let Err(e) = res {
-        return Err(if e.is_unique_violation() {
-            AppError::conflict(
-                "effective_from",
-                format!("{}已有{from}起的标准", band.label()),
-            )
-        } else {
-            e.into()
-        });
-    }
-    audit::record(
-        &mut tx,
+    crate::app::schedules::set(
+        app,
         ctx,
-        Event::new("elderly.allowance_standard", "allowance_standard", &id).after(
-            serde_json::json!({"band": band.code(), "effective_from": from, "amount": amount.to_string(), "reason": reason}),
-        ),
+        &SCHEDULE,
+        crate::app::schedules::Entry {
+            key: band.code(),
+            label: band.label(),
+            effective_from: &n.effective_from,
+            monthly_amount: &n.monthly_amount,
+            reason: &n.reason,
+        },
     )
     .await?;
-    tx.commit().await?;
     standards(app, ctx).await
 }
