@@ -183,16 +183,19 @@ async fn allowance_view(
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let today = app.today().format("%Y-%m").to_string();
     // a bad month falls back to this month, with the reason shown
-    let (month, error) = match allowance::summary(app, &p.ctx, month).await {
-        Ok(_) => (month.to_string(), error),
-        Err(e) => (today, error.or(Some(e.to_string()))),
+    let (month, summary, error) = match allowance::summary(app, &p.ctx, month).await {
+        Ok(summary) => (month.to_string(), summary, error),
+        Err(e) => {
+            let today = app.today().format("%Y-%m").to_string();
+            let summary = allowance::summary(app, &p.ctx, &today).await?;
+            (today, summary, error.or(Some(e.to_string())))
+        }
     };
     let a = &p.ctx.actor;
     render(&AllowancePage {
         nav: Nav::of(app, p),
-        summary: allowance::summary(app, &p.ctx, &month).await?,
+        summary,
         missing: allowance::missing_accounts(app, &p.ctx, &month, page).await?,
         standards: allowance::standards(app, &p.ctx).await?,
         bands: AllowanceBand::ALL
