@@ -164,6 +164,7 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
                 staff_relative: rng.gen_bool(0.02),
                 household: hj,
                 applied_on: Some(applied),
+                supporters_elsewhere: vec![],
             },
         )
         .await

@@ -148,6 +148,10 @@ pub struct NewApplication {
     /// The household as the assessment API takes it (members, incomes, assets, rigid expenditure).
     pub household: Value,
     pub applied_on: Option<NaiveDate>,
+    /// Obliged supporters living elsewhere. Under the 2021 rules each member's `has_capable_supporter` is computed
+    /// from the other members and these (what the form ticked is not used); under the 2012 rules it is as declared.
+    #[serde(default)]
+    pub supporters_elsewhere: Vec<super::supporters::SupporterInput>,
 }
 
 fn can_act(role: Role, office: Office) -> bool {
@@ -392,6 +396,27 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
             ));
         }
     }
+    // DOMAIN §4.11: from 2021-07-01 the supporter rule is computed at intake, with every verdict kept
+    let supporters = if RuleSet::in_force(applied_on) == RuleSet::Y2021 {
+        let s = standards::in_force(app, applied_on)
+            .await?
+            .ok_or_else(|| AppError::invalid("applied_on", "申请日期没有生效的救助标准"))?;
+        Some(
+            super::supporters::judge_2021(
+                &app.db,
+                &valid.household,
+                &members,
+                &mut body,
+                applied_on,
+                today,
+                &s,
+                &n.supporters_elsewhere,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     refuse_duplicate(app, &hh.id, &n.category).await?;
     let t = now();
     let cal = calendar::load(app).await?;
@@ -485,6 +510,18 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         None,
     )
     .await?;
+    if let Some(judged) = supporters {
+        add_event(
+            &mut tx,
+            &id,
+            "supporters",
+            applied_on,
+            ctx,
+            "按2021年规则认定法定义务人的履行义务能力",
+            Some(judged),
+        )
+        .await?;
+    }
     audit::record(
         &mut tx,
         ctx,
@@ -997,6 +1034,18 @@ pub struct CheckSummary {
     pub sources: Vec<String>,
     /// The 复核 result an officer recorded to approve despite the findings.
     pub review_override: Option<String>,
+}
+
+/// Each member's supporter judgement recorded at intake under the 2021 rules (empty under the 2012 rules, where
+/// the form's answer stands).
+pub fn supporter_lines(events: &[EventRow]) -> Vec<super::supporters::SupporterLine> {
+    events
+        .iter()
+        .rfind(|e| e.action == "supporters")
+        .and_then(|e| e.data_json.as_deref())
+        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        .map(|d| super::supporters::lines_of(&d))
+        .unwrap_or_default()
 }
 
 pub fn check_summary(events: &[EventRow]) -> Option<CheckSummary> {
