@@ -154,6 +154,15 @@ pub struct NewApplication {
     pub supporters_elsewhere: Vec<super::supporters::SupporterInput>,
 }
 
+/// The one role × stage rule: the actions `role` may take at `stage` under `rules` (the workflow still checks the
+/// progress when one is submitted). Pages offer these, "my tasks" and `act` follow the same offices.
+pub fn actions_for(role: Role, stage: Stage, rules: RuleSet) -> Vec<Action> {
+    workflow::actions_in(stage, rules)
+        .into_iter()
+        .filter(|&a| can_act(role, workflow::office_for(a, stage)))
+        .collect()
+}
+
 fn can_act(role: Role, office: Office) -> bool {
     match office {
         Office::VillageOrTown => matches!(role, Role::VillageWorker | Role::TownOfficer),
@@ -681,14 +690,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     let mut a = load_tx(&mut tx, ctx, id).await?;
     let before = json!({"stage": a.stage, "due_on": a.due_on});
     let stage = a.stage();
-    let office = match (action, stage) {
-        (Action::Refuse, Stage::CityReview | Stage::CityPublicity) => Office::City,
-        (Action::Refuse, _) => Office::Town,
-        (Action::Object, Stage::CityPublicity) => Office::City,
-        (Action::Object, _) => Office::Town,
-        (Action::Check, Stage::CityReview | Stage::CityPublicity) => Office::City,
-        _ => action.office(),
-    };
+    let office = workflow::office_for(action, stage);
     if !can_act(ctx.actor.role, office) {
         return Err(AppError::Forbidden(format!(
             "“{}”由{}办理",
@@ -1272,20 +1274,18 @@ pub struct ListItem {
     pub applicant_id_number_masked: String,
 }
 
-/// Stages where this role has the next move ("my tasks").
+/// Stages where this role has the next move ("my tasks"), under either rule set.
 pub fn my_stages(role: Role) -> Vec<Stage> {
-    match role {
-        Role::TownOfficer => vec![
-            Stage::Submitted,
-            Stage::Accepted,
-            Stage::Investigated,
-            Stage::Reviewed,
-            Stage::TownPublicity,
-        ],
-        Role::VillageWorker => vec![Stage::Accepted],
-        Role::CityOfficer => vec![Stage::CityReview, Stage::CityPublicity],
-        _ => vec![],
-    }
+    Stage::ALL
+        .into_iter()
+        .filter(|&s| {
+            RuleSet::ALL.into_iter().any(|r| {
+                workflow::next_moves(s, r)
+                    .into_iter()
+                    .any(|a| can_act(role, workflow::office_for(a, s)))
+            })
+        })
+        .collect()
 }
 
 pub async fn list(

@@ -217,37 +217,17 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
     Ok((d, events))
 }
 
-/// The actions this user may take now (the workflow still has the last word when one is submitted).
+/// The actions this user may take now, as forms (`applications::actions_for` decides; the workflow still has the
+/// last word when one is submitted).
 fn actions_for(
     role: Role,
     stage: Stage,
     check_blocks: bool,
     rules: minzheng_domain::assistance::RuleSet,
 ) -> Vec<ActionForm> {
-    // under the 2021 rules 民主评议 is optional: the town may go straight to its initial opinion
-    let review_optional = rules == minzheng_domain::assistance::RuleSet::Y2021;
     use Action as A;
-    let town = role == Role::TownOfficer;
-    let village_or_town = matches!(role, Role::TownOfficer | Role::VillageWorker);
-    let city = role == Role::CityOfficer;
-    let mut v: Vec<Action> = match stage {
-        Stage::Submitted if town => vec![A::Accept],
-        Stage::Accepted if village_or_town => vec![A::Visit, A::Check],
-        Stage::Investigated if town && review_optional => {
-            vec![A::TownApprove, A::CommunityReview, A::Check]
-        }
-        Stage::Investigated if town => vec![A::CommunityReview, A::Check],
-        Stage::Reviewed if town => vec![A::TownApprove],
-        Stage::TownPublicity if town => vec![A::TownPublicityEnd, A::Object],
-        Stage::CityReview if city => vec![A::SpotCheck, A::CityApprove, A::Check],
-        Stage::CityPublicity if city => vec![A::Decide, A::Object],
-        _ => vec![],
-    };
-    let refuse_by_city = matches!(stage, Stage::CityReview | Stage::CityPublicity);
-    if stage.is_open() && ((refuse_by_city && city) || (!refuse_by_city && town)) {
-        v.push(A::Refuse);
-    }
-    v.into_iter()
+    applications::actions_for(role, stage, rules)
+        .into_iter()
         .map(|a| ActionForm {
             code: a.code(),
             label: a.label(),
