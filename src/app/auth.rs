@@ -189,10 +189,7 @@ pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -
     match usable {
         Some(u) if good => {
             let actor = actor_of(app, u);
-            let ctx = Ctx {
-                actor: actor.clone(),
-                ip: ip.to_string(),
-            };
+            let ctx = Ctx::internal(actor.clone(), ip.to_string());
             let mut tx = app.db.begin().await?;
             store::clear_throttle(&mut tx, &key, ip).await?;
             audit::record(&mut tx, &ctx, Event::new("auth.login", "user", &u.id)).await?;
@@ -201,13 +198,7 @@ pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -
         }
         _ => {
             let (ctx, id) = match &user {
-                Some(u) => (
-                    Ctx {
-                        actor: actor_of(app, u),
-                        ip: ip.to_string(),
-                    },
-                    u.id.clone(),
-                ),
+                Some(u) => (Ctx::internal(actor_of(app, u), ip), u.id.clone()),
                 None => (anonymous_ctx(&key, ip), String::new()),
             };
             let reason = match &user {
@@ -504,8 +495,5 @@ pub async fn my_tokens(app: &App, ctx: &Ctx) -> AppResult<Vec<TokenView>> {
 
 /// For audit entries about someone who is not logged in.
 pub fn anonymous_ctx(username: &str, ip: &str) -> Ctx {
-    Ctx {
-        actor: anonymous(username),
-        ip: ip.to_string(),
-    }
+    Ctx::internal(anonymous(username), ip.to_string())
 }

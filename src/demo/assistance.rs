@@ -13,8 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 pub(crate) fn actor(role: Role, area: &str, name: &str) -> Ctx {
-    Ctx {
-        actor: Actor {
+    Ctx::command_line(
+        Actor {
             user_id: None,
             username: format!("demo:{area}"),
             display_name: name.to_string(),
@@ -26,8 +26,8 @@ pub(crate) fn actor(role: Role, area: &str, name: &str) -> Ctx {
             },
             sections: crate::app::authz::Section::ALL.to_vec(),
         },
-        ip: "demo".into(),
-    }
+        "demo",
+    )
 }
 
 fn household_json(members: &[PersonRow], on: NaiveDate) -> Value {

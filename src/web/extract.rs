@@ -80,10 +80,7 @@ impl FromRequestParts<App> for ApiCtx {
             .map(str::trim)
             .ok_or(ApiError(AppError::Unauthenticated))?;
         match auth::token_actor(app, token).await? {
-            Some((actor, _)) => Ok(ApiCtx(Ctx {
-                actor,
-                ip: client_ip(parts),
-            })),
+            Some((actor, _)) => Ok(ApiCtx(Ctx::signed_in(actor, client_ip(parts)))),
             None => Err(ApiError(AppError::Unauthenticated)),
         }
     }
@@ -135,10 +132,7 @@ impl FromRequestParts<App> for PageCtx {
             .map_err(|e| PageRejection::Error(e.into()))?
         {
             Some((actor, s)) => Ok(PageCtx {
-                ctx: Ctx {
-                    actor,
-                    ip: client_ip(parts),
-                },
+                ctx: Ctx::signed_in(actor, client_ip(parts)),
                 csrf: s.csrf_token,
                 session_token: token,
             }),

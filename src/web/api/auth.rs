@@ -29,7 +29,7 @@ pub async fn create_token(
 ) -> Result<Json<TokenResponse>, ApiError> {
     let ip = client_ip(&parts);
     let actor = auth::authenticate(&app, &req.username, &req.password, &ip).await?;
-    let ctx = Ctx { actor, ip };
+    let ctx = Ctx::signed_in(actor, ip);
     let (_, token) = auth::issue_token(&app, &ctx, "API").await?;
     Ok(Json(TokenResponse { token }))
 }
