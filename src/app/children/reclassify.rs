@@ -5,8 +5,8 @@
 //!   register), whose parents are the household's 户主 and 配偶 (father the man, mother the woman). A child whose
 //!   parents the registry does not list is classified on what it has (an absent parent counts as present and able).
 //! - **Situations**: the registry (死亡 status; a disability grade 1–2, or 3–4 intellectual or mental; serious
-//!   illness), every loaded deaths file (the date of death), the latest 残联 and serious-illness loads, and every
-//!   custody file (prison → custody, drug rehab, with their terms).
+//!   illness), every loaded deaths file (the date of death), and the latest 残联, serious-illness and custody loads
+//!   (registers sent whole; prison → custody, drug rehab, with their terms).
 //! - **When**: in the transaction of a registry change of a household member (`household_tx`), and as a batch over
 //!   the whole registry after a deaths, disability, serious-illness or custody load, or by the child welfare
 //!   section (`run`). The batch reads with a constant number of statements (children with their parents in one,
@@ -169,7 +169,10 @@ async fn source_situations(
     }
     let custody: Vec<(String, String, NaiveDate, Option<NaiveDate>)> = src
         .rows(
-            &format!("SELECT id_number, kind, from_on, to_on FROM src_custody WHERE 1 = 1{filter}"),
+            &format!(
+                "SELECT id_number, kind, from_on, to_on FROM src_custody WHERE {}{filter}",
+                latest("custody")
+            ),
             args,
         )
         .await?;
@@ -607,7 +610,7 @@ pub async fn classified(app: &App, ctx: &Ctx, q: &ClassifiedQuery) -> AppResult<
         .fetch_all(
             &format!(
                 "SELECT k.person_id, p.name, p.id_number, k.area_code, k.town_code, k.category, k.reasons_json, k.as_of, \
-                 CASE WHEN {reg} THEN 1 ELSE 0 END {sql} ORDER BY k.area_code, k.person_id LIMIT 200"
+                 CAST(CASE WHEN {reg} THEN 1 ELSE 0 END AS BIGINT) {sql} ORDER BY k.area_code, k.person_id LIMIT 200"
             ),
             args.clone(),
         )

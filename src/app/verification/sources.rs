@@ -411,6 +411,12 @@ pub async fn load_file(
             tracing::error!("children re-classification after load {load_id}: {e}");
         }
     }
+    // a new 残联 register: the grants in payment whose grade changed are changed or stopped from next month
+    if source.code() == "disability"
+        && let Err(e) = crate::app::disability_changes::after_load(app, ctx, &load_id).await
+    {
+        tracing::error!("disability subsidies' grades after load {load_id}: {e}");
+    }
     Ok(LoadOutcome {
         load_id,
         rows,

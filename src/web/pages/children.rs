@@ -51,6 +51,21 @@ pub const LINE: Line = Line {
             permission: Permission::ReadChildren,
         },
         MenuItem {
+            label: "国家监护",
+            href: "/children/guardianships",
+            permission: Permission::ReadChildren,
+        },
+        MenuItem {
+            label: "收养登记",
+            href: "/children/adoptions",
+            permission: Permission::ReadChildren,
+        },
+        MenuItem {
+            label: "儿童认定变化",
+            href: "/children/classifications",
+            permission: Permission::ReadChildren,
+        },
+        MenuItem {
             label: "基本生活费",
             href: "/children/allowances",
             permission: Permission::ReadChildren,
@@ -102,6 +117,7 @@ fn pages() -> Router<App> {
         .route("/children/reports/{id}/police", post(report_police))
         .route("/children/reports/{id}/handling", post(report_handling))
         .route("/children/classify", get(form).post(classify))
+        .merge(super::child_protection::pages())
 }
 
 /// Errors a form shows on the page; anything else is the error page.
