@@ -869,6 +869,14 @@ db_test!(
         .await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
         let reg_id = r["id"].as_str().unwrap().to_string();
+        // paid the basic living allowance
+        let (s, v) = post(&t, &d.city, "/api/v1/children/standards",
+            json!({"tier": "institution", "effective_from": "2025-01", "monthly_amount": "1900.00", "reason": "澄民发〔2025〕1号"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, al) = post(&t, &d.city, "/api/v1/children/allowances",
+            json!({"registration_id": reg_id, "bank_account": "6228480010000000011", "decided_on": "2025-03-10"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{al}");
+        let allowance = al["id"].as_str().unwrap().to_string();
 
         // state guardianship is the bureau's: the town and the leader may not start it
         let temp = |basis: &str, org: &str| {
@@ -1103,6 +1111,19 @@ db_test!(
             .await;
         assert_eq!(r["registration"]["status"], "ended", "{r}");
         assert_eq!(r["registration"]["end_reason"], "被依法收养");
+        let (_, a) = t.get("/api/v1/children/allowances", &d.town).await;
+        let a = a["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == allowance.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(a["status"], "stopped", "{a}");
+        assert_eq!(
+            a["end_month"], "2026-03",
+            "from the month after the registration"
+        );
         let (_, h) = t
             .get(&format!("/api/v1/children/adoptions/{aid}"), &leader)
             .await;

@@ -11,7 +11,8 @@
 //!   home assessment follows (due within 30 days of filing, late ones flagged) with its A4 report; the city's
 //!   儿童福利科 registers a case assessed suitable — the rule is checked again on the registration date — and gives
 //!   the certificate number 江阴收字〔2026〕第0001号; registering ends the child's state guardianship and 孤儿 /
-//!   事实无人抚养儿童 entries (被依法收养) in the same transaction.
+//!   事实无人抚养儿童 entries (被依法收养) and stops the basic living allowance from the next month, in the same
+//!   transaction.
 
 use crate::app::audit::{self, Event};
 use crate::app::authz::{Permission, Role};
@@ -1360,6 +1361,15 @@ pub async fn register_adoption(
     for g in &regs {
         super::end_tx(&mut tx, ctx, g, on.max(g.start_on), "被依法收养", "end").await?;
     }
+    // and the basic living allowance stops from the next month
+    super::allowances::stop_live_tx(
+        &mut tx,
+        ctx,
+        &r.person_id,
+        &minzheng_domain::disability::first_month(on),
+        "被依法收养，自次月起停发",
+    )
+    .await?;
     tx.commit().await?;
     adoption_get(app, ctx, id).await
 }
