@@ -59,10 +59,11 @@ type ChildParentRow = (
 const FACTS: &str = "par.status || '|' || COALESCE(par.disability_kind, '') || '|' || \
     COALESCE(CAST(par.disability_grade AS TEXT), '') || '|' || CASE WHEN par.serious_illness THEN '1' ELSE '0' END";
 
-fn child_sql(cond: &str) -> String {
+/// The children (`from` names them `c`) with their parents, one row a parent.
+fn child_sql(from: &str, cond: &str) -> String {
     format!(
         "SELECT c.id, c.id_number, c.area_code, c.town_code, c.status, par.id_number, par.sex, {FACTS} \
-         FROM persons c LEFT JOIN persons par ON par.household_id = c.household_id \
+         FROM {from} LEFT JOIN persons par ON par.household_id = c.household_id \
          AND par.relation IN ('self', 'spouse') AND par.id <> c.id \
          WHERE c.relation = 'child' AND {cond}"
     )
@@ -378,14 +379,19 @@ pub(crate) async fn batch(
         .await?;
     let education: HashSet<String> = education.into_iter().map(|r| r.0).collect();
     let mut rows: Vec<ChildParentRow> = src
-        .rows(&child_sql("c.birth_date > $1"), args![cutoff(as_of)])
+        .rows(
+            &child_sql("persons c", "c.birth_date > $1"),
+            args![cutoff(as_of)],
+        )
         .await?;
-    // the children past 18 still to look at: those classified now, those in full-time education
+    // the children past 18 still to look at: those classified now, those in full-time education (driven from
+    // those two small tables, not from the registry's grown-up children)
     rows.extend(
         src.rows::<ChildParentRow>(
             &child_sql(
-                "c.birth_date <= $1 AND c.id IN (SELECT person_id FROM child_classifications \
-                 UNION SELECT person_id FROM child_registrations WHERE status = 'active' AND education_until >= $2)",
+                "(SELECT person_id AS pid FROM child_classifications UNION SELECT person_id FROM child_registrations \
+                 WHERE status = 'active' AND education_until >= $2) k JOIN persons c ON c.id = k.pid",
+                "c.birth_date <= $1",
             ),
             args![cutoff(as_of), as_of],
         )
@@ -421,7 +427,10 @@ pub(crate) async fn household_tx(
 ) -> AppResult<i64> {
     let mut src = Src::Tx(tx);
     let rows: Vec<ChildParentRow> = src
-        .rows(&child_sql("c.household_id = $1"), args![household_id])
+        .rows(
+            &child_sql("persons c", "c.household_id = $1"),
+            args![household_id],
+        )
         .await?;
     if rows.is_empty() {
         return Ok(0);
