@@ -1,6 +1,7 @@
 //! 儿童福利 pages: state guardianship (国家监护), adoption registration (收养登记) with its home assessment and the
 //! printable 收养评估报告 (A4), and the registry's children as the classify rule sees them (儿童认定变化).
 
+use super::children::{date, shown};
 use super::{AreaOption, Nav, area_options, filters, render};
 use crate::app::authz::{Permission, Role};
 use crate::app::children::protection::{
@@ -40,21 +41,6 @@ pub fn pages() -> Router<App> {
         )
 }
 
-fn shown(e: AppError) -> Result<String, PageError> {
-    match e {
-        AppError::Invalid { .. }
-        | AppError::Conflict { .. }
-        | AppError::Forbidden(_)
-        | AppError::BadRequest(_) => Ok(e.to_string()),
-        other => Err(other.into()),
-    }
-}
-
-fn date(field: &str, label: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
-    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, format!("{label}格式应为 YYYY-MM-DD")))
-}
-
 fn checked(v: &str) -> bool {
     !v.trim().is_empty()
 }
@@ -74,6 +60,20 @@ impl ListQuery {
             area: Some(self.area.clone()).filter(|s| !s.is_empty()),
         }
     }
+}
+
+/// A history as the pages' tables show it: (time, step, note, by).
+fn steps(h: &[protection::StepView]) -> Vec<(String, String, String, String)> {
+    h.iter()
+        .map(|h| {
+            (
+                crate::util::local_time(&h.changed_at),
+                protection::step_label(&h.action).to_string(),
+                h.note.clone(),
+                h.changed_by.clone(),
+            )
+        })
+        .collect()
 }
 
 // ---------- guardianship ----------
@@ -210,18 +210,7 @@ async fn guardian_view(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let d = protection::guardianship_detail(app, &p.ctx, id).await?;
-    let history = d
-        .history
-        .iter()
-        .map(|h| {
-            (
-                crate::util::local_time(&h.changed_at),
-                protection::step_label(&h.action).to_string(),
-                h.note.clone(),
-                h.changed_by.clone(),
-            )
-        })
-        .collect();
+    let history = steps(&d.history);
     render(&GuardianPage {
         nav: Nav::of(app, p),
         can_end: d.guardianship.status == "active"
@@ -442,18 +431,7 @@ async fn adoption_view(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let d = protection::adoption_detail(app, &p.ctx, id).await?;
-    let history = d
-        .history
-        .iter()
-        .map(|h| {
-            (
-                crate::util::local_time(&h.changed_at),
-                protection::step_label(&h.action).to_string(),
-                h.note.clone(),
-                h.changed_by.clone(),
-            )
-        })
-        .collect();
+    let history = steps(&d.history);
     let stage = d.adoption.stage.clone();
     render(&AdoptionPage {
         nav: Nav::of(app, p),

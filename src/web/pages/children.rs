@@ -121,7 +121,7 @@ fn pages() -> Router<App> {
 }
 
 /// Errors a form shows on the page; anything else is the error page.
-fn shown(e: AppError) -> Result<String, PageError> {
+pub(super) fn shown(e: AppError) -> Result<String, PageError> {
     match e {
         AppError::Invalid { .. }
         | AppError::Conflict { .. }
@@ -149,7 +149,7 @@ fn all_sub_kinds() -> Vec<(&'static str, String)> {
     out
 }
 
-fn date(field: &str, label: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
+pub(super) fn date(field: &str, label: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
     chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid(field, format!("{label}格式应为 YYYY-MM-DD")))
 }
