@@ -116,8 +116,7 @@ pub async fn settings(app: &App, ctx: &Ctx) -> AppResult<Settings> {
                 .find(|h| h.setting == *code && h.effective_from <= month);
             let pending = history
                 .iter()
-                .filter(|h| h.setting == *code && h.effective_from > month)
-                .last()
+                .rfind(|h| h.setting == *code && h.effective_from > month)
                 .map(|h| {
                     format!(
                         "{}起{}",

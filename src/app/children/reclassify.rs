@@ -111,7 +111,7 @@ async fn source_situations(
     // the batch reads every row; a household's change reads its parents' rows
     let (filter, args): (String, Vec<Arg>) = match only {
         None => (String::new(), vec![]),
-        Some(ids) if ids.is_empty() => return Ok(HashMap::new()),
+        Some([]) => return Ok(HashMap::new()),
         Some(ids) => (
             format!(
                 " AND id_number IN ({})",
