@@ -1233,3 +1233,87 @@ async fn a_child_directors_visit_form_on_a_phone() {
     assert!(scroll <= inner, "entry page: {scroll} px on {inner}");
     c.close().await.unwrap();
 }
+
+/// The 收养评估报告 of an assessed adoption prints on exactly one A4 page, with the adopters masked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_adoption_assessment_report_fits_one_a4_page() {
+    use serde_json::json;
+    let t = TestApp::new(Backend::Sqlite).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    let cj = t.token("cj").await;
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    let post = |path: &'static str, body: serde_json::Value| {
+        let (t, cj) = (&t, cj.clone());
+        async move {
+            let (s, v) = t
+                .api(axum::http::Method::POST, path, Some(&cj), Some(body))
+                .await;
+            assert!(s.is_success(), "{path}: {v}");
+            v
+        }
+    };
+    let hh = post(
+        "/api/v1/households",
+        json!({"area_code": village, "address": "儿童路1号"}),
+    )
+    .await;
+    let idn = minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(2018, 3, 3).unwrap(),
+        402,
+    )
+    .to_string();
+    let p = post("/api/v1/persons", json!({"id_number": idn, "name": "周小梅", "area_code": village, "household_id": hh["id"], "relation": "child"})).await;
+    let adopter = |y: i32, seq: u16| {
+        minzheng_domain::idnumber::IdNumber::compose(
+            "320281",
+            chrono::NaiveDate::from_ymd_opt(y, 5, 6).unwrap(),
+            seq,
+        )
+        .to_string()
+    };
+    let a = post(
+        "/api/v1/children/adoptions",
+        json!({"person_id": p["id"], "children": 0, "foundling": true,
+        "adopters": [{"name": "钱建国", "id_number": adopter(1984, 513), "able_to_raise": true},
+                     {"name": "孙丽", "id_number": adopter(1986, 514), "able_to_raise": true}],
+        "phone": "13800001111", "address": "澄江街道人民路8号", "filed_on": "2026-01-05"}),
+    )
+    .await;
+    let id = a["id"].as_str().unwrap().to_string();
+    let long =
+        "经入户走访、与收养人面谈、查阅材料，并征求村(居)委会和邻里意见，情况属实，具备条件。"
+            .repeat(2);
+    let (s, v) = t.api(axum::http::Method::POST, &format!("/api/v1/children/adoptions/{id}/assessment"), Some(&cj),
+        Some(json!({"assessed_on": "2026-01-20", "assessors": ["王芳", "李强"], "motive": long, "character": long,
+            "health": long, "finances_housing": long, "family": long, "parenting_plan": long, "bonding": long,
+            "suitable": true, "conclusion": "收养人具备抚养、教育和保护被收养人的能力，家庭关系和睦，适宜收养。"}))).await;
+    assert_eq!(s, axum::http::StatusCode::OK, "{v}");
+    let base = serve(&t).await;
+    let (_driver, c) = start_driver().await;
+    login(&c, &base, "cj").await;
+    c.goto(&format!("{base}/children/adoptions/{id}/report"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("assessment-report"))
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Id("assessment-report"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("适宜收养") && text.contains("2026年1月20日"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&adopter(1984, 513)),
+        "adopters masked: {text}"
+    );
+    assert_eq!(print_pages(&c).await, 1, "the report prints on one A4 page");
+    c.close().await.unwrap();
+}

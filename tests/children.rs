@@ -795,3 +795,527 @@ db_test!(
         assert!(String::from_utf8(html).unwrap().contains("澄江派出所"));
     }
 );
+
+/// A registry person of 澄江's first village in household `hh` with `relation`: (person id, id number).
+async fn member(
+    t: &TestApp,
+    tok: &str,
+    hh: &str,
+    name: &str,
+    birth: (i32, u32, u32),
+    seq: u16,
+    relation: &str,
+) -> (String, String) {
+    let idn = minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2).unwrap(),
+        seq,
+    )
+    .to_string();
+    let (s, p) = post(
+        t,
+        tok,
+        "/api/v1/persons",
+        json!({"id_number": idn, "name": name, "area_code": village(t), "household_id": hh, "relation": relation}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    (p["id"].as_str().unwrap().to_string(), idn)
+}
+
+fn credit(seq: &str) -> String {
+    let first = format!("52320281MJ{seq}");
+    format!("{first}{}", minzheng_domain::orgs::check_char(&first))
+}
+
+fn adopter_id(birth: (i32, u32, u32), seq: u16) -> String {
+    minzheng_domain::idnumber::IdNumber::compose(
+        "320281",
+        chrono::NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2).unwrap(),
+        seq,
+    )
+    .to_string()
+}
+
+db_test!(
+    state_guardianship_and_adoption_with_the_adopters_conditions,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        t.add_user("wg", "village_worker", &village(&t)).await;
+        t.add_user("leader", "leader", "320281").await;
+        let (nz, wg, leader) = (
+            t.token("nz").await,
+            t.token("wg").await,
+            t.token("leader").await,
+        );
+        let (s, o) = post(&t, &d.city, "/api/v1/organisations",
+            json!({"name": "江阴市儿童福利院", "credit_code": credit("7000001"), "kind": "child_welfare_institution", "area_code": "320281001"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        let org = o["id"].as_str().unwrap().to_string();
+        let (s, o) = post(&t, &d.city, "/api/v1/organisations",
+            json!({"name": "澄江敬老院", "credit_code": credit("7000002"), "kind": "elderly_institution", "area_code": "320281001"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        let wrong_org = o["id"].as_str().unwrap().to_string();
+        // an orphan girl (an even sequence digit is a woman's number), on the register
+        let (pid, _) = child(&t, &d.town, None, "周小梅", (2016, 4, 10), 402).await;
+        let (s, r) = register(
+            &t,
+            &d.town,
+            json!({"person_id": pid, "category": "orphan", "sub_kind": "institution",
+            "start_on": "2025-03-01", "parents": orphan_parents()}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let reg_id = r["id"].as_str().unwrap().to_string();
+        // paid the basic living allowance
+        let (s, v) = post(&t, &d.city, "/api/v1/children/standards",
+            json!({"tier": "institution", "effective_from": "2025-01", "monthly_amount": "1900.00", "reason": "澄民发〔2025〕1号"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, al) = post(&t, &d.city, "/api/v1/children/allowances",
+            json!({"registration_id": reg_id, "bank_account": "6228480010000000011", "decided_on": "2025-03-10"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{al}");
+        let allowance = al["id"].as_str().unwrap().to_string();
+
+        // state guardianship is the bureau's: the town and the leader may not start it
+        let temp = |basis: &str, org: &str| {
+            json!({"person_id": pid, "kind": "temporary", "legal_basis": basis,
+            "circumstance": "父母双亡，无其他依法具有监护资格的人", "org_id": org, "start_on": "2025-03-02", "planned_end": "2025-09-01"})
+        };
+        for tok in [&d.town, &leader] {
+            let (s, _) = post(
+                &t,
+                tok,
+                "/api/v1/children/guardianships",
+                temp("civil_31", &org),
+            )
+            .await;
+            assert_eq!(s, StatusCode::FORBIDDEN);
+        }
+        let (s, v) = post(
+            &t,
+            &d.city,
+            "/api/v1/children/guardianships",
+            temp("civil_32", &org),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(
+            v["field"], "legal_basis",
+            "a long-term basis for a temporary one"
+        );
+        let (s, v) = post(
+            &t,
+            &d.city,
+            "/api/v1/children/guardianships",
+            temp("civil_31", &wrong_org),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "org_id");
+        let (s, g1) = post(
+            &t,
+            &d.city,
+            "/api/v1/children/guardianships",
+            temp("minors_92", &org),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{g1}");
+        assert_eq!(g1["number"], "监护-2025-0001");
+        assert_eq!(g1["kind_label"], "临时监护");
+        assert_eq!(g1["org_name"], "江阴市儿童福利院");
+        assert!(g1["name"].as_str().unwrap().contains('*'), "masked");
+        let (s, _) = post(
+            &t,
+            &d.city,
+            "/api/v1/children/guardianships",
+            temp("civil_31", &org),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "one in force per child");
+        // long-term with a planned end is refused; without, it ends the temporary one that day
+        let long = json!({"person_id": pid, "kind": "long_term", "legal_basis": "civil_32",
+            "circumstance": "父母双亡，经查无其他监护人，由民政部门担任监护人", "org_id": org, "start_on": "2025-06-01"});
+        let mut bad = long.clone();
+        bad["planned_end"] = json!("2030-01-01");
+        let (s, v) = post(&t, &d.city, "/api/v1/children/guardianships", bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "planned_end");
+        let (s, g2) = post(&t, &d.city, "/api/v1/children/guardianships", long).await;
+        assert_eq!(s, StatusCode::CREATED, "{g2}");
+        let g2id = g2["id"].as_str().unwrap().to_string();
+        let (_, detail) = t
+            .get(&format!("/api/v1/children/guardianships/{g2id}"), &d.town)
+            .await;
+        assert_eq!(detail["others"][0]["status"], "ended", "{detail}");
+        assert_eq!(detail["others"][0]["end_reason"], "转为长期监护");
+        assert_eq!(detail["others"][0]["ended_on"], "2025-06-01");
+        assert_eq!(detail["history"][0]["action"], "start");
+        let (_, l) = t
+            .get("/api/v1/children/guardianships?status=active", &leader)
+            .await;
+        assert_eq!(l["total"], 1);
+        let (_, l) = t.get("/api/v1/children/guardianships", &nz).await;
+        assert_eq!(l["total"], 0, "another town sees none");
+        let (s, _) = t
+            .get(&format!("/api/v1/children/guardianships/{g2id}"), &nz)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // adoption: a single young man adopting a girl fails on every article it breaks
+        let young_man = json!({"name": "吴强", "id_number": adopter_id((2000, 1, 1), 511), "able_to_raise": true});
+        let filing = |adopters: Value, has_spouse: bool| {
+            json!({"person_id": pid, "adopters": adopters, "has_spouse": has_spouse,
+            "children": 0, "phone": "13800001111", "address": "澄江街道人民路8号", "filed_on": "2026-01-05"})
+        };
+        let (s, v) = post(
+            &t,
+            &wg,
+            "/api/v1/children/adoptions",
+            filing(json!([young_man]), false),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "the village helps, it does not file: {v}"
+        );
+        let (s, v) = post(
+            &t,
+            &d.town,
+            "/api/v1/children/adoptions",
+            filing(json!([young_man]), false),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "adopters");
+        let e = v["error"].as_str().unwrap();
+        assert!(
+            e.contains("第一千零九十八条第五项") && e.contains("第一千一百零二条"),
+            "{e}"
+        );
+        let (s, v) = post(
+            &t,
+            &d.town,
+            "/api/v1/children/adoptions",
+            filing(json!([young_man]), true),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v["error"].as_str().unwrap().contains("夫妻共同收养"), "{v}");
+        let couple = json!([
+            {"name": "钱建国", "id_number": adopter_id((1984, 5, 6), 513), "able_to_raise": true},
+            {"name": "孙丽", "id_number": adopter_id((1986, 8, 9), 514), "able_to_raise": true}
+        ]);
+        let mut sick = couple.clone();
+        sick[1]["disqualifying_illness"] = json!(true);
+        let (s, v) = post(
+            &t,
+            &d.town,
+            "/api/v1/children/adoptions",
+            filing(sick, false),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("第一千零九十八条第三项"),
+            "{v}"
+        );
+        // two children already: refused — unless the child is an orphan (第1100条第二款), as this one is
+        let mut two = filing(couple.clone(), false);
+        two["children"] = json!(2);
+        let (s, a) = post(&t, &d.town, "/api/v1/children/adoptions", two).await;
+        assert_eq!(s, StatusCode::CREATED, "an orphan lifts the limit: {a}");
+        assert_eq!(a["special_child"], true);
+        assert_eq!(a["number"], "澄江收养-2026-0001");
+        assert_eq!(a["stage"], "filed");
+        assert!(
+            !a.to_string().contains(&adopter_id((1984, 5, 6), 513)),
+            "adopters masked"
+        );
+        let aid = a["id"].as_str().unwrap().to_string();
+        let (s, _) = post(
+            &t,
+            &d.town,
+            "/api/v1/children/adoptions",
+            filing(couple.clone(), false),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "one live adoption per child");
+        // registration needs the assessment first
+        let (s, v) = post(
+            &t,
+            &d.city,
+            &format!("/api/v1/children/adoptions/{aid}/register"),
+            json!({"registered_on": "2026-02-01"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        let assessment = |assessors: Value| {
+            json!({"assessed_on": "2026-01-20", "assessors": assessors,
+            "motive": "婚后多年未育，希望给孩子一个家", "character": "邻里评价良好，无不良记录", "health": "体检合格",
+            "finances_housing": "夫妻月收入合计1.2万元，自有住房90平方米", "family": "夫妻关系和睦，双方父母支持",
+            "parenting_plan": "就近入学，周末陪伴，定期体检", "bonding": "试养期间孩子与收养人亲近",
+            "suitable": true, "conclusion": "收养人具备抚养教育能力，适宜收养"})
+        };
+        let (s, v) = post(
+            &t,
+            &d.town,
+            &format!("/api/v1/children/adoptions/{aid}/assessment"),
+            assessment(json!(["王芳"])),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "assessors");
+        let (s, v) = post(
+            &t,
+            &d.town,
+            &format!("/api/v1/children/adoptions/{aid}/assessment"),
+            assessment(json!(["王芳", "李强"])),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "assessed");
+        assert_eq!(v["assessment_late"], false);
+        // the county registers: the town may not
+        let (s, _) = post(
+            &t,
+            &d.town,
+            &format!("/api/v1/children/adoptions/{aid}/register"),
+            json!({"registered_on": "2026-02-01"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = post(
+            &t,
+            &d.city,
+            &format!("/api/v1/children/adoptions/{aid}/register"),
+            json!({"registered_on": "2026-02-01"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["stage"], "registered");
+        assert_eq!(v["certificate"], "江阴收字〔2026〕第0001号");
+        // the adopted child leaves state guardianship and the orphan register in the same step
+        let (_, g) = t
+            .get(&format!("/api/v1/children/guardianships/{g2id}"), &d.town)
+            .await;
+        assert_eq!(g["guardianship"]["status"], "ended");
+        assert_eq!(g["guardianship"]["end_reason"], "被依法收养");
+        let (_, r) = t
+            .get(&format!("/api/v1/children/registrations/{reg_id}"), &d.town)
+            .await;
+        assert_eq!(r["registration"]["status"], "ended", "{r}");
+        assert_eq!(r["registration"]["end_reason"], "被依法收养");
+        let (_, a) = t.get("/api/v1/children/allowances", &d.town).await;
+        let a = a["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == allowance.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(a["status"], "stopped", "{a}");
+        assert_eq!(
+            a["end_month"], "2026-03",
+            "from the month after the registration"
+        );
+        let (_, h) = t
+            .get(&format!("/api/v1/children/adoptions/{aid}"), &leader)
+            .await;
+        let steps: Vec<&str> = h["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(steps, ["file", "assess", "register"]);
+        let (_, l) = t.get("/api/v1/children/adoptions", &nz).await;
+        assert_eq!(l["total"], 0);
+        for action in [
+            "children.guardianship_start",
+            "children.guardianship_end",
+            "children.adoption_file",
+            "children.adoption_assess",
+            "children.adoption_register",
+        ] {
+            assert!(
+                t.scalar(&format!(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+                ))
+                .await
+                    >= 1,
+                "{action} audited"
+            );
+        }
+    }
+);
+
+db_test!(
+    children_are_classified_again_when_a_parent_dies_or_a_load_arrives,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        let nz = t.token("nz").await;
+        let (s, h) = post(
+            &t,
+            &d.town,
+            "/api/v1/households",
+            json!({"area_code": village(&t), "address": "儿童路9号"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{h}");
+        let hh = h["id"].as_str().unwrap().to_string();
+        let (father, _) = member(&t, &d.town, &hh, "郑大山", (1980, 2, 2), 611, "self").await;
+        let (mother, mother_idn) =
+            member(&t, &d.town, &hh, "何小英", (1983, 3, 3), 612, "spouse").await;
+        let (kid, _) = member(&t, &d.town, &hh, "郑小山", (2015, 5, 5), 613, "child").await;
+        let (older, _) = member(&t, &d.town, &hh, "郑大妹", (2008, 1, 1), 614, "child").await;
+        let classes = |tok: String| {
+            let t = &t;
+            async move { t.get("/api/v1/children/classifications", &tok).await.1 }
+        };
+        // the father's death in the registry: the mother is able, so no category — and nothing recorded for the kid
+        let (s, v) = t
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/persons/{father}"),
+                Some(&d.town),
+                Some(json!({"status": "deceased"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM child_classification_changes")
+                .await,
+            0
+        );
+        // the older child is 18 and was classified before: the next run ends its category
+        t.app.db.conn().execute(
+            "INSERT INTO child_classifications (person_id, area_code, town_code, category, reasons_json, as_of, updated_at) \
+             VALUES ($1, $2, '320281001', 'de_facto_unsupported', '[]', $3, $4)",
+            vec![older.as_str().into(), village(&t).into(),
+                 chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap().into(), chrono::Utc::now().into()],
+        ).await.unwrap();
+        // the custody register says the mother is in prison for 4 years: the load re-classifies the registry
+        let csv = format!("id_number,kind,from,to\n{mother_idn},prison,2025-01-01,2029-01-01\n");
+        let (s, v) = common::load(
+            &t,
+            &d.city,
+            "custody",
+            "custody.csv",
+            csv.as_bytes(),
+            "2026-11-30",
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let v = classes(d.town.clone()).await;
+        assert_eq!(v["total"], 1, "{v}");
+        assert_eq!(v["unregistered"], 1);
+        assert_eq!(v["items"][0]["person_id"], kid.as_str());
+        assert_eq!(v["items"][0]["category"], "de_facto_unsupported");
+        assert_eq!(v["items"][0]["registered"], false);
+        let reasons = v["items"][0]["reasons"].as_str().unwrap();
+        assert!(
+            reasons.contains("父亲") && reasons.contains("母亲"),
+            "{reasons}"
+        );
+        let changes = v["changes"].as_array().unwrap();
+        let for_kid: Vec<&Value> = changes
+            .iter()
+            .filter(|c| c["person_id"] == kid.as_str())
+            .collect();
+        assert_eq!(for_kid.len(), 1, "{v}");
+        assert!(
+            for_kid[0]["cause"]
+                .as_str()
+                .unwrap()
+                .contains("部门数据导入"),
+            "{v}"
+        );
+        assert_eq!(for_kid[0]["before"], Value::Null);
+        assert_eq!(for_kid[0]["after"], "事实无人抚养儿童");
+        // the 18-year-old's category ended, by age
+        let for_older: Vec<&Value> = changes
+            .iter()
+            .filter(|c| c["person_id"] == older.as_str())
+            .collect();
+        assert_eq!(for_older.len(), 1, "{v}");
+        assert_eq!(for_older[0]["after"], Value::Null);
+        assert!(
+            for_older[0]["reasons"]
+                .as_str()
+                .unwrap()
+                .contains("已满18周岁"),
+            "{v}"
+        );
+        // the mother's death in the registry: in the same transaction, the kid becomes an orphan
+        let (s, _) = t
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/persons/{mother}"),
+                Some(&d.town),
+                Some(json!({"status": "deceased"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let v = classes(d.town.clone()).await;
+        assert_eq!(v["items"][0]["category"], "orphan", "{v}");
+        assert_eq!(v["changes"][0]["before"], "事实无人抚养儿童");
+        assert_eq!(v["changes"][0]["after"], "孤儿");
+        assert!(
+            v["changes"][0]["cause"]
+                .as_str()
+                .unwrap()
+                .contains("居民信息库变更"),
+            "{v}"
+        );
+        // the section's run changes nothing more; it is the section's, not the town's
+        let (s, _) = post(
+            &t,
+            &d.town,
+            "/api/v1/children/classifications/run",
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let before = t
+            .scalar("SELECT COUNT(*) FROM child_classification_changes")
+            .await;
+        let (s, r) = post(
+            &t,
+            &d.city,
+            "/api/v1/children/classifications/run",
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["changed"], 0);
+        assert_eq!(r["classified"], 1);
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM child_classification_changes")
+                .await,
+            before
+        );
+        // registering the child clears the lead; another town sees nothing
+        let (s, r) = register(
+            &t,
+            &d.town,
+            json!({"person_id": kid, "category": "orphan", "sub_kind": "family",
+            "start_on": "2026-12-01", "parents": orphan_parents()}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let v = classes(d.town.clone()).await;
+        assert_eq!(v["unregistered"], 0);
+        assert_eq!(v["items"][0]["registered"], true);
+        let v = classes(nz.clone()).await;
+        assert_eq!(v["total"], 0);
+        assert_eq!(v["changes"].as_array().unwrap().len(), 0);
+    }
+);

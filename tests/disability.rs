@@ -307,3 +307,306 @@ db_test!(
         assert_eq!(v[0]["tier_label"], "一、二级护理补贴");
     }
 );
+
+/// An approved dibao household whose daughter the 残联 lists with `kind` and `grade` (as of 2020-10-31), with the
+/// three standards set: (daughter's person id, her identity number).
+async fn disabled_daughter(t: &TestApp, d: &Desk, kind: &str, grade: u8) -> (String, String) {
+    let (_, pids, body) = approved(t, d).await;
+    let idn = body["household"]["members"][1]["id_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let csv = format!("id_number,kind,grade,certified_on\n{idn},{kind},{grade},2015-06-01\n");
+    let (s, v) = load(
+        t,
+        &d.city,
+        "disability",
+        "残联.csv",
+        csv.as_bytes(),
+        "2020-10-31",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    for (tier, amount) in [
+        ("standard", "120.00"),
+        ("severe", "150.00"),
+        ("moderate", "90.00"),
+    ] {
+        let (s, v) = post(t, &d.city, "/api/v1/disability/standards",
+            json!({"tier": tier, "effective_from": "2020-01", "monthly_amount": amount, "reason": "澄民发〔2020〕8号"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    (pids[1].clone(), idn)
+}
+
+/// Files, checks and approves a grant from 2020-12: its id.
+async fn paying(t: &TestApp, d: &Desk, person: &str, programme: &str) -> String {
+    let (s, g) = post(t, &d.town, "/api/v1/disability/subsidies", json!({"person_id": person, "programme": programme,
+        "needs_long_term_care": true, "bank_account": "6228480000000000099", "filed_on": "2020-11-02"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    let id = g["id"].as_str().unwrap().to_string();
+    let (s, v) = post(
+        t,
+        &d.city,
+        &format!("/api/v1/disability/subsidies/{id}/check"),
+        json!({"confirmed": true, "on": "2020-11-05"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = post(
+        t,
+        &d.city,
+        &format!("/api/v1/disability/subsidies/{id}/decision"),
+        json!({"approve": true, "on": "2020-11-10"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["start_month"], "2020-12");
+    id
+}
+
+/// (lines, total fen) of the disability subsidies in a month's roll, made now.
+async fn roll(t: &TestApp, d: &Desk, month: &str, category: &str) -> (i64, i64) {
+    // the month's roll is made once; a second look at another category reads the same roll
+    let (s, v) = post(
+        t,
+        &d.city,
+        "/api/v1/payments/rolls",
+        json!({"month": month}),
+    )
+    .await;
+    assert!(
+        s == StatusCode::CREATED || s == StatusCode::CONFLICT,
+        "{s} {v}"
+    );
+    let q = |what: &str| {
+        format!(
+            "SELECT {what} FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+        WHERE r.month = '{month}' AND l.programme = 'disability' AND l.category = '{category}'"
+        )
+    };
+    (
+        t.scalar(&q("COUNT(*)")).await,
+        t.scalar(&q("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"))
+            .await,
+    )
+}
+
+db_test!(
+    a_new_grade_from_the_disability_federation_changes_or_stops_the_subsidy_next_month,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (daughter, idn) = disabled_daughter(&t, &d, "intellectual", 3).await;
+        let care = paying(&t, &d, &daughter, "care").await;
+        let living = paying(&t, &d, &daughter, "living").await;
+        assert_eq!(
+            roll(&t, &d, "2020-12", "disability_care").await,
+            (1, 9000),
+            "grade 3 intellectual: moderate"
+        );
+        // the 残联's December register: now grade 1 — the care subsidy is paid at the severe tier from January
+        let csv = format!("id_number,kind,grade,certified_on\n{idn},intellectual,1,2020-12-10\n");
+        let (s, v) = load(
+            &t,
+            &d.city,
+            "disability",
+            "残联-12.csv",
+            csv.as_bytes(),
+            "2020-12-20",
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (_, ch) = t
+            .get(
+                &format!("/api/v1/disability/subsidies/{care}/changes"),
+                &d.town,
+            )
+            .await;
+        assert_eq!(ch.as_array().unwrap().len(), 1, "{ch}");
+        assert_eq!(ch[0]["kind"], "regrade");
+        assert_eq!(ch[0]["tier"], "severe");
+        assert_eq!(ch[0]["effective_month"], "2021-01");
+        let reason = ch[0]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("3级") && reason.contains("1级") && reason.contains("2021-01"),
+            "{reason}"
+        );
+        assert_eq!(roll(&t, &d, "2021-01", "disability_care").await, (1, 15000));
+        assert_eq!(
+            roll(&t, &d, "2021-01", "disability_living").await.0,
+            1,
+            "grade 1 still has the living subsidy"
+        );
+        let (_, v) = t
+            .get(
+                &format!("/api/v1/disability/subsidies/{living}/changes"),
+                &d.town,
+            )
+            .await;
+        let living_changes = v.as_array().unwrap().len();
+        // February: the 残联 re-examined her as grade 3 limb — no care subsidy from March, the living one stays
+        let csv = format!("id_number,kind,grade,certified_on\n{idn},limb,3,2021-02-01\n");
+        let (s, v) = load(
+            &t,
+            &d.city,
+            "disability",
+            "残联-02.csv",
+            csv.as_bytes(),
+            "2021-02-15",
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (_, g) = t
+            .get(&format!("/api/v1/disability/subsidies/{care}"), &d.town)
+            .await;
+        assert_eq!(g["stage"], "stopped", "{g}");
+        assert_eq!(g["end_month"], "2021-03");
+        assert!(g["stop_reason"].as_str().unwrap().contains("残联"), "{g}");
+        assert_eq!(
+            roll(&t, &d, "2021-02", "disability_care").await,
+            (1, 15000),
+            "February is still paid"
+        );
+        assert_eq!(roll(&t, &d, "2021-03", "disability_care").await, (0, 0));
+        assert_eq!(
+            roll(&t, &d, "2021-03", "disability_living").await,
+            (1, 12000)
+        );
+        let (_, v) = t
+            .get(
+                &format!("/api/v1/disability/subsidies/{living}/changes"),
+                &d.town,
+            )
+            .await;
+        assert_eq!(v.as_array().unwrap().len(), living_changes + 1, "{v}");
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'disability.regrade'")
+                .await,
+            3
+        );
+        // the grant's page shows the changes
+        let session = t.login_browser("cj").await;
+        let (_, _, page) = t
+            .page(&session, &format!("/disability/subsidies/{care}"))
+            .await;
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("自2021-03起停发"), "{page}");
+    }
+);
+
+db_test!(
+    the_bureau_switches_are_settings_with_history_and_the_roll_and_leads_follow_them,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (daughter, _) = disabled_daughter(&t, &d, "mental", 3).await;
+        // the household is low income, not dibao
+        t.app
+            .db
+            .conn()
+            .execute("UPDATE cases SET category = 'low_income'", vec![])
+            .await
+            .unwrap();
+        let (s, v) = t.get("/api/v1/disability/settings", &d.town).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["current"][0]["enabled"], true, "Jiangsu's default: {v}");
+        assert_eq!(v["current"][1]["enabled"], true);
+        let (_, v) = t.get("/api/v1/disability/leads", &d.town).await;
+        assert_eq!(
+            v["total"], 2,
+            "living (low income) and care (grade 3 mental): {v}"
+        );
+        let care = paying(&t, &d, &daughter, "care").await;
+        let living = paying(&t, &d, &daughter, "living").await;
+        // only the city's social affairs section sets them, with a valid month and reason
+        let off = |setting: &str, from: &str| json!({"setting": setting, "enabled": false, "effective_from": from, "reason": "澄民发〔2021〕3号"});
+        let (s, _) = post(
+            &t,
+            &d.town,
+            "/api/v1/disability/settings",
+            off("disability.living_low_income", "2021-02"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = post(
+            &t,
+            &d.city,
+            "/api/v1/disability/settings",
+            off("nonsense", "2021-02"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "setting");
+        let (s, v) = post(
+            &t,
+            &d.city,
+            "/api/v1/disability/settings",
+            off("disability.living_low_income", "2021-13"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "effective_from");
+        for setting in [
+            "disability.living_low_income",
+            "disability.care_grade34_intellectual_mental",
+        ] {
+            let (s, v) = post(
+                &t,
+                &d.city,
+                "/api/v1/disability/settings",
+                off(setting, "2021-02"),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+        let (s, _) = post(
+            &t,
+            &d.city,
+            "/api/v1/disability/settings",
+            off("disability.living_low_income", "2021-02"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "one setting per month");
+        let (_, v) = t.get("/api/v1/disability/settings", &d.town).await;
+        assert_eq!(v["history"].as_array().unwrap().len(), 4, "kept: {v}");
+        assert_eq!(v["current"][0]["enabled"], false);
+        assert_eq!(v["current"][0]["effective_from"], "2021-02");
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'disability.setting'")
+                .await,
+            2
+        );
+        // the roll follows: January paid, February stopped with the reason
+        assert_eq!(roll(&t, &d, "2021-01", "disability_care").await, (1, 9000));
+        assert_eq!(
+            roll(&t, &d, "2021-01", "disability_living").await,
+            (1, 12000)
+        );
+        assert_eq!(roll(&t, &d, "2021-02", "disability_care").await, (0, 0));
+        assert_eq!(roll(&t, &d, "2021-02", "disability_living").await, (0, 0));
+        for id in [&care, &living] {
+            let (_, g) = t
+                .get(&format!("/api/v1/disability/subsidies/{id}"), &d.town)
+                .await;
+            assert_eq!(g["stage"], "stopped");
+            assert!(
+                g["stop_reason"].as_str().unwrap().contains("局设置调整"),
+                "{g}"
+            );
+        }
+        // and the leads: with both off, neither is a lead any more
+        let (_, v) = t.get("/api/v1/disability/leads", &d.town).await;
+        assert_eq!(v["total"], 0, "{v}");
+        // a filing now is assessed under this month's settings
+        let (s, v) = post(
+            &t,
+            &d.town,
+            "/api/v1/disability/subsidies",
+            json!({"person_id": daughter, "programme": "care",
+            "bank_account": "6228480000000000099", "filed_on": "2021-03-01"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    }
+);

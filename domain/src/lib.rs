@@ -1,6 +1,7 @@
 //! Pure civil-affairs rules. Nothing here touches storage, the network or the clock:
 //! every function takes plain data and returns plain data, so it can be unit- and property-tested.
 
+pub mod adoption;
 pub mod assistance;
 pub mod calendar;
 pub mod children;

@@ -177,7 +177,8 @@ pub enum Permission {
     ReadChildren,
     /// Register children, record visits (village in its village), appoint and train 儿童督导员/儿童主任 (town, city).
     HandleChildren,
-    /// Set the children's allowance standards and decide or stop allowances (the city's child welfare section).
+    /// Set the children's allowance standards, decide or stop allowances, start and end state guardianship, register
+    /// adoptions and re-classify the registry (the city's child welfare section).
     DecideChildAllowances,
 }
 
@@ -230,7 +231,7 @@ impl Permission {
             Permission::RecordScreening => "登记防疫筛查",
             Permission::ReadChildren => "查看儿童福利业务",
             Permission::HandleChildren => "办理儿童福利登记和走访",
-            Permission::DecideChildAllowances => "审批儿童基本生活费",
+            Permission::DecideChildAllowances => "审批儿童基本生活费、办理国家监护和收养登记",
         }
     }
 }

@@ -10,14 +10,11 @@ use crate::args;
 use crate::storage::{Arg, Tx, new_id, now};
 use chrono::{Datelike, Duration, NaiveDate};
 use minzheng_domain::disability::{
-    self as rule, Exclusions, Facts, GRADE_CHECK_DAYS, PUBLICITY_DAYS, Programme, SubsidyPolicy,
-    Tier,
+    self as rule, Exclusions, Facts, GRADE_CHECK_DAYS, PUBLICITY_DAYS, Programme, Tier,
 };
 use minzheng_domain::idnumber;
 use minzheng_domain::money::Fen;
 
-/// Jiangsu extends both subsidies (low-income households; grade 3–4 intellectual and mental disability).
-pub const POLICY: SubsidyPolicy = SubsidyPolicy::JIANGSU;
 pub const PAGE: i64 = 50;
 
 /// The categories whose households the living subsidy follows.
@@ -51,32 +48,32 @@ pub struct FrozenFacts {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct GrantRow {
-    id: String,
-    number: String,
-    programme: String,
-    person_id: String,
-    household_id: String,
-    area_code: String,
-    town_code: String,
-    stage: String,
-    tier: String,
-    facts_json: String,
-    bank_account: String,
-    filed_by: String,
-    filed_on: NaiveDate,
-    checked_by: Option<String>,
-    checked_on: Option<NaiveDate>,
-    check_note: Option<String>,
-    decided_by: Option<String>,
-    decided_on: Option<NaiveDate>,
-    decision_note: Option<String>,
-    start_month: Option<String>,
-    end_month: Option<String>,
-    stop_reason: Option<String>,
+pub(crate) struct GrantRow {
+    pub(crate) id: String,
+    pub(crate) number: String,
+    pub(crate) programme: String,
+    pub(crate) person_id: String,
+    pub(crate) household_id: String,
+    pub(crate) area_code: String,
+    pub(crate) town_code: String,
+    pub(crate) stage: String,
+    pub(crate) tier: String,
+    pub(crate) facts_json: String,
+    pub(crate) bank_account: String,
+    pub(crate) filed_by: String,
+    pub(crate) filed_on: NaiveDate,
+    pub(crate) checked_by: Option<String>,
+    pub(crate) checked_on: Option<NaiveDate>,
+    pub(crate) check_note: Option<String>,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) decided_on: Option<NaiveDate>,
+    pub(crate) decision_note: Option<String>,
+    pub(crate) start_month: Option<String>,
+    pub(crate) end_month: Option<String>,
+    pub(crate) stop_reason: Option<String>,
 }
 
-const COLS: &str = "id, number, programme, person_id, household_id, area_code, town_code, stage, tier, facts_json, \
+pub(crate) const COLS: &str = "id, number, programme, person_id, household_id, area_code, town_code, stage, tier, facts_json, \
     bank_account, filed_by, filed_on, checked_by, checked_on, check_note, decided_by, decided_on, decision_note, \
     start_month, end_month, stop_reason";
 
@@ -207,7 +204,7 @@ fn checked_month(field: &str, m: &str) -> AppResult<String> {
     }
 }
 
-fn month_of(d: NaiveDate) -> String {
+pub(crate) fn month_of(d: NaiveDate) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
 }
 
@@ -371,7 +368,9 @@ pub async fn file(app: &App, ctx: &Ctx, n: NewGrant) -> AppResult<GrantView> {
         needs_long_term_care: n.needs_long_term_care,
         exclusions: n.exclusions,
     };
-    let tier = rule::assess(programme, &facts, POLICY)
+    // the bureau's switches in force in the filing's month
+    let policy = crate::app::disability_changes::policy_for(&mut tx, &month_of(n.filed_on)).await?;
+    let tier = rule::assess(programme, &facts, policy)
         .map_err(|why| AppError::invalid("programme", why))?;
     let frozen = FrozenFacts {
         disability_kind: disability.as_ref().map(|d| d.0.clone()),
@@ -479,7 +478,7 @@ async fn load_tx(tx: &mut Tx, ctx: &Ctx, id: &str) -> AppResult<GrantRow> {
 }
 
 /// The county's own steps (the 残联's answer, the decision, a stop) are the city section's.
-fn require_county(ctx: &Ctx) -> AppResult<()> {
+pub(crate) fn require_county(ctx: &Ctx) -> AppResult<()> {
     ctx.actor.require(Permission::HandleSubsidies)?;
     if ctx.actor.role != Role::CityOfficer {
         return Err(AppError::Forbidden(
@@ -643,7 +642,13 @@ pub async fn stop(app: &App, ctx: &Ctx, id: &str, s: Stop) -> AppResult<GrantVie
     get(app, ctx, id).await
 }
 
-async fn stop_tx(tx: &mut Tx, ctx: &Ctx, g: &GrantRow, from: &str, reason: &str) -> AppResult<()> {
+pub(crate) async fn stop_tx(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    g: &GrantRow,
+    from: &str,
+    reason: &str,
+) -> AppResult<()> {
     tx.execute(
         "UPDATE subsidy_grants SET stage = 'stopped', end_month = $2, stop_reason = $3 WHERE id = $1",
         args![&g.id, from, reason],
@@ -853,10 +858,17 @@ pub async fn leads(app: &App, ctx: &Ctx, area: Option<&str>) -> AppResult<Leads>
         "COALESCE(sd.kind, p.disability_kind, '')",
         "CAST(COALESCE(sd.grade, p.disability_grade) AS BIGINT)",
     );
-    let living_cats = if POLICY.living_includes_low_income {
+    let policy = crate::app::disability_changes::policy_now(app, &month_of(app.today())).await?;
+    let living_cats = if policy.living_includes_low_income {
         LIVING_CATEGORIES
     } else {
         "'dibao', 'dibao_single'"
+    };
+    // grade 3–4 intellectual or mental disability, while the bureau's switch is on
+    let care_ext = if policy.care_includes_grade34_intellectual_mental {
+        format!(" OR ({grade} BETWEEN 3 AND 4 AND {kind} IN ('intellectual', 'mental'))")
+    } else {
+        String::new()
     };
     let sql = format!(
         "SELECT p.id, p.name, p.id_number, p.area_code, {kind}, {grade}, 'living' AS programme {from} \
@@ -865,7 +877,7 @@ pub async fn leads(app: &App, ctx: &Ctx, area: Option<&str>) -> AppResult<Leads>
          AND NOT EXISTS (SELECT 1 FROM subsidy_grants g WHERE g.person_id = p.id AND g.programme = 'living' AND g.stage IN ('filed', 'checked', 'approved')) \
          UNION ALL \
          SELECT p.id, p.name, p.id_number, p.area_code, {kind}, {grade}, 'care' AS programme {from} \
-         WHERE {cond} AND p.status = 'normal' AND {grade} BETWEEN 1 AND 2 \
+         WHERE {cond} AND p.status = 'normal' AND ({grade} BETWEEN 1 AND 2{care_ext}) \
          AND NOT EXISTS (SELECT 1 FROM subsidy_grants g WHERE g.person_id = p.id AND g.programme = 'care' AND g.stage IN ('filed', 'checked', 'approved'))"
     );
     let total: i64 = app
@@ -902,9 +914,10 @@ pub async fn leads(app: &App, ctx: &Ctx, area: Option<&str>) -> AppResult<Leads>
                         Programme::Living => {
                             "低保（低收入）家庭的持证残疾人，未享受生活补贴".into()
                         }
-                        Programme::Care => {
+                        Programme::Care if grade <= 2 => {
                             "一、二级重度残疾人，未享受护理补贴（须评估长期照护需要）".into()
                         }
+                        Programme::Care => "三、四级智力、精神残疾人，未享受护理补贴".into(),
                     },
                 }
             })
@@ -985,6 +998,8 @@ struct PayableGrant {
     grant: GrantRow,
     person_status: String,
     live_category: Option<String>,
+    /// The tier of the latest change by a new grade in force in the month, if any.
+    changed_tier: Option<String>,
 }
 
 /// The grants paid for `month`, inside the roll's transaction. A grant whose person has died or moved away, or
@@ -1001,7 +1016,9 @@ pub async fn roll_lines(tx: &mut Tx, ctx: &Ctx, month: &str) -> AppResult<Vec<Ro
                 "SELECT {cols}, p.status AS person_status, \
                  (SELECT MIN(c.category) FROM cases c WHERE c.household_id = g.household_id \
                   AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $1) \
-                  AND c.category IN ({LIVING_CATEGORIES})) AS live_category \
+                  AND c.category IN ({LIVING_CATEGORIES})) AS live_category, \
+                 (SELECT sc.tier FROM subsidy_changes sc WHERE sc.grant_id = g.id AND sc.tier IS NOT NULL \
+                  AND sc.effective_month <= $1 ORDER BY sc.effective_month DESC, sc.changed_at DESC LIMIT 1) AS changed_tier \
                  FROM subsidy_grants g JOIN persons p ON p.id = g.person_id \
                  WHERE (g.stage = 'approved' OR (g.stage = 'stopped' AND g.end_month > $1)) AND g.start_month <= $1 \
                  ORDER BY g.town_code, g.area_code, g.number"
@@ -1013,8 +1030,13 @@ pub async fn roll_lines(tx: &mut Tx, ctx: &Ctx, month: &str) -> AppResult<Vec<Ro
     for t in Tier::ALL {
         amounts.insert(t.code(), standard(tx, *t, month).await?);
     }
+    // the bureau's switches in force this month: a grant they no longer carry stops
+    let policy = crate::app::disability_changes::policy_for(tx, month).await?;
     let mut out = Vec::with_capacity(grants.len());
-    for g in grants {
+    for mut g in grants {
+        if let Some(t) = g.changed_tier.take() {
+            g.grant.tier = t;
+        }
         let stop_reason = if g.person_status != "normal" {
             Some(format!(
                 "居民信息库显示{}，自{month}起停发",
@@ -1022,6 +1044,20 @@ pub async fn roll_lines(tx: &mut Tx, ctx: &Ctx, month: &str) -> AppResult<Vec<Ro
             ))
         } else if g.grant.programme == "living" && g.live_category.is_none() {
             Some(format!("家庭低保（低收入）救助已停止，自{month}起停发"))
+        } else if g.grant.programme == "living"
+            && g.live_category.as_deref() == Some("low_income")
+            && !policy.living_includes_low_income
+        {
+            Some(format!(
+                "局设置调整：生活补贴不再覆盖低收入家庭的残疾人，自{month}起停发"
+            ))
+        } else if g.grant.programme == "care"
+            && g.grant.tier == Tier::Moderate.code()
+            && !policy.care_includes_grade34_intellectual_mental
+        {
+            Some(format!(
+                "局设置调整：护理补贴不再覆盖三、四级智力、精神残疾人，自{month}起停发"
+            ))
         } else {
             None
         };

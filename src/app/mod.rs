@@ -9,6 +9,7 @@ pub mod authz;
 pub mod backup;
 pub mod children;
 pub mod disability;
+pub mod disability_changes;
 pub mod elderly;
 pub mod institutions;
 pub mod organisations;

@@ -429,6 +429,25 @@ pub async fn update(app: &App, ctx: &Ctx, id: &str, u: PersonUpdate) -> AppResul
     }
     p.updated_at = now();
     store::update_person(&mut tx, &p).await?;
+    // a death or a move changes the situation of the household's children: classified again in this transaction
+    if p.status != before.status
+        && let Some(hh) = &p.household_id
+    {
+        let cause = format!(
+            "居民信息库变更：{}状态由{}改为{}",
+            idnumber::mask_name(&p.name),
+            status_label(&before.status),
+            status_label(&p.status)
+        );
+        crate::app::children::reclassify::household_tx(
+            &mut tx,
+            &ctx.actor.display_name,
+            &cause,
+            hh,
+            app.today(),
+        )
+        .await?;
+    }
     audit::record(
         &mut tx,
         ctx,

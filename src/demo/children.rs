@@ -209,8 +209,142 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
             .map_err(err)?;
         }
     }
+    protection(app, &section, &picked).await?;
     Ok(Seeded {
         registered,
         allowances: allowances_n,
     })
+}
+
+/// The city's 儿童福利院, the orphan in its care under state guardianship (temporary, then long-term), and the
+/// first orphan adopted by a couple after the home assessment.
+async fn protection(
+    app: &App,
+    section: &crate::app::Ctx,
+    picked: &[(String, String)],
+) -> anyhow::Result<()> {
+    use crate::app::children::protection::{
+        self, Assessment, NewAdopter, NewAdoption, NewGuardianship, RegisterAdoption,
+    };
+    let err = |e: crate::app::AppError| anyhow::anyhow!("{e}");
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+    let (Some((adopted, adopted_town)), Some((cared, _))) = (picked.first(), picked.get(2)) else {
+        return Ok(());
+    };
+    let first17 = "12320281MB0000207";
+    let org = crate::app::organisations::create(
+        app,
+        section,
+        crate::app::organisations::OrgInput {
+            name: "江阴市儿童福利院".into(),
+            credit_code: format!("{first17}{}", minzheng_domain::orgs::check_char(first17)),
+            kind: "child_welfare_institution".into(),
+            area_code: adopted_town.clone(),
+            address: "澄江街道福利路1号".into(),
+            legal_rep: "周院长".into(),
+            authority: "江阴市民政局".into(),
+            registered_on: Some(d(2010, 3, 1)),
+            status: None,
+        },
+    )
+    .await
+    .map_err(err)?;
+    for (kind, basis, on, circumstance) in [
+        (
+            "temporary",
+            "minors_92",
+            d(2020, 11, 3),
+            "父母双亡，其他近亲属无监护能力，由民政部门临时监护，送儿童福利院照料",
+        ),
+        (
+            "long_term",
+            "civil_32",
+            d(2020, 12, 1),
+            "经查无依法具有监护资格的人，由民政部门担任监护人",
+        ),
+    ] {
+        protection::start_guardianship(
+            app,
+            section,
+            NewGuardianship {
+                person_id: cared.clone(),
+                kind: kind.into(),
+                legal_basis: basis.into(),
+                circumstance: circumstance.into(),
+                org_id: org.id.clone(),
+                start_on: on,
+                planned_end: None,
+            },
+        )
+        .await
+        .map_err(err)?;
+    }
+    let town = actor(Role::TownOfficer, adopted_town, "镇(街道)民政办");
+    let adopter = |y, seq| {
+        minzheng_domain::idnumber::IdNumber::compose("320281", d(y, 6, 18), seq).to_string()
+    };
+    let a = protection::file_adoption(
+        app,
+        &town,
+        NewAdoption {
+            person_id: adopted.clone(),
+            adopters: vec![
+                NewAdopter {
+                    name: "钱建国".into(),
+                    id_number: adopter(1983, 913),
+                    able_to_raise: true,
+                    disqualifying_illness: false,
+                    harmful_record: false,
+                },
+                NewAdopter {
+                    name: "孙丽华".into(),
+                    id_number: adopter(1985, 914),
+                    able_to_raise: true,
+                    disqualifying_illness: false,
+                    harmful_record: false,
+                },
+            ],
+            has_spouse: false,
+            children: 0,
+            adopting: Some(1),
+            foundling: false,
+            phone: "13905101234".into(),
+            address: "澄江街道人民中路18号".into(),
+            filed_on: d(2020, 12, 1),
+        },
+    )
+    .await
+    .map_err(err)?;
+    let item = |s: &str| s.to_string();
+    protection::assess(
+        app,
+        &town,
+        &a.id,
+        Assessment {
+            assessed_on: d(2020, 12, 20),
+            assessors: vec![item("王芳"), item("李强")],
+            motive: item("婚后多年未育，希望给孩子一个完整的家"),
+            character: item("邻里评价良好，无违法犯罪记录"),
+            health: item("夫妻二人体检合格"),
+            finances_housing: item("夫妻月收入合计1.2万元，自有住房98平方米"),
+            family: item("夫妻关系和睦，双方父母支持收养"),
+            parenting_plan: item("就近入学，定期体检，周末陪伴"),
+            bonding: item("融合期内孩子与收养人亲近，适应良好"),
+            suitable: true,
+            conclusion: item("收养人具备抚养、教育和保护被收养人的能力，适宜收养"),
+        },
+    )
+    .await
+    .map_err(err)?;
+    protection::register_adoption(
+        app,
+        section,
+        &a.id,
+        RegisterAdoption {
+            registered_on: d(2020, 12, 28),
+        },
+    )
+    .await
+    .map_err(err)?;
+    Ok(())
 }

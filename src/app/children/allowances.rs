@@ -493,6 +493,33 @@ pub async fn stop(app: &App, ctx: &Ctx, id: &str, s: StopAllowance) -> AppResult
     get(app, ctx, id).await
 }
 
+/// Stops the child's live allowance from `from` (or its first month, if later): the step of another line that ends
+/// the child's need (an adoption registered).
+pub(crate) async fn stop_live_tx(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    person_id: &str,
+    from: &str,
+    reason: &str,
+) -> AppResult<()> {
+    let lock = tx.for_update();
+    let live: Vec<AllowanceRow> = tx
+        .fetch_all(
+            &format!("SELECT {COLS} FROM child_allowances WHERE person_id = $1 AND status = 'active'{lock}"),
+            args![person_id],
+        )
+        .await?;
+    for a in &live {
+        let from = if a.start_month.as_str() > from {
+            a.start_month.as_str()
+        } else {
+            from
+        };
+        stop_tx(tx, ctx, a, from, reason).await?;
+    }
+    Ok(())
+}
+
 async fn stop_tx(
     tx: &mut Tx,
     ctx: &Ctx,

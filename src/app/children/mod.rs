@@ -12,6 +12,8 @@
 
 pub mod allowances;
 pub mod people;
+pub mod protection;
+pub mod reclassify;
 pub mod reports;
 
 use crate::app::audit::{self, Event};

@@ -397,6 +397,26 @@ pub async fn load_file(
     if let Err(e) = super::tasks::scan(app, today).await {
         tracing::error!("warning scan after load {load_id}: {e}");
     }
+    // a death, a disability, a serious illness or a custody term changes who a child is: the registry's children
+    // are classified again (a failure is logged; the next load or the section's run does it again)
+    if matches!(
+        source.code(),
+        "deaths" | "disability" | "serious_illness" | "custody"
+    ) {
+        let cause = format!("部门数据导入：{}（{}）", source.label(), file_name);
+        if let Err(e) =
+            crate::app::children::reclassify::batch(app, &ctx.actor.display_name, &cause, today)
+                .await
+        {
+            tracing::error!("children re-classification after load {load_id}: {e}");
+        }
+    }
+    // a new 残联 register: the grants in payment whose grade changed are changed or stopped from next month
+    if source.code() == "disability"
+        && let Err(e) = crate::app::disability_changes::after_load(app, ctx, &load_id).await
+    {
+        tracing::error!("disability subsidies' grades after load {load_id}: {e}");
+    }
     Ok(LoadOutcome {
         load_id,
         rows,

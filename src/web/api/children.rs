@@ -47,6 +47,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(report))
         .routes(routes!(report_police))
         .routes(routes!(report_handling))
+        .merge(super::child_protection::routes())
 }
 
 /// Orphan, 事实无人抚养儿童 or neither, from the parents' situations on `as_of` (stateless).

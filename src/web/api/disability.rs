@@ -23,6 +23,46 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(stop))
         .routes(routes!(leads))
         .routes(routes!(standards, set_standard))
+        .routes(routes!(settings, set_setting))
+        .routes(routes!(changes))
+}
+
+/// The bureau's switches (生活补贴覆盖低收入家庭; 护理补贴覆盖三、四级智力精神残疾人): in force now, and every setting.
+#[utoipa::path(get, path = "/api/v1/disability/settings", tag = "disability", security(("bearer" = [])),
+    responses((status = 200, body = crate::app::disability_changes::Settings)))]
+pub async fn settings(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<crate::app::disability_changes::Settings>, ApiError> {
+    Ok(Json(
+        crate::app::disability_changes::settings(&app, &ctx).await?,
+    ))
+}
+
+/// Sets a switch from a month (the city's 社会事务科); the roll and the leads follow it from that month.
+#[utoipa::path(post, path = "/api/v1/disability/settings", tag = "disability", request_body = crate::app::disability_changes::NewSetting, security(("bearer" = [])),
+    responses((status = 200, body = crate::app::disability_changes::Settings), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn set_setting(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(n): JsonBody<crate::app::disability_changes::NewSetting>,
+) -> Result<Json<crate::app::disability_changes::Settings>, ApiError> {
+    Ok(Json(
+        crate::app::disability_changes::set(&app, &ctx, n).await?,
+    ))
+}
+
+/// A grant's changes by a new disability grade (another tier, or a stop), each with its reason and month.
+#[utoipa::path(get, path = "/api/v1/disability/subsidies/{id}/changes", tag = "disability", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<crate::app::disability_changes::ChangeView>), (status = 404, body = super::ErrorBody)))]
+pub async fn changes(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<crate::app::disability_changes::ChangeView>>, ApiError> {
+    Ok(Json(
+        crate::app::disability_changes::changes_of(&app, &ctx, &id).await?,
+    ))
 }
 
 /// Files a subsidy for a person of the caller's town: the disability is read from the 残联's latest registry load

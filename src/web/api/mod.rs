@@ -4,6 +4,7 @@ pub mod applications;
 pub mod areas;
 pub mod assistance;
 pub mod auth;
+pub mod child_protection;
 pub mod children;
 pub mod disability;
 pub mod elderly;

@@ -51,6 +51,21 @@ pub const LINE: Line = Line {
             permission: Permission::ReadChildren,
         },
         MenuItem {
+            label: "国家监护",
+            href: "/children/guardianships",
+            permission: Permission::ReadChildren,
+        },
+        MenuItem {
+            label: "收养登记",
+            href: "/children/adoptions",
+            permission: Permission::ReadChildren,
+        },
+        MenuItem {
+            label: "儿童认定变化",
+            href: "/children/classifications",
+            permission: Permission::ReadChildren,
+        },
+        MenuItem {
             label: "基本生活费",
             href: "/children/allowances",
             permission: Permission::ReadChildren,
@@ -102,10 +117,11 @@ fn pages() -> Router<App> {
         .route("/children/reports/{id}/police", post(report_police))
         .route("/children/reports/{id}/handling", post(report_handling))
         .route("/children/classify", get(form).post(classify))
+        .merge(super::child_protection::pages())
 }
 
 /// Errors a form shows on the page; anything else is the error page.
-fn shown(e: AppError) -> Result<String, PageError> {
+pub(super) fn shown(e: AppError) -> Result<String, PageError> {
     match e {
         AppError::Invalid { .. }
         | AppError::Conflict { .. }
@@ -133,7 +149,7 @@ fn all_sub_kinds() -> Vec<(&'static str, String)> {
     out
 }
 
-fn date(field: &str, label: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
+pub(super) fn date(field: &str, label: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
     chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid(field, format!("{label}格式应为 YYYY-MM-DD")))
 }

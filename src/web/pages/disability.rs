@@ -53,6 +53,7 @@ fn pages() -> Router<App> {
             "/disability/standards",
             get(standards_page).post(set_standard),
         )
+        .route("/disability/settings", post(set_setting))
 }
 
 fn stages() -> Vec<(&'static str, &'static str)> {
@@ -271,6 +272,7 @@ async fn file(
 struct GrantPage {
     nav: Nav,
     g: GrantView,
+    changes: Vec<crate::app::disability_changes::ChangeView>,
     county: bool,
     today: String,
     month: String,
@@ -287,9 +289,11 @@ async fn grant_page(
 ) -> Result<Response, PageError> {
     let g = disability::get(app, &p.ctx, id).await?;
     let today = app.today();
+    let changes = crate::app::disability_changes::changes_of(app, &p.ctx, id).await?;
     render(&GrantPage {
         nav: Nav::of(app, p),
         g,
+        changes,
         county: p.ctx.actor.role == Role::CityOfficer
             && p.ctx.actor.can(Permission::HandleSubsidies),
         today: today.to_string(),
@@ -379,12 +383,54 @@ async fn act(
 #[template(path = "disability_standards.html")]
 struct StandardsPage {
     nav: Nav,
+    settings: crate::app::disability_changes::Settings,
+    setting_labels: Vec<(&'static str, &'static str)>,
     rows: Vec<StandardView>,
     tiers: Vec<(&'static str, &'static str)>,
     can_set: bool,
     form: StandardForm,
     message: Option<String>,
     error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct SettingForm {
+    #[serde(default)]
+    setting: String,
+    #[serde(default)]
+    enabled: String,
+    #[serde(default)]
+    effective_from: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn set_setting(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<SettingForm>,
+) -> Result<Response, PageError> {
+    let n = crate::app::disability_changes::NewSetting {
+        setting: f.setting,
+        enabled: f.enabled == "on",
+        effective_from: f.effective_from,
+        reason: f.reason,
+    };
+    match crate::app::disability_changes::set(&app, &p.ctx, n).await {
+        Ok(_) => {
+            standards_view(
+                &app,
+                &p,
+                StandardForm::default(),
+                Some("已保存政策设置".into()),
+                None,
+            )
+            .await
+        }
+        Err(e) => {
+            standards_view(&app, &p, StandardForm::default(), None, Some(e.to_string())).await
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -409,6 +455,8 @@ async fn standards_view(
     render(&StandardsPage {
         nav: Nav::of(app, p),
         rows: disability::standards(app, &p.ctx).await?,
+        settings: crate::app::disability_changes::settings(app, &p.ctx).await?,
+        setting_labels: crate::app::disability_changes::SETTINGS.to_vec(),
         tiers: Tier::ALL.iter().map(|t| (t.code(), t.label())).collect(),
         can_set: p.ctx.actor.role == Role::CityOfficer
             && p.ctx.actor.can(Permission::HandleSubsidies),

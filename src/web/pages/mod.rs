@@ -4,6 +4,7 @@ pub mod account;
 pub mod applications;
 pub mod assistance;
 pub mod audit;
+pub mod child_protection;
 pub mod children;
 pub mod disability;
 pub mod elderly;
