@@ -188,6 +188,11 @@ pub fn subsidy_ok(cost: i64, subsidy: i64) -> Result<(), &'static str> {
     }
 }
 
+/// A family care bed is for a resident aged 60+ assessed as 轻度失能 or worse (capability level ≥ 1).
+pub fn care_bed_eligible(age: u32, capability_level: Option<u8>) -> bool {
+    age >= ELDERLY_AGE && capability_level.is_some_and(|l| l >= 1)
+}
+
 /// A family care bed's contract is in force on `day` when it has begun, not ended and not been terminated.
 pub fn bed_in_force(
     start: chrono::NaiveDate,
@@ -300,6 +305,14 @@ mod tests {
     }
 
     #[test]
+    fn care_bed_needs_an_assessed_loss() {
+        assert!(care_bed_eligible(60, Some(1)));
+        assert!(!care_bed_eligible(60, Some(0)));
+        assert!(!care_bed_eligible(75, None));
+        assert!(!care_bed_eligible(59, Some(4)));
+    }
+
+    #[test]
     fn care_bed_contract() {
         let d = |m, day| NaiveDate::from_ymd_opt(2020, m, day).unwrap();
         assert!(bed_in_force(d(3, 1), d(12, 31), None, d(3, 1)));
@@ -360,6 +373,13 @@ mod tests {
                     prop_assert!(ms.iter().all(|m| m.age <= ms[i].age || member_need(m).is_none()));
                 }
                 Err(_) => prop_assert!(!poor || ms.iter().all(|m| member_need(m).is_none())),
+            }
+        }
+
+        #[test]
+        fn care_bed_eligibility_is_monotone(age in 0u32..110, level in proptest::option::of(0u8..=4), more in 0u8..4) {
+            if care_bed_eligible(age, level) {
+                prop_assert!(care_bed_eligible(age + 1, level.map(|l| (l + more).min(4))));
             }
         }
 
