@@ -557,7 +557,8 @@ pub async fn grants(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<GrantPage> 
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct AdaptationInput {
-    pub household_id: String,
+    /// The household's id, or the identity number of one of its members.
+    pub household: String,
     /// grab_bars, non_slip, threshold, bathroom, lighting, alarm, care_bed, walking_aid — at least one.
     pub items: Vec<String>,
     /// The contractor (施工单位).
@@ -612,15 +613,24 @@ pub async fn plan_adaptation(
     }
     let contractor = validate::line("contractor", "施工单位", &a.contractor, 2, 100)?;
     let mut tx = app.db.begin().await?;
+    let key = a.household.trim().to_uppercase();
+    let hid: String = tx
+        .fetch_optional::<(Option<String>,)>(
+            "SELECT household_id FROM persons WHERE id_number = $1 UNION ALL SELECT id FROM households WHERE id = $2",
+            args![&key, a.household.trim()],
+        )
+        .await?
+        .and_then(|r| r.0)
+        .ok_or_else(|| AppError::invalid("household", "家庭不存在或不在您的管辖范围内"))?;
+    let hid = hid.as_str();
     let hh: (String, String) = tx
         .fetch_optional(
             &format!("SELECT area_code, town_code FROM households WHERE id = $1{}", tx.for_update()),
-            args![a.household_id.trim()],
+            args![hid],
         )
         .await?
         .filter(|h: &(String, String)| ctx.actor.in_scope(&h.0))
-        .ok_or_else(|| AppError::invalid("household_id", "家庭不存在或不在您的管辖范围内"))?;
-    let hid = a.household_id.trim();
+        .ok_or_else(|| AppError::invalid("household", "家庭不存在或不在您的管辖范围内"))?;
     let cats: Vec<(String,)> = tx
         .fetch_all(
             "SELECT category FROM cases WHERE household_id = $1 AND status IN ('active', 'phasing_out')",
@@ -648,12 +658,12 @@ pub async fn plan_adaptation(
         })
         .collect();
     let (idx, need) = rule::adaptation_basis(category, &facts)
-        .map_err(|m| AppError::conflict("household_id", format!("该家庭不符合适老化改造条件：{m}")))?;
+        .map_err(|m| AppError::conflict("household", format!("该家庭不符合适老化改造条件：{m}")))?;
     let done: i64 = tx
         .scalar("SELECT COUNT(*) FROM home_adaptations WHERE household_id = $1", args![hid])
         .await?;
     if done > 0 {
-        return Err(AppError::conflict("household_id", "该家庭已列入适老化改造，不能重复登记"));
+        return Err(AppError::conflict("household", "该家庭已列入适老化改造，不能重复登记"));
     }
     let id = new_id();
     let codes: Vec<&str> = items.iter().map(|i| i.code()).collect();
@@ -1047,6 +1057,30 @@ pub async fn visit(app: &App, ctx: &Ctx, bed_id: &str, v: VisitInput) -> AppResu
     })
 }
 
+/// A bed's visits, newest first.
+pub async fn visits_of(app: &App, ctx: &Ctx, bed_id: &str) -> AppResult<Vec<VisitItem>> {
+    bed(app, ctx, bed_id).await?;
+    let rows: Vec<(String, NaiveDate, String, String, String)> = app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT id, visited_on, carer, services, recorded_by FROM family_care_visits WHERE bed_id = $1 \
+             ORDER BY visited_on DESC, created_at DESC LIMIT 500",
+            args![bed_id],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, visited_on, carer, services, recorded_by)| VisitItem {
+            id,
+            visited_on,
+            carer,
+            services,
+            recorded_by,
+        })
+        .collect())
+}
+
 /// Ends a bed's contract early.
 pub async fn terminate_bed(app: &App, ctx: &Ctx, id: &str, e: EndInput) -> AppResult<BedItem> {
     ctx.actor.require(Permission::ManageElderlyServices)?;
@@ -1161,4 +1195,21 @@ pub async fn beds(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<BedPage> {
         page,
         pages: ((total + PAGE - 1) / PAGE).max(1),
     })
+}
+
+/// The providers a grant or a bed may name (in the caller's scope, active), by town and name: (id, name).
+pub async fn providers(app: &App, ctx: &Ctx) -> AppResult<Vec<(String, String)>> {
+    ctx.actor.require(Permission::ReadElderly)?;
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 1);
+    Ok(app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT id, name FROM organisations WHERE {cond} AND status = 'active' \
+                 AND kind IN ('home_care_provider', 'day_care_centre', 'elderly_institution') ORDER BY town_code, name LIMIT 500"
+            ),
+            a.into_iter().collect::<Vec<Arg>>(),
+        )
+        .await?)
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod children;
 pub mod disability;
 pub mod elderly;
+pub mod elderly_services;
 pub mod institutions;
 pub mod ledger;
 pub mod organisations;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod children;
 pub mod disability;
 pub mod elderly;
+pub mod elderly_services;
 pub mod home;
 pub mod institutions;
 pub mod ledger;
