@@ -100,7 +100,10 @@ mod tests {
     fn designations_name_providers_only() {
         assert!(may_designate(Designation::DemoSite, OrgKind::MealPoint));
         assert!(!may_designate(Designation::Smart, OrgKind::MealPoint));
-        assert!(may_designate(Designation::Smart, OrgKind::ElderlyInstitution));
+        assert!(may_designate(
+            Designation::Smart,
+            OrgKind::ElderlyInstitution
+        ));
         assert!(!may_designate(Designation::DemoSite, OrgKind::Foundation));
         assert!(is_community_facility(OrgKind::DayCareCentre));
         assert!(!is_community_facility(OrgKind::ElderlyInstitution));

@@ -240,7 +240,10 @@ mod tests {
         // 79 and alone, not poor: no
         assert_eq!(home_care_basis(&facts(79, false, false, false, true)), None);
         // 85 with family, not poor: no
-        assert_eq!(home_care_basis(&facts(85, false, false, false, false)), None);
+        assert_eq!(
+            home_care_basis(&facts(85, false, false, false, false)),
+            None
+        );
         // a tekun person under 60 is not an elderly person
         assert_eq!(home_care_basis(&facts(59, true, true, true, true)), None);
     }
@@ -257,7 +260,10 @@ mod tests {
         assert!(subsidy_ok(300_000, 300_000).is_ok());
         assert!(subsidy_ok(300_000, 300_001).is_err());
         assert!(subsidy_ok(0, 0).is_err());
-        assert_eq!(PoorCategory::of_case("dibao_single"), Some(PoorCategory::Dibao));
+        assert_eq!(
+            PoorCategory::of_case("dibao_single"),
+            Some(PoorCategory::Dibao)
+        );
         assert_eq!(PoorCategory::of_case("expenditure"), None);
     }
 
@@ -323,18 +329,27 @@ mod tests {
     }
 
     fn any_facts() -> impl Strategy<Value = CareFacts> {
-        (0u32..110, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>())
+        (
+            0u32..110,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        )
             .prop_map(|(a, t, d, l, s)| facts(a, t, d, l, s))
     }
 
     fn any_member() -> impl Strategy<Value = MemberFacts> {
-        (0u32..110, proptest::option::of(1u8..=4), proptest::option::of(0u8..=4)).prop_map(
-            |(age, g, c)| MemberFacts {
+        (
+            0u32..110,
+            proptest::option::of(1u8..=4),
+            proptest::option::of(0u8..=4),
+        )
+            .prop_map(|(age, g, c)| MemberFacts {
                 age,
                 disability_grade: g,
                 capability_level: c,
-            },
-        )
+            })
     }
 
     proptest! {

@@ -177,9 +177,10 @@ async fn with_capability(app: &App, c: &mut CaseItem) -> AppResult<()> {
         .await?;
     for m in &mut c.members {
         // newest first: the first row of the member is its latest
-        m.capability = rows.iter().find(|r| r.0 == m.person_id).map(|(_, level, on, due)| {
-            format!("{level}（{on} 评估，下次评估 {due} 前）")
-        });
+        m.capability = rows
+            .iter()
+            .find(|r| r.0 == m.person_id)
+            .map(|(_, level, on, due)| format!("{level}（{on} 评估，下次评估 {due} 前）"));
     }
     Ok(())
 }

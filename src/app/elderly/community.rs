@@ -13,9 +13,7 @@ use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, Tx, new_id, now};
 use chrono::NaiveDate;
-use minzheng_domain::elderly::community::{
-    self as rule, Designation, FacilityLevel, StandardItem,
-};
+use minzheng_domain::elderly::community::{self as rule, Designation, FacilityLevel, StandardItem};
 use minzheng_domain::orgs::OrgKind;
 use serde_json::json;
 
@@ -40,7 +38,9 @@ pub(crate) async fn org_tx(
 ) -> AppResult<Org> {
     let clause = if lock { tx.for_update() } else { "" };
     tx.fetch_optional::<Org>(
-        &format!("SELECT kind, area_code, town_code, status FROM organisations WHERE id = $1{clause}"),
+        &format!(
+            "SELECT kind, area_code, town_code, status FROM organisations WHERE id = $1{clause}"
+        ),
         args![id],
     )
     .await?
@@ -71,7 +71,10 @@ pub(crate) fn two_people(field: &str, label: &str, names: &[String]) -> AppResul
         }
     }
     if v.len() < 2 {
-        return Err(AppError::invalid(field, format!("{label}至少2人，请填写姓名")));
+        return Err(AppError::invalid(
+            field,
+            format!("{label}至少2人，请填写姓名"),
+        ));
     }
     Ok(v.join("、"))
 }
@@ -106,39 +109,64 @@ pub async fn set_facility(
 ) -> AppResult<FacilityView> {
     ctx.actor.require(Permission::ManageElderlyServices)?;
     let level = FacilityLevel::parse(f.level.trim()).ok_or_else(|| {
-        AppError::invalid("level", "设施级别应为 town（镇(街)级）或 village（村(社区)级）")
+        AppError::invalid(
+            "level",
+            "设施级别应为 town（镇(街)级）或 village（村(社区)级）",
+        )
     })?;
     past_date("opened_on", "建成运营日期", f.opened_on, app.today())?;
     if !(0..=10_000).contains(&f.capacity) {
         return Err(AppError::invalid("capacity", "床位或餐位数应在0–10000之间"));
     }
     let mut tx = app.db.begin().await?;
-    let org = org_tx(&mut tx, ctx, id, true, rule::is_community_facility, "社区养老服务设施").await?;
+    let org = org_tx(
+        &mut tx,
+        ctx,
+        id,
+        true,
+        rule::is_community_facility,
+        "社区养老服务设施",
+    )
+    .await?;
     if org.status != "active" {
         return Err(AppError::conflict("id", "该设施已注销或停办"));
     }
     let meals = f.meals || org.kind == OrgKind::MealPoint.code();
     if f.regional && !meals {
-        return Err(AppError::invalid("regional", "区域性助餐中心须提供助餐服务"));
+        return Err(AppError::invalid(
+            "regional",
+            "区域性助餐中心须提供助餐服务",
+        ));
     }
     let areas = app.areas();
     let mut served: Vec<String> = Vec::new();
     for code in &f.served {
         let a = areas
             .get(code.trim())
-            .filter(|a| a.level == "village" && a.town_code.as_deref() == Some(org.town_code.as_str()))
+            .filter(|a| {
+                a.level == "village" && a.town_code.as_deref() == Some(org.town_code.as_str())
+            })
             .ok_or_else(|| {
-                AppError::invalid("served", format!("服务的村(社区)“{code}”不是本设施所在镇(街道)的村(社区)"))
+                AppError::invalid(
+                    "served",
+                    format!("服务的村(社区)“{code}”不是本设施所在镇(街道)的村(社区)"),
+                )
             })?;
         if !served.contains(&a.code) {
             served.push(a.code.clone());
         }
     }
     if served.is_empty() {
-        return Err(AppError::invalid("served", "请选择设施服务的村(社区)（至少一个）"));
+        return Err(AppError::invalid(
+            "served",
+            "请选择设施服务的村(社区)（至少一个）",
+        ));
     }
     if level == FacilityLevel::Village && served.len() > 5 {
-        return Err(AppError::invalid("served", "村(社区)级设施服务的村(社区)不能超过5个，覆盖更广的请登记为镇(街)级"));
+        return Err(AppError::invalid(
+            "served",
+            "村(社区)级设施服务的村(社区)不能超过5个，覆盖更广的请登记为镇(街)级",
+        ));
     }
     let before: Option<(String, bool, bool, NaiveDate, i64)> = tx
         .fetch_optional(
@@ -154,7 +182,11 @@ pub async fn set_facility(
             args![id, level.code(), meals, f.regional, f.opened_on, f.capacity, at],
         )
         .await?;
-        tx.execute("DELETE FROM elderly_facility_areas WHERE organisation_id = $1", args![id]).await?;
+        tx.execute(
+            "DELETE FROM elderly_facility_areas WHERE organisation_id = $1",
+            args![id],
+        )
+        .await?;
     } else {
         tx.execute(
             "INSERT INTO elderly_facilities (organisation_id, level, meals, regional, opened_on, capacity, recorded_by, created_at, updated_at) \
@@ -224,7 +256,10 @@ pub async fn check_standard(
     let mut present = Vec::new();
     for p in &c.present {
         let item = StandardItem::parse(p.trim()).ok_or_else(|| {
-            AppError::invalid("present", format!("标配项目“{p}”无效，应为：{}", StandardItem::codes_text()))
+            AppError::invalid(
+                "present",
+                format!("标配项目“{p}”无效，应为：{}", StandardItem::codes_text()),
+            )
         })?;
         if !present.contains(&item) {
             present.push(item);
@@ -232,24 +267,44 @@ pub async fn check_standard(
     }
     let missing = rule::missing_items(&present);
     let met = rule::standard_met(&present);
-    let note = validate::text("note", "说明", &c.note, if met { 0 } else { 2 }, validate::TEXT_MAX)
-        .map_err(|e| match e {
-            AppError::Invalid { .. } if !met && c.note.trim().chars().count() < 2 => {
-                AppError::invalid("note", "未按标配建到位的，请写明整改要求")
-            }
-            e => e,
-        })?;
+    let note = validate::text(
+        "note",
+        "说明",
+        &c.note,
+        if met { 0 } else { 2 },
+        validate::TEXT_MAX,
+    )
+    .map_err(|e| match e {
+        AppError::Invalid { .. } if !met && c.note.trim().chars().count() < 2 => {
+            AppError::invalid("note", "未按标配建到位的，请写明整改要求")
+        }
+        e => e,
+    })?;
     let mut tx = app.db.begin().await?;
-    let org = org_tx(&mut tx, ctx, id, true, rule::is_community_facility, "社区养老服务设施").await?;
+    let org = org_tx(
+        &mut tx,
+        ctx,
+        id,
+        true,
+        rule::is_community_facility,
+        "社区养老服务设施",
+    )
+    .await?;
     let opened: Option<NaiveDate> = tx
-        .fetch_optional::<(NaiveDate,)>("SELECT opened_on FROM elderly_facilities WHERE organisation_id = $1", args![id])
+        .fetch_optional::<(NaiveDate,)>(
+            "SELECT opened_on FROM elderly_facilities WHERE organisation_id = $1",
+            args![id],
+        )
         .await?
         .map(|r| r.0);
     let Some(opened) = opened else {
         return Err(AppError::conflict("id", "请先登记该设施的服务信息"));
     };
     if c.checked_on < opened {
-        return Err(AppError::invalid("checked_on", "检查日期不能早于设施建成运营日期"));
+        return Err(AppError::invalid(
+            "checked_on",
+            "检查日期不能早于设施建成运营日期",
+        ));
     }
     let row_id = new_id();
     let codes: Vec<&str> = present.iter().map(|i| i.code()).collect();
@@ -314,17 +369,32 @@ pub async fn designate(
 ) -> AppResult<DesignationItem> {
     ctx.actor.require(Permission::ManageElderlyServices)?;
     let kind = Designation::parse(d.kind.trim()).ok_or_else(|| {
-        AppError::invalid("kind", "命名类别应为 demo_site（一镇一品示范点）或 smart（智慧养老服务机构）")
+        AppError::invalid(
+            "kind",
+            "命名类别应为 demo_site（一镇一品示范点）或 smart（智慧养老服务机构）",
+        )
     })?;
     past_date("named_on", "命名日期", d.named_on, app.today())?;
     let title = validate::line("title", "名称或特色", &d.title, 2, 100)?;
     let mut tx = app.db.begin().await?;
-    let org = org_tx(&mut tx, ctx, id, true, |k| may_designate_any(k), "养老服务机构或设施").await?;
+    let org = org_tx(
+        &mut tx,
+        ctx,
+        id,
+        true,
+        |k| may_designate_any(k),
+        "养老服务机构或设施",
+    )
+    .await?;
     let ok_kind = OrgKind::parse(&org.kind).is_some_and(|k| rule::may_designate(kind, k));
     if !ok_kind {
         return Err(AppError::invalid(
             "kind",
-            format!("{}不能命名为{}", OrgKind::parse(&org.kind).map_or("", |k| k.label()), kind.label()),
+            format!(
+                "{}不能命名为{}",
+                OrgKind::parse(&org.kind).map_or("", |k| k.label()),
+                kind.label()
+            ),
         ));
     }
     if org.status != "active" {
@@ -337,7 +407,10 @@ pub async fn designate(
         )
         .await?;
     if live > 0 {
-        return Err(AppError::conflict("kind", format!("该机构已命名为{}", kind.label())));
+        return Err(AppError::conflict(
+            "kind",
+            format!("该机构已命名为{}", kind.label()),
+        ));
     }
     let row_id = new_id();
     tx.execute(
@@ -355,11 +428,18 @@ pub async fn designate(
     )
     .await?;
     tx.commit().await?;
-    designations(app, ctx, &DesignationQuery { kind: None, area: None })
-        .await?
-        .into_iter()
-        .find(|x| x.id == row_id)
-        .ok_or_else(|| AppError::NotFound("命名".into()))
+    designations(
+        app,
+        ctx,
+        &DesignationQuery {
+            kind: None,
+            area: None,
+        },
+    )
+    .await?
+    .into_iter()
+    .find(|x| x.id == row_id)
+    .ok_or_else(|| AppError::NotFound("命名".into()))
 }
 
 fn may_designate_any(k: OrgKind) -> bool {
@@ -406,17 +486,19 @@ pub async fn designations(
     let areas = app.areas();
     Ok(rows
         .into_iter()
-        .map(|(id, org, name, area, kind, named_on, title, revoked_on)| DesignationItem {
-            kind_label: Designation::parse(&kind).map_or("", |k| k.label()).into(),
-            area_name: areas.full_name(&area),
-            id,
-            organisation_id: org,
-            organisation_name: name,
-            kind,
-            named_on,
-            title,
-            revoked_on,
-        })
+        .map(
+            |(id, org, name, area, kind, named_on, title, revoked_on)| DesignationItem {
+                kind_label: Designation::parse(&kind).map_or("", |k| k.label()).into(),
+                area_name: areas.full_name(&area),
+                id,
+                organisation_id: org,
+                organisation_name: name,
+                kind,
+                named_on,
+                title,
+                revoked_on,
+            },
+        )
         .collect())
 }
 
@@ -464,7 +546,8 @@ pub async fn facility(app: &App, ctx: &Ctx, id: &str) -> AppResult<FacilityView>
         )
         .await?
         .filter(|o| {
-            OrgKind::parse(&o.2).is_some_and(rule::is_community_facility) && ctx.actor.in_scope(&o.3)
+            OrgKind::parse(&o.2).is_some_and(rule::is_community_facility)
+                && ctx.actor.in_scope(&o.3)
         })
         .ok_or_else(|| AppError::NotFound("社区养老服务设施".into()))?;
     let prof: Option<(String, bool, bool, NaiveDate, i64)> = conn
@@ -603,7 +686,12 @@ pub async fn facilities(app: &App, ctx: &Ctx, q: &FacilityQuery) -> AppResult<Fa
             args.push(Arg::from(k));
             conds.push(format!("o.kind = ${}", args.len()));
         }
-        _ => return Err(AppError::invalid("kind", "设施类别应为 day_care_centre（日间照料中心）或 meal_point（助餐点）")),
+        _ => {
+            return Err(AppError::invalid(
+                "kind",
+                "设施类别应为 day_care_centre（日间照料中心）或 meal_point（助餐点）",
+            ));
+        }
     }
     if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if s.chars().count() > 50 {
@@ -617,7 +705,12 @@ pub async fn facilities(app: &App, ctx: &Ctx, q: &FacilityQuery) -> AppResult<Fa
         "met" => conds.push(format!("{LATEST_MET} = TRUE")),
         "not_met" => conds.push(format!("{LATEST_MET} = FALSE")),
         "unchecked" => conds.push(format!("{LATEST_MET} IS NULL")),
-        _ => return Err(AppError::invalid("standard", "标配结果应为 met（已到位）、not_met（未到位）或 unchecked（未检查）")),
+        _ => {
+            return Err(AppError::invalid(
+                "standard",
+                "标配结果应为 met（已到位）、not_met（未到位）或 unchecked（未检查）",
+            ));
+        }
     }
     let w = conds.join(" AND ");
     let from = "FROM organisations o LEFT JOIN elderly_facilities f ON f.organisation_id = o.id";
@@ -630,7 +723,20 @@ pub async fn facilities(app: &App, ctx: &Ctx, q: &FacilityQuery) -> AppResult<Fa
     let n = args.len();
     args.push(Arg::from(PAGE));
     args.push(Arg::from((page - 1) * PAGE));
-    type Row = (String, String, String, String, String, Option<String>, Option<bool>, Option<bool>, Option<NaiveDate>, i64, Option<NaiveDate>, Option<bool>);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<bool>,
+        Option<bool>,
+        Option<NaiveDate>,
+        i64,
+        Option<NaiveDate>,
+        Option<bool>,
+    );
     let rows: Vec<Row> = app
         .db
         .conn()
@@ -650,20 +756,39 @@ pub async fn facilities(app: &App, ctx: &Ctx, q: &FacilityQuery) -> AppResult<Fa
     Ok(FacilityPage {
         items: rows
             .into_iter()
-            .map(|(id, name, kind, area, status, level, meals, regional, opened_on, served, last, met)| FacilityItem {
-                id,
-                name,
-                kind_label: OrgKind::parse(&kind).map_or("", |k| k.label()).into(),
-                area_name: areas.full_name(&area),
-                status,
-                level_label: level.as_deref().and_then(FacilityLevel::parse).map_or("未登记", |l| l.label()).into(),
-                meals: meals.unwrap_or(false),
-                regional: regional.unwrap_or(false),
-                opened_on,
-                served,
-                last_checked_on: last,
-                standard_met: met,
-            })
+            .map(
+                |(
+                    id,
+                    name,
+                    kind,
+                    area,
+                    status,
+                    level,
+                    meals,
+                    regional,
+                    opened_on,
+                    served,
+                    last,
+                    met,
+                )| FacilityItem {
+                    id,
+                    name,
+                    kind_label: OrgKind::parse(&kind).map_or("", |k| k.label()).into(),
+                    area_name: areas.full_name(&area),
+                    status,
+                    level_label: level
+                        .as_deref()
+                        .and_then(FacilityLevel::parse)
+                        .map_or("未登记", |l| l.label())
+                        .into(),
+                    meals: meals.unwrap_or(false),
+                    regional: regional.unwrap_or(false),
+                    opened_on,
+                    served,
+                    last_checked_on: last,
+                    standard_met: met,
+                },
+            )
             .collect(),
         total,
         page,

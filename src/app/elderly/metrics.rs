@@ -11,18 +11,48 @@ use std::collections::BTreeMap;
 
 /// (metric code, what it is) — appended to `targets::computed::LINE_METRICS`.
 pub const METRICS: [(&str, &str); 12] = [
-    ("elderly.new_day_care_centres", "本年度建成运营的镇(街)级老年人日间照料中心数（社区养老服务设施登记）"),
-    ("elderly.new_regional_meal_centres", "本年度建成运营的区域性老年人助餐中心数"),
-    ("elderly.meal_coverage_urban", "有在营助餐设施服务的城市社区（居委会）÷ 全部城市社区"),
-    ("elderly.meal_coverage_rural", "有在营助餐设施服务的农村社区（村委会）÷ 全部农村社区"),
-    ("elderly.standard_rate", "最近一次标配检查全部项目到位的在营社区养老服务设施 ÷ 全部在营社区养老服务设施（未检查的计为未到位）"),
+    (
+        "elderly.new_day_care_centres",
+        "本年度建成运营的镇(街)级老年人日间照料中心数（社区养老服务设施登记）",
+    ),
+    (
+        "elderly.new_regional_meal_centres",
+        "本年度建成运营的区域性老年人助餐中心数",
+    ),
+    (
+        "elderly.meal_coverage_urban",
+        "有在营助餐设施服务的城市社区（居委会）÷ 全部城市社区",
+    ),
+    (
+        "elderly.meal_coverage_rural",
+        "有在营助餐设施服务的农村社区（村委会）÷ 全部农村社区",
+    ),
+    (
+        "elderly.standard_rate",
+        "最近一次标配检查全部项目到位的在营社区养老服务设施 ÷ 全部在营社区养老服务设施（未检查的计为未到位）",
+    ),
     ("elderly.new_smart", "本年度命名的智慧养老服务机构数"),
-    ("elderly.assessment_rate", "在养老机构入住、接受居家养老援助或使用家庭照护床位的老人中，近12个月内做过能力评估的比例"),
-    ("elderly.new_service_orgs", "本年度登记的养老服务社会组织数（机构和组织登记，类别“养老服务社会组织”）"),
-    ("elderly.adaptations", "本年度验收的经济困难老年人家庭适老化改造户数"),
+    (
+        "elderly.assessment_rate",
+        "在养老机构入住、接受居家养老援助或使用家庭照护床位的老人中，近12个月内做过能力评估的比例",
+    ),
+    (
+        "elderly.new_service_orgs",
+        "本年度登记的养老服务社会组织数（机构和组织登记，类别“养老服务社会组织”）",
+    ),
+    (
+        "elderly.adaptations",
+        "本年度验收的经济困难老年人家庭适老化改造户数",
+    ),
     ("elderly.family_care_beds", "本年度签约的家庭照护床位数"),
-    ("elderly.home_care_share", "判定日正在接受居家养老援助的老人 ÷ 居民信息库中60周岁及以上老人"),
-    ("elderly.demo_site_towns", "有一镇一品居家社区养老示范点的镇(街道) ÷ 全部镇(街道)"),
+    (
+        "elderly.home_care_share",
+        "判定日正在接受居家养老援助的老人 ÷ 居民信息库中60周岁及以上老人",
+    ),
+    (
+        "elderly.demo_site_towns",
+        "有一镇一品居家社区养老示范点的镇(街道) ÷ 全部镇(街道)",
+    ),
 ];
 
 /// One metric: the figure, its note, per town (town, count, part) and the page listing the records.
@@ -83,7 +113,12 @@ fn counted(select_from_where: &str, town: &str) -> String {
 }
 
 /// The figure of `metric` on `on`, or `None` for a metric this line does not know.
-pub async fn figure(app: &App, ctx: &Ctx, metric: &str, on: NaiveDate) -> AppResult<Option<Figure>> {
+pub async fn figure(
+    app: &App,
+    ctx: &Ctx,
+    metric: &str,
+    on: NaiveDate,
+) -> AppResult<Option<Figure>> {
     let y0 = NaiveDate::from_ymd_opt(on.year(), 1, 1).expect("date");
     let day = |d: NaiveDate| d.format("%Y年%-m月%-d日").to_string();
     let period = format!("{}至{}", day(y0), day(on));

@@ -60,7 +60,7 @@ struct Person {
 
 fn person_cols() -> String {
     format!(
-        "p.id, p.name, p.id_number, p.area_code, p.town_code, p.birth_date, p.lives_alone, p.status, {}, {}, {}",
+        "p.id, p.name, p.id_number, p.area_code, p.town_code, p.birth_date, p.lives_alone, p.status, {} AS tekun, {} AS dibao, {} AS low_income",
         flag(&live_case("p.id", "'tekun'")),
         flag(&live_case("p.id", "'dibao', 'dibao_single'")),
         flag(&live_case("p.id", "'low_income'"))
@@ -81,11 +81,13 @@ impl Person {
 
 /// A registry person by id or identity number, in the caller's scope and living.
 async fn person_tx(tx: &mut Tx, ctx: &Ctx, key: &str) -> AppResult<Person> {
-    let key = key.trim().to_uppercase();
     let p: Option<Person> = tx
         .fetch_optional(
-            &format!("SELECT {} FROM persons p WHERE p.id = $1 OR p.id_number = $1", person_cols()),
-            args![&key],
+            &format!(
+                "SELECT {} FROM persons p WHERE p.id = $1 OR p.id_number = $2",
+                person_cols()
+            ),
+            args![key.trim(), key.trim().to_uppercase()],
         )
         .await?;
     let p = p
@@ -100,7 +102,12 @@ async fn person_tx(tx: &mut Tx, ctx: &Ctx, key: &str) -> AppResult<Person> {
 async fn provider_tx(tx: &mut Tx, ctx: &Ctx, id: &str) -> AppResult<String> {
     let o = org_tx(tx, ctx, id, false, is_provider, "服务机构")
         .await
-        .map_err(|_| AppError::invalid("provider_id", "服务机构应为您管辖范围内的居家养老服务组织、日间照料中心或养老机构"))?;
+        .map_err(|_| {
+            AppError::invalid(
+                "provider_id",
+                "服务机构应为您管辖范围内的居家养老服务组织、日间照料中心或养老机构",
+            )
+        })?;
     if o.status != "active" {
         return Err(AppError::invalid("provider_id", "该服务机构已注销或停办"));
     }
@@ -164,7 +171,10 @@ pub async fn candidates(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<Candida
     let total: i64 = app
         .db
         .conn()
-        .scalar(&format!("SELECT COUNT(*) FROM persons p WHERE {w}"), args.clone())
+        .scalar(
+            &format!("SELECT COUNT(*) FROM persons p WHERE {w}"),
+            args.clone(),
+        )
         .await?;
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let n = args.len();
@@ -263,8 +273,9 @@ fn parse_quantity(field: &str, form: ServiceForm, v: &str) -> AppResult<i64> {
 pub async fn grant(app: &App, ctx: &Ctx, g: GrantInput) -> AppResult<GrantItem> {
     ctx.actor.require(Permission::ManageElderlyServices)?;
     let today = app.today();
-    let form = ServiceForm::parse(g.form.trim())
-        .ok_or_else(|| AppError::invalid("form", "服务方式应为 hours（服务时长）或 voucher（服务券）"))?;
+    let form = ServiceForm::parse(g.form.trim()).ok_or_else(|| {
+        AppError::invalid("form", "服务方式应为 hours（服务时长）或 voucher（服务券）")
+    })?;
     let monthly = parse_quantity("monthly", form, &g.monthly)?;
     rule::grant_ok(form, monthly).map_err(|m| AppError::invalid("monthly", m))?;
     validate::date("starts_on", "开始日期", g.starts_on)?;
@@ -281,10 +292,16 @@ pub async fn grant(app: &App, ctx: &Ctx, g: GrantInput) -> AppResult<GrantItem> 
     })?;
     provider_tx(&mut tx, ctx, &g.provider_id).await?;
     // the person's row serialises two grants for one person; the partial unique index is the last word
-    tx.fetch_optional::<(String,)>(&format!("SELECT id FROM persons WHERE id = $1{}", tx.for_update()), args![&p.id])
-        .await?;
+    tx.fetch_optional::<(String,)>(
+        &format!("SELECT id FROM persons WHERE id = $1{}", tx.for_update()),
+        args![&p.id],
+    )
+    .await?;
     let live: i64 = tx
-        .scalar("SELECT COUNT(*) FROM home_care_grants WHERE person_id = $1 AND ended_on IS NULL", args![&p.id])
+        .scalar(
+            "SELECT COUNT(*) FROM home_care_grants WHERE person_id = $1 AND ended_on IS NULL",
+            args![&p.id],
+        )
         .await?;
     if live > 0 {
         return Err(AppError::conflict("person", "该老人已在接受居家养老援助"));
@@ -324,7 +341,10 @@ pub async fn end_grant(app: &App, ctx: &Ctx, id: &str, e: EndInput) -> AppResult
     let mut tx = app.db.begin().await?;
     let row: (String, NaiveDate, Option<NaiveDate>) = tx
         .fetch_optional(
-            &format!("SELECT area_code, starts_on, ended_on FROM home_care_grants WHERE id = $1{}", tx.for_update()),
+            &format!(
+                "SELECT area_code, starts_on, ended_on FROM home_care_grants WHERE id = $1{}",
+                tx.for_update()
+            ),
             args![id],
         )
         .await?
@@ -411,7 +431,11 @@ pub async fn record_service(
     if used + q > monthly {
         return Err(AppError::conflict(
             "quantity",
-            format!("超出本月援助额度：本月已用 {}，剩余 {}", quantity_text(&form, used), quantity_text(&form, rule::remaining(monthly, used))),
+            format!(
+                "超出本月援助额度：本月已用 {}，剩余 {}",
+                quantity_text(&form, used),
+                quantity_text(&form, rule::remaining(monthly, used))
+            ),
         ));
     }
     let id = new_id();
@@ -440,7 +464,21 @@ pub async fn record_service(
     })
 }
 
-type GrantRow = (String, String, String, String, String, String, String, i64, String, String, NaiveDate, Option<NaiveDate>, i64);
+type GrantRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    NaiveDate,
+    Option<NaiveDate>,
+    i64,
+);
 
 fn grant_select(w: &str) -> String {
     format!(
@@ -452,7 +490,21 @@ fn grant_select(w: &str) -> String {
 }
 
 fn grant_from(app: &App, r: GrantRow) -> GrantItem {
-    let (id, person_id, name, idn, area, basis, form, monthly, provider_id, provider_name, starts_on, ended_on, used) = r;
+    let (
+        id,
+        person_id,
+        name,
+        idn,
+        area,
+        basis,
+        form,
+        monthly,
+        provider_id,
+        provider_name,
+        starts_on,
+        ended_on,
+        used,
+    ) = r;
     GrantItem {
         name: crate::app::targets::computed::mask_name(&name),
         id_number_masked: mask(&idn),
@@ -530,7 +582,10 @@ pub async fn grants(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<GrantPage> 
     let total: i64 = app
         .db
         .conn()
-        .scalar(&format!("SELECT COUNT(*) FROM home_care_grants g WHERE $1 <= $2 AND {w}"), args.clone())
+        .scalar(
+            &format!("SELECT COUNT(*) FROM home_care_grants g WHERE $1 <= $2 AND {w}"),
+            args.clone(),
+        )
         .await?;
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let n = args.len();
@@ -540,7 +595,12 @@ pub async fn grants(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<GrantPage> 
         .db
         .conn()
         .fetch_all(
-            &format!("{} ORDER BY g.town_code, g.area_code, g.starts_on, g.id LIMIT ${} OFFSET ${}", grant_select(&w), n + 1, n + 2),
+            &format!(
+                "{} ORDER BY g.town_code, g.area_code, g.starts_on, g.id LIMIT ${} OFFSET ${}",
+                grant_select(&w),
+                n + 1,
+                n + 2
+            ),
             args,
         )
         .await?;
@@ -602,7 +662,10 @@ pub async fn plan_adaptation(
     let mut items = Vec::new();
     for i in &a.items {
         let it = AdaptationItem::parse(i.trim()).ok_or_else(|| {
-            AppError::invalid("items", format!("改造项目“{i}”无效，应为：{}", AdaptationItem::codes_text()))
+            AppError::invalid(
+                "items",
+                format!("改造项目“{i}”无效，应为：{}", AdaptationItem::codes_text()),
+            )
         })?;
         if !items.contains(&it) {
             items.push(it);
@@ -625,7 +688,10 @@ pub async fn plan_adaptation(
     let hid = hid.as_str();
     let hh: (String, String) = tx
         .fetch_optional(
-            &format!("SELECT area_code, town_code FROM households WHERE id = $1{}", tx.for_update()),
+            &format!(
+                "SELECT area_code, town_code FROM households WHERE id = $1{}",
+                tx.for_update()
+            ),
             args![hid],
         )
         .await?
@@ -660,10 +726,16 @@ pub async fn plan_adaptation(
     let (idx, need) = rule::adaptation_basis(category, &facts)
         .map_err(|m| AppError::conflict("household", format!("该家庭不符合适老化改造条件：{m}")))?;
     let done: i64 = tx
-        .scalar("SELECT COUNT(*) FROM home_adaptations WHERE household_id = $1", args![hid])
+        .scalar(
+            "SELECT COUNT(*) FROM home_adaptations WHERE household_id = $1",
+            args![hid],
+        )
         .await?;
     if done > 0 {
-        return Err(AppError::conflict("household", "该家庭已列入适老化改造，不能重复登记"));
+        return Err(AppError::conflict(
+            "household",
+            "该家庭已列入适老化改造，不能重复登记",
+        ));
     }
     let id = new_id();
     let codes: Vec<&str> = items.iter().map(|i| i.code()).collect();
@@ -709,7 +781,9 @@ pub async fn accept_adaptation(
     ctx.actor.require(Permission::ManageElderlyServices)?;
     past_date("accepted_on", "验收日期", a.accepted_on, app.today())?;
     let money = |field: &str, v: &str| {
-        Fen::parse_yuan(v.trim()).map(|f| f.0).map_err(|_| AppError::invalid(field, "金额格式应为元，最多两位小数"))
+        Fen::parse_yuan(v.trim())
+            .map(|f| f.0)
+            .map_err(|_| AppError::invalid(field, "金额格式应为元，最多两位小数"))
     };
     let cost = money("cost", &a.cost)?;
     let subsidy = money("subsidy", &a.subsidy)?;
@@ -718,19 +792,29 @@ pub async fn accept_adaptation(
     let mut photos = Vec::new();
     for (i, p) in a.photos.iter().enumerate().filter(|(_, p)| !p.is_empty()) {
         if p.len() > crate::app::verification::tasks::MAX_PHOTO {
-            return Err(AppError::invalid("photo", format!("第{}张照片超过5MB", i + 1)));
+            return Err(AppError::invalid(
+                "photo",
+                format!("第{}张照片超过5MB", i + 1),
+            ));
         }
-        let ct = crate::app::verification::tasks::photo_type(p)
-            .ok_or_else(|| AppError::invalid("photo", format!("第{}张照片不是JPEG或PNG图片", i + 1)))?;
+        let ct = crate::app::verification::tasks::photo_type(p).ok_or_else(|| {
+            AppError::invalid("photo", format!("第{}张照片不是JPEG或PNG图片", i + 1))
+        })?;
         photos.push((ct, p));
     }
     if photos.is_empty() {
-        return Err(AppError::invalid("photo", "请上传改造后的照片作为验收依据（至少一张）"));
+        return Err(AppError::invalid(
+            "photo",
+            "请上传改造后的照片作为验收依据（至少一张）",
+        ));
     }
     let mut tx = app.db.begin().await?;
     let (area, status, planned): (String, String, NaiveDate) = tx
         .fetch_optional(
-            &format!("SELECT area_code, status, planned_on FROM home_adaptations WHERE id = $1{}", tx.for_update()),
+            &format!(
+                "SELECT area_code, status, planned_on FROM home_adaptations WHERE id = $1{}",
+                tx.for_update()
+            ),
             args![id],
         )
         .await?
@@ -771,18 +855,52 @@ pub async fn accept_adaptation(
     adaptation(app, ctx, id).await
 }
 
-type AdaptRow = (String, String, String, String, String, String, String, String, String, NaiveDate, String, Option<NaiveDate>, Option<i64>, Option<i64>, Option<String>);
+type AdaptRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDate,
+    String,
+    Option<NaiveDate>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 const ADAPT_SELECT: &str = "SELECT a.id, a.household_id, a.person_id, p.name, a.area_code, a.category, a.need, a.items_json, a.contractor, \
      a.planned_on, a.status, a.accepted_on, a.cost, a.subsidy, a.acceptance_note FROM home_adaptations a JOIN persons p ON p.id = a.person_id";
 
 fn adapt_from(app: &App, r: AdaptRow, photos: Vec<String>) -> AdaptationItemView {
-    let (id, household_id, person_id, name, area, cat, need, items, contractor, planned_on, status, accepted_on, cost, subsidy, note) = r;
+    let (
+        id,
+        household_id,
+        person_id,
+        name,
+        area,
+        cat,
+        need,
+        items,
+        contractor,
+        planned_on,
+        status,
+        accepted_on,
+        cost,
+        subsidy,
+        note,
+    ) = r;
     AdaptationItemView {
         name: crate::app::targets::computed::mask_name(&name),
         area_name: app.areas().full_name(&area),
         category_label: PoorCategory::parse(&cat).map_or("", |c| c.label()).into(),
-        need_label: AdaptationNeed::parse(&need).map_or("", |n| n.label()).into(),
+        need_label: AdaptationNeed::parse(&need)
+            .map_or("", |n| n.label())
+            .into(),
         items: serde_json::from_str::<Vec<String>>(&items)
             .unwrap_or_default()
             .iter()
@@ -816,11 +934,19 @@ pub async fn adaptation(app: &App, ctx: &Ctx, id: &str) -> AppResult<AdaptationI
         .conn()
         .fetch_all("SELECT id FROM home_adaptation_photos WHERE adaptation_id = $1 ORDER BY uploaded_at, id", args![id])
         .await?;
-    Ok(adapt_from(app, r, photos.into_iter().map(|p| p.0).collect()))
+    Ok(adapt_from(
+        app,
+        r,
+        photos.into_iter().map(|p| p.0).collect(),
+    ))
 }
 
 /// An acceptance photo (content type, bytes), within the caller's scope.
-pub async fn adaptation_photo(app: &App, ctx: &Ctx, photo_id: &str) -> AppResult<(String, Vec<u8>)> {
+pub async fn adaptation_photo(
+    app: &App,
+    ctx: &Ctx,
+    photo_id: &str,
+) -> AppResult<(String, Vec<u8>)> {
     ctx.actor.require(Permission::ReadElderly)?;
     let r: (String, String, String) = app
         .db
@@ -867,12 +993,20 @@ pub async fn adaptations(app: &App, ctx: &Ctx, q: &AdaptationQuery) -> AppResult
             args.push(Arg::from(s));
             w = format!("{w} AND a.status = ${}", args.len());
         }
-        _ => return Err(AppError::invalid("status", "状态应为 planned（待验收）或 accepted（已验收）")),
+        _ => {
+            return Err(AppError::invalid(
+                "status",
+                "状态应为 planned（待验收）或 accepted（已验收）",
+            ));
+        }
     }
     let total: i64 = app
         .db
         .conn()
-        .scalar(&format!("SELECT COUNT(*) FROM home_adaptations a WHERE {w}"), args.clone())
+        .scalar(
+            &format!("SELECT COUNT(*) FROM home_adaptations a WHERE {w}"),
+            args.clone(),
+        )
         .await?;
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let n = args.len();
@@ -887,7 +1021,10 @@ pub async fn adaptations(app: &App, ctx: &Ctx, q: &AdaptationQuery) -> AppResult
         )
         .await?;
     Ok(AdaptationPage {
-        items: rows.into_iter().map(|r| adapt_from(app, r, vec![])).collect(),
+        items: rows
+            .into_iter()
+            .map(|r| adapt_from(app, r, vec![]))
+            .collect(),
         total,
         page,
         pages: ((total + PAGE - 1) / PAGE).max(1),
@@ -935,7 +1072,10 @@ pub async fn open_bed(app: &App, ctx: &Ctx, b: BedInput) -> AppResult<BedItem> {
     validate::date("contract_start", "合同开始日期", b.contract_start)?;
     validate::date("contract_end", "合同结束日期", b.contract_end)?;
     if b.contract_end <= b.contract_start {
-        return Err(AppError::invalid("contract_end", "合同结束日期应晚于开始日期"));
+        return Err(AppError::invalid(
+            "contract_end",
+            "合同结束日期应晚于开始日期",
+        ));
     }
     if b.contract_end > b.contract_start + Months::new(36) {
         return Err(AppError::invalid("contract_end", "合同期限不能超过3年"));
@@ -945,7 +1085,10 @@ pub async fn open_bed(app: &App, ctx: &Ctx, b: BedInput) -> AppResult<BedItem> {
         .map(|f| f.0)
         .map_err(|_| AppError::invalid("monthly_subsidy", "金额格式应为元，最多两位小数"))?;
     if !(0..=rule::MAX_BED_SUBSIDY).contains(&subsidy) {
-        return Err(AppError::invalid("monthly_subsidy", "每月补贴应在0–2000.00元之间"));
+        return Err(AppError::invalid(
+            "monthly_subsidy",
+            "每月补贴应在0–2000.00元之间",
+        ));
     }
     let mut tx = app.db.begin().await?;
     let p = person_tx(&mut tx, ctx, &b.person).await?;
@@ -956,15 +1099,21 @@ pub async fn open_bed(app: &App, ctx: &Ctx, b: BedInput) -> AppResult<BedItem> {
         )
         .await?
         .map(|r| r.0);
-    if !rule::care_bed_eligible(age_on(p.birth_date, today), level.and_then(|l| u8::try_from(l).ok())) {
+    if !rule::care_bed_eligible(
+        age_on(p.birth_date, today),
+        level.and_then(|l| u8::try_from(l).ok()),
+    ) {
         return Err(AppError::conflict(
             "person",
             "家庭照护床位须为60周岁及以上、经能力评估为失能（轻度失能及以上）的老人",
         ));
     }
     provider_tx(&mut tx, ctx, &b.provider_id).await?;
-    tx.fetch_optional::<(String,)>(&format!("SELECT id FROM persons WHERE id = $1{}", tx.for_update()), args![&p.id])
-        .await?;
+    tx.fetch_optional::<(String,)>(
+        &format!("SELECT id FROM persons WHERE id = $1{}", tx.for_update()),
+        args![&p.id],
+    )
+    .await?;
     let live: i64 = tx
         .scalar("SELECT COUNT(*) FROM family_care_beds WHERE person_id = $1 AND terminated_on IS NULL AND contract_end >= $2", args![&p.id, today])
         .await?;
@@ -1118,7 +1267,21 @@ pub async fn terminate_bed(app: &App, ctx: &Ctx, id: &str, e: EndInput) -> AppRe
     bed(app, ctx, id).await
 }
 
-type BedRow = (String, String, String, String, String, String, String, NaiveDate, NaiveDate, i64, Option<NaiveDate>, i64, Option<NaiveDate>);
+type BedRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDate,
+    NaiveDate,
+    i64,
+    Option<NaiveDate>,
+    i64,
+    Option<NaiveDate>,
+);
 
 const BED_SELECT: &str = "SELECT b.id, b.person_id, p.name, b.area_code, b.provider_id, o.name, b.contract_number, b.contract_start, \
      b.contract_end, b.monthly_subsidy, b.terminated_on, \
@@ -1127,7 +1290,21 @@ const BED_SELECT: &str = "SELECT b.id, b.person_id, p.name, b.area_code, b.provi
      FROM family_care_beds b JOIN persons p ON p.id = b.person_id JOIN organisations o ON o.id = b.provider_id";
 
 fn bed_from(app: &App, r: BedRow) -> BedItem {
-    let (id, person_id, name, area, provider_id, provider_name, number, start, end, subsidy, term, visits, last) = r;
+    let (
+        id,
+        person_id,
+        name,
+        area,
+        provider_id,
+        provider_name,
+        number,
+        start,
+        end,
+        subsidy,
+        term,
+        visits,
+        last,
+    ) = r;
     BedItem {
         in_force: rule::bed_in_force(start, end, term, app.today()),
         name: crate::app::targets::computed::mask_name(&name),
@@ -1175,7 +1352,10 @@ pub async fn beds(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<BedPage> {
     let total: i64 = app
         .db
         .conn()
-        .scalar(&format!("SELECT COUNT(*) FROM family_care_beds b WHERE {cond}"), args.clone())
+        .scalar(
+            &format!("SELECT COUNT(*) FROM family_care_beds b WHERE {cond}"),
+            args.clone(),
+        )
         .await?;
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let n = args.len();

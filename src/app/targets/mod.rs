@@ -690,7 +690,11 @@ pub async fn detail(
                     .iter()
                     .filter(|t| town_scope(ctx, &t.0))
                     .map(|(t, whole, part)| {
-                        let n = if f.share { Num::percent(*part, *whole) } else { Some(Num::int(*part)) };
+                        let n = if f.share {
+                            Num::percent(*part, *whole)
+                        } else {
+                            Some(Num::int(*part))
+                        };
                         TownFigure {
                             town_name: areas.name(t),
                             town_code: t.clone(),

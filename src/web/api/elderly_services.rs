@@ -89,7 +89,10 @@ pub async fn check(
     Path(id): Path<String>,
     JsonBody(c): JsonBody<StandardCheck>,
 ) -> Result<(StatusCode, Json<CheckItem>), ApiError> {
-    Ok((StatusCode::CREATED, Json(community::check_standard(&app, &ctx, &id, c).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(community::check_standard(&app, &ctx, &id, c).await?),
+    ))
 }
 
 /// 一镇一品 demonstration sites and smart elderly care institutions in the caller's scope, newest first.
@@ -113,7 +116,10 @@ pub async fn designate(
     Path(organisation_id): Path<String>,
     JsonBody(d): JsonBody<DesignationInput>,
 ) -> Result<(StatusCode, Json<DesignationItem>), ApiError> {
-    Ok((StatusCode::CREATED, Json(community::designate(&app, &ctx, &organisation_id, d).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(community::designate(&app, &ctx, &organisation_id, d).await?),
+    ))
 }
 
 /// Residents who qualify for home care assistance (from the assistance cases and the registry) without a grant yet.
@@ -147,7 +153,10 @@ pub async fn grant(
     ApiCtx(ctx): ApiCtx,
     JsonBody(g): JsonBody<GrantInput>,
 ) -> Result<(StatusCode, Json<GrantItem>), ApiError> {
-    Ok((StatusCode::CREATED, Json(services::grant(&app, &ctx, g).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(services::grant(&app, &ctx, g).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/elderly/home-care/{id}", tag = "elderly", params(("id" = String, Path)), security(("bearer" = [])),
@@ -194,7 +203,10 @@ pub async fn record_service(
     Path(id): Path<String>,
     JsonBody(s): JsonBody<ServiceInput>,
 ) -> Result<(StatusCode, Json<ServiceRecord>), ApiError> {
-    Ok((StatusCode::CREATED, Json(services::record_service(&app, &ctx, &id, s).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(services::record_service(&app, &ctx, &id, s).await?),
+    ))
 }
 
 /// Home adaptations in the caller's scope.
@@ -217,7 +229,10 @@ pub async fn plan_adaptation(
     ApiCtx(ctx): ApiCtx,
     JsonBody(a): JsonBody<AdaptationInput>,
 ) -> Result<(StatusCode, Json<AdaptationItemView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(services::plan_adaptation(&app, &ctx, a).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(services::plan_adaptation(&app, &ctx, a).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/elderly/adaptations/{id}", tag = "elderly", params(("id" = String, Path)), security(("bearer" = [])),
@@ -306,7 +321,10 @@ pub async fn open_bed(
     ApiCtx(ctx): ApiCtx,
     JsonBody(b): JsonBody<BedInput>,
 ) -> Result<(StatusCode, Json<BedItem>), ApiError> {
-    Ok((StatusCode::CREATED, Json(services::open_bed(&app, &ctx, b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(services::open_bed(&app, &ctx, b).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/elderly/care-beds/{id}", tag = "elderly", params(("id" = String, Path)), security(("bearer" = [])),
@@ -329,7 +347,10 @@ pub async fn visit(
     Path(id): Path<String>,
     JsonBody(v): JsonBody<VisitInput>,
 ) -> Result<(StatusCode, Json<VisitItem>), ApiError> {
-    Ok((StatusCode::CREATED, Json(services::visit(&app, &ctx, &id, v).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(services::visit(&app, &ctx, &id, v).await?),
+    ))
 }
 
 /// Ends a bed's contract early.

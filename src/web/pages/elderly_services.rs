@@ -46,14 +46,19 @@ pub fn pages() -> Router<App> {
 type Pairs = Vec<(String, String)>;
 
 fn one(f: &Pairs, k: &str) -> String {
-    f.iter().find(|x| x.0 == k).map(|x| x.1.clone()).unwrap_or_default()
+    f.iter()
+        .find(|x| x.0 == k)
+        .map(|x| x.1.clone())
+        .unwrap_or_default()
 }
 
 fn all(f: &Pairs, k: &str) -> Vec<String> {
     f.iter().filter(|x| x.0 == k).map(|x| x.1.clone()).collect()
 }
 
-fn outcome(r: Result<&'static str, AppError>) -> Result<(Option<String>, Option<String>), PageError> {
+fn outcome(
+    r: Result<&'static str, AppError>,
+) -> Result<(Option<String>, Option<String>), PageError> {
     match r {
         Ok(m) => Ok((Some(m.into()), None)),
         Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_))) => Err(e.into()),
@@ -88,7 +93,11 @@ async fn facilities(
     let standard = q.standard.clone().unwrap_or_default();
     render(&FacilitiesPage {
         nav: Nav::of(&app, &p),
-        more: format!("kind={}&standard={}", super::enc(&kind), super::enc(&standard)),
+        more: format!(
+            "kind={}&standard={}",
+            super::enc(&kind),
+            super::enc(&standard)
+        ),
         kind,
         standard,
         items: r.items,
@@ -129,7 +138,10 @@ async fn facility_page(
 ) -> Result<Response, PageError> {
     let v = community::facility(app, &p.ctx, id).await?;
     let areas = app.areas();
-    let town = areas.get(&v.area_code).and_then(|a| a.town_code.clone().or(Some(a.code.clone()))).unwrap_or_default();
+    let town = areas
+        .get(&v.area_code)
+        .and_then(|a| a.town_code.clone().or(Some(a.code.clone())))
+        .unwrap_or_default();
     let villages = areas
         .children(&town)
         .iter()
@@ -145,15 +157,27 @@ async fn facility_page(
         today: app.today().to_string(),
         levels: FacilityLevel::ALL
             .iter()
-            .map(|l| Choice { code: l.code().into(), label: l.label().into(), on: v.level.as_deref() == Some(l.code()) })
+            .map(|l| Choice {
+                code: l.code().into(),
+                label: l.label().into(),
+                on: v.level.as_deref() == Some(l.code()),
+            })
             .collect(),
         items: StandardItem::ALL
             .iter()
-            .map(|i| Choice { code: i.code().into(), label: i.label().into(), on: false })
+            .map(|i| Choice {
+                code: i.code().into(),
+                label: i.label().into(),
+                on: false,
+            })
             .collect(),
         designations: Designation::ALL
             .iter()
-            .map(|d| Choice { code: d.code().into(), label: d.label().into(), on: false })
+            .map(|d| Choice {
+                code: d.code().into(),
+                label: d.label().into(),
+                on: false,
+            })
             .collect(),
         villages,
         v,
@@ -162,41 +186,74 @@ async fn facility_page(
     })
 }
 
-async fn facility(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn facility(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     facility_page(&app, &p, &id, None, None).await
 }
 
-async fn facility_run(app: &App, p: &PageCtx, id: &str, action: &str, f: &Pairs) -> Result<&'static str, AppError> {
+async fn facility_run(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    action: &str,
+    f: &Pairs,
+) -> Result<&'static str, AppError> {
     let ctx = &p.ctx;
     match action {
         "profile" => {
-            community::set_facility(app, ctx, id, FacilityInput {
-                level: one(f, "level"),
-                meals: !one(f, "meals").is_empty(),
-                regional: !one(f, "regional").is_empty(),
-                opened_on: date("opened_on", "建成运营日期", &one(f, "opened_on"))?,
-                capacity: if one(f, "capacity").trim().is_empty() { 0 } else { number("capacity", "床位或餐位数", &one(f, "capacity"))? },
-                served: all(f, "served"),
-            })
+            community::set_facility(
+                app,
+                ctx,
+                id,
+                FacilityInput {
+                    level: one(f, "level"),
+                    meals: !one(f, "meals").is_empty(),
+                    regional: !one(f, "regional").is_empty(),
+                    opened_on: date("opened_on", "建成运营日期", &one(f, "opened_on"))?,
+                    capacity: if one(f, "capacity").trim().is_empty() {
+                        0
+                    } else {
+                        number("capacity", "床位或餐位数", &one(f, "capacity"))?
+                    },
+                    served: all(f, "served"),
+                },
+            )
             .await?;
             Ok("已保存设施服务信息")
         }
         "check" => {
-            let c = community::check_standard(app, ctx, id, StandardCheck {
-                checked_on: date("checked_on", "检查日期", &one(f, "checked_on"))?,
-                checkers: split_names(&one(f, "checkers")),
-                present: all(f, "present"),
-                note: one(f, "note"),
-            })
+            let c = community::check_standard(
+                app,
+                ctx,
+                id,
+                StandardCheck {
+                    checked_on: date("checked_on", "检查日期", &one(f, "checked_on"))?,
+                    checkers: split_names(&one(f, "checkers")),
+                    present: all(f, "present"),
+                    note: one(f, "note"),
+                },
+            )
             .await?;
-            Ok(if c.met { "已登记标配检查：按标配建到位" } else { "已登记标配检查：未按标配建到位" })
+            Ok(if c.met {
+                "已登记标配检查：按标配建到位"
+            } else {
+                "已登记标配检查：未按标配建到位"
+            })
         }
         "designate" => {
-            community::designate(app, ctx, id, DesignationInput {
-                kind: one(f, "kind"),
-                named_on: date("named_on", "命名日期", &one(f, "named_on"))?,
-                title: one(f, "title"),
-            })
+            community::designate(
+                app,
+                ctx,
+                id,
+                DesignationInput {
+                    kind: one(f, "kind"),
+                    named_on: date("named_on", "命名日期", &one(f, "named_on"))?,
+                    title: one(f, "title"),
+                },
+            )
             .await?;
             Ok("已登记命名")
         }
@@ -243,7 +300,15 @@ async fn home_care_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let g = services::grants(app, &p.ctx, q).await?;
-    let c = services::candidates(app, &p.ctx, &AreaPage { area: q.area.clone(), page: Some(1) }).await?;
+    let c = services::candidates(
+        app,
+        &p.ctx,
+        &AreaPage {
+            area: q.area.clone(),
+            page: Some(1),
+        },
+    )
+    .await?;
     render(&HomeCarePage {
         nav: Nav::of(app, p),
         grants: g.items,
@@ -253,7 +318,14 @@ async fn home_care_page(
         candidates: c.items,
         candidates_total: c.total,
         providers: services::providers(app, &p.ctx).await?,
-        forms: ServiceForm::ALL.iter().map(|f| Choice { code: f.code().into(), label: f.label().into(), on: false }).collect(),
+        forms: ServiceForm::ALL
+            .iter()
+            .map(|f| Choice {
+                code: f.code().into(),
+                label: f.label().into(),
+                on: false,
+            })
+            .collect(),
         can_manage: p.ctx.actor.can(Permission::ManageElderlyServices),
         today: app.today().to_string(),
         message,
@@ -261,19 +333,31 @@ async fn home_care_page(
     })
 }
 
-async fn home_care(State(app): State<App>, p: PageCtx, Query(q): Query<AreaPage>) -> Result<Response, PageError> {
+async fn home_care(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<AreaPage>,
+) -> Result<Response, PageError> {
     home_care_page(&app, &p, &q, None, None).await
 }
 
-async fn grant(State(app): State<App>, p: PageCtx, Form(f): Form<Pairs>) -> Result<Response, PageError> {
+async fn grant(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<Pairs>,
+) -> Result<Response, PageError> {
     let r = async {
-        services::grant(&app, &p.ctx, GrantInput {
-            person: one(&f, "person"),
-            form: one(&f, "form"),
-            monthly: one(&f, "monthly"),
-            provider_id: one(&f, "provider_id"),
-            starts_on: date("starts_on", "开始日期", &one(&f, "starts_on"))?,
-        })
+        services::grant(
+            &app,
+            &p.ctx,
+            GrantInput {
+                person: one(&f, "person"),
+                form: one(&f, "form"),
+                monthly: one(&f, "monthly"),
+                provider_id: one(&f, "provider_id"),
+                starts_on: date("starts_on", "开始日期", &one(&f, "starts_on"))?,
+            },
+        )
         .await?;
         Ok("已登记居家养老援助")
     }
@@ -294,7 +378,13 @@ struct GrantPage {
     error: Option<String>,
 }
 
-async fn grant_show(app: &App, p: &PageCtx, id: &str, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn grant_show(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     render(&GrantPage {
         nav: Nav::of(app, p),
         g: services::grant_item(app, &p.ctx, id).await?,
@@ -306,7 +396,11 @@ async fn grant_show(app: &App, p: &PageCtx, id: &str, message: Option<String>, e
     })
 }
 
-async fn grant_page(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn grant_page(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     grant_show(&app, &p, &id, None, None).await
 }
 
@@ -319,17 +413,31 @@ async fn grant_act(
     let r = async {
         match action.as_str() {
             "service" => {
-                services::record_service(&app, &p.ctx, &id, ServiceInput {
-                    served_on: date("served_on", "服务日期", &one(&f, "served_on"))?,
-                    quantity: one(&f, "quantity"),
-                    content: one(&f, "content"),
-                    carer: one(&f, "carer"),
-                })
+                services::record_service(
+                    &app,
+                    &p.ctx,
+                    &id,
+                    ServiceInput {
+                        served_on: date("served_on", "服务日期", &one(&f, "served_on"))?,
+                        quantity: one(&f, "quantity"),
+                        content: one(&f, "content"),
+                        carer: one(&f, "carer"),
+                    },
+                )
                 .await?;
                 Ok("已登记服务记录")
             }
             "end" => {
-                services::end_grant(&app, &p.ctx, &id, EndInput { on: date("on", "终止日期", &one(&f, "on"))?, reason: one(&f, "reason") }).await?;
+                services::end_grant(
+                    &app,
+                    &p.ctx,
+                    &id,
+                    EndInput {
+                        on: date("on", "终止日期", &one(&f, "on"))?,
+                        reason: one(&f, "reason"),
+                    },
+                )
+                .await?;
                 Ok("已终止援助")
             }
             _ => Err(AppError::NotFound("操作".into())),
@@ -359,7 +467,13 @@ struct AdaptationsPage {
     error: Option<String>,
 }
 
-async fn adaptations_page(app: &App, p: &PageCtx, q: &AdaptationQuery, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn adaptations_page(
+    app: &App,
+    p: &PageCtx,
+    q: &AdaptationQuery,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let r = services::adaptations(app, &p.ctx, q).await?;
     render(&AdaptationsPage {
         nav: Nav::of(app, p),
@@ -368,7 +482,14 @@ async fn adaptations_page(app: &App, p: &PageCtx, q: &AdaptationQuery, message: 
         page: r.page,
         pages: r.pages,
         status: q.status.clone().unwrap_or_default(),
-        choices: AdaptationItem::ALL.iter().map(|i| Choice { code: i.code().into(), label: i.label().into(), on: false }).collect(),
+        choices: AdaptationItem::ALL
+            .iter()
+            .map(|i| Choice {
+                code: i.code().into(),
+                label: i.label().into(),
+                on: false,
+            })
+            .collect(),
         can_manage: p.ctx.actor.can(Permission::ManageElderlyServices),
         today: app.today().to_string(),
         message,
@@ -376,18 +497,30 @@ async fn adaptations_page(app: &App, p: &PageCtx, q: &AdaptationQuery, message: 
     })
 }
 
-async fn adaptations(State(app): State<App>, p: PageCtx, Query(q): Query<AdaptationQuery>) -> Result<Response, PageError> {
+async fn adaptations(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<AdaptationQuery>,
+) -> Result<Response, PageError> {
     adaptations_page(&app, &p, &q, None, None).await
 }
 
-async fn plan(State(app): State<App>, p: PageCtx, Form(f): Form<Pairs>) -> Result<Response, PageError> {
+async fn plan(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<Pairs>,
+) -> Result<Response, PageError> {
     let r = async {
-        services::plan_adaptation(&app, &p.ctx, AdaptationInput {
-            household: one(&f, "household"),
-            items: all(&f, "items"),
-            contractor: one(&f, "contractor"),
-            planned_on: date("planned_on", "计划日期", &one(&f, "planned_on"))?,
-        })
+        services::plan_adaptation(
+            &app,
+            &p.ctx,
+            AdaptationInput {
+                household: one(&f, "household"),
+                items: all(&f, "items"),
+                contractor: one(&f, "contractor"),
+                planned_on: date("planned_on", "计划日期", &one(&f, "planned_on"))?,
+            },
+        )
         .await?;
         Ok("已登记适老化改造")
     }
@@ -407,7 +540,13 @@ struct AdaptationPage {
     error: Option<String>,
 }
 
-async fn adaptation_show(app: &App, p: &PageCtx, id: &str, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn adaptation_show(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     render(&AdaptationPage {
         nav: Nav::of(app, p),
         a: services::adaptation(app, &p.ctx, id).await?,
@@ -418,11 +557,20 @@ async fn adaptation_show(app: &App, p: &PageCtx, id: &str, message: Option<Strin
     })
 }
 
-async fn adaptation(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn adaptation(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     adaptation_show(&app, &p, &id, None, None).await
 }
 
-async fn accept(State(app): State<App>, p: PageCtx, Path(id): Path<String>, m: Multipart) -> Result<Response, PageError> {
+async fn accept(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    m: Multipart,
+) -> Result<Response, PageError> {
     let r = async {
         let a: Acceptance = crate::web::api::elderly_services::read_acceptance(m).await?;
         services::accept_adaptation(&app, &p.ctx, &id, a).await?;
@@ -433,7 +581,11 @@ async fn accept(State(app): State<App>, p: PageCtx, Path(id): Path<String>, m: M
     adaptation_show(&app, &p, &id, m, e).await
 }
 
-async fn photo(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn photo(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let (ct, bytes) = services::adaptation_photo(&app, &p.ctx, &id).await?;
     Ok(crate::web::api::institutions::file_response(ct, bytes))
 }
@@ -456,7 +608,13 @@ struct BedsPage {
     error: Option<String>,
 }
 
-async fn beds_page(app: &App, p: &PageCtx, q: &AreaPage, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn beds_page(
+    app: &App,
+    p: &PageCtx,
+    q: &AreaPage,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let r = services::beds(app, &p.ctx, q).await?;
     render(&BedsPage {
         nav: Nav::of(app, p),
@@ -472,20 +630,32 @@ async fn beds_page(app: &App, p: &PageCtx, q: &AreaPage, message: Option<String>
     })
 }
 
-async fn beds(State(app): State<App>, p: PageCtx, Query(q): Query<AreaPage>) -> Result<Response, PageError> {
+async fn beds(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<AreaPage>,
+) -> Result<Response, PageError> {
     beds_page(&app, &p, &q, None, None).await
 }
 
-async fn open_bed(State(app): State<App>, p: PageCtx, Form(f): Form<Pairs>) -> Result<Response, PageError> {
+async fn open_bed(
+    State(app): State<App>,
+    p: PageCtx,
+    Form(f): Form<Pairs>,
+) -> Result<Response, PageError> {
     let r = async {
-        services::open_bed(&app, &p.ctx, BedInput {
-            person: one(&f, "person"),
-            provider_id: one(&f, "provider_id"),
-            contract_number: one(&f, "contract_number"),
-            contract_start: date("contract_start", "合同开始日期", &one(&f, "contract_start"))?,
-            contract_end: date("contract_end", "合同结束日期", &one(&f, "contract_end"))?,
-            monthly_subsidy: one(&f, "monthly_subsidy"),
-        })
+        services::open_bed(
+            &app,
+            &p.ctx,
+            BedInput {
+                person: one(&f, "person"),
+                provider_id: one(&f, "provider_id"),
+                contract_number: one(&f, "contract_number"),
+                contract_start: date("contract_start", "合同开始日期", &one(&f, "contract_start"))?,
+                contract_end: date("contract_end", "合同结束日期", &one(&f, "contract_end"))?,
+                monthly_subsidy: one(&f, "monthly_subsidy"),
+            },
+        )
         .await?;
         Ok("已登记家庭照护床位")
     }
@@ -506,7 +676,13 @@ struct BedPage {
     error: Option<String>,
 }
 
-async fn bed_show(app: &App, p: &PageCtx, id: &str, message: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+async fn bed_show(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     render(&BedPage {
         nav: Nav::of(app, p),
         b: services::bed(app, &p.ctx, id).await?,
@@ -518,7 +694,11 @@ async fn bed_show(app: &App, p: &PageCtx, id: &str, message: Option<String>, err
     })
 }
 
-async fn bed_page(State(app): State<App>, p: PageCtx, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn bed_page(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     bed_show(&app, &p, &id, None, None).await
 }
 
@@ -531,16 +711,30 @@ async fn bed_act(
     let r = async {
         match action.as_str() {
             "visit" => {
-                services::visit(&app, &p.ctx, &id, VisitInput {
-                    visited_on: date("visited_on", "上门日期", &one(&f, "visited_on"))?,
-                    carer: one(&f, "carer"),
-                    services: one(&f, "services"),
-                })
+                services::visit(
+                    &app,
+                    &p.ctx,
+                    &id,
+                    VisitInput {
+                        visited_on: date("visited_on", "上门日期", &one(&f, "visited_on"))?,
+                        carer: one(&f, "carer"),
+                        services: one(&f, "services"),
+                    },
+                )
                 .await?;
                 Ok("已登记上门服务")
             }
             "end" => {
-                services::terminate_bed(&app, &p.ctx, &id, EndInput { on: date("on", "终止日期", &one(&f, "on"))?, reason: one(&f, "reason") }).await?;
+                services::terminate_bed(
+                    &app,
+                    &p.ctx,
+                    &id,
+                    EndInput {
+                        on: date("on", "终止日期", &one(&f, "on"))?,
+                        reason: one(&f, "reason"),
+                    },
+                )
+                .await?;
                 Ok("已终止床位合同")
             }
             _ => Err(AppError::NotFound("操作".into())),

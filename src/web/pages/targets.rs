@@ -586,8 +586,16 @@ async fn detail_page(
             "各镇(街道)情况",
             "",
             &d.by_town,
-            if d.by_town_share { d.indicator.value } else { None },
-            if d.by_town_share { share_detail } else { count_detail },
+            if d.by_town_share {
+                d.indicator.value
+            } else {
+                None
+            },
+            if d.by_town_share {
+                share_detail
+            } else {
+                count_detail
+            },
         )),
         _ => None,
     };
