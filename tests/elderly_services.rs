@@ -892,3 +892,87 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    the_demo_city_gives_every_elderly_screen_and_target_something_true,
+    |b: Backend| async move {
+        let t = TestApp::with_demo(b, 1500).await;
+        minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+        let e = minzheng::demo::elderly::seed(&t.app).await.unwrap();
+        assert!(
+            e.facilities > 21 && e.grants > 0 && e.adaptations > 0 && e.beds > 0,
+            "{e:?}"
+        );
+        t.add_user("city", "city_officer", "320281").await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        let (city, cj) = (t.token("city").await, t.token("cj").await);
+        // every computed elderly indicator has a figure, and it agrees with a count made here
+        let (_, v) = t.get("/api/v1/targets?year=2020", &city).await;
+        let computed: Vec<&Value> = v["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| {
+                i["id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("T16") || id.starts_with("T17"))
+                    && i["source"] == "computed"
+            })
+            .collect();
+        assert_eq!(
+            computed.len(),
+            16,
+            "T16.1–T16.9, T16.11, T16.14, T16.16, T17.1–T17.4"
+        );
+        for i in &computed {
+            assert!(i["current"].is_string(), "{i}");
+        }
+        let new_centres = t.scalar("SELECT COUNT(*) FROM elderly_facilities f JOIN organisations o ON o.id = f.organisation_id \
+            WHERE o.kind = 'day_care_centre' AND f.level = 'town' AND f.opened_on >= '2020-01-01' AND f.opened_on <= '2020-12-31'").await;
+        assert!(new_centres >= 3, "{new_centres}");
+        let num = |id: &str| {
+            let i = computed.iter().find(|i| i["id"] == id).unwrap();
+            i["current"].as_str().unwrap().parse::<f64>().unwrap()
+        };
+        assert_eq!(num("T16.5") as i64, new_centres);
+        assert_eq!(num("T17.1") as i64, t.scalar("SELECT COUNT(*) FROM home_adaptations WHERE status = 'accepted' AND accepted_on <= '2020-12-31'").await);
+        assert_eq!(
+            num("T17.2") as i64,
+            t.scalar("SELECT COUNT(*) FROM family_care_beds WHERE contract_start <= '2020-12-31'")
+                .await
+        );
+        assert!(
+            num("T16.9") > 0.0 && num("T16.9") < 100.0,
+            "some facilities miss an item"
+        );
+        assert!(
+            num("T17.4") > 0.0 && num("T16.7") > num("T16.8"),
+            "urban communities are better served"
+        );
+        assert!(num("T16.14") > 0.0);
+        // the screens have rows, for the city and for a town
+        for (tok, url, key) in [
+            (&city, "/api/v1/elderly/facilities", "total"),
+            (&cj, "/api/v1/elderly/facilities", "total"),
+            (&cj, "/api/v1/elderly/home-care", "total"),
+            (&cj, "/api/v1/elderly/adaptations", "total"),
+            (&cj, "/api/v1/elderly/care-beds", "total"),
+            (&cj, "/api/v1/institutions", "total"),
+        ] {
+            let (s, v) = t.get(url, tok).await;
+            assert_eq!(s, StatusCode::OK, "{url}");
+            assert!(v[key].as_i64().unwrap() > 0, "{url}: {v}");
+        }
+        let sess = t.login_browser("cj").await;
+        for url in [
+            "/elderly/facilities",
+            "/elderly/home-care",
+            "/elderly/adaptations",
+            "/elderly/care-beds",
+            "/targets/T16.7?year=2020",
+        ] {
+            let (s, _, _) = t.page(&sess, url).await;
+            assert_eq!(s, StatusCode::OK, "{url}");
+        }
+    }
+);

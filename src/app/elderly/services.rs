@@ -617,7 +617,7 @@ pub async fn grants(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<GrantPage> 
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct AdaptationInput {
-    /// The household's id, or the identity number of one of its members.
+    /// The household's id, or one of its members' id or identity number.
     pub household: String,
     /// grab_bars, non_slip, threshold, bathroom, lighting, alarm, care_bed, walking_aid — at least one.
     pub items: Vec<String>,
@@ -679,7 +679,8 @@ pub async fn plan_adaptation(
     let key = a.household.trim().to_uppercase();
     let hid: String = tx
         .fetch_optional::<(Option<String>,)>(
-            "SELECT household_id FROM persons WHERE id_number = $1 UNION ALL SELECT id FROM households WHERE id = $2",
+            "SELECT household_id FROM persons WHERE id_number = $1 UNION ALL SELECT household_id FROM persons WHERE id = $2 \
+             UNION ALL SELECT id FROM households WHERE id = $2",
             args![&key, a.household.trim()],
         )
         .await?
