@@ -921,8 +921,8 @@ db_test!(
             .collect();
         assert_eq!(
             computed.len(),
-            16,
-            "T16.1–T16.9, T16.11, T16.14, T16.16, T17.1–T17.4"
+            18,
+            "T16.1–T16.9, T16.11–T16.14, T16.16, T17.1–T17.4"
         );
         for i in &computed {
             assert!(i["current"].is_string(), "{i}");
@@ -950,6 +950,14 @@ db_test!(
             "urban communities are better served"
         );
         assert!(num("T16.14") > 0.0);
+        assert!(
+            (74.0..76.0).contains(&num("T16.12")),
+            "three of four carers trained"
+        );
+        assert_eq!(
+            num("T16.13") as i64,
+            t.scalar("SELECT COUNT(*) FROM elderly_volunteers").await
+        );
         // the screens have rows, for the city and for a town
         for (tok, url, key) in [
             (&city, "/api/v1/elderly/facilities", "total"),
@@ -976,3 +984,157 @@ db_test!(
         }
     }
 );
+
+db_test!(carers_trainings_and_volunteers, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("nz", "town_officer", "320281004").await;
+    t.add_user("city", "city_officer", "320281").await;
+    let (cj, nz, city) = (
+        t.token("cj").await,
+        t.token("nz").await,
+        t.token("city").await,
+    );
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    let home = org(&t, &cj, "澄江颐养院", "elderly_institution", &village, 11).await;
+    let base = org(
+        &t,
+        &cj,
+        "澄江养老实训基地",
+        "training_base",
+        "320281001",
+        12,
+    )
+    .await;
+    let foundation = org(&t, &city, "澄江慈善基金会", "foundation", "320281001", 13).await;
+    let idn = |seq| {
+        minzheng_domain::idnumber::IdNumber::compose(
+            "320281",
+            chrono::NaiveDate::from_ymd_opt(1975, 5, 5).unwrap(),
+            seq,
+        )
+        .to_string()
+    };
+    let carer = |org: &str, seq| json!({"organisation_id": org, "name": "王护理", "id_number": idn(seq), "certificate": "junior", "hired_on": "2019-04-01"});
+    let (s, _) = t
+        .api(
+            Method::POST,
+            "/api/v1/elderly/carers",
+            Some(&cj),
+            Some(carer(&foundation, 1)),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a foundation employs no carers of this line"
+    );
+    let (s, e) = t.api(Method::POST, "/api/v1/elderly/carers", Some(&cj), Some(json!({"organisation_id": home, "name": "王护理", "id_number": "320281197505051234", "certificate": "junior", "hired_on": "2019-04-01"}))).await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("id_number"))
+    );
+    let mut ids = vec![];
+    for seq in [1, 2] {
+        let (s, c) = t
+            .api(
+                Method::POST,
+                "/api/v1/elderly/carers",
+                Some(&cj),
+                Some(carer(&home, seq)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        assert_eq!(c["name"], "王*理");
+        ids.push(c["id"].as_str().unwrap().to_string());
+    }
+    let (s, _) = t
+        .api(
+            Method::POST,
+            "/api/v1/elderly/carers",
+            Some(&cj),
+            Some(carer(&home, 1)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "one post at a time");
+    let training = |passed: bool, base: &str| json!({"trained_on": "2020-06-01", "course": "失能老人照护", "hours": 40, "base_id": base, "passed": passed});
+    let (s, e) = t
+        .api(
+            Method::POST,
+            &format!("/api/v1/elderly/carers/{}/trainings", ids[0]),
+            Some(&cj),
+            Some(training(true, &home)),
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("base_id")),
+        "an institution is no training base"
+    );
+    let (s, c) = t
+        .api(
+            Method::POST,
+            &format!("/api/v1/elderly/carers/{}/trainings", ids[0]),
+            Some(&cj),
+            Some(training(true, &base)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    assert_eq!(c["last_trained_on"], "2020-06-01");
+    let (s, _) = t
+        .api(
+            Method::POST,
+            &format!("/api/v1/elderly/carers/{}/trainings", ids[1]),
+            Some(&cj),
+            Some(training(false, &base)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = t
+        .api(
+            Method::POST,
+            &format!("/api/v1/elderly/carers/{}/trainings", ids[1]),
+            Some(&nz),
+            Some(training(true, "")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // one of two trained and passed
+    assert_eq!(
+        current(&indicator(&t, &city, "T16.12").await).as_deref(),
+        Some("50.00")
+    );
+    assert_eq!(current(&indicator(&t, &nz, "T16.12").await), None);
+    for (k, on) in ["2020-03-01", "2020-05-01", "2021-02-01"]
+        .iter()
+        .enumerate()
+    {
+        let (s, v) = t.api(Method::POST, "/api/v1/elderly/volunteers", Some(&cj),
+                Some(json!({"name": format!("志愿者{k}"), "phone": "13905101234", "area_code": village, "registered_on": on}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["phone_masked"], "139****1234");
+    }
+    let (s, _) = t
+        .api(
+            Method::POST,
+            "/api/v1/elderly/volunteers",
+            Some(&nz),
+            Some(json!({"name": "越界", "area_code": village, "registered_on": "2020-03-01"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        current(&indicator(&t, &city, "T16.13").await).as_deref(),
+        Some("2.00"),
+        "registered by the year's end"
+    );
+    let (_, l) = t.get("/api/v1/elderly/volunteers", &nz).await;
+    assert_eq!(l["total"], 0);
+    let (_, l) = t.get("/api/v1/elderly/carers", &cj).await;
+    assert_eq!(l["total"], 2);
+    let sess = t.login_browser("cj").await;
+    let (s, _, body) = t.page(&sess, "/elderly/staff").await;
+    assert_eq!(s, StatusCode::OK);
+    let html = String::from_utf8_lossy(&body);
+    assert!(html.contains("王*理") && !html.contains("王护理") && html.contains("139****1234"));
+});

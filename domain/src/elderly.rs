@@ -13,6 +13,7 @@
 
 pub mod community;
 pub mod services;
+pub mod staff;
 
 use crate::assistance::FieldError;
 use crate::idnumber::age_on;

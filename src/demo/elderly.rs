@@ -7,7 +7,7 @@
 
 use super::assistance::actor;
 use crate::app::authz::Role;
-use crate::app::elderly::{self, community, services};
+use crate::app::elderly::{self, community, services, staff};
 use crate::app::organisations::{self, OrgInput};
 use crate::app::{App, AppError, Ctx, institutions, safety};
 use chrono::{Datelike, NaiveDate};
@@ -21,6 +21,8 @@ pub struct Seeded {
     pub grants: usize,
     pub adaptations: usize,
     pub beds: usize,
+    pub carers: usize,
+    pub volunteers: usize,
 }
 
 /// A 1×1 PNG: the demo's acceptance and rectification photos.
@@ -472,6 +474,84 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
             )
             .await
             .map_err(err)?;
+        }
+
+        // carers at the institution (three of four trained and passed in 2020), volunteers in every village
+        let base = if i < 2 {
+            Some(
+                org(
+                    app,
+                    &ctx,
+                    &mut out.organisations,
+                    format!("{short}养老服务实训基地"),
+                    "training_base",
+                    town,
+                    d(4, 1),
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        for k in 0..4u16 {
+            out.carers += 1;
+            let idn = minzheng_domain::idnumber::IdNumber::compose(
+                "320281",
+                NaiveDate::from_ymd_opt(1970 + (k as i32) * 3, 1 + (i % 12) as u32, 1 + k as u32)
+                    .expect("date"),
+                (out.carers % 999) as u16,
+            )
+            .to_string();
+            let c = staff::add_carer(
+                app,
+                &ctx,
+                staff::CarerInput {
+                    organisation_id: inst.clone(),
+                    name: format!(
+                        "{}护理{}",
+                        ["王", "李", "张", "刘"][k as usize],
+                        ["甲", "乙", "丙", "丁"][k as usize]
+                    ),
+                    id_number: idn,
+                    certificate: ["junior", "intermediate", "none", "senior"][k as usize].into(),
+                    hired_on: NaiveDate::from_ymd_opt(2019, 3, 1).expect("date"),
+                },
+            )
+            .await
+            .map_err(err)?;
+            if k != 3 {
+                staff::add_training(
+                    app,
+                    &ctx,
+                    &c.id,
+                    staff::TrainingInput {
+                        trained_on: d(6, 15 + k as u32),
+                        course: "失能老人照护技能".into(),
+                        hours: 40,
+                        base_id: base.clone(),
+                        passed: true,
+                    },
+                )
+                .await
+                .map_err(err)?;
+            }
+        }
+        for (j, (v, _)) in villages.iter().enumerate() {
+            for k in 0..2 {
+                staff::add_volunteer(
+                    app,
+                    &ctx,
+                    staff::VolunteerInput {
+                        name: ["赵志愿", "钱志愿", "孙志愿", "周志愿"][(j + k) % 4].into(),
+                        phone: format!("1390510{:04}", (j * 2 + k) % 10_000),
+                        area_code: v.clone(),
+                        registered_on: d(1 + ((j + k) % 12) as u32, 5),
+                    },
+                )
+                .await
+                .map_err(err)?;
+                out.volunteers += 1;
+            }
         }
 
         // the home care provider; three towns' elderly-service organisations registered in 2020

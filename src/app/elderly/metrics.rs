@@ -10,7 +10,7 @@ use minzheng_domain::targets::Num;
 use std::collections::BTreeMap;
 
 /// (metric code, what it is) — appended to `targets::computed::LINE_METRICS`.
-pub const METRICS: [(&str, &str); 12] = [
+pub const METRICS: [(&str, &str); 14] = [
     (
         "elderly.new_day_care_centres",
         "本年度建成运营的镇(街)级老年人日间照料中心数（社区养老服务设施登记）",
@@ -32,6 +32,11 @@ pub const METRICS: [(&str, &str); 12] = [
         "最近一次标配检查全部项目到位的在营社区养老服务设施 ÷ 全部在营社区养老服务设施（未检查的计为未到位）",
     ),
     ("elderly.new_smart", "本年度命名的智慧养老服务机构数"),
+    (
+        "elderly.carer_training_rate",
+        "在岗养老护理员中本年度参加培训并合格的比例（按聘用机构所在区划）",
+    ),
+    ("elderly.volunteers", "判定日在册的养老服务志愿者人数"),
     (
         "elderly.assessment_rate",
         "在养老机构入住、接受居家养老援助或使用家庭照护床位的老人中，近12个月内做过能力评估的比例",
@@ -193,6 +198,22 @@ pub async fn figure(
                 "p.area_code", "p.town_code", vec![Arg::from(on - Months::new(12)), Arg::from(on)]).await?;
             share_figure(rows, "名入住机构、接受援助或使用照护床位的老人", "/elderly/capability")
         }
+        "elderly.carer_training_rate" => {
+            let rows = by_town(app, ctx, |c| format!(
+                "SELECT o.town_code, COUNT(*), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM elderly_carer_trainings t \
+                 WHERE t.carer_id = k.id AND t.passed AND t.trained_on >= $1 AND t.trained_on <= $2) THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                 FROM elderly_carers k JOIN organisations o ON o.id = k.organisation_id \
+                 WHERE k.hired_on <= $2 AND (k.left_on IS NULL OR k.left_on > $2) AND {c} GROUP BY o.town_code ORDER BY o.town_code"),
+                "o.area_code", "o.town_code", year()).await?;
+            share_figure(rows, "名在岗养老护理员中本年度培训合格", "/elderly/staff")
+        }
+        "elderly.volunteers" => count_figure(
+            by_town(app, ctx, |c| counted(&format!("FROM elderly_volunteers v WHERE v.registered_on <= $1 \
+                AND (v.left_on IS NULL OR v.left_on > $1) AND {c}"), "v.town_code"),
+                "v.area_code", "v.town_code", vec![Arg::from(on)]).await?,
+            format!("{}在册的志愿者", day(on)),
+            "/elderly/staff",
+        ),
         "elderly.new_service_orgs" => count_figure(
             by_town(app, ctx, |c| counted(&format!("FROM organisations o WHERE o.kind = 'elderly_service_org' AND o.status = 'active' \
                 AND o.registered_on >= $1 AND o.registered_on <= $2 AND {c}"), "o.town_code"),

@@ -177,3 +177,4 @@ pub mod allowance;
 pub mod community;
 pub mod metrics;
 pub mod services;
+pub mod staff;

@@ -10,6 +10,10 @@ use crate::app::elderly::services::{
     AreaPage, BedInput, BedItem, BedPage, CandidatePage, EndInput, GrantInput, GrantItem,
     GrantPage, ServiceInput, ServiceRecord, VisitInput, VisitItem,
 };
+use crate::app::elderly::staff::{
+    self, CarerInput, CarerItem, CarerPage, StaffQuery, TrainingInput, VolunteerInput,
+    VolunteerItem, VolunteerPage,
+};
 use crate::app::{App, AppError};
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
@@ -42,6 +46,10 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(bed))
         .routes(routes!(visit))
         .routes(routes!(terminate_bed))
+        .routes(routes!(carers, add_carer))
+        .routes(routes!(carer))
+        .routes(routes!(add_training))
+        .routes(routes!(volunteers, add_volunteer))
 }
 
 /// Day-care centres and meal points in the caller's scope, with their profile and the latest 标配 check.
@@ -364,4 +372,81 @@ pub async fn terminate_bed(
     JsonBody(e): JsonBody<EndInput>,
 ) -> Result<Json<BedItem>, ApiError> {
     Ok(Json(services::terminate_bed(&app, &ctx, &id, e).await?))
+}
+
+/// Carers (养老护理员) in post in the caller's scope, with their latest passed training.
+#[utoipa::path(get, path = "/api/v1/elderly/carers", tag = "elderly", params(StaffQuery), security(("bearer" = [])),
+    responses((status = 200, body = CarerPage), (status = 422, body = super::ErrorBody)))]
+pub async fn carers(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    ApiQuery(q): ApiQuery<StaffQuery>,
+) -> Result<Json<CarerPage>, ApiError> {
+    Ok(Json(staff::carers(&app, &ctx, &q).await?))
+}
+
+/// Registers a carer at an organisation of the elderly-care line.
+#[utoipa::path(post, path = "/api/v1/elderly/carers", tag = "elderly", request_body = CarerInput, security(("bearer" = [])),
+    responses((status = 201, body = CarerItem), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+    (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn add_carer(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(c): JsonBody<CarerInput>,
+) -> Result<(StatusCode, Json<CarerItem>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(staff::add_carer(&app, &ctx, c).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/elderly/carers/{id}", tag = "elderly", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = CarerItem), (status = 404, body = super::ErrorBody)))]
+pub async fn carer(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<CarerItem>, ApiError> {
+    Ok(Json(staff::carer(&app, &ctx, &id).await?))
+}
+
+/// Records a carer's training (passed or not; at a training base or elsewhere).
+#[utoipa::path(post, path = "/api/v1/elderly/carers/{id}/trainings", tag = "elderly", params(("id" = String, Path)), request_body = TrainingInput,
+    security(("bearer" = [])), responses((status = 201, body = CarerItem), (status = 404, body = super::ErrorBody),
+    (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn add_training(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(t): JsonBody<TrainingInput>,
+) -> Result<(StatusCode, Json<CarerItem>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(staff::add_training(&app, &ctx, &id, t).await?),
+    ))
+}
+
+/// Elderly-care volunteers in the caller's scope, newest first.
+#[utoipa::path(get, path = "/api/v1/elderly/volunteers", tag = "elderly", params(StaffQuery), security(("bearer" = [])),
+    responses((status = 200, body = VolunteerPage), (status = 422, body = super::ErrorBody)))]
+pub async fn volunteers(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    ApiQuery(q): ApiQuery<StaffQuery>,
+) -> Result<Json<VolunteerPage>, ApiError> {
+    Ok(Json(staff::volunteers(&app, &ctx, &q).await?))
+}
+
+/// Registers a volunteer in a village/community.
+#[utoipa::path(post, path = "/api/v1/elderly/volunteers", tag = "elderly", request_body = VolunteerInput, security(("bearer" = [])),
+    responses((status = 201, body = VolunteerItem), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn add_volunteer(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(v): JsonBody<VolunteerInput>,
+) -> Result<(StatusCode, Json<VolunteerItem>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(staff::add_volunteer(&app, &ctx, v).await?),
+    ))
 }

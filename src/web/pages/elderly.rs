@@ -52,6 +52,11 @@ pub const LINE: Line = Line {
             href: "/elderly/care-beds",
             permission: Permission::ReadElderly,
         },
+        MenuItem {
+            label: "护理员和志愿者",
+            href: "/elderly/staff",
+            permission: Permission::ReadElderly,
+        },
     ],
 };
 

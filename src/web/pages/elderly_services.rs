@@ -13,6 +13,7 @@ use crate::app::elderly::services::{
     BedItem, Candidate, EndInput, GrantInput, GrantItem, ServiceInput, ServiceRecord, VisitInput,
     VisitItem,
 };
+use crate::app::elderly::staff;
 use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
@@ -40,6 +41,8 @@ pub fn pages() -> Router<App> {
         .route("/elderly/care-beds", get(beds).post(open_bed))
         .route("/elderly/care-beds/{id}", get(bed_page))
         .route("/elderly/care-beds/{id}/act/{action}", post(bed_act))
+        .route("/elderly/staff", get(staff_list))
+        .route("/elderly/staff/act/{action}", post(staff_act))
 }
 
 /// A posted form as its pairs: repeated names (checkboxes) keep every value.
@@ -743,4 +746,144 @@ async fn bed_act(
     .await;
     let (m, e) = outcome(r)?;
     bed_show(&app, &p, &id, m, e).await
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 养老护理员和志愿者
+
+#[derive(Template)]
+#[template(path = "elderly_staff.html")]
+struct StaffPage {
+    nav: Nav,
+    carers: Vec<staff::CarerItem>,
+    carers_total: i64,
+    volunteers: Vec<staff::VolunteerItem>,
+    volunteers_total: i64,
+    employers: Vec<(String, String)>,
+    bases: Vec<(String, String)>,
+    certificates: Vec<Choice>,
+    villages: Vec<super::AreaOption>,
+    can_manage: bool,
+    today: String,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn staff_page(
+    app: &App,
+    p: &PageCtx,
+    q: &staff::StaffQuery,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let c = staff::carers(app, &p.ctx, q).await?;
+    let v = staff::volunteers(app, &p.ctx, q).await?;
+    let orgs = staff::staff_organisations(app, &p.ctx).await?;
+    let areas = app.areas();
+    render(&StaffPage {
+        nav: Nav::of(app, p),
+        carers: c.items,
+        carers_total: c.total,
+        volunteers: v.items,
+        volunteers_total: v.total,
+        employers: orgs
+            .iter()
+            .filter(|o| o.2 != "training_base")
+            .map(|o| (o.0.clone(), o.1.clone()))
+            .collect(),
+        bases: orgs
+            .iter()
+            .filter(|o| o.2 == "training_base")
+            .map(|o| (o.0.clone(), o.1.clone()))
+            .collect(),
+        certificates: minzheng_domain::elderly::staff::Certificate::ALL
+            .iter()
+            .map(|c| Choice {
+                code: c.code().into(),
+                label: c.label().into(),
+                on: false,
+            })
+            .collect(),
+        villages: super::area_options(app, p)
+            .into_iter()
+            .filter(|a| areas.get(&a.code).is_some_and(|x| x.level == "village"))
+            .collect(),
+        can_manage: p.ctx.actor.can(Permission::ManageElderlyServices),
+        today: app.today().to_string(),
+        message,
+        error,
+    })
+}
+
+async fn staff_list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<staff::StaffQuery>,
+) -> Result<Response, PageError> {
+    staff_page(&app, &p, &q, None, None).await
+}
+
+async fn staff_act(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(action): Path<String>,
+    Form(f): Form<Pairs>,
+) -> Result<Response, PageError> {
+    let r = async {
+        match action.as_str() {
+            "carer" => {
+                staff::add_carer(
+                    &app,
+                    &p.ctx,
+                    staff::CarerInput {
+                        organisation_id: one(&f, "organisation_id"),
+                        name: one(&f, "name"),
+                        id_number: one(&f, "id_number"),
+                        certificate: one(&f, "certificate"),
+                        hired_on: date("hired_on", "入职日期", &one(&f, "hired_on"))?,
+                    },
+                )
+                .await?;
+                Ok("已登记养老护理员")
+            }
+            "training" => {
+                staff::add_training(
+                    &app,
+                    &p.ctx,
+                    &one(&f, "carer_id"),
+                    staff::TrainingInput {
+                        trained_on: date("trained_on", "培训日期", &one(&f, "trained_on"))?,
+                        course: one(&f, "course"),
+                        hours: number("hours", "培训学时", &one(&f, "hours"))?,
+                        base_id: Some(one(&f, "base_id")),
+                        passed: one(&f, "passed") == "1",
+                    },
+                )
+                .await?;
+                Ok("已登记培训记录")
+            }
+            "volunteer" => {
+                staff::add_volunteer(
+                    &app,
+                    &p.ctx,
+                    staff::VolunteerInput {
+                        name: one(&f, "name"),
+                        phone: one(&f, "phone"),
+                        area_code: one(&f, "area_code"),
+                        registered_on: date(
+                            "registered_on",
+                            "登记日期",
+                            &one(&f, "registered_on"),
+                        )?,
+                    },
+                )
+                .await?;
+                Ok("已登记志愿者")
+            }
+            _ => Err(AppError::NotFound("操作".into())),
+        }
+    }
+    .await;
+    let (m, e) = outcome(r)?;
+    staff_page(&app, &p, &staff::StaffQuery::default(), m, e).await
 }
