@@ -8,7 +8,7 @@
 # One run on SQLite; figures to bench/results/elderly.md. Needs wrk and sqlite3. SKIP_BUILD=1 reuses target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=bench/results/elderly.md
+OUT=${OUT:-bench/results/elderly.md}
 HOUSEHOLDS="${HOUSEHOLDS:-700000}"
 mkdir -p bench/results
 if [ "${SKIP_BUILD:-}" != 1 ]; then cargo build --release --bin minzheng; fi
@@ -32,13 +32,13 @@ PERSONS=$(sqlite3 "$FILE" "SELECT COUNT(*) FROM persons")
 OLD=$(sqlite3 "$FILE" "SELECT COUNT(*) FROM persons WHERE status = 'normal' AND birth_date <= '1940-12-01'")
 # every resident aged 80+ has an account, so the roll pays all of them
 sqlite3 "$FILE" "INSERT OR IGNORE INTO payee_accounts (person_id, bank_account, recorded_by, recorded_at) SELECT id, '62284800' || substr(id_number, 7, 11), 'bench', '2020-11-30T00:00:00+00:00' FROM persons WHERE birth_date <= '1940-12-01'"
-"$BIN" user add city --role city_officer --area 320281 --password "$PW" --database "$DB" >/dev/null
-"$BIN" user add cj --role town_officer --area 320281001 --password "$PW" --database "$DB" >/dev/null
+"$BIN" user add bench_city --role city_officer --area 320281 --sections elderly_care,social_assistance --password "$PW" --database "$DB" >/dev/null
+"$BIN" user add bench_cj --role town_officer --area 320281001 --password "$PW" --database "$DB" >/dev/null
 "$BIN" serve --database "$DB" --bind 127.0.0.1:$PORT >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
 token() { curl -sf -XPOST http://127.0.0.1:$PORT/api/v1/auth/token -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"$PW\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
-CITY=$(token city); CJ=$(token cj)
+CITY=$(token bench_city); CJ=$(token bench_cj)
 for b in "80_89 50.00" "90_99 100.00" "100_plus 300.00"; do
   set -- $b
   curl -sf -XPOST http://127.0.0.1:$PORT/api/v1/elderly/allowance/standards -H "Authorization: Bearer $CITY" -H 'content-type: application/json' \
@@ -87,7 +87,7 @@ verdict() { if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo "met"; else echo 
 {
   echo "# Elderly-care benchmark"
   echo
-  echo "Run by \`bench/elderly.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores, $(free -m | awk '/Mem:/ {print $2}') MiB; SQLite; release build;"
+  echo "Run by \`bench/elderly.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores, $(free -m | awk '/Mem:/ {print $2}') MiB; SQLite; binary \`$BIN\`;"
   echo "client and server on the same machine. Demo city: $HOUSEHOLDS households, $PERSONS persons (registry only, generated in $GEN_S s);"
   echo "$OLD residents aged 80+ on 2020-12-01. CPU % of other processes when each part started (other builds on the machine): $BUSY1 / $BUSY2 / $BUSY3."
   echo
