@@ -70,6 +70,8 @@ CREATE TABLE home_care_grants (
 -- one grant in force per person
 CREATE UNIQUE INDEX home_care_grants_one_live ON home_care_grants (person_id) WHERE ended_on IS NULL;
 CREATE INDEX home_care_grants_town ON home_care_grants (town_code, area_code);
+-- the 80+ living alone qualify whatever their income: read through a small partial index, not every person
+CREATE INDEX persons_alone_birth ON persons (birth_date) WHERE lives_alone;
 
 CREATE TABLE home_care_services (
     id              TEXT PRIMARY KEY,

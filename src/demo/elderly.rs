@@ -593,7 +593,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
         let now = app.today();
         cands
             .items
-            .retain(|c| c.age >= 60 + (now.year() - 2020).max(0) as u32 + 1);
+            .retain(|c| c.age > 60 + (now.year() - 2020).max(0) as u32);
         for (k, c) in cands.items.iter().take(30).enumerate() {
             let voucher = k % 3 == 2;
             let g = services::grant(

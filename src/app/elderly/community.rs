@@ -432,8 +432,8 @@ pub async fn designate(
         app,
         ctx,
         &DesignationQuery {
-            kind: None,
-            area: None,
+            organisation_id: Some(id.into()),
+            ..Default::default()
         },
     )
     .await?
@@ -452,6 +452,8 @@ pub struct DesignationQuery {
     pub kind: Option<String>,
     /// A town or village code inside the caller's scope.
     pub area: Option<String>,
+    /// One organisation's designations only.
+    pub organisation_id: Option<String>,
 }
 
 /// Designations in the caller's scope, newest first.
@@ -470,6 +472,15 @@ pub async fn designations(
             .ok_or_else(|| AppError::invalid("kind", "命名类别应为 demo_site 或 smart"))?;
         args.push(Arg::from(k.code()));
         w = format!("{w} AND d.kind = ${}", args.len());
+    }
+    if let Some(o) = q
+        .organisation_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        args.push(Arg::from(o));
+        w = format!("{w} AND d.organisation_id = ${}", args.len());
     }
     let rows: Vec<(String, String, String, String, String, NaiveDate, String, Option<NaiveDate>)> = app
         .db
@@ -571,7 +582,15 @@ pub async fn facility(app: &App, ctx: &Ctx, id: &str) -> AppResult<FacilityView>
         .await?;
     drop(conn);
     let areas = app.areas();
-    let all_designations = designations(app, ctx, &DesignationQuery::default()).await?;
+    let own_designations = designations(
+        app,
+        ctx,
+        &DesignationQuery {
+            organisation_id: Some(id.into()),
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok(FacilityView {
         id: id.into(),
         name: o.0,
@@ -624,10 +643,7 @@ pub async fn facility(app: &App, ctx: &Ctx, id: &str) -> AppResult<FacilityView>
                 }
             })
             .collect(),
-        designations: all_designations
-            .into_iter()
-            .filter(|d| d.organisation_id == id)
-            .collect(),
+        designations: own_designations,
     })
 }
 

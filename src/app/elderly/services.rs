@@ -157,24 +157,28 @@ pub async fn candidates(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<Candida
     ctx.actor.require(Permission::ReadElderly)?;
     let today = app.today();
     let filter = crate::app::registry::area_filter(app, ctx, q.area.as_deref());
+    // the same scope parameter ($3) serves the cases' and the persons' condition
     let (cond, a) = filter.sql("p.area_code", "p.town_code", 3);
+    let (ccond, _) = filter.sql("c.area_code", "c.town_code", 3);
     let mut args: Vec<Arg> = args![
         today - Months::new(12 * rule::ELDERLY_AGE),
         today - Months::new(12 * rule::ADVANCED_AGE)
     ];
     args.extend(a);
-    let w = format!(
-        "p.status = 'normal' AND p.birth_date <= $1 AND {cond} AND ({} OR (p.birth_date <= $2 AND p.lives_alone)) \
-         AND NOT EXISTS (SELECT 1 FROM home_care_grants g WHERE g.person_id = p.id AND g.ended_on IS NULL)",
-        live_case("p.id", "'tekun', 'dibao', 'dibao_single', 'low_income'")
+    // read from the two small sets that can qualify — members of live poor cases, and the 80+ living alone (a
+    // partial index) — never from every person aged 60+
+    let from = format!(
+        "FROM (SELECT cm.person_id AS id FROM case_members cm JOIN cases c ON c.id = cm.case_id \
+           WHERE c.status IN ('active', 'phasing_out') AND c.category IN ('tekun', 'dibao', 'dibao_single', 'low_income') AND {ccond} \
+           UNION SELECT p.id FROM persons p WHERE p.lives_alone AND p.birth_date <= $2 AND p.status = 'normal' AND {cond}) q \
+         JOIN persons p ON p.id = q.id \
+         WHERE p.status = 'normal' AND p.birth_date <= $1 AND {cond} \
+         AND NOT EXISTS (SELECT 1 FROM home_care_grants g WHERE g.person_id = p.id AND g.ended_on IS NULL)"
     );
     let total: i64 = app
         .db
         .conn()
-        .scalar(
-            &format!("SELECT COUNT(*) FROM persons p WHERE {w}"),
-            args.clone(),
-        )
+        .scalar(&format!("SELECT COUNT(*) {from}"), args.clone())
         .await?;
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let n = args.len();
@@ -185,7 +189,7 @@ pub async fn candidates(app: &App, ctx: &Ctx, q: &AreaPage) -> AppResult<Candida
         .conn()
         .fetch_all(
             &format!(
-                "SELECT {} FROM persons p WHERE {w} ORDER BY p.town_code, p.area_code, p.birth_date, p.id LIMIT ${} OFFSET ${}",
+                "SELECT {} {from} ORDER BY p.town_code, p.area_code, p.birth_date, p.id LIMIT ${} OFFSET ${}",
                 person_cols(),
                 n + 1,
                 n + 2
