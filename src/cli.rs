@@ -272,6 +272,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "演示儿童福利: 登记儿童 {} 名，基本生活费 {} 人",
                     c.registered, c.allowances
                 );
+                let e = demo::elderly::seed(&app).await?;
+                eprintln!(
+                    "演示养老服务: 机构和设施 {} 个，居家养老援助 {} 人，适老化改造 {} 户，家庭照护床位 {} 张",
+                    e.organisations, e.grants, e.adaptations, e.beds
+                );
             }
             println!(
                 "演示城市已生成: {} 户, {} 人, 用时 {:.1} 秒 ({:.0} 人/秒)",
@@ -576,6 +581,11 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         println!(
             "演示儿童福利: 登记儿童 {} 名，基本生活费 {} 人",
             c.registered, c.allowances
+        );
+        let e = demo::elderly::seed(&app).await?;
+        println!(
+            "演示养老服务: 机构和设施 {} 个，居家养老援助 {} 人，适老化改造 {} 户，家庭照护床位 {} 张",
+            e.organisations, e.grants, e.adaptations, e.beds
         );
     }
     println!("民政云平台已启动: http://{addr}/");

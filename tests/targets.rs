@@ -96,7 +96,7 @@ db_test!(shipped_plan_and_api_shape, |b: Backend| async move {
     );
     assert_eq!(indicator(&v, "T08.2")["current"], "1500");
     assert_eq!(indicator(&v, "T14.2")["value"], "8.5");
-    assert_eq!(indicator(&v, "T16.1")["kind"], ">=");
+    assert_eq!(indicator(&v, "T16.10")["kind"], ">=");
     assert_eq!(indicator(&v, "T15.1")["kind"], "done");
     assert_eq!(indicator(&v, "T15.1")["value"], "");
     // no registry household yet: no floor to take; no verification run yet
@@ -105,7 +105,7 @@ db_test!(shipped_plan_and_api_shape, |b: Backend| async move {
         assert_eq!(indicator(&v, id)["source"], "computed");
         assert_eq!(indicator(&v, id)["current"], Value::Null);
     }
-    let reported = indicator(&v, "T16.1");
+    let reported = indicator(&v, "T16.10");
     assert_eq!(
         (reported["source"].as_str(), reported["status"].as_str()),
         (Some("reported"), Some("no_data"))
@@ -128,7 +128,7 @@ db_test!(shipped_plan_and_api_shape, |b: Backend| async move {
         "/targets?year=2020",
         "/targets/print?year=2020",
         "/targets/T08.1?year=2020",
-        "/targets/T16.1?year=2020",
+        "/targets/T16.10?year=2020",
     ] {
         let (s, _, body) = t.page(&sess, path).await;
         assert_eq!(s, StatusCode::OK, "{path}");
@@ -510,13 +510,13 @@ db_test!(
             t.token("leader").await,
             t.token("cj").await,
         );
-        let url = "/api/v1/targets/T16.1/reports?year=2020";
+        let url = "/api/v1/targets/T16.10/reports?year=2020";
         // the leader reads but does not report
         let (s, _) = post_multipart(
             &t,
             url,
             &leader,
-            &[("value", "1200"), ("as_of", "2020-06-30")],
+            &[("value", "1"), ("as_of", "2020-06-30")],
             &[],
         )
         .await;
@@ -542,28 +542,28 @@ db_test!(
                 "value",
             ),
             (
-                vec![("value", "1200"), ("as_of", "2020-13-01")],
+                vec![("value", "1"), ("as_of", "2020-13-01")],
                 vec![],
                 "as_of",
             ),
             (
-                vec![("value", "1200"), ("as_of", "2019-12-31")],
+                vec![("value", "1"), ("as_of", "2019-12-31")],
                 vec![],
                 "as_of",
             ),
             // a figure of the next year belongs to the next year's plan
             (
-                vec![("value", "1200"), ("as_of", "2021-01-05")],
+                vec![("value", "1"), ("as_of", "2021-01-05")],
                 vec![],
                 "as_of",
             ),
             (
-                vec![("value", "1200"), ("as_of", "2020-06-30")],
+                vec![("value", "1"), ("as_of", "2020-06-30")],
                 vec![("files", "bed.pdf", PNG)],
                 "files",
             ),
             (
-                vec![("value", "1200"), ("as_of", "2020-06-30")],
+                vec![("value", "1"), ("as_of", "2020-06-30")],
                 vec![("files", "bed.exe", PDF)],
                 "files",
             ),
@@ -580,7 +580,7 @@ db_test!(
             &t,
             url,
             &yl,
-            &[("value", "1200"), ("as_of", "2020-06-30")],
+            &[("value", "1"), ("as_of", "2020-06-30")],
             &[("files", "big.pdf", &big)],
         )
         .await;
@@ -601,7 +601,7 @@ db_test!(
             url,
             &yl,
             &[
-                ("value", "1200"),
+                ("value", "1"),
                 ("as_of", "2020-06-30"),
                 ("comment", "上半年新增床位"),
             ],
@@ -706,11 +706,11 @@ db_test!(
         assert_eq!(bytes, PDF);
 
         let (_, v) = t.get("/api/v1/targets?year=2020", &leader).await;
-        assert_eq!(indicator(&v, "T16.1")["current"], "1200");
+        assert_eq!(indicator(&v, "T16.10")["current"], "1");
         assert_eq!(
-            indicator(&v, "T16.1")["status"],
+            indicator(&v, "T16.10")["status"],
             "missed",
-            "2020 is over and 1200 < 2400"
+            "2020 is over and 1 < 2"
         );
 
         // a later figure is a new report; the old one stays; a rejected one never counts
@@ -718,7 +718,7 @@ db_test!(
             &t,
             url,
             &yl,
-            &[("value", "2500"), ("as_of", "2020-12-31")],
+            &[("value", "3"), ("as_of", "2020-12-31")],
             &[("files", "年报.pdf", PDF)],
         )
         .await;
@@ -726,7 +726,7 @@ db_test!(
             &t,
             url,
             &yl,
-            &[("value", "9999"), ("as_of", "2020-12-31")],
+            &[("value", "99"), ("as_of", "2020-12-31")],
             &[("files", "错.pdf", PDF)],
         )
         .await;
@@ -770,23 +770,23 @@ db_test!(
             .await;
         assert_eq!(s, StatusCode::OK);
         let (_, v) = t.get("/api/v1/targets?year=2020", &leader).await;
-        assert_eq!(indicator(&v, "T16.1")["current"], "2500");
-        assert_eq!(indicator(&v, "T16.1")["status"], "done");
-        let (_, d) = t.get("/api/v1/targets/T16.1?year=2020", &leader).await;
+        assert_eq!(indicator(&v, "T16.10")["current"], "3");
+        assert_eq!(indicator(&v, "T16.10")["status"], "done");
+        let (_, d) = t.get("/api/v1/targets/T16.10?year=2020", &leader).await;
         let reps = d["reports"].as_array().unwrap();
         assert_eq!(reps.len(), 3);
         assert_eq!(
             t.scalar(
-                "SELECT COUNT(*) FROM target_reports WHERE value = '1200' AND status = 'approved'"
+                "SELECT COUNT(*) FROM target_reports WHERE value = '1' AND status = 'approved'"
             )
             .await,
             1
         );
-        // monthly progress from the approved reports: 1200 from June, 2500 in December
+        // monthly progress from the approved reports: 1 from June, 3 in December
         let series = d["series"].as_array().unwrap();
         assert_eq!(series[4]["value"], Value::Null);
-        assert_eq!(series[5]["value"], "1200");
-        assert_eq!(series[11]["value"], "2500");
+        assert_eq!(series[5]["value"], "1");
+        assert_eq!(series[11]["value"], "3");
 
         // a milestone: done once approved
         let (_, m) = post_multipart(

@@ -11,6 +11,10 @@
 //!   care-risk event after the last assessment when that comes sooner; an event on the assessment day itself is
 //!   taken to be known to that assessment.
 
+pub mod community;
+pub mod services;
+pub mod staff;
+
 use crate::assistance::FieldError;
 use crate::idnumber::age_on;
 use crate::wire::{boolean, code_list, object, required};

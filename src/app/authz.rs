@@ -158,6 +158,9 @@ pub enum Permission {
     RecordAssessments,
     /// Record residents' 一卡通 accounts (town) and set the old-age allowance standards (the city's elderly section).
     HandleAllowance,
+    /// Keep the community elderly facilities (profile, villages served, 标配 checks, designations) and the services
+    /// for poor elderly people (home care assistance, home adaptations, family care beds).
+    ManageElderlyServices,
     /// Read the disability subsidies (残疾人两项补贴).
     ReadDisability,
     /// File subsidies (town); record the 残联's check, decide and stop them (the city's social affairs section).
@@ -191,7 +194,9 @@ impl Permission {
             ManageStandards | HandleApplications => Some(Section::SocialAssistance),
             LoadSources | HandleFindings | HandleTasks => Some(Section::Verification),
             ManageCalendar | ApproveTargets => Some(Section::Office),
-            RecordAssessments | HandleAllowance | ManageInstitutions => Some(Section::ElderlyCare),
+            RecordAssessments | HandleAllowance | ManageInstitutions | ManageElderlyServices => {
+                Some(Section::ElderlyCare)
+            }
             HandleSubsidies => Some(Section::SocialAffairs),
             HandleChildren | DecideChildAllowances => Some(Section::ChildWelfare),
             _ => None,
@@ -222,6 +227,7 @@ impl Permission {
             Permission::ReadElderly => "查看养老服务业务",
             Permission::RecordAssessments => "录入老年人能力评估",
             Permission::HandleAllowance => "办理高龄津贴",
+            Permission::ManageElderlyServices => "办理社区养老设施和困难老人养老服务",
             Permission::ReadDisability => "查看残疾人两项补贴",
             Permission::HandleSubsidies => "办理残疾人两项补贴",
             Permission::ReadInstitutions => "查看养老机构",
@@ -264,6 +270,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ManageOrganisations => matches!(role, CityOfficer | TownOfficer),
         RecordAssessments => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         HandleAllowance => matches!(role, CityOfficer | TownOfficer),
+        ManageElderlyServices => matches!(role, CityOfficer | TownOfficer),
         ReadDisability => role != CityAdmin,
         HandleSubsidies => matches!(role, CityOfficer | TownOfficer),
         ReadInstitutions | ReadSafety => role != CityAdmin,

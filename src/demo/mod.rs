@@ -4,6 +4,7 @@
 
 pub mod assistance;
 pub mod children;
+pub mod elderly;
 pub mod sources;
 pub mod welfare;
 

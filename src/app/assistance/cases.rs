@@ -30,6 +30,10 @@ pub struct CaseMember {
     pub person_id: String,
     pub name: String,
     pub id_number_masked: String,
+    /// The member's latest capability assessment (GB/T 42195-2022), on a tekun case's own page and API (not in
+    /// lists): level name, date and the next one due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capability: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -118,6 +122,7 @@ async fn with_members(app: &App, rows: Vec<CaseRow>) -> AppResult<Vec<CaseItem>>
                     person_id: m.1.clone(),
                     name: m.2.clone(),
                     id_number_masked: idnumber::mask(&m.3),
+                    capability: None,
                 })
                 .collect(),
             category_label: super::applications::category_label(&r.category).into(),
@@ -147,10 +152,37 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<CaseItem> {
         .await?;
     match row {
         Some(r) if ctx.actor.in_scope(&r.area_code) => {
-            Ok(with_members(app, vec![r]).await?.remove(0))
+            let mut c = with_members(app, vec![r]).await?.remove(0);
+            if c.category == "tekun" {
+                with_capability(app, &mut c).await?;
+            }
+            Ok(c)
         }
         _ => Err(AppError::NotFound("救助对象".into())),
     }
+}
+
+/// The elderly line's latest assessment of each member of a tekun case (its care level decides the care part of
+/// the tekun amount), one query for the case.
+async fn with_capability(app: &App, c: &mut CaseItem) -> AppResult<()> {
+    let rows: Vec<(String, String, chrono::NaiveDate, chrono::NaiveDate)> = app
+        .db
+        .conn()
+        .fetch_all(
+            "SELECT a.person_id, a.level_name, a.assessed_on, a.next_due_on FROM capability_assessments a \
+             JOIN case_members cm ON cm.person_id = a.person_id WHERE cm.case_id = $1 \
+             ORDER BY a.assessed_on DESC, a.created_at DESC",
+            args![&c.id],
+        )
+        .await?;
+    for m in &mut c.members {
+        // newest first: the first row of the member is its latest
+        m.capability = rows
+            .iter()
+            .find(|r| r.0 == m.person_id)
+            .map(|(_, level, on, due)| format!("{level}（{on} 评估，下次评估 {due} 前）"));
+    }
+    Ok(())
 }
 
 /// Stops a case from a month on, with the reason; the household is notified by a printable letter.

@@ -174,3 +174,7 @@ pub async fn due(
 }
 
 pub mod allowance;
+pub mod community;
+pub mod metrics;
+pub mod services;
+pub mod staff;

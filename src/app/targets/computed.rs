@@ -192,7 +192,8 @@ pub fn mask_name(name: &str) -> String {
 }
 
 /// The indicators computed from the welfare lines' own records (elderly institutions, children's facilities, safety),
-/// each one aggregate query within the viewer's scope: (metric code, what it is).
+/// each one aggregate query within the viewer's scope: (metric code, what it is). The elderly line's community
+/// facilities and services add theirs (`elderly::metrics::METRICS`), listed by [`line_metrics`].
 pub const LINE_METRICS: [(&str, &str); 8] = [
     (
         "safety.infections",
@@ -227,6 +228,13 @@ pub const LINE_METRICS: [(&str, &str); 8] = [
         "养老机构未整改的重大安全隐患数",
     ),
 ];
+
+/// Every line metric: [`LINE_METRICS`] and the elderly line's.
+pub fn line_metrics() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    LINE_METRICS
+        .iter()
+        .chain(crate::app::elderly::metrics::METRICS.iter())
+}
 
 /// One line metric on `on` (the year of `on` for yearly counts), scoped to the viewer: the figure and its note.
 pub async fn line_metric(
@@ -375,6 +383,9 @@ pub async fn line_metric(
                 .await?;
             (Some(Num::int(v)), format!("{} 未整改的重大隐患", day(on)))
         }
-        _ => (None, String::new()),
+        m => match crate::app::elderly::metrics::figure(app, ctx, m, on).await? {
+            Some(f) => (f.value, f.note),
+            None => (None, String::new()),
+        },
     })
 }

@@ -38,7 +38,7 @@ pub const METRICS: [(&str, &str); 4] = [
 pub fn metric_label(code: &str) -> &'static str {
     METRICS
         .iter()
-        .chain(computed::LINE_METRICS.iter())
+        .chain(computed::line_metrics())
         .find(|m| m.0 == code)
         .map_or("", |m| m.1)
 }
@@ -47,7 +47,7 @@ pub fn metric_label(code: &str) -> &'static str {
 pub fn known_metric(code: &str) -> bool {
     METRICS
         .iter()
-        .chain(computed::LINE_METRICS.iter())
+        .chain(computed::line_metrics())
         .any(|m| m.0 == code)
 }
 
@@ -294,7 +294,7 @@ impl Figures {
         };
         let mut lines = std::collections::HashMap::new();
         for m in metrics {
-            if computed::LINE_METRICS.iter().any(|l| l.0 == *m) && !lines.contains_key(*m) {
+            if computed::line_metrics().any(|l| l.0 == *m) && !lines.contains_key(*m) {
                 lines.insert(m.to_string(), computed::line_metric(app, ctx, m, on).await?);
             }
         }
@@ -545,6 +545,10 @@ pub struct Detail {
     pub households_below: i64,
     /// T10.1: the verification run behind the figure (its findings are the records).
     pub verification_run: Option<String>,
+    /// The elderly line's figures: the page listing the records behind the figure.
+    pub records: Option<&'static str>,
+    /// Whether `by_town` holds shares (part of a whole) rather than counts.
+    pub by_town_share: bool,
     pub reports: Vec<reports::ReportWithEvidence>,
 }
 
@@ -571,6 +575,8 @@ pub struct DetailView {
     pub households_below: i64,
     /// T10.1: the verification run whose findings are behind the figure.
     pub verification_run: Option<String>,
+    /// The elderly line's figures: the page listing the records behind the figure.
+    pub records: Option<String>,
     pub reports: Vec<reports::ReportWithEvidence>,
 }
 
@@ -598,6 +604,7 @@ impl Detail {
             households_total: self.households_total,
             households_below: self.households_below,
             verification_run: self.verification_run.clone(),
+            records: self.records.map(str::to_string),
             reports: self.reports.clone(),
         }
     }
@@ -654,6 +661,8 @@ pub async fn detail(
     let mut households_below = 0;
     let mut verification_run = None;
     let mut by_town = vec![];
+    let mut records = None;
+    let mut by_town_share = false;
     let series: Vec<(String, Option<Num>)> = match metric.as_str() {
         "assistance.dibao_standard" => computed::standard_series(app, &months, |s| s.dibao).await?,
         "assistance.tekun_standard" => {
@@ -671,6 +680,34 @@ pub async fn detail(
             let p = figs.precision.as_ref().and_then(|p| p.as_ref());
             verification_run = p.map(|p| p.run_id.clone());
             by_town = precision_by_town(app, ctx, p);
+            vec![(figs.month.clone(), ev.current)]
+        }
+        m if m.starts_with("elderly.") => {
+            if let Some(f) = crate::app::elderly::metrics::figure(app, ctx, m, figs.on).await? {
+                let areas = app.areas();
+                by_town = f
+                    .by_town
+                    .iter()
+                    .filter(|t| town_scope(ctx, &t.0))
+                    .map(|(t, whole, part)| {
+                        let n = if f.share {
+                            Num::percent(*part, *whole)
+                        } else {
+                            Some(Num::int(*part))
+                        };
+                        TownFigure {
+                            town_name: areas.name(t),
+                            town_code: t.clone(),
+                            count: *whole,
+                            other: *part,
+                            figure: n.map(|n| n.display(2)),
+                            figure_num: n,
+                        }
+                    })
+                    .collect();
+                records = Some(f.records);
+                by_town_share = f.share;
+            }
             vec![(figs.month.clone(), ev.current)]
         }
         _ => {
@@ -709,6 +746,8 @@ pub async fn detail(
         households_total,
         households_below,
         verification_run,
+        records,
+        by_town_share,
         reports: reps,
     })
 }

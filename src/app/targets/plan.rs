@@ -233,7 +233,7 @@ pub fn parse(year: i32, items_csv: &str, indicators_csv: &str) -> Result<Plan, V
             if !super::known_metric(metric) {
                 let known: Vec<&str> = METRICS
                     .iter()
-                    .chain(super::computed::LINE_METRICS.iter())
+                    .chain(super::computed::line_metrics())
                     .map(|m| m.0)
                     .collect();
                 e(

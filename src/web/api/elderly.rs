@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(missing_accounts))
         .routes(routes!(set_account))
         .routes(routes!(allowance_standards, set_allowance_standard))
+        .merge(super::elderly_services::routes())
 }
 
 /// The capability level from the 26 items (GB/T 42195-2022), stateless.

@@ -8,6 +8,7 @@ pub mod child_protection;
 pub mod children;
 pub mod disability;
 pub mod elderly;
+pub mod elderly_services;
 pub mod institutions;
 pub mod ledger;
 pub mod organisations;

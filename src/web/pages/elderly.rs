@@ -32,6 +32,31 @@ pub const LINE: Line = Line {
             href: "/elderly/allowance",
             permission: Permission::ReadElderly,
         },
+        MenuItem {
+            label: "社区养老设施",
+            href: "/elderly/facilities",
+            permission: Permission::ReadElderly,
+        },
+        MenuItem {
+            label: "居家养老援助",
+            href: "/elderly/home-care",
+            permission: Permission::ReadElderly,
+        },
+        MenuItem {
+            label: "适老化改造",
+            href: "/elderly/adaptations",
+            permission: Permission::ReadElderly,
+        },
+        MenuItem {
+            label: "家庭照护床位",
+            href: "/elderly/care-beds",
+            permission: Permission::ReadElderly,
+        },
+        MenuItem {
+            label: "护理员和志愿者",
+            href: "/elderly/staff",
+            permission: Permission::ReadElderly,
+        },
     ],
 };
 
@@ -41,6 +66,7 @@ fn pages() -> Router<App> {
         .route("/elderly/allowance", get(allowance_page))
         .route("/elderly/allowance/standards", post(allowance_standard))
         .route("/elderly/accounts/{person_id}", post(allowance_account))
+        .merge(super::elderly_services::pages())
 }
 
 pub struct ItemField {

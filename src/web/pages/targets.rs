@@ -220,6 +220,13 @@ fn precision_detail(t: &TownFigure) -> String {
     format!("{} 人中 {} 人符合", t.count, t.other)
 }
 
+fn share_detail(t: &TownFigure) -> String {
+    format!("{} 中 {}", t.count, t.other)
+}
+fn count_detail(t: &TownFigure) -> String {
+    format!("{} 个", t.other)
+}
+
 fn town_charts(d: &Dashboard) -> Vec<TownChart> {
     let value = |m: &str| {
         d.indicators
@@ -520,6 +527,8 @@ struct DetailPage {
     is_income: bool,
     /// T10.1: the run whose findings are the records behind the figure.
     verification_run: Option<String>,
+    /// The elderly line's figures: the list page of the records behind the figure.
+    records: Option<&'static str>,
     households: Vec<HouseholdView>,
     households_total: i64,
     households_below: i64,
@@ -571,6 +580,22 @@ async fn detail_page(
             &d.by_town,
             d.indicator.value,
             precision_detail,
+        )),
+        m if m.starts_with("elderly.") && !d.by_town.is_empty() => Some(town_chart(
+            "town-line",
+            "各镇(街道)情况",
+            "",
+            &d.by_town,
+            if d.by_town_share {
+                d.indicator.value
+            } else {
+                None
+            },
+            if d.by_town_share {
+                share_detail
+            } else {
+                count_detail
+            },
         )),
         _ => None,
     };
@@ -639,6 +664,7 @@ async fn detail_page(
         town,
         is_income,
         verification_run: d.verification_run.clone(),
+        records: d.records,
         households: d
             .households
             .iter()
