@@ -301,7 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     sections,
                 } => {
                     let generated = password.is_none();
-                    let pw = password.unwrap_or_else(users::generate_password);
+                    let pw = password.unwrap_or_else(|| users::generate_password(&app));
                     let u = users::add(
                         &app,
                         &ctx,
