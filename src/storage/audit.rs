@@ -2,7 +2,7 @@ use super::{Arg, Db, DbResult, Tx};
 use crate::args;
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct AuditRow {
     pub seq: i64,
     pub id: String,
