@@ -233,8 +233,9 @@ fn audit_key(file: Option<&PathBuf>) -> anyhow::Result<Vec<u8>> {
     let text = match file {
         Some(f) => std::fs::read_to_string(f)
             .with_context(|| format!("无法读取密钥文件 {}", f.display()))?,
-        None => std::env::var("MINZHENG_AUDIT_KEY")
-            .map_err(|_| anyhow::anyhow!("请设置 MINZHENG_AUDIT_KEY 或用 --key-file 指定归档签名密钥"))?,
+        None => std::env::var("MINZHENG_AUDIT_KEY").map_err(|_| {
+            anyhow::anyhow!("请设置 MINZHENG_AUDIT_KEY 或用 --key-file 指定归档签名密钥")
+        })?,
     };
     audit::archive_key(&text).map_err(field_error)
 }
@@ -720,7 +721,9 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
             "  各科室：jiuzhu 社会救助科 hedui 核对中心 yanglao 养老服务科 ertong 儿童福利科 shiwu 社会事务科 shezu 社会组织管理局 bangong 办公室"
         );
         println!("  wangge（社区网格员） leader（局领导） auditor（纪检审计）");
-        println!("  三员：admin 系统管理员 anquan 安全管理员 shenji 安全审计员（演示模式不要求动态口令）");
+        println!(
+            "  三员：admin 系统管理员 anquan 安全管理员 shenji 安全审计员（演示模式不要求动态口令）"
+        );
     } else {
         println!("请用 admin 登录（密码见首次启动时的输出或 MINZHENG_ADMIN_PASSWORD）");
     }

@@ -353,7 +353,9 @@ pub async fn archive(
         .write(true)
         .create_new(true)
         .open(out)
-        .map_err(|e| AppError::invalid("out", format!("无法新建归档文件 {}：{e}", out.display())))?;
+        .map_err(|e| {
+            AppError::invalid("out", format!("无法新建归档文件 {}：{e}", out.display()))
+        })?;
     let mut w = std::io::BufWriter::new(file);
     let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("HMAC takes any key");
     let mut digest = Sha256::new();
@@ -371,7 +373,12 @@ pub async fn archive(
         prev_hash: prev_hash.clone(),
         before,
     };
-    put(&serde_json::to_string(&header).expect("header"), &mut mac, &mut w).map_err(io)?;
+    put(
+        &serde_json::to_string(&header).expect("header"),
+        &mut mac,
+        &mut w,
+    )
+    .map_err(io)?;
     let mut entries = 0i64;
     let mut last_hash = prev_hash.clone();
     let mut failed: Option<std::io::Error> = None;
@@ -475,7 +482,8 @@ pub async fn verify_archive(
     let mut prev = header.prev_hash.clone();
     let mut expected = header.first_seq;
     for l in lines {
-        let r: AuditRow = serde_json::from_slice(l).map_err(|_| bad(format!("第 {expected} 条无法读取")))?;
+        let r: AuditRow =
+            serde_json::from_slice(l).map_err(|_| bad(format!("第 {expected} 条无法读取")))?;
         if r.seq != expected || r.prev_hash != prev || entry_hash(&r, r.seq) != r.hash {
             return Err(bad(format!("第 {expected} 条与哈希链不符")));
         }
@@ -490,7 +498,10 @@ pub async fn verify_archive(
     if let Some(db) = db {
         let known = store::archives(db).await?;
         if let Some(a) = known.iter().find(|a| a.last_seq == header.last_seq) {
-            if a.last_hash != prev || a.first_seq != header.first_seq || a.file_sha256 != file_sha256 {
+            if a.last_hash != prev
+                || a.first_seq != header.first_seq
+                || a.file_sha256 != file_sha256
+            {
                 return Err(bad("与数据库中记录的归档边界不一致".into()));
             }
         }
@@ -524,11 +535,15 @@ pub async fn head(db: &Db) -> AppResult<HeadExport> {
 }
 
 /// Writes the head to `dir/audit-head-YYYYMMDD-HHMMSS.json` (Asia/Shanghai); returns the file.
-pub async fn export_head(db: &Db, dir: &std::path::Path) -> AppResult<(HeadExport, std::path::PathBuf)> {
+pub async fn export_head(
+    db: &Db,
+    dir: &std::path::Path,
+) -> AppResult<(HeadExport, std::path::PathBuf)> {
     let h = head(db).await?;
     let name = format!(
         "audit-head-{}.json",
-        h.at.with_timezone(&crate::util::shanghai()).format("%Y%m%d-%H%M%S")
+        h.at.with_timezone(&crate::util::shanghai())
+            .format("%Y%m%d-%H%M%S")
     );
     let path = dir.join(name);
     std::fs::create_dir_all(dir)

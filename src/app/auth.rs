@@ -650,7 +650,9 @@ pub async fn token_actor(app: &App, token: &str, ip: &str) -> AppResult<Option<(
         .last_used_at
         .is_none_or(|u| t - u > Duration::seconds(TOKEN_TOUCH_SECS))
     {
-        let day = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&crate::util::shanghai()).date_naive();
+        let day = |at: chrono::DateTime<chrono::Utc>| {
+            at.with_timezone(&crate::util::shanghai()).date_naive()
+        };
         if tok.last_used_at.is_none_or(|u| day(u) != day(t)) {
             let ctx = Ctx {
                 actor: actor.clone(),

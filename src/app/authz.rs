@@ -34,7 +34,10 @@ impl Role {
 
     /// The three administrators of 三员分立: none of them reads or changes business data.
     pub fn is_administrator(self) -> bool {
-        matches!(self, Role::CityAdmin | Role::SecurityAdmin | Role::AuditAdmin)
+        matches!(
+            self,
+            Role::CityAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
     }
 
     pub fn code(self) -> &'static str {
@@ -272,8 +275,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ManageStandards => role == CityOfficer,
         // reference data the platform runs on (the State Council's holidays), kept by the system administrator too
         ManageCalendar => matches!(role, CityAdmin | CityOfficer),
-        ReadAssistance | ReadVerification | ReadTargets | UseRules | ReadOrganisations | ReadElderly
-        | ReadDisability | ReadInstitutions | ReadSafety | ReadChildren => business,
+        ReadAssistance | ReadVerification | ReadTargets | UseRules | ReadOrganisations
+        | ReadElderly | ReadDisability | ReadInstitutions | ReadSafety | ReadChildren => business,
         HandleApplications => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         LoadSources => role == CityOfficer,
         HandleFindings => matches!(role, CityOfficer | TownOfficer),
@@ -423,7 +426,11 @@ mod tests {
         assert!(!allows(Role::AuditAdmin, Permission::ManageUsers));
         // none of the three administrators reads business data
         for r in [Role::CityAdmin, Role::SecurityAdmin, Role::AuditAdmin] {
-            for p in [Permission::ReadRegistry, Permission::ReadAssistance, Permission::ReadChildren] {
+            for p in [
+                Permission::ReadRegistry,
+                Permission::ReadAssistance,
+                Permission::ReadChildren,
+            ] {
                 assert!(!allows(r, p), "{r:?} {p:?}");
             }
         }

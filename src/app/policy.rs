@@ -92,8 +92,8 @@ pub async fn get(app: &App, ctx: &Ctx) -> AppResult<PolicyView> {
 /// The caller's own address must stay inside the allowed networks, so that no one locks the office out by a typo.
 pub async fn set(app: &App, ctx: &Ctx, v: PolicyView) -> AppResult<PolicyView> {
     ctx.actor.require(Permission::ManagePolicy)?;
-    let networks = parse_networks(&v.networks.join(","))
-        .map_err(|e| AppError::invalid(e.field, e.message))?;
+    let networks =
+        parse_networks(&v.networks.join(",")).map_err(|e| AppError::invalid(e.field, e.message))?;
     let p = Policy {
         password_min_len: v.password_min_len,
         password_classes: v.password_classes,

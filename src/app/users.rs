@@ -150,7 +150,14 @@ pub async fn list(app: &App, ctx: &Ctx) -> AppResult<Vec<UserView>> {
     Ok(store::list_in(&app.db, &ctx.actor.area_code)
         .await?
         .iter()
-        .map(|u| view(app, u, locked.contains(&u.username), enrolled.contains(&u.id)))
+        .map(|u| {
+            view(
+                app,
+                u,
+                locked.contains(&u.username),
+                enrolled.contains(&u.id),
+            )
+        })
         .collect())
 }
 

@@ -383,8 +383,11 @@ pub async fn totp_for_update(tx: &mut Tx, user_id: &str) -> DbResult<Option<Totp
 
 /// A new (unconfirmed) secret, replacing an unconfirmed one.
 pub async fn put_totp(tx: &mut Tx, r: &TotpRow) -> DbResult<()> {
-    tx.execute("DELETE FROM user_totp WHERE user_id = $1", args![&r.user_id])
-        .await?;
+    tx.execute(
+        "DELETE FROM user_totp WHERE user_id = $1",
+        args![&r.user_id],
+    )
+    .await?;
     tx.execute(
         "INSERT INTO user_totp (user_id, secret, confirmed_at, last_step, created_at) VALUES ($1, $2, $3, $4, $5)",
         args![&r.user_id, &r.secret, r.confirmed_at, r.last_step, r.created_at],
@@ -418,23 +421,32 @@ pub async fn set_totp_step(tx: &mut Tx, user_id: &str, step: i64) -> DbResult<()
 
 /// The administrator's reset: the enrolment and its recovery codes go; the user enrols again at the next login.
 pub async fn delete_totp(tx: &mut Tx, user_id: &str) -> DbResult<u64> {
-    tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", args![user_id])
-        .await?;
+    tx.execute(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        args![user_id],
+    )
+    .await?;
     tx.execute("DELETE FROM user_totp WHERE user_id = $1", args![user_id])
         .await
 }
 
 /// Replaces the user's recovery codes by these hashes.
-pub async fn set_recovery_codes(
-    tx: &mut Tx,
-    user_id: &str,
-    hashes: &[String],
-) -> DbResult<()> {
-    tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", args![user_id])
-        .await?;
+pub async fn set_recovery_codes(tx: &mut Tx, user_id: &str, hashes: &[String]) -> DbResult<()> {
+    tx.execute(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        args![user_id],
+    )
+    .await?;
     let rows = hashes
         .iter()
-        .map(|h| args![super::new_id(), user_id, h.as_str(), Option::<DateTime<Utc>>::None])
+        .map(|h| {
+            args![
+                super::new_id(),
+                user_id,
+                h.as_str(),
+                Option::<DateTime<Utc>>::None
+            ]
+        })
         .collect();
     tx.insert_many("recovery_codes", "id, user_id, code_hash, used_at", rows)
         .await?;

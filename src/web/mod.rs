@@ -218,7 +218,8 @@ async fn security_headers(
 }
 
 fn network_refused(api: bool) -> Response {
-    let e = AppError::Forbidden("您所在的网络地址不在本平台允许访问的范围内，请联系安全管理员".into());
+    let e =
+        AppError::Forbidden("您所在的网络地址不在本平台允许访问的范围内，请联系安全管理员".into());
     if api {
         ApiError(e).into_response()
     } else {
@@ -256,8 +257,16 @@ fn refusal_caller(req: &axum::extract::Request) -> Caller {
 async fn audit_refusal(app: &App, who: Caller, ip: &str) {
     use crate::app::{Ctx, audit, auth};
     let actor = match (&who.bearer, &who.session) {
-        (Some(t), _) => auth::token_actor(app, t, ip).await.ok().flatten().map(|(a, _)| a),
-        (None, Some(c)) => auth::session_actor(app, c).await.ok().flatten().map(|(a, _)| a),
+        (Some(t), _) => auth::token_actor(app, t, ip)
+            .await
+            .ok()
+            .flatten()
+            .map(|(a, _)| a),
+        (None, Some(c)) => auth::session_actor(app, c)
+            .await
+            .ok()
+            .flatten()
+            .map(|(a, _)| a),
         _ => None,
     };
     let ctx = match actor {

@@ -369,7 +369,13 @@ pub async fn policy_save(
     })();
     match parsed {
         Ok(v) => match policy::set(&app, &p.ctx, v).await {
-            Ok(saved) => policy_render(&app, &p, saved, Some("安全策略已保存并立即生效".into()), None),
+            Ok(saved) => policy_render(
+                &app,
+                &p,
+                saved,
+                Some("安全策略已保存并立即生效".into()),
+                None,
+            ),
             Err(e @ AppError::Invalid { .. }) => {
                 policy_render(&app, &p, current, None, Some(e.to_string()))
             }

@@ -42,7 +42,10 @@ pub fn routes() -> Router<App> {
         )
         .route("/account", get(account::account))
         .route("/account/tokens", post(account::new_token))
-        .route("/account/totp", get(account::totp_page).post(account::totp_confirm))
+        .route(
+            "/account/totp",
+            get(account::totp_page).post(account::totp_confirm),
+        )
         .route(
             "/security/policy",
             get(account::policy_page).post(account::policy_save),

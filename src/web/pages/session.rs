@@ -145,7 +145,9 @@ pub async fn code(
         return Ok(Redirect::to("/login").into_response());
     };
     match auth::login_code(&app, &token, &f.code, &client_ip(&parts)).await {
-        Ok((full, _)) => Ok((jar.add(cookie(SESSION_COOKIE, full)), Redirect::to(&next)).into_response()),
+        Ok((full, _)) => {
+            Ok((jar.add(cookie(SESSION_COOKIE, full)), Redirect::to(&next)).into_response())
+        }
         Err(e @ AppError::LoginFailed) => super::render(&CodePage {
             csrf,
             next,
