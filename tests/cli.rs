@@ -130,3 +130,81 @@ fn users_from_the_command_line() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("哈希链校验通过"));
 }
+
+/// `audit head`, `audit verify --heads` and `audit archive`'s refusals from the command line.
+#[test]
+fn audit_heads_and_archive_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], key: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_minzheng"));
+        c.args(args)
+            .current_dir(dir.path())
+            .env("MINZHENG_ADMIN_PASSWORD", common::PASSWORD)
+            .env_remove("MINZHENG_DATABASE_URL")
+            .env_remove("MINZHENG_AUDIT_KEY");
+        if let Some(k) = key {
+            c.env("MINZHENG_AUDIT_KEY", k);
+        }
+        let out = c.output().expect("run minzheng");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, _, err) = run(
+        &[
+            "user",
+            "add",
+            "cj",
+            "--role",
+            "town_officer",
+            "--area",
+            "320281001",
+            "--password",
+            common::PASSWORD,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&["audit", "head", "--out", "heads"], None);
+    assert_eq!(code, 0, "{err}");
+    let head: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(head["seq"].as_i64().unwrap() >= 1, "{out}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("heads")).unwrap().count(),
+        1
+    );
+    let (code, out, err) = run(&["audit", "verify", "--heads", "heads"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("与 1 个导出的链头一致"), "{out}");
+    let key = "cli-archive-key-0123456789abcdef0123";
+    let today = chrono::Utc::now().date_naive();
+    let (code, _, err) = run(
+        &[
+            "audit",
+            "archive",
+            "--before",
+            &today.to_string(),
+            "--out",
+            "a.jsonl",
+        ],
+        Some(key),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("6个月"), "{err}");
+    let old = (today - chrono::Duration::days(200)).to_string();
+    let (code, _, err) = run(
+        &["audit", "archive", "--before", &old, "--out", "a.jsonl"],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("MINZHENG_AUDIT_KEY"), "{err}");
+    let (code, out, err) = run(
+        &["audit", "archive", "--before", &old, "--out", "a.jsonl"],
+        Some(key),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("没有未归档"), "{out}");
+    assert!(!dir.path().join("a.jsonl").exists());
+}

@@ -535,6 +535,29 @@ db_test!(three_administrators_are_separate, |b: Backend| async move {
             && !html.contains("/admin/users")
             && !html.contains("href=\"/audit\"")
     );
+    // the page form: a bad number is named, a good form is saved and audited
+    let form = |idle: &str| {
+        format!(
+            "csrf={}&password_min_len=10&password_classes=2&max_failures=5&lock_minutes=15&idle_minutes={idle}&token_days=30&networks=",
+            s.csrf
+        )
+    };
+    let (st, _, body) = t.post_form(&s, "/security/policy", &form("abc")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("会话空闲超时须为整数")
+    );
+    let (st, _, body) = t.post_form(&s, "/security/policy", &form("20")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(String::from_utf8(body).unwrap().contains("安全策略已保存"));
+    assert_eq!(t.app.policy().idle_minutes, 20);
+    assert_eq!(t.app.policy().password_min_len, 10);
+    let admin_s = t.login_browser("admin").await;
+    let admin_form = form("20").replace(&s.csrf, &admin_s.csrf);
+    let (st, _, _) = t.post_form(&admin_s, "/security/policy", &admin_form).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
 });
 
 db_test!(

@@ -338,35 +338,38 @@ pub struct PolicyForm {
     networks: String,
 }
 
+/// The form's fields as the policy, the first one that is not a number named.
+fn policy_form(f: &PolicyForm) -> Result<policy::PolicyView, AppError> {
+    let num = |field: &str, label: &str, v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::invalid(field, format!("{label}须为整数")))
+    };
+    Ok(policy::PolicyView {
+        password_min_len: num("password_min_len", "密码最小长度", &f.password_min_len)?,
+        password_classes: num("password_classes", "字符类别数", &f.password_classes)?,
+        max_failures: num("max_failures", "连续失败次数上限", &f.max_failures)?,
+        lock_minutes: num("lock_minutes", "锁定时长", &f.lock_minutes)?,
+        idle_minutes: num("idle_minutes", "会话空闲超时", &f.idle_minutes)?,
+        token_days: num("token_days", "接口令牌有效期", &f.token_days)?,
+        networks: f
+            .networks
+            .split(|c: char| c == ',' || c == '，' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        updated_at: None,
+        updated_by: None,
+    })
+}
+
 pub async fn policy_save(
     State(app): State<App>,
     p: PageCtx,
     Form(f): Form<PolicyForm>,
 ) -> Result<Response, PageError> {
     let current = policy::get(&app, &p.ctx).await?;
-    let num = |field: &str, label: &str, v: &str| {
-        v.trim()
-            .parse::<i64>()
-            .map_err(|_| AppError::invalid(field, format!("{label}须为整数")))
-    };
-    let parsed = (|| -> Result<policy::PolicyView, AppError> {
-        Ok(policy::PolicyView {
-            password_min_len: num("password_min_len", "密码最小长度", &f.password_min_len)?,
-            password_classes: num("password_classes", "字符类别数", &f.password_classes)?,
-            max_failures: num("max_failures", "连续失败次数上限", &f.max_failures)?,
-            lock_minutes: num("lock_minutes", "锁定时长", &f.lock_minutes)?,
-            idle_minutes: num("idle_minutes", "会话空闲超时", &f.idle_minutes)?,
-            token_days: num("token_days", "接口令牌有效期", &f.token_days)?,
-            networks: f
-                .networks
-                .split(|c: char| c == ',' || c == '，' || c.is_whitespace())
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-            updated_at: None,
-            updated_by: None,
-        })
-    })();
+    let parsed = policy_form(&f);
     match parsed {
         Ok(v) => match policy::set(&app, &p.ctx, v).await {
             Ok(saved) => policy_render(
