@@ -497,13 +497,12 @@ pub async fn verify_archive(
     let file_sha256 = hex::encode(Sha256::digest(&bytes));
     if let Some(db) = db {
         let known = store::archives(db).await?;
-        if let Some(a) = known.iter().find(|a| a.last_seq == header.last_seq) {
-            if a.last_hash != prev
+        if let Some(a) = known.iter().find(|a| a.last_seq == header.last_seq)
+            && (a.last_hash != prev
                 || a.first_seq != header.first_seq
-                || a.file_sha256 != file_sha256
-            {
-                return Err(bad("与数据库中记录的归档边界不一致".into()));
-            }
+                || a.file_sha256 != file_sha256)
+        {
+            return Err(bad("与数据库中记录的归档边界不一致".into()));
         }
     }
     Ok(ArchiveSummary {
