@@ -260,17 +260,11 @@ fn cli_officer(app: &App) -> Ctx {
     let mut actor = Actor::system(&app.areas().city_code);
     actor.role = crate::app::authz::Role::CityOfficer;
     actor.display_name = "市局核对中心(命令行)".into();
-    Ctx {
-        actor,
-        ip: "cli".into(),
-    }
+    Ctx::command_line(actor, "cli")
 }
 
 fn cli_ctx(app: &App) -> Ctx {
-    Ctx {
-        actor: Actor::system(&app.areas().city_code),
-        ip: "cli".into(),
-    }
+    Ctx::command_line(Actor::system(&app.areas().city_code), "cli")
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -303,16 +303,16 @@ async fn dibao_application_from_intake_to_approval() {
     t.add_user("cj", "town_officer", "320281001").await;
     t.add_user("city", "city_officer", "320281").await;
     // a registry household: an elderly man living alone without income
-    let ctx = minzheng::app::Ctx {
-        actor: minzheng::app::auth::actor_of(
+    let ctx = minzheng::app::Ctx::command_line(
+        minzheng::app::auth::actor_of(
             &t.app,
             &minzheng::storage::users::by_username(&t.app.db, "cj")
                 .await
                 .unwrap()
                 .unwrap(),
         ),
-        ip: "test".into(),
-    };
+        "test",
+    );
     let village = t.app.areas().children("320281001")[0].code.clone();
     let hh = minzheng::app::registry::create_household(
         &t.app,

@@ -831,10 +831,8 @@ db_test!(
         t.add_user("nz", "town_officer", "320281004").await;
         let dir = tempfile::tempdir().unwrap();
         let key = audit::archive_key("k-0123456789abcdef0123456789abcdef").unwrap();
-        let ctx = minzheng::app::Ctx {
-            actor: minzheng::app::authz::Actor::system("320281"),
-            ip: "cli".into(),
-        };
+        let ctx =
+            minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "cli");
         // six months stay online
         let recent = t.app.today() - chrono::Duration::days(30);
         let e = audit::archive(&t.app, &ctx, recent, &dir.path().join("x.jsonl"), &key)

@@ -565,10 +565,8 @@ db_test!(lockout_after_five_failures, |b: Backend| async move {
         6
     );
     // the administrator's reset unlocks
-    let ctx = minzheng::app::Ctx {
-        actor: minzheng::app::authz::Actor::system("320281"),
-        ip: "test".into(),
-    };
+    let ctx =
+        minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "test");
     minzheng::app::users::reset_password(&t.app, &ctx, "cj", Some(common::PASSWORD.into()))
         .await
         .unwrap();
@@ -592,10 +590,8 @@ db_test!(tokens_can_be_revoked, |b: Backend| async move {
     // a disabled user's tokens stop working
     t.add_user("cj", "town_officer", "320281001").await;
     let cj = t.token("cj").await;
-    let ctx = minzheng::app::Ctx {
-        actor: minzheng::app::authz::Actor::system("320281"),
-        ip: "test".into(),
-    };
+    let ctx =
+        minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "test");
     minzheng::app::users::set_disabled(&t.app, &ctx, "cj", true)
         .await
         .unwrap();

@@ -986,3 +986,99 @@ db_test!(
         assert_eq!(s, StatusCode::CONFLICT, "closed already: {v}");
     }
 );
+
+db_test!(
+    from_2021_intake_computes_the_supporter_rule,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        // under the 2021 rules what the form ticks is not used: every member is judged from the others and the
+        // supporters living elsewhere (43号 Art. 8)
+        let (_, _, _, mut body) = household(&t, &d.town).await;
+        body["applied_on"] = json!("2021-07-02");
+        body["authorisation_on"] = json!("2021-07-02");
+        body["household"]["members"][0]["has_capable_supporter"] = json!(false);
+        body["household"]["members"][1]["has_capable_supporter"] = json!(true);
+        body["supporters_elsewhere"] = json!([
+            {"name": "长子 顾大", "age": 72, "seriously_ill": true, "monthly_income": "500"}
+        ]);
+        let (s, v) = file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        let (_, v) = t.get(&format!("/api/v1/applications/{id}"), &d.town).await;
+        let sup = v["supporters"].as_array().unwrap();
+        assert_eq!(sup.len(), 2, "{v}");
+        // 顾老汉 (73): his daughter, 36 and earning, is a capable supporter
+        assert_eq!(sup[0]["has_capable_supporter"], true, "{v}");
+        assert!(
+            sup[0]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("有具备履行义务能力")
+        );
+        // 顾小妹: her father is over 70 with an income below the line, her brother over 70 and seriously ill
+        assert_eq!(sup[1]["has_capable_supporter"], false, "{v}");
+        let details = sup[1]["details"].to_string();
+        assert!(details.contains("长子 顾大：无履行义务能力"), "{details}");
+        assert!(details.contains("患重特大疾病"), "{details}");
+        let stored: (String,) = t
+            .app
+            .db
+            .conn()
+            .fetch_one(
+                "SELECT household_json FROM applications WHERE id = $1",
+                minzheng::args![&id],
+            )
+            .await
+            .unwrap();
+        let stored: Value = serde_json::from_str(&stored.0).unwrap();
+        assert_eq!(stored["members"][0]["has_capable_supporter"], true);
+        assert_eq!(stored["members"][1]["has_capable_supporter"], false);
+        // the application page and the 审批表 show the judgement
+        let session = t.login_browser("cj").await;
+        for path in [
+            format!("/assistance/applications/{id}"),
+            format!("/assistance/applications/{id}/form"),
+        ] {
+            let (_, _, html) = t.page(&session, &path).await;
+            let html = String::from_utf8(html).unwrap();
+            assert!(html.contains("法定义务人"), "{path}");
+            assert!(html.contains("均无履行义务能力"), "{path}");
+        }
+
+        // a supporter without an identity number needs an age: named field, Chinese message, nothing written
+        let (_, _, _, mut bad) = household(&t, &d.town).await;
+        bad["applied_on"] = json!("2021-07-02");
+        bad["authorisation_on"] = json!("2021-07-02");
+        bad["supporters_elsewhere"] = json!([{"name": "次子 顾二"}]);
+        let before = t.scalar("SELECT COUNT(*) FROM applications").await;
+        let (s, v) = file(&t, &d, &bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "supporters_elsewhere[0].age");
+        assert!(v["error"].as_str().unwrap().contains("年龄"), "{v}");
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM applications").await, before);
+
+        // under the 2012 rules the declared answer stands and nothing is judged
+        let (_, _, _, mut old) = household(&t, &d.town).await;
+        old["household"]["members"][0]["has_capable_supporter"] = json!(false);
+        let (s, v) = file(&t, &d, &old).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let old_id = v["id"].as_str().unwrap().to_string();
+        let (_, v) = t
+            .get(&format!("/api/v1/applications/{old_id}"), &d.town)
+            .await;
+        assert_eq!(v["supporters"], json!([]));
+        let stored: (String,) = t
+            .app
+            .db
+            .conn()
+            .fetch_one(
+                "SELECT household_json FROM applications WHERE id = $1",
+                minzheng::args![&old_id],
+            )
+            .await
+            .unwrap();
+        let stored: Value = serde_json::from_str(&stored.0).unwrap();
+        assert_eq!(stored["members"][0]["has_capable_supporter"], false);
+    }
+);

@@ -16,10 +16,7 @@ use tower::ServiceExt;
 const SAME: &str = "用户名或密码错误，或账号暂不可用";
 
 fn admin_ctx() -> minzheng::app::Ctx {
-    minzheng::app::Ctx {
-        actor: minzheng::app::authz::Actor::system("320281"),
-        ip: "test".into(),
-    }
+    minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "test")
 }
 
 fn from(ip: &str, mut req: Request<Body>) -> Request<Body> {

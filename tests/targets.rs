@@ -389,14 +389,14 @@ db_test!(
         assert_eq!(series[0]["value"], t083["current"]);
 
         // T10.1: the verification module's figure, or no_data while no run has completed
-        let ctx = minzheng::app::Ctx {
-            actor: minzheng::app::auth::token_actor(&t.app, &tok, "test")
+        let ctx = minzheng::app::Ctx::command_line(
+            minzheng::app::auth::token_actor(&t.app, &tok, "test")
                 .await
                 .unwrap()
                 .unwrap()
                 .0,
-            ip: "test".into(),
-        };
+            "test",
+        );
         match minzheng::app::verification::precision_rate(&t.app, &ctx)
             .await
             .unwrap()
@@ -1034,10 +1034,8 @@ db_test!(plan_imports_by_year, |b: Backend| async move {
     let (pi, px) = (dir.path().join("items.csv"), dir.path().join("inds.csv"));
     std::fs::write(&pi, items_2021).unwrap();
     std::fs::write(&px, inds_2021.replace("1100", "1150")).unwrap();
-    let sys = minzheng::app::Ctx {
-        actor: minzheng::app::authz::Actor::system("320281"),
-        ip: "cli".into(),
-    };
+    let sys =
+        minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "cli");
     let msg = minzheng::app::targets::plan::import_files(&t.app, &sys, 2023, &pi, &px)
         .await
         .unwrap();

@@ -102,13 +102,13 @@ db_test!(
         let (city, cj) = (t.token("centre").await, t.token("cj").await);
         let on = t.app.today();
         let dir = tempfile::tempdir().unwrap();
-        let ctx = minzheng::app::Ctx {
-            actor: minzheng::app::authz::Actor {
+        let ctx = minzheng::app::Ctx::command_line(
+            minzheng::app::authz::Actor {
                 role: minzheng::app::authz::Role::CityOfficer,
                 ..minzheng::app::authz::Actor::system("320281")
             },
-            ip: "test".into(),
-        };
+            "test",
+        );
         let w = minzheng::demo::sources::generate(
             &t.app,
             &ctx,

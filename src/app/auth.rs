@@ -222,13 +222,7 @@ async fn login_failed(
     mut extra: serde_json::Value,
 ) -> AppError {
     let (ctx, id) = match user {
-        Some(u) => (
-            Ctx {
-                actor: actor_of(app, u),
-                ip: ip.to_string(),
-            },
-            u.id.clone(),
-        ),
+        Some(u) => (Ctx::internal(actor_of(app, u), ip), u.id.clone()),
         None => (anonymous_ctx(key, ip), String::new()),
     };
     extra["reason"] = reason.into();
@@ -258,10 +252,7 @@ async fn login_done(
     factor: &str,
 ) -> AppResult<Actor> {
     let actor = actor_of(app, u);
-    let ctx = Ctx {
-        actor: actor.clone(),
-        ip: ip.to_string(),
-    };
+    let ctx = Ctx::internal(actor.clone(), ip);
     store::clear_throttle(tx, key, ip).await?;
     audit::record(
         tx,
@@ -322,10 +313,7 @@ pub async fn login_password(
         None => Step::Done(login_done(app, &mut tx, &u, &key, ip, "password").await?),
         Some(enrolled) => {
             let actor = actor_of(app, &u);
-            let ctx = Ctx {
-                actor: actor.clone(),
-                ip: ip.to_string(),
-            };
+            let ctx = Ctx::internal(actor.clone(), ip);
             audit::record(
                 &mut tx,
                 &ctx,
@@ -654,10 +642,7 @@ pub async fn token_actor(app: &App, token: &str, ip: &str) -> AppResult<Option<(
             at.with_timezone(&crate::util::shanghai()).date_naive()
         };
         if tok.last_used_at.is_none_or(|u| day(u) != day(t)) {
-            let ctx = Ctx {
-                actor: actor.clone(),
-                ip: ip.to_string(),
-            };
+            let ctx = Ctx::internal(actor.clone(), ip);
             let ev = Event::new("auth.token.use", "api_token", &tok.id)
                 .after(serde_json::json!({"name": tok.name}));
             let mut tx = app.db.begin().await?;
@@ -737,8 +722,5 @@ pub async fn my_tokens(app: &App, ctx: &Ctx) -> AppResult<Vec<TokenView>> {
 
 /// For audit entries about someone who is not logged in.
 pub fn anonymous_ctx(username: &str, ip: &str) -> Ctx {
-    Ctx {
-        actor: anonymous(username),
-        ip: ip.to_string(),
-    }
+    Ctx::internal(anonymous(username), ip.to_string())
 }

@@ -116,11 +116,56 @@ impl Security {
     }
 }
 
-/// Who is acting, and from where.
+/// Who is acting, and from where. Only the entry points make one: the web layer's extractors (and the token
+/// exchange) for a signed-in user, the command line (and the demo generator and tests, which act as it does), and
+/// the application layer itself for its own system jobs (seeding, warning rules). A private field keeps everything
+/// else from writing one; `tests/lines.rs` checks who calls which constructor.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub actor: Actor,
     pub ip: String,
+    origin: Origin,
+}
+
+/// Where a [`Ctx`] was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Web,
+    CommandLine,
+    System,
+}
+
+impl Ctx {
+    /// A user resolved from a page session or an API token, at the client's address.
+    pub fn signed_in(actor: Actor, ip: String) -> Ctx {
+        Ctx {
+            actor,
+            ip,
+            origin: Origin::Web,
+        }
+    }
+
+    /// The command line acting as `actor`; `origin` is what the audit log shows for the address ("cli", "demo").
+    pub fn command_line(actor: Actor, origin: impl Into<String>) -> Ctx {
+        Ctx {
+            actor,
+            ip: origin.into(),
+            origin: Origin::CommandLine,
+        }
+    }
+
+    /// The application layer's own jobs and its audit entries about logins.
+    pub(in crate::app) fn internal(actor: Actor, ip: impl Into<String>) -> Ctx {
+        Ctx {
+            actor,
+            ip: ip.into(),
+            origin: Origin::System,
+        }
+    }
+
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -233,5 +278,54 @@ impl App {
     /// Civil date today in Asia/Shanghai.
     pub fn today(&self) -> chrono::NaiveDate {
         crate::util::today()
+    }
+}
+
+#[cfg(test)]
+mod ctx_origin {
+    /// Every `.rs` file under `dir`, with its path relative to the crate.
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(dir).expect("src is readable") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p
+                    .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .expect("under the crate")
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, std::fs::read_to_string(&p).expect("utf-8")));
+            }
+        }
+    }
+
+    /// A signed-in user's context is made only by the web layer; the command line's only by the command, the demo
+    /// generator and the tests (the application layer makes its own system contexts, and the private field keeps
+    /// everyone else from writing a struct literal).
+    #[test]
+    fn contexts_are_made_only_at_the_entry_points() {
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        assert!(files.len() > 50, "the sources were found");
+        let signed_in = ["Ctx::signed_in", "("].concat();
+        let command_line = ["Ctx::command_line", "("].concat();
+        for (path, text) in &files {
+            if text.contains(&signed_in) {
+                assert!(
+                    path.starts_with("src/web/"),
+                    "{path} makes a signed-in context"
+                );
+            }
+            if text.contains(&command_line) {
+                assert!(
+                    path == "src/cli.rs" || path.starts_with("src/demo/"),
+                    "{path} makes a command-line context"
+                );
+            }
+        }
     }
 }

@@ -309,10 +309,7 @@ pub async fn bootstrap_admin(app: &App, password: Option<String>) -> AppResult<O
     let generated = password.is_none();
     let pw = password.unwrap_or_else(|| generate_password(app));
     let city = app.areas().city_code.clone();
-    let ctx = Ctx {
-        actor: super::authz::Actor::system(&city),
-        ip: "cli".into(),
-    };
+    let ctx = Ctx::internal(super::authz::Actor::system(&city), "cli");
     add(
         app,
         &ctx,

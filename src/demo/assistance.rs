@@ -13,8 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 pub(crate) fn actor(role: Role, area: &str, name: &str) -> Ctx {
-    Ctx {
-        actor: Actor {
+    Ctx::command_line(
+        Actor {
             user_id: None,
             username: format!("demo:{area}"),
             display_name: name.to_string(),
@@ -26,8 +26,8 @@ pub(crate) fn actor(role: Role, area: &str, name: &str) -> Ctx {
             },
             sections: crate::app::authz::Section::ALL.to_vec(),
         },
-        ip: "demo".into(),
-    }
+        "demo",
+    )
 }
 
 fn household_json(members: &[PersonRow], on: NaiveDate) -> Value {
@@ -164,6 +164,7 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
                 staff_relative: rng.gen_bool(0.02),
                 household: hj,
                 applied_on: Some(applied),
+                supporters_elsewhere: vec![],
             },
         )
         .await

@@ -484,10 +484,7 @@ pub async fn generate(
     if bulk {
         app.db.checkpoint().await?;
     }
-    let ctx = Ctx {
-        actor: Actor::system(&areas.city_code),
-        ip: "cli".into(),
-    };
+    let ctx = Ctx::command_line(Actor::system(&areas.city_code), "cli");
     audit::record_alone(
         &app.db,
         &ctx,
@@ -610,10 +607,7 @@ pub const DEMO_PASSWORD: &str = "minzheng2020";
 
 pub async fn create_demo_users(app: &App) -> anyhow::Result<Vec<(String, String)>> {
     let areas = app.areas();
-    let ctx = Ctx {
-        actor: Actor::system(&areas.city_code),
-        ip: "cli".into(),
-    };
+    let ctx = Ctx::command_line(Actor::system(&areas.city_code), "cli");
     let mut users: Vec<(String, String, String, String, &str)> = DEMO_USERS
         .iter()
         .map(|(u, d, r, a, s)| {

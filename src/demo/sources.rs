@@ -657,10 +657,7 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<(u64, i64)> {
         display_name: "市局核对中心".into(),
         ..crate::app::authz::Actor::system(&app.areas().city_code)
     };
-    let ctx = Ctx {
-        actor,
-        ip: "demo".into(),
-    };
+    let ctx = Ctx::command_line(actor, "demo");
     let on = NaiveDate::from_ymd_opt(2020, 12, 31).expect("date");
     let dir = std::env::temp_dir().join(format!(
         "minzheng-demo-sources-{}",

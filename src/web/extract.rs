@@ -81,7 +81,7 @@ impl FromRequestParts<App> for ApiCtx {
             .ok_or(ApiError(AppError::Unauthenticated))?;
         let ip = client_ip(parts);
         match auth::token_actor(app, token, &ip).await? {
-            Some((actor, _)) => Ok(ApiCtx(Ctx { actor, ip })),
+            Some((actor, _)) => Ok(ApiCtx(Ctx::signed_in(actor, ip))),
             None => Err(ApiError(AppError::Unauthenticated)),
         }
     }
@@ -150,10 +150,7 @@ impl FromRequestParts<App> for PageCtx {
                 Err(PageRejection::Redirect(ENROL_PATH))
             }
             Some((actor, s)) => Ok(PageCtx {
-                ctx: Ctx {
-                    actor,
-                    ip: client_ip(parts),
-                },
+                ctx: Ctx::signed_in(actor, client_ip(parts)),
                 csrf: s.csrf_token,
                 session_token: token,
             }),

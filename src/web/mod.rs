@@ -270,10 +270,7 @@ async fn audit_refusal(app: &App, who: Caller, ip: &str) {
         _ => None,
     };
     let ctx = match actor {
-        Some(actor) => Ctx {
-            actor,
-            ip: ip.to_string(),
-        },
+        Some(actor) => Ctx::signed_in(actor, ip.to_string()),
         None => auth::anonymous_ctx("", ip),
     };
     let ev = audit::Event::new("auth.forbidden", "request", who.what).failed();

@@ -175,10 +175,8 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, username: &str, role: &str, area: &str) {
-        let ctx = minzheng::app::Ctx {
-            actor: minzheng::app::authz::Actor::system("320281"),
-            ip: "test".into(),
-        };
+        let ctx =
+            minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "test");
         minzheng::app::users::add(
             &self.app,
             &ctx,

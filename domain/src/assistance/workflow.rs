@@ -288,6 +288,51 @@ pub fn next_stage_with(
     }
 }
 
+/// Who takes `action` at `stage`: a refusal, an objection and a re-check belong to the office that holds the
+/// application then (the city from its review on), every other action to its own office.
+pub fn office_for(action: Action, stage: Stage) -> Office {
+    let city_holds = matches!(stage, Stage::CityReview | Stage::CityPublicity);
+    match action {
+        Action::Refuse | Action::Object | Action::Check if city_holds => Office::City,
+        Action::Refuse | Action::Object => Office::Town,
+        _ => action.office(),
+    }
+}
+
+/// The actions the state machine takes at `stage` under `rules`, whatever the progress: a missing visit or check
+/// or a 公示 still running is told when the action is submitted.
+pub fn actions_in(stage: Stage, rules: RuleSet) -> Vec<Action> {
+    let any = Progress {
+        visited: true,
+        checked: true,
+        spot_check_required: false,
+        spot_checked: true,
+        publicity_started: Some(NaiveDate::MIN),
+    };
+    Action::ALL
+        .into_iter()
+        .filter(|&a| {
+            !matches!(
+                next_stage_with(stage, a, &any, NaiveDate::MAX, rules),
+                Err(StepError::WrongStage(..))
+            )
+        })
+        .collect()
+}
+
+/// The moves that take an application on from `stage` ("my tasks"): not a re-check after the investigation, an
+/// objection or a refusal, which may come at any time but are nobody's next step.
+pub fn next_moves(stage: Stage, rules: RuleSet) -> Vec<Action> {
+    actions_in(stage, rules)
+        .into_iter()
+        .filter(|&a| match a {
+            Action::Refuse | Action::Object => false,
+            Action::Check => stage == Stage::Accepted,
+            _ => true,
+        })
+        .collect()
+}
+
 /// Time limits in working days (DOMAIN.md §4.6, §4.11); under 2012 tekun has its own.
 /// Each stage's limit counts from the day the stage was entered (`due_date`); the overall limits of
 /// the 2021 rules count from acceptance (`due_date_with`).
@@ -464,6 +509,57 @@ pub fn spot_check_selected(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn actions_by_stage() {
+        use Action as A;
+        use Stage as S;
+        assert_eq!(
+            actions_in(S::Submitted, RuleSet::Y2012),
+            vec![A::Accept, A::Refuse]
+        );
+        assert_eq!(
+            next_moves(S::Investigated, RuleSet::Y2012),
+            vec![A::CommunityReview]
+        );
+        assert_eq!(
+            next_moves(S::Investigated, RuleSet::Y2021),
+            vec![A::CommunityReview, A::TownApprove]
+        );
+        assert_eq!(
+            next_moves(S::Accepted, RuleSet::Y2012),
+            vec![A::Visit, A::Check]
+        );
+        assert!(actions_in(S::Approved, RuleSet::Y2021).is_empty());
+        assert!(actions_in(S::Refused, RuleSet::Y2012).is_empty());
+        assert_eq!(office_for(A::Refuse, S::CityReview), Office::City);
+        assert_eq!(office_for(A::Refuse, S::Accepted), Office::Town);
+        assert_eq!(office_for(A::Check, S::CityPublicity), Office::City);
+        assert_eq!(office_for(A::Check, S::Investigated), Office::VillageOrTown);
+    }
+
+    proptest::proptest! {
+        /// What `actions_in` offers is never refused as the wrong stage, and what it leaves out always is,
+        /// whatever the progress and the date.
+        #[test]
+        fn offered_actions_are_the_machine_s(
+            s in 0usize..9, a in 0usize..11, visited: bool, checked: bool, required: bool, done: bool,
+            started in 0i64..40, day in 0i64..40, y2021: bool,
+        ) {
+            let rules = if y2021 { RuleSet::Y2021 } else { RuleSet::Y2012 };
+            let (stage, action) = (Stage::ALL[s], Action::ALL[a]);
+            let base = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+            let p = Progress {
+                visited, checked, spot_check_required: required, spot_checked: done,
+                publicity_started: Some(base + Duration::days(started)),
+            };
+            let r = next_stage_with(stage, action, &p, base + Duration::days(day), rules);
+            let wrong = matches!(r, Err(StepError::WrongStage(..)));
+            proptest::prop_assert_eq!(wrong, !actions_in(stage, rules).contains(&action));
+            // a next move is always an offered action
+            proptest::prop_assert!(next_moves(stage, rules).iter().all(|m| actions_in(stage, rules).contains(m)));
+        }
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

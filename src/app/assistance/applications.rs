@@ -148,6 +148,19 @@ pub struct NewApplication {
     /// The household as the assessment API takes it (members, incomes, assets, rigid expenditure).
     pub household: Value,
     pub applied_on: Option<NaiveDate>,
+    /// Obliged supporters living elsewhere. Under the 2021 rules each member's `has_capable_supporter` is computed
+    /// from the other members and these (what the form ticked is not used); under the 2012 rules it is as declared.
+    #[serde(default)]
+    pub supporters_elsewhere: Vec<super::supporters::SupporterInput>,
+}
+
+/// The one role × stage rule: the actions `role` may take at `stage` under `rules` (the workflow still checks the
+/// progress when one is submitted). Pages offer these, "my tasks" and `act` follow the same offices.
+pub fn actions_for(role: Role, stage: Stage, rules: RuleSet) -> Vec<Action> {
+    workflow::actions_in(stage, rules)
+        .into_iter()
+        .filter(|&a| can_act(role, workflow::office_for(a, stage)))
+        .collect()
 }
 
 fn can_act(role: Role, office: Office) -> bool {
@@ -392,6 +405,27 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
             ));
         }
     }
+    // DOMAIN §4.11: from 2021-07-01 the supporter rule is computed at intake, with every verdict kept
+    let supporters = if RuleSet::in_force(applied_on) == RuleSet::Y2021 {
+        let s = standards::in_force(app, applied_on)
+            .await?
+            .ok_or_else(|| AppError::invalid("applied_on", "申请日期没有生效的救助标准"))?;
+        Some(
+            super::supporters::judge_2021(
+                &app.db,
+                &valid.household,
+                &members,
+                &mut body,
+                applied_on,
+                today,
+                &s,
+                &n.supporters_elsewhere,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     refuse_duplicate(app, &hh.id, &n.category).await?;
     let t = now();
     let cal = calendar::load(app).await?;
@@ -485,6 +519,18 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         None,
     )
     .await?;
+    if let Some(judged) = supporters {
+        add_event(
+            &mut tx,
+            &id,
+            "supporters",
+            applied_on,
+            ctx,
+            "按2021年规则认定法定义务人的履行义务能力",
+            Some(judged),
+        )
+        .await?;
+    }
     audit::record(
         &mut tx,
         ctx,
@@ -644,14 +690,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     let mut a = load_tx(&mut tx, ctx, id).await?;
     let before = json!({"stage": a.stage, "due_on": a.due_on});
     let stage = a.stage();
-    let office = match (action, stage) {
-        (Action::Refuse, Stage::CityReview | Stage::CityPublicity) => Office::City,
-        (Action::Refuse, _) => Office::Town,
-        (Action::Object, Stage::CityPublicity) => Office::City,
-        (Action::Object, _) => Office::Town,
-        (Action::Check, Stage::CityReview | Stage::CityPublicity) => Office::City,
-        _ => action.office(),
-    };
+    let office = workflow::office_for(action, stage);
     if !can_act(ctx.actor.role, office) {
         return Err(AppError::Forbidden(format!(
             "“{}”由{}办理",
@@ -999,6 +1038,18 @@ pub struct CheckSummary {
     pub review_override: Option<String>,
 }
 
+/// Each member's supporter judgement recorded at intake under the 2021 rules (empty under the 2012 rules, where
+/// the form's answer stands).
+pub fn supporter_lines(events: &[EventRow]) -> Vec<super::supporters::SupporterLine> {
+    events
+        .iter()
+        .rfind(|e| e.action == "supporters")
+        .and_then(|e| e.data_json.as_deref())
+        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        .map(|d| super::supporters::lines_of(&d))
+        .unwrap_or_default()
+}
+
 pub fn check_summary(events: &[EventRow]) -> Option<CheckSummary> {
     let data = |e: &EventRow| -> Value {
         e.data_json
@@ -1223,20 +1274,18 @@ pub struct ListItem {
     pub applicant_id_number_masked: String,
 }
 
-/// Stages where this role has the next move ("my tasks").
+/// Stages where this role has the next move ("my tasks"), under either rule set.
 pub fn my_stages(role: Role) -> Vec<Stage> {
-    match role {
-        Role::TownOfficer => vec![
-            Stage::Submitted,
-            Stage::Accepted,
-            Stage::Investigated,
-            Stage::Reviewed,
-            Stage::TownPublicity,
-        ],
-        Role::VillageWorker => vec![Stage::Accepted],
-        Role::CityOfficer => vec![Stage::CityReview, Stage::CityPublicity],
-        _ => vec![],
-    }
+    Stage::ALL
+        .into_iter()
+        .filter(|&s| {
+            RuleSet::ALL.into_iter().any(|r| {
+                workflow::next_moves(s, r)
+                    .into_iter()
+                    .any(|a| can_act(role, workflow::office_for(a, s)))
+            })
+        })
+        .collect()
 }
 
 pub async fn list(

@@ -62,10 +62,10 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         )
         .await?;
     let have: std::collections::HashSet<i32> = have.into_iter().map(|(y,)| y as i32).collect();
-    let ctx = Ctx {
-        actor: crate::app::authz::Actor::system(&app.areas().city_code),
-        ip: "cli".into(),
-    };
+    let ctx = Ctx::internal(
+        crate::app::authz::Actor::system(&app.areas().city_code),
+        "cli",
+    );
     for shipped in [HOLIDAYS_2020, HOLIDAYS_2021_2026] {
         let missing: String = shipped
             .lines()

@@ -8,4 +8,5 @@ pub mod ledger;
 pub mod overview;
 pub mod payments;
 pub mod standards;
+pub mod supporters;
 pub mod temporary;

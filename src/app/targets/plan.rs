@@ -436,10 +436,10 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
     }
     let plan = parse(2020, ITEMS_2020, INDICATORS_2020)
         .map_err(|e| anyhow::anyhow!("shipped 2020 plan is invalid: {e:?}"))?;
-    let ctx = Ctx {
-        actor: crate::app::authz::Actor::system(&app.areas().city_code),
-        ip: "system".into(),
-    };
+    let ctx = Ctx::internal(
+        crate::app::authz::Actor::system(&app.areas().city_code),
+        "system",
+    );
     match store(app, &ctx, 2020, &plan, "system").await {
         Ok(_) => Ok(()),
         // another process seeded it first

@@ -153,10 +153,10 @@ pub async fn scan(app: &App, on: NaiveDate) -> AppResult<u64> {
     }
     // the rules write as the system; what they created is on the record with the rest
     if added > 0 {
-        let ctx = Ctx {
-            actor: crate::app::authz::Actor::system(&app.areas().city_code),
-            ip: "system".into(),
-        };
+        let ctx = Ctx::internal(
+            crate::app::authz::Actor::system(&app.areas().city_code),
+            "system",
+        );
         audit::record(
             &mut tx,
             &ctx,

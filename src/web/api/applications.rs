@@ -38,6 +38,8 @@ pub struct ApplicationView {
     /// The latest 核对报告 (先核再救): approval is refused while it shows the household does not qualify, unless a
     /// 复核 result is recorded as `reason`.
     pub check: Option<applications::CheckSummary>,
+    /// Under the 2021 rules: each member's obliged supporters as judged at intake, with the reasons.
+    pub supporters: Vec<crate::app::assistance::supporters::SupporterLine>,
     /// Said when the deadline falls in a year with no imported holiday calendar.
     pub deadline_note: Option<String>,
     pub events: Vec<EventRow>,
@@ -46,6 +48,7 @@ pub struct ApplicationView {
 fn view(a: applications::ApplicationRow, events: Vec<EventRow>, years: &[i32]) -> ApplicationView {
     ApplicationView {
         check: applications::check_summary(&events),
+        supporters: applications::supporter_lines(&events),
         deadline_note: crate::app::assistance::calendar::uncovered_note(years, a.due_on),
         stage_label: a.stage().label().into(),
         monthly_amount: a

@@ -34,7 +34,7 @@ pub async fn create_token(
 ) -> Result<Json<TokenResponse>, ApiError> {
     let ip = client_ip(&parts);
     let actor = auth::login(&app, &req.username, &req.password, req.totp.as_deref(), &ip).await?;
-    let ctx = Ctx { actor, ip };
+    let ctx = Ctx::signed_in(actor, ip);
     let (_, token) = auth::issue_token(&app, &ctx, "API").await?;
     Ok(Json(TokenResponse { token }))
 }

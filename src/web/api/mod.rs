@@ -216,6 +216,8 @@ pub fn field_label_cn(path: &str) -> String {
         ("mine", "是否待我办理"),
         ("full", "是否完整显示"),
         ("credit_code", "统一社会信用代码"),
+        ("supporters_elsewhere", "不在本户的法定义务人"),
+        ("age", "年龄"),
     ];
     let mut out = Vec::new();
     for seg in path.split('.') {

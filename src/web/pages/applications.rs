@@ -143,6 +143,8 @@ pub struct Detail {
     pub bank_account_masked: String,
     /// The latest 核对报告 (先核再救).
     pub check: Option<applications::CheckSummary>,
+    /// Under the 2021 rules: each member's obliged supporters as judged at intake.
+    pub supporters: Vec<crate::app::assistance::supporters::SupporterLine>,
     /// Said when the deadline's year has no imported holiday calendar.
     pub deadline_note: Option<String>,
     /// The rule set the application is judged by (its acceptance date's), e.g. 民发〔2012〕220号.
@@ -166,6 +168,7 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
     let d = Detail {
         rules: minzheng_domain::assistance::RuleSet::in_force(accepted_on),
         check: applications::check_summary(&events),
+        supporters: applications::supporter_lines(&events),
         deadline_note: crate::app::assistance::calendar::uncovered_note(&years, a.due_on),
         category_label: applications::category_label(&a.category).into(),
         stage_label: a.stage().label().into(),
@@ -214,37 +217,17 @@ async fn detail(app: &App, p: &PageCtx, id: &str) -> Result<(Detail, Vec<EventRo
     Ok((d, events))
 }
 
-/// The actions this user may take now (the workflow still has the last word when one is submitted).
+/// The actions this user may take now, as forms (`applications::actions_for` decides; the workflow still has the
+/// last word when one is submitted).
 fn actions_for(
     role: Role,
     stage: Stage,
     check_blocks: bool,
     rules: minzheng_domain::assistance::RuleSet,
 ) -> Vec<ActionForm> {
-    // under the 2021 rules 民主评议 is optional: the town may go straight to its initial opinion
-    let review_optional = rules == minzheng_domain::assistance::RuleSet::Y2021;
     use Action as A;
-    let town = role == Role::TownOfficer;
-    let village_or_town = matches!(role, Role::TownOfficer | Role::VillageWorker);
-    let city = role == Role::CityOfficer;
-    let mut v: Vec<Action> = match stage {
-        Stage::Submitted if town => vec![A::Accept],
-        Stage::Accepted if village_or_town => vec![A::Visit, A::Check],
-        Stage::Investigated if town && review_optional => {
-            vec![A::TownApprove, A::CommunityReview, A::Check]
-        }
-        Stage::Investigated if town => vec![A::CommunityReview, A::Check],
-        Stage::Reviewed if town => vec![A::TownApprove],
-        Stage::TownPublicity if town => vec![A::TownPublicityEnd, A::Object],
-        Stage::CityReview if city => vec![A::SpotCheck, A::CityApprove, A::Check],
-        Stage::CityPublicity if city => vec![A::Decide, A::Object],
-        _ => vec![],
-    };
-    let refuse_by_city = matches!(stage, Stage::CityReview | Stage::CityPublicity);
-    if stage.is_open() && ((refuse_by_city && city) || (!refuse_by_city && town)) {
-        v.push(A::Refuse);
-    }
-    v.into_iter()
+    applications::actions_for(role, stage, rules)
+        .into_iter()
         .map(|a| ActionForm {
             code: a.code(),
             label: a.label(),
@@ -476,6 +459,60 @@ struct Typed {
     authorisation_on: String,
     bank_account: String,
     staff_relative: bool,
+    /// The rows of 不在本户的法定义务人 (always `SUPPORTER_ROWS`, blank ones included).
+    supporters: Vec<SupporterRow>,
+}
+
+/// Rows the intake form offers for obliged supporters living elsewhere.
+const SUPPORTER_ROWS: usize = 3;
+
+/// One row of 不在本户的法定义务人 as typed.
+#[derive(Default, Clone)]
+struct SupporterRow {
+    i: usize,
+    input: crate::app::assistance::supporters::SupporterInput,
+    age: String,
+}
+
+/// The supporters living elsewhere as typed: every row for the form, and the filled ones for the use case.
+fn parse_supporters(
+    f: &HashMap<String, String>,
+) -> (
+    Vec<SupporterRow>,
+    Vec<crate::app::assistance::supporters::SupporterInput>,
+) {
+    let mut rows = Vec::new();
+    let mut filled = Vec::new();
+    for i in 0..SUPPORTER_ROWS {
+        let k = |name: &str| f.get(&format!("s{i}_{name}")).cloned().unwrap_or_default();
+        let on = |name: &str| f.contains_key(&format!("s{i}_{name}"));
+        let age = k("age");
+        let input = crate::app::assistance::supporters::SupporterInput {
+            name: k("name"),
+            id_number: Some(k("id_number")).filter(|t| !t.trim().is_empty()),
+            // a typed age that is not a number is refused by the use case as out of range
+            age: match age.trim() {
+                "" => None,
+                t => Some(t.parse().unwrap_or(u32::MAX)),
+            },
+            monthly_income: k("income"),
+            is_tekun: on("tekun"),
+            is_dibao_recipient: on("dibao"),
+            severely_disabled: on("severe"),
+            intellectual_or_mental_grade_3: on("im3"),
+            seriously_ill: on("ill"),
+            lacks_civil_capacity: on("incapable"),
+            missing: on("missing"),
+            in_prison: on("prison"),
+        };
+        let blank =
+            input.name.trim().is_empty() && input.id_number.is_none() && age.trim().is_empty();
+        if !blank {
+            filled.push(input.clone());
+        }
+        rows.push(SupporterRow { i, input, age });
+    }
+    (rows, filled)
 }
 
 #[derive(serde::Deserialize)]
@@ -545,6 +582,7 @@ pub async fn new_form(
         relations: registry::RELATIONS.to_vec(),
         typed: Typed {
             applied_on: app.today().to_string(),
+            supporters: parse_supporters(&HashMap::new()).0,
             ..Typed::default()
         },
         error: None,
@@ -583,6 +621,7 @@ pub async fn create(
             .unwrap_or_default();
     }
     let date = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    let (supporter_rows, supporters_elsewhere) = parse_supporters(&f);
     let n = NewApplication {
         category: k("category"),
         household_id: household_id.clone(),
@@ -592,6 +631,7 @@ pub async fn create(
         staff_relative: f.contains_key("staff_relative"),
         household: household_json(&members, &assets),
         applied_on: date(&k("applied_on")),
+        supporters_elsewhere,
     };
     // an application from a grid task closes the task: the task must be the grid worker's, visited, for this household
     let task = k("task");
@@ -648,6 +688,7 @@ pub async fn create(
                     authorisation_on: k("authorisation_on"),
                     bank_account: k("bank_account"),
                     staff_relative: f.contains_key("staff_relative"),
+                    supporters: supporter_rows,
                 },
                 error: Some(msg),
             })
