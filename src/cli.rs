@@ -154,7 +154,7 @@ pub enum UserCmd {
     /// 新增用户 / add a user
     Add {
         username: String,
-        /// city_admin, city_officer, town_officer, village_worker, leader, auditor
+        /// city_admin, security_admin, audit_admin, city_officer, town_officer, village_worker, leader, auditor
         #[arg(long)]
         role: String,
         /// 所属区划代码 / area code
@@ -197,8 +197,47 @@ pub enum TargetsCmd {
 
 #[derive(Subcommand)]
 pub enum AuditCmd {
-    /// 校验哈希链 / verify the hash chain
-    Verify,
+    /// 校验哈希链 / verify the hash chain (and, with --heads, against the exported heads)
+    Verify {
+        /// 每日导出的链头所在目录 / directory of the exported heads (audit-head-*.json)
+        #[arg(long)]
+        heads: Option<PathBuf>,
+    },
+    /// 打印链头（序号与哈希），可写入目录，供每日导出 / print the chain's head; with --out also write it there
+    Head {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// 把某日期以前的审计记录归档到签名文件（须在线保留至少6个月）/ archive entries written before DATE
+    Archive {
+        /// 截止日期（不含），YYYY-MM-DD / entries written before this date (Asia/Shanghai)
+        #[arg(long)]
+        before: chrono::NaiveDate,
+        /// 归档文件（不得已存在）/ the archive file to create
+        #[arg(long)]
+        out: PathBuf,
+        /// 签名密钥文件；缺省读 MINZHENG_AUDIT_KEY / signing key file (else MINZHENG_AUDIT_KEY)
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// 校验归档文件的签名与哈希链 / verify an archive file's signature and chain
+    VerifyArchive {
+        file: PathBuf,
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+}
+
+/// The archive signing key: a key file, else MINZHENG_AUDIT_KEY.
+fn audit_key(file: Option<&PathBuf>) -> anyhow::Result<Vec<u8>> {
+    let text = match file {
+        Some(f) => std::fs::read_to_string(f)
+            .with_context(|| format!("无法读取密钥文件 {}", f.display()))?,
+        None => std::env::var("MINZHENG_AUDIT_KEY").map_err(|_| {
+            anyhow::anyhow!("请设置 MINZHENG_AUDIT_KEY 或用 --key-file 指定归档签名密钥")
+        })?,
+    };
+    audit::archive_key(&text).map_err(field_error)
 }
 
 async fn open(url: &str) -> anyhow::Result<App> {
@@ -300,7 +339,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     sections,
                 } => {
                     let generated = password.is_none();
-                    let pw = password.unwrap_or_else(users::generate_password);
+                    let pw = password.unwrap_or_else(|| users::generate_password(&app));
                     let u = users::add(
                         &app,
                         &ctx,
@@ -503,18 +542,81 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Audit {
-            db,
-            action: AuditCmd::Verify,
-        } => {
+        Command::Audit { db, action } => {
             let app = open(&db.database).await?;
-            let r = audit::verify(&app.db).await.map_err(field_error)?;
-            match r.first_problem {
-                None => {
-                    println!("审计日志完整: 共 {} 条，哈希链校验通过", r.entries);
+            match action {
+                AuditCmd::Verify { heads } => {
+                    let r = audit::verify(&app.db).await.map_err(field_error)?;
+                    if let Some(t) = r.first_problem {
+                        bail!("审计日志校验失败: {t}");
+                    }
+                    if let Some(dir) = heads {
+                        let list = audit::read_heads(&dir).map_err(field_error)?;
+                        if let Some(p) = audit::check_heads(&app.db, &list)
+                            .await
+                            .map_err(field_error)?
+                        {
+                            bail!("审计日志校验失败: {p}");
+                        }
+                        println!(
+                            "审计日志完整: 共 {} 条，哈希链校验通过，与 {} 个导出的链头一致",
+                            r.entries,
+                            list.len()
+                        );
+                    } else {
+                        println!("审计日志完整: 共 {} 条，哈希链校验通过", r.entries);
+                    }
                     Ok(())
                 }
-                Some(t) => bail!("审计日志校验失败: {t}"),
+                AuditCmd::Head { out } => {
+                    let h = match &out {
+                        Some(dir) => {
+                            let (h, path) = audit::export_head(&app.db, dir)
+                                .await
+                                .map_err(field_error)?;
+                            eprintln!("已写入 {}", path.display());
+                            h
+                        }
+                        None => audit::head(&app.db).await.map_err(field_error)?,
+                    };
+                    println!("{}", serde_json::to_string(&h)?);
+                    Ok(())
+                }
+                AuditCmd::Archive {
+                    before,
+                    out,
+                    key_file,
+                } => {
+                    let key = audit_key(key_file.as_ref())?;
+                    match audit::archive(&app, &cli_ctx(&app), before, &out, &key)
+                        .await
+                        .map_err(field_error)?
+                    {
+                        Some(a) => println!(
+                            "已归档第 {}–{} 条（共 {} 条）到 {}，文件 SHA-256 {}；在线日志从第 {} 条接续（边界哈希 {}）",
+                            a.first_seq,
+                            a.last_seq,
+                            a.entries,
+                            out.display(),
+                            a.file_sha256,
+                            a.last_seq + 1,
+                            a.last_hash
+                        ),
+                        None => println!("{before} 以前没有未归档的审计记录"),
+                    }
+                    Ok(())
+                }
+                AuditCmd::VerifyArchive { file, key_file } => {
+                    let key = audit_key(key_file.as_ref())?;
+                    let a = audit::verify_archive(Some(&app.db), &file, &key)
+                        .await
+                        .map_err(field_error)?;
+                    println!(
+                        "归档文件完整: 第 {}–{} 条（共 {} 条），签名与哈希链校验通过，末条哈希 {}",
+                        a.first_seq, a.last_seq, a.entries, a.last_hash
+                    );
+                    Ok(())
+                }
             }
         }
     }
@@ -525,6 +627,21 @@ fn field_error(e: crate::app::AppError) -> anyhow::Error {
         Some(f) => anyhow::anyhow!("{e}（字段 {f}）"),
         None => anyhow::anyhow!("{e}"),
     }
+}
+
+/// Writes the audit chain's head to a directory now and every 24 hours (MINZHENG_AUDIT_HEAD_DIR), so that a
+/// rewrite of the whole log is detected by `audit verify --heads DIR`.
+fn spawn_head_export(app: App, dir: PathBuf) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            every.tick().await;
+            match audit::export_head(&app.db, &dir).await {
+                Ok((h, path)) => tracing::info!(seq = h.seq, "审计链头已导出到 {}", path.display()),
+                Err(e) => tracing::error!("审计链头导出失败: {e}"),
+            }
+        }
+    });
 }
 
 fn print_admin(pw: Option<String>) {
@@ -542,6 +659,16 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         .await
         .with_context(|| format!("无法监听 {bind}（端口可能已被占用）"))?;
     let app = open_for_server(url).await?;
+    // a second factor for every account, unless the demo (or MINZHENG_REQUIRE_TOTP=0) says otherwise
+    let mut security = app.security().clone();
+    security.require_totp = crate::app::Security::require_totp_from_env().unwrap_or(!with_demo);
+    if security.require_totp && security.totp_key.is_none() {
+        println!("提示：未设置 MINZHENG_TOTP_KEY，动态口令密钥将不加密保存在数据库中");
+    }
+    let app = app.with_security(security);
+    if let Some(dir) = std::env::var_os("MINZHENG_AUDIT_HEAD_DIR") {
+        spawn_head_export(app.clone(), PathBuf::from(dir));
+    }
     print_admin(
         users::bootstrap_admin(&app, std::env::var("MINZHENG_ADMIN_PASSWORD").ok())
             .await
@@ -597,7 +724,10 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         println!(
             "  各科室：jiuzhu 社会救助科 hedui 核对中心 yanglao 养老服务科 ertong 儿童福利科 shiwu 社会事务科 shezu 社会组织管理局 bangong 办公室"
         );
-        println!("  wangge（社区网格员） leader（局领导） auditor（纪检审计）；管理员为 admin");
+        println!("  wangge（社区网格员） leader（局领导） auditor（纪检审计）");
+        println!(
+            "  三员：admin 系统管理员 anquan 安全管理员 shenji 安全审计员（演示模式不要求动态口令）"
+        );
     } else {
         println!("请用 admin 登录（密码见首次启动时的输出或 MINZHENG_ADMIN_PASSWORD）");
     }

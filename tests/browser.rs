@@ -1301,6 +1301,64 @@ async fn the_adoption_assessment_report_fits_one_a4_page() {
         .unwrap();
     let text = c
         .find(Locator::Id("assessment-report"))
+/// 等保三级 身份鉴别: where the deployment requires a second factor, a new user is led from the password to the
+/// enrolment (a QR code drawn by the server, the secret as text), confirms with a first code, sees its recovery
+/// codes once, and from then on logs in with the password and then the code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totp_enrolment_and_login() {
+    use minzheng_domain::totp;
+    let t = TestApp::new(Backend::Sqlite).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    let router = minzheng::web::router(t.app.clone().with_security(minzheng::app::Security {
+        require_totp: true,
+        ..minzheng::app::Security::default()
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let (_driver, c) = start_driver().await;
+    let type_in = |id: &'static str, text: String| {
+        let c = c.clone();
+        async move {
+            let e = c.find(Locator::Id(id)).await.unwrap();
+            e.clear().await.unwrap();
+            e.send_keys(&text).await.unwrap();
+        }
+    };
+    let password_step = || async {
+        c.goto(&format!("{base}/login")).await.unwrap();
+        type_in("username", "cj".into()).await;
+        type_in("password", common::PASSWORD.into()).await;
+        c.find(Locator::Id("login-submit"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    password_step().await;
+    // led to the enrolment, and nothing else opens before it
+    c.wait()
+        .for_element(Locator::Id("totp-required"))
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/persons")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("totp-required"))
+        .await
+        .unwrap();
+    let qr = c.find(Locator::Css("#totp-qr svg")).await.unwrap();
+    let (_, _, w, h) = qr.rectangle().await.unwrap();
+    assert!(w >= 150.0 && h >= 150.0, "the QR code is drawn: {w}×{h}");
+    let secret = c
+        .find(Locator::Id("totp-secret"))
         .await
         .unwrap()
         .text()
@@ -1315,5 +1373,82 @@ async fn the_adoption_assessment_report_fits_one_a4_page() {
         "adopters masked: {text}"
     );
     assert_eq!(print_pages(&c).await, 1, "the report prints on one A4 page");
+    let secret = totp::from_base32(&secret).expect("the secret as text");
+    type_in(
+        "code",
+        totp::code_at(&secret, chrono::Utc::now().timestamp(), 6),
+    )
+    .await;
+    c.find(Locator::Id("totp-confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("totp-done"))
+        .await
+        .unwrap();
+    let codes = c
+        .find_all(Locator::Css("#recovery-codes code"))
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    c.find(Locator::LinkText("进入平台"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("count-persons"))
+        .await
+        .unwrap();
+
+    // log out; the next login asks for the code after the password
+    c.find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("username")).await.unwrap();
+    password_step().await;
+    c.wait()
+        .for_element(Locator::Id("code-submit"))
+        .await
+        .unwrap();
+    type_in("code", "000001".into()).await;
+    c.find(Locator::Id("code-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let err = c
+        .wait()
+        .for_element(Locator::Id("login-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(err.contains("用户名或密码错误"), "{err}");
+    // the enrolment used the current step: the next one is still inside the window
+    type_in(
+        "code",
+        totp::code_at(&secret, chrono::Utc::now().timestamp() + 30, 6),
+    )
+    .await;
+    c.find(Locator::Id("code-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("count-persons"))
+        .await
+        .unwrap();
     c.close().await.unwrap();
 }

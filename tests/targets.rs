@@ -390,7 +390,7 @@ db_test!(
 
         // T10.1: the verification module's figure, or no_data while no run has completed
         let ctx = minzheng::app::Ctx::command_line(
-            minzheng::app::auth::token_actor(&t.app, &tok)
+            minzheng::app::auth::token_actor(&t.app, &tok, "test")
                 .await
                 .unwrap()
                 .unwrap()

@@ -2,7 +2,7 @@
 //! previous entry's hash; the head row (updated in the same transaction) catches a deleted tail.
 
 use super::authz::Permission;
-use super::{AppResult, Ctx};
+use super::{App, AppError, AppResult, Ctx};
 use crate::storage::audit::{self as store, AuditFilter, AuditRow};
 use crate::storage::{Db, Tx, new_id, now};
 use sha2::{Digest, Sha256};
@@ -165,12 +165,15 @@ pub struct VerifyReport {
     pub first_problem: Option<Tamper>,
 }
 
-/// Walks the whole chain in order (streamed) and names the first altered, inserted or deleted entry.
+/// Walks the whole chain online in order (streamed) and names the first altered, inserted or deleted entry. After
+/// an archive the chain starts from the boundary it left (the last archived entry's number and hash).
 pub async fn verify(db: &Db) -> AppResult<VerifyReport> {
     let (head_seq, head_hash) = store::head(db).await?;
-    let mut expected = 1i64;
-    let mut prev = GENESIS.to_string();
-    let mut prev_prev = GENESIS.to_string();
+    let (mut expected, mut prev) = match store::latest_archive(db).await? {
+        Some(a) => (a.last_seq + 1, a.last_hash),
+        None => (1i64, GENESIS.to_string()),
+    };
+    let mut prev_prev = prev.clone();
     let mut problem: Option<Tamper> = None;
     let mut count = 0i64;
     store::for_each(db, |r: AuditRow| {
@@ -234,4 +237,369 @@ pub async fn search(
     ctx.actor.require(Permission::ReadAudit)?;
     let (rows, total) = store::search(&app.db, f, 50, (page.max(1) - 1) * 50).await?;
     Ok((rows, total))
+}
+
+/// The Chinese names of the security events (logins, second factor, refusals, policy, archives) on the audit page.
+pub fn security_event_label(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "auth.login" => "登录",
+        "auth.password" => "密码验证通过（待动态口令）",
+        "auth.logout" => "退出登录",
+        "auth.token.issue" => "签发接口令牌",
+        "auth.token.revoke" => "吊销接口令牌",
+        "auth.token.use" => "使用接口令牌（当日首次）",
+        "auth.forbidden" => "越权访问被拒绝",
+        "auth.totp.enrol" => "绑定动态口令",
+        "user.totp_reset" => "重置动态口令",
+        "security.policy" => "修改安全策略",
+        "audit.archive" => "审计日志归档",
+        _ => return None,
+    })
+}
+
+/// Entries stay online at least this long (网络安全法 Art. 21: six months); only older ones may be archived.
+pub const RETENTION_DAYS: i64 = 183;
+
+const ARCHIVE_FORMAT: &str = "minzheng-audit-archive-v1";
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// The archive signing key (MINZHENG_AUDIT_KEY or a key file): at least 32 characters.
+pub fn archive_key(text: &str) -> AppResult<Vec<u8>> {
+    let k = text.trim();
+    if k.chars().count() < 32 {
+        return Err(AppError::invalid(
+            "key",
+            "归档签名密钥至少32个字符（MINZHENG_AUDIT_KEY 或 --key-file）",
+        ));
+    }
+    Ok(k.as_bytes().to_vec())
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct ArchiveHeader {
+    format: String,
+    first_seq: i64,
+    last_seq: i64,
+    /// the hash before the first entry (the chain continues from it)
+    prev_hash: String,
+    before: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct ArchiveTrailer {
+    entries: i64,
+    last_hash: String,
+    /// HMAC-SHA256 (hex) over every byte before this line
+    signature: String,
+}
+
+/// What an archive holds, once written or checked.
+#[derive(Debug, Clone)]
+pub struct ArchiveSummary {
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub entries: i64,
+    pub prev_hash: String,
+    pub last_hash: String,
+    pub file_sha256: String,
+}
+
+fn midnight_utc(d: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    crate::util::shanghai()
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&chrono::Utc)
+}
+
+/// Moves the entries written before `before` (a date in Asia/Shanghai, at least [`RETENTION_DAYS`] ago) to a
+/// signed file: JSON lines (a header, the entries, a trailer with the HMAC-SHA256 of everything above it). The
+/// file is written and synced before anything is removed; the boundary (last number and hash) stays in
+/// `audit_archives`, so the online chain still verifies; the archive itself is audited. `None`: nothing to
+/// archive.
+pub async fn archive(
+    app: &App,
+    ctx: &Ctx,
+    before: chrono::NaiveDate,
+    out: &std::path::Path,
+    key: &[u8],
+) -> AppResult<Option<ArchiveSummary>> {
+    use std::io::Write;
+    let latest = app.today() - chrono::Duration::days(RETENTION_DAYS);
+    if before > latest {
+        return Err(AppError::invalid(
+            "before",
+            format!("审计日志须在线保留至少6个月：归档截止日期不能晚于 {latest}"),
+        ));
+    }
+    if let Some(t) = verify(&app.db).await?.first_problem {
+        return Err(AppError::BadRequest(format!(
+            "审计日志校验未通过，不能归档：{t}"
+        )));
+    }
+    let (first, prev_hash) = match store::latest_archive(&app.db).await? {
+        Some(a) => (a.last_seq + 1, a.last_hash),
+        None => (1, GENESIS.to_string()),
+    };
+    let Some(last) = store::last_seq_before(&app.db, midnight_utc(before))
+        .await?
+        .filter(|l| *l >= first)
+    else {
+        return Ok(None);
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .map_err(|e| {
+            AppError::invalid("out", format!("无法新建归档文件 {}：{e}", out.display()))
+        })?;
+    let mut w = std::io::BufWriter::new(file);
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("HMAC takes any key");
+    let mut digest = Sha256::new();
+    let mut put = |line: &str, mac: &mut HmacSha256, w: &mut std::io::BufWriter<std::fs::File>| {
+        let bytes = format!("{line}\n");
+        hmac::Mac::update(mac, bytes.as_bytes());
+        digest.update(bytes.as_bytes());
+        w.write_all(bytes.as_bytes())
+    };
+    let io = |e: std::io::Error| AppError::Internal(anyhow::anyhow!("写归档文件失败: {e}"));
+    let header = ArchiveHeader {
+        format: ARCHIVE_FORMAT.into(),
+        first_seq: first,
+        last_seq: last,
+        prev_hash: prev_hash.clone(),
+        before,
+    };
+    put(
+        &serde_json::to_string(&header).expect("header"),
+        &mut mac,
+        &mut w,
+    )
+    .map_err(io)?;
+    let mut entries = 0i64;
+    let mut last_hash = prev_hash.clone();
+    let mut failed: Option<std::io::Error> = None;
+    store::for_each_range(&app.db, first, last, |r| {
+        if failed.is_none() {
+            entries += 1;
+            last_hash = r.hash.clone();
+            if let Err(e) = put(&serde_json::to_string(&r).expect("entry"), &mut mac, &mut w) {
+                failed = Some(e);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    if let Some(e) = failed {
+        return Err(io(e));
+    }
+    if entries != last - first + 1 {
+        return Err(AppError::BadRequest(format!(
+            "第 {first}–{last} 条审计记录不完整（只读到 {entries} 条），未归档"
+        )));
+    }
+    let signature = hex::encode(hmac::Mac::finalize(mac.clone()).into_bytes());
+    let trailer = ArchiveTrailer {
+        entries,
+        last_hash: last_hash.clone(),
+        signature,
+    };
+    let line = format!("{}\n", serde_json::to_string(&trailer).expect("trailer"));
+    digest.update(line.as_bytes());
+    w.write_all(line.as_bytes()).map_err(io)?;
+    let file = w.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    let file_sha256 = hex::encode(digest.finalize());
+    let row = store::ArchiveRow {
+        id: new_id(),
+        first_seq: first,
+        last_seq: last,
+        prev_hash: prev_hash.clone(),
+        last_hash: last_hash.clone(),
+        entries,
+        before_date: before,
+        file_name: out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        file_sha256: file_sha256.clone(),
+        archived_at: now(),
+    };
+    let mut tx = app.db.begin().await?;
+    store::archive_through(&mut tx, &row).await?;
+    record(
+        &mut tx,
+        ctx,
+        Event::new("audit.archive", "audit_archive", &row.id).after(serde_json::json!({
+            "first_seq": first, "last_seq": last, "entries": entries, "before": before,
+            "file": row.file_name, "file_sha256": file_sha256, "last_hash": last_hash,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(ArchiveSummary {
+        first_seq: first,
+        last_seq: last,
+        entries,
+        prev_hash,
+        last_hash,
+        file_sha256,
+    }))
+}
+
+/// Checks an archive file: its signature under the key, every entry's hash and the chain from the header's
+/// previous hash to the trailer's last hash. With a database, the boundary it left there must match too.
+pub async fn verify_archive(
+    db: Option<&Db>,
+    path: &std::path::Path,
+    key: &[u8],
+) -> AppResult<ArchiveSummary> {
+    let bad = |m: String| AppError::BadRequest(format!("归档文件校验失败：{m}"));
+    let bytes = std::fs::read(path)
+        .map_err(|e| AppError::invalid("file", format!("无法读取 {}：{e}", path.display())))?;
+    let body_end = bytes[..bytes.len().saturating_sub(1)]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map(|i| i + 1)
+        .ok_or_else(|| bad("文件不完整".into()))?;
+    let (body, trailer) = bytes.split_at(body_end);
+    let trailer: ArchiveTrailer =
+        serde_json::from_slice(trailer).map_err(|_| bad("缺少签名行".into()))?;
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("HMAC takes any key");
+    hmac::Mac::update(&mut mac, body);
+    let sig = hex::decode(&trailer.signature).map_err(|_| bad("签名格式不对".into()))?;
+    hmac::Mac::verify_slice(mac, &sig)
+        .map_err(|_| bad("签名不符（文件被改动，或密钥不同）".into()))?;
+    let mut lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    let header: ArchiveHeader = lines
+        .next()
+        .and_then(|l| serde_json::from_slice(l).ok())
+        .filter(|h: &ArchiveHeader| h.format == ARCHIVE_FORMAT)
+        .ok_or_else(|| bad("缺少文件头".into()))?;
+    let mut prev = header.prev_hash.clone();
+    let mut expected = header.first_seq;
+    for l in lines {
+        let r: AuditRow =
+            serde_json::from_slice(l).map_err(|_| bad(format!("第 {expected} 条无法读取")))?;
+        if r.seq != expected || r.prev_hash != prev || entry_hash(&r, r.seq) != r.hash {
+            return Err(bad(format!("第 {expected} 条与哈希链不符")));
+        }
+        prev = r.hash;
+        expected += 1;
+    }
+    let entries = expected - header.first_seq;
+    if entries != trailer.entries || expected - 1 != header.last_seq || prev != trailer.last_hash {
+        return Err(bad("条数或末条哈希与文件头、签名行不符".into()));
+    }
+    let file_sha256 = hex::encode(Sha256::digest(&bytes));
+    if let Some(db) = db {
+        let known = store::archives(db).await?;
+        if let Some(a) = known.iter().find(|a| a.last_seq == header.last_seq)
+            && (a.last_hash != prev
+                || a.first_seq != header.first_seq
+                || a.file_sha256 != file_sha256)
+        {
+            return Err(bad("与数据库中记录的归档边界不一致".into()));
+        }
+    }
+    Ok(ArchiveSummary {
+        first_seq: header.first_seq,
+        last_seq: header.last_seq,
+        entries,
+        prev_hash: header.prev_hash,
+        last_hash: prev,
+        file_sha256,
+    })
+}
+
+/// The chain's head as exported daily (`audit head`): kept outside the database, it lets a rewrite of the whole
+/// log — every hash recomputed, the head row updated — be detected by [`check_heads`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeadExport {
+    pub seq: i64,
+    pub hash: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn head(db: &Db) -> AppResult<HeadExport> {
+    let (seq, hash) = store::head(db).await?;
+    Ok(HeadExport {
+        seq,
+        hash,
+        at: now(),
+    })
+}
+
+/// Writes the head to `dir/audit-head-YYYYMMDD-HHMMSS.json` (Asia/Shanghai); returns the file.
+pub async fn export_head(
+    db: &Db,
+    dir: &std::path::Path,
+) -> AppResult<(HeadExport, std::path::PathBuf)> {
+    let h = head(db).await?;
+    let name = format!(
+        "audit-head-{}.json",
+        h.at.with_timezone(&crate::util::shanghai())
+            .format("%Y%m%d-%H%M%S")
+    );
+    let path = dir.join(name);
+    std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&path, serde_json::to_vec_pretty(&h).expect("head")))
+        .map_err(|e| AppError::invalid("out", format!("无法写入 {}：{e}", path.display())))?;
+    Ok((h, path))
+}
+
+/// Every `audit-head-*.json` in a directory.
+pub fn read_heads(dir: &std::path::Path) -> AppResult<Vec<HeadExport>> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| AppError::invalid("heads", format!("无法读取目录 {}：{e}", dir.display())))?;
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("audit-head-") && name.ends_with(".json") {
+            let h = std::fs::read(e.path())
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| AppError::invalid("heads", format!("链头文件 {name} 无法读取")))?;
+            out.push(h);
+        }
+    }
+    out.sort_by_key(|h: &HeadExport| h.seq);
+    Ok(out)
+}
+
+/// Compares exported heads with the log: each exported entry must still be there with the same hash (or be the
+/// boundary of an archive with that hash). A whole log rewritten after an export cannot match it.
+pub async fn check_heads(db: &Db, heads: &[HeadExport]) -> AppResult<Option<String>> {
+    let (now_seq, _) = store::head(db).await?;
+    let archives = store::archives(db).await?;
+    for h in heads.iter().filter(|h| h.seq > 0) {
+        let when = crate::util::local_time(&h.at);
+        if h.seq > now_seq {
+            return Ok(Some(format!(
+                "{when} 导出的链头为第 {} 条，日志现只有 {now_seq} 条：审计日志被截断或重写",
+                h.seq
+            )));
+        }
+        let stored = match store::hash_at(db, h.seq).await? {
+            Some(x) => Some(x),
+            None => archives
+                .iter()
+                .find(|a| a.last_seq == h.seq)
+                .map(|a| a.last_hash.clone()),
+        };
+        match stored {
+            Some(x) if x != h.hash => {
+                return Ok(Some(format!(
+                    "第 {} 条的哈希与 {when} 导出的链头不一致：审计日志被重写",
+                    h.seq
+                )));
+            }
+            // an entry archived inside a file (not at its boundary) is checked by verify-archive
+            _ => {}
+        }
+    }
+    Ok(None)
 }

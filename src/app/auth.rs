@@ -12,14 +12,13 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-/// Failures from one address for one username within the window before that pair is locked.
-pub const MAX_FAILURES: i64 = 5;
+/// The window failures are counted in. How many lock the pair, and the first lock's length, are the security
+/// administrator's policy (`app.policy()`: 5 and 15 minutes by default); each further lock of the same pair lasts
+/// twice as long, up to a day.
 pub const FAILURE_WINDOW_MIN: i64 = 15;
-/// The first lockout; each further one of the same pair lasts twice as long, up to a day.
-pub const LOCK_MIN: i64 = 15;
 pub const LOCK_MAX_MIN: i64 = 24 * 60;
-/// Idle sessions are logged out (等保 requires it).
-pub const IDLE_TIMEOUT_MIN: i64 = 30;
+/// A session waiting for its second factor (or its enrolment) lasts this long.
+pub const PENDING_MIN: i64 = 10;
 /// A username longer than any real one is counted by its first characters (so a caller cannot grow the table rows).
 const USERNAME_KEY_MAX: usize = 64;
 
@@ -65,20 +64,11 @@ fn verify_password(pw: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// At least 8 characters mixing at least two of letters, digits and symbols.
-pub fn check_password_policy(pw: &str) -> AppResult<()> {
-    let classes = [
-        pw.chars().any(|c| c.is_ascii_alphabetic()),
-        pw.chars().any(|c| c.is_ascii_digit()),
-        pw.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ];
-    if pw.chars().count() < 8 || classes.iter().filter(|b| **b).count() < 2 {
-        return Err(AppError::invalid(
-            "password",
-            "密码至少8位，并包含字母、数字、符号中的至少两类",
-        ));
-    }
-    Ok(())
+/// The security policy's password rule (by default at least 8 characters mixing two of letters, digits, symbols).
+pub fn check_password_policy(app: &App, pw: &str) -> AppResult<()> {
+    app.policy()
+        .check_password(pw)
+        .map_err(|m| AppError::invalid("password", m))
 }
 
 pub fn random_token(bytes: usize) -> String {
@@ -129,7 +119,7 @@ struct Reservation {
 }
 
 /// Counts this attempt as a failure before its password is checked, in one locked transaction: however many
-/// attempts run at once, at most [`MAX_FAILURES`] of a window reach the hash. A good password gives it back.
+/// attempts run at once, at most the policy's `max_failures` of a window reach the hash. A good password gives it back.
 async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reservation> {
     let t = now();
     // Now and then, apart from the reservation (whose transaction must lock only its own row, or two could wait for
@@ -161,8 +151,9 @@ async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reser
         r.locked_until = None;
     }
     r.failures += 1;
-    if r.failures >= MAX_FAILURES {
-        let minutes = (LOCK_MIN << r.lockouts.clamp(0, 20)).min(LOCK_MAX_MIN);
+    let policy = app.policy();
+    if r.failures >= policy.max_failures {
+        let minutes = (policy.lock_minutes << r.lockouts.clamp(0, 20)).min(LOCK_MAX_MIN);
         r.locked_until = Some(t + Duration::minutes(minutes));
         r.lockouts += 1;
     }
@@ -175,10 +166,26 @@ async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reser
     })
 }
 
-/// Checks a username and password. Failures are counted per username and source address: 5 in 15 minutes lock
-/// that pair for 15 minutes, then 30, 60, … up to a day. A wrong password, an unknown name, a locked and a
-/// disabled account get the same answer after the same work (one argon2 check), so callers cannot tell them apart.
-pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -> AppResult<Actor> {
+/// What a good password leads to.
+pub enum Step {
+    /// No second factor is needed: logged in.
+    Done(Actor),
+    /// The account has a second factor: its code is asked next.
+    Code(Actor),
+    /// The deployment requires a second factor and the account has none yet: it enrols next.
+    Enrol(Actor),
+}
+
+/// Checks a username and password. Failures are counted per username and source address: the policy's
+/// `max_failures` (5) in 15 minutes lock that pair for `lock_minutes` (15), then twice that, … up to a day. A wrong
+/// password, an unknown name, a locked and a disabled account get the same answer after the same work (one argon2
+/// check), so callers cannot tell them apart. The attempt stays counted until the whole login succeeds.
+async fn first_factor(
+    app: &App,
+    username: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<(UserRow, String)> {
     let username = username.trim();
     let key: String = username.chars().take(USERNAME_KEY_MAX).collect();
     let user = store::by_username(&app.db, username).await?;
@@ -187,46 +194,242 @@ pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -
     let hash = usable.map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
     let good = verify_password_blocking(password, hash).await;
     match usable {
-        Some(u) if good => {
-            let actor = actor_of(app, u);
-            let ctx = Ctx::internal(actor.clone(), ip.to_string());
-            let mut tx = app.db.begin().await?;
-            store::clear_throttle(&mut tx, &key, ip).await?;
-            audit::record(&mut tx, &ctx, Event::new("auth.login", "user", &u.id)).await?;
-            tx.commit().await?;
-            Ok(actor)
-        }
+        Some(u) if good => Ok((u.clone(), key)),
         _ => {
-            let (ctx, id) = match &user {
-                Some(u) => (Ctx::internal(actor_of(app, u), ip), u.id.clone()),
-                None => (anonymous_ctx(&key, ip), String::new()),
-            };
             let reason = match &user {
                 None => "unknown_user",
                 Some(u) if u.disabled => "disabled",
                 Some(_) if !r.allowed => "locked",
                 Some(_) => "password",
             };
-            audit::record_alone(
-                &app.db,
-                &ctx,
-                Event::new("auth.login", "user", id)
-                    .after(serde_json::json!({
-                        "reason": reason,
-                        "checked": usable.is_some(),
-                        "failures": r.failures,
-                        "locked": r.locked,
-                    }))
-                    .failed(),
-            )
-            .await?;
-            Err(AppError::LoginFailed)
+            let extra = serde_json::json!({
+                "checked": usable.is_some(),
+                "failures": r.failures,
+                "locked": r.locked,
+            });
+            Err(login_failed(app, user.as_ref(), &key, ip, reason, extra).await)
         }
     }
 }
 
-/// A new browser session; returns (cookie token, CSRF token). Only the token's hash is stored.
-pub async fn start_session(app: &App, actor: &Actor) -> AppResult<(String, String)> {
+/// Audits a refused login and returns the one answer every refusal gets.
+async fn login_failed(
+    app: &App,
+    user: Option<&UserRow>,
+    key: &str,
+    ip: &str,
+    reason: &str,
+    mut extra: serde_json::Value,
+) -> AppError {
+    let (ctx, id) = match user {
+        Some(u) => (Ctx::internal(actor_of(app, u), ip), u.id.clone()),
+        None => (anonymous_ctx(key, ip), String::new()),
+    };
+    extra["reason"] = reason.into();
+    let ev = Event::new("auth.login", "user", id).after(extra).failed();
+    match audit::record_alone(&app.db, &ctx, ev).await {
+        Ok(()) => AppError::LoginFailed,
+        Err(e) => e,
+    }
+}
+
+/// The second factor this user must give after the password.
+async fn second_factor_of(app: &App, u: &UserRow) -> AppResult<Option<bool>> {
+    Ok(match super::totp::enrolment(app, &u.id).await? {
+        super::totp::Enrolment::Confirmed => Some(true),
+        _ if app.security().require_totp => Some(false),
+        _ => None,
+    })
+}
+
+/// A whole login succeeded: the pair's failures are forgotten and the login is audited with how it was proven.
+async fn login_done(
+    app: &App,
+    tx: &mut crate::storage::Tx,
+    u: &UserRow,
+    key: &str,
+    ip: &str,
+    factor: &str,
+) -> AppResult<Actor> {
+    let actor = actor_of(app, u);
+    let ctx = Ctx::internal(actor.clone(), ip);
+    store::clear_throttle(tx, key, ip).await?;
+    audit::record(
+        tx,
+        &ctx,
+        Event::new("auth.login", "user", &u.id).after(serde_json::json!({"factor": factor})),
+    )
+    .await?;
+    Ok(actor)
+}
+
+/// The API's login: password and, for an account with a second factor (or when the deployment requires one),
+/// its code or a recovery code in the same request. Every refusal is the same 401; a wrong code counts as a
+/// failure of the pair like a wrong password. An account that must enrol first does so in the browser.
+pub async fn login(
+    app: &App,
+    username: &str,
+    password: &str,
+    code: Option<&str>,
+    ip: &str,
+) -> AppResult<Actor> {
+    let (u, key) = first_factor(app, username, password, ip).await?;
+    let need = second_factor_of(app, &u).await?;
+    let mut tx = app.db.begin().await?;
+    let factor = match (need, code.map(str::trim).filter(|c| !c.is_empty())) {
+        (None, _) => Some("password"),
+        (Some(false), _) => None,
+        (Some(true), None) => None,
+        (Some(true), Some(c)) => super::totp::check(app, &mut tx, &u.id, c)
+            .await?
+            .map(|f| f.code()),
+    };
+    let Some(factor) = factor else {
+        tx.commit().await?;
+        let reason = match (need, code) {
+            (Some(false), _) => "totp_not_enrolled",
+            (_, None) => "totp_missing",
+            _ => "totp",
+        };
+        return Err(login_failed(app, Some(&u), &key, ip, reason, serde_json::json!({})).await);
+    };
+    let actor = login_done(app, &mut tx, &u, &key, ip, factor).await?;
+    tx.commit().await?;
+    Ok(actor)
+}
+
+/// The login page's first step: the password. A user without a second factor (where none is required) is
+/// logged in; otherwise the password's success is audited and the code (or the enrolment) comes next.
+pub async fn login_password(
+    app: &App,
+    username: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<Step> {
+    let (u, key) = first_factor(app, username, password, ip).await?;
+    let need = second_factor_of(app, &u).await?;
+    let mut tx = app.db.begin().await?;
+    let step = match need {
+        None => Step::Done(login_done(app, &mut tx, &u, &key, ip, "password").await?),
+        Some(enrolled) => {
+            let actor = actor_of(app, &u);
+            let ctx = Ctx::internal(actor.clone(), ip);
+            audit::record(
+                &mut tx,
+                &ctx,
+                Event::new("auth.password", "user", &u.id)
+                    .after(serde_json::json!({"next": if enrolled { "totp" } else { "enrol" }})),
+            )
+            .await?;
+            if enrolled {
+                Step::Code(actor)
+            } else {
+                Step::Enrol(actor)
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(step)
+}
+
+/// The login page's second step: the code (or a recovery code) of a session whose password was checked. It is
+/// counted against the same (username, address) pair as the password, before it is checked. On success the
+/// waiting session is replaced by a full one (a new cookie); returns its (token, CSRF token).
+pub async fn login_code(
+    app: &App,
+    pending_token: &str,
+    code: &str,
+    ip: &str,
+) -> AppResult<(String, String)> {
+    let Some((actor, s)) = session_actor(app, pending_token).await? else {
+        return Err(AppError::Unauthenticated);
+    };
+    if s.stage != "code" {
+        return Err(AppError::Unauthenticated);
+    }
+    let key: String = actor.username.chars().take(USERNAME_KEY_MAX).collect();
+    let u = store::by_id(&app.db, &s.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let r = reserve_attempt(app, &key, ip).await?;
+    if !r.allowed {
+        return Err(login_failed(
+            app,
+            Some(&u),
+            &key,
+            ip,
+            "locked",
+            serde_json::json!({"checked": false, "failures": r.failures, "locked": true}),
+        )
+        .await);
+    }
+    let mut tx = app.db.begin().await?;
+    let Some(f) = super::totp::check(app, &mut tx, &u.id, code).await? else {
+        tx.commit().await?;
+        return Err(login_failed(
+            app,
+            Some(&u),
+            &key,
+            ip,
+            "totp",
+            serde_json::json!({"checked": true, "failures": r.failures, "locked": r.locked}),
+        )
+        .await);
+    };
+    login_done(app, &mut tx, &u, &key, ip, f.code()).await?;
+    let full = replace_session(&mut tx, &s).await?;
+    tx.commit().await?;
+    Ok(full)
+}
+
+/// The enrolment that a required second factor asked for is confirmed: the login completes (a new full session).
+pub async fn enrolment_login(
+    app: &App,
+    ctx: &Ctx,
+    pending_token: &str,
+) -> AppResult<(String, String)> {
+    let Some((_, s)) = session_actor(app, pending_token).await? else {
+        return Err(AppError::Unauthenticated);
+    };
+    let u = store::by_id(&app.db, &s.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let key: String = u.username.chars().take(USERNAME_KEY_MAX).collect();
+    let mut tx = app.db.begin().await?;
+    login_done(app, &mut tx, &u, &key, &ctx.ip, "totp_enrol").await?;
+    let full = replace_session(&mut tx, &s).await?;
+    tx.commit().await?;
+    Ok(full)
+}
+
+/// A waiting session becomes a full one under a new token (a token seen before the second factor is worth
+/// nothing after it).
+async fn replace_session(
+    tx: &mut crate::storage::Tx,
+    old: &SessionRow,
+) -> AppResult<(String, String)> {
+    store::delete_session(tx, &old.id).await?;
+    let token = random_token(32);
+    let csrf = random_token(16);
+    let t = now();
+    store::insert_session(
+        tx,
+        &SessionRow {
+            id: sha256_hex(&token),
+            user_id: old.user_id.clone(),
+            csrf_token: csrf.clone(),
+            created_at: t,
+            last_seen_at: t,
+            stage: "full".into(),
+        },
+    )
+    .await?;
+    Ok((token, csrf))
+}
+
+/// A new browser session at a stage (full, code or enrol); returns (cookie token, CSRF token). Only the token's
+/// hash is stored.
+pub async fn start_session(app: &App, actor: &Actor, stage: &str) -> AppResult<(String, String)> {
     let token = random_token(32);
     let csrf = random_token(16);
     let t = now();
@@ -239,6 +442,7 @@ pub async fn start_session(app: &App, actor: &Actor) -> AppResult<(String, Strin
             csrf_token: csrf.clone(),
             created_at: t,
             last_seen_at: t,
+            stage: stage.into(),
         },
     )
     .await?;
@@ -246,13 +450,19 @@ pub async fn start_session(app: &App, actor: &Actor) -> AppResult<(String, Strin
     Ok((token, csrf))
 }
 
-/// The user behind a session cookie, if the session is live; idle sessions end.
+/// The user behind a session cookie, if the session is live (at any stage: the caller checks `stage`); sessions
+/// idle longer than the policy's `idle_minutes`, and waiting ones older than [`PENDING_MIN`], end.
 pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<(Actor, SessionRow)>> {
     let Some(s) = store::session(&app.db, &sha256_hex(token)).await? else {
         return Ok(None);
     };
     let t = now();
-    if t - s.last_seen_at > Duration::minutes(IDLE_TIMEOUT_MIN) {
+    let expired = if s.stage == "full" {
+        t - s.last_seen_at > Duration::minutes(app.policy().idle_minutes)
+    } else {
+        t - s.created_at > Duration::minutes(PENDING_MIN)
+    };
+    if expired {
         let mut tx = app.db.begin().await?;
         store::delete_session(&mut tx, &s.id).await?;
         tx.commit().await?;
@@ -313,7 +523,7 @@ pub async fn issue_token(app: &App, ctx: &Ctx, name: &str) -> AppResult<(String,
         .filter(|u| !u.disabled)
         .ok_or(AppError::Unauthenticated)?;
     let t = now();
-    let expires = t + Duration::days(app.security().token_days);
+    let expires = t + Duration::days(super::policy::token_days(app).await?);
     let mut tx = app.db.begin().await?;
     store::insert_token(
         &mut tx,
@@ -391,7 +601,11 @@ impl App {
 
 /// The user behind a bearer token, if it exists, is not revoked, has not expired and was issued for the user's
 /// present role, area and password.
-pub async fn token_actor(app: &App, token: &str) -> AppResult<Option<(Actor, String)>> {
+///
+/// A token's first use of each day (Asia/Shanghai) is audited with the caller's address: every request would bury
+/// the log (a client calls thousands of times a day), while a day's first use still shows who used which token
+/// from where on which day; its every later use is in `last_used_at`.
+pub async fn token_actor(app: &App, token: &str, ip: &str) -> AppResult<Option<(Actor, String)>> {
     let hash = sha256_hex(token);
     if let Some(hit) = app.tokens.get(&hash) {
         return Ok(Some(hit));
@@ -419,13 +633,26 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Option<(Actor, Str
         tx.commit().await?;
         return Ok(None);
     }
+    let actor = actor_of(app, &user);
     if tok
         .last_used_at
         .is_none_or(|u| t - u > Duration::seconds(TOKEN_TOUCH_SECS))
     {
-        store::touch_token(&app.db, &tok.id, t).await?;
+        let day = |at: chrono::DateTime<chrono::Utc>| {
+            at.with_timezone(&crate::util::shanghai()).date_naive()
+        };
+        if tok.last_used_at.is_none_or(|u| day(u) != day(t)) {
+            let ctx = Ctx::internal(actor.clone(), ip);
+            let ev = Event::new("auth.token.use", "api_token", &tok.id)
+                .after(serde_json::json!({"name": tok.name}));
+            let mut tx = app.db.begin().await?;
+            store::touch_token_tx(&mut tx, &tok.id, t).await?;
+            audit::record(&mut tx, &ctx, ev).await?;
+            tx.commit().await?;
+        } else {
+            store::touch_token(&app.db, &tok.id, t).await?;
+        }
     }
-    let actor = actor_of(app, &user);
     app.tokens.put(hash, actor.clone(), tok.id.clone(), expires);
     Ok(Some((actor, tok.id)))
 }

@@ -14,17 +14,31 @@ pub enum Role {
     VillageWorker,
     Leader,
     Auditor,
+    /// 安全管理员 (三员分立): the security policy only.
+    SecurityAdmin,
+    /// 安全审计员 (三员分立): the audit log only.
+    AuditAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::CityAdmin,
         Role::CityOfficer,
         Role::TownOfficer,
         Role::VillageWorker,
         Role::Leader,
         Role::Auditor,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
     ];
+
+    /// The three administrators of 三员分立: none of them reads or changes business data.
+    pub fn is_administrator(self) -> bool {
+        matches!(
+            self,
+            Role::CityAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
+    }
 
     pub fn code(self) -> &'static str {
         match self {
@@ -34,6 +48,8 @@ impl Role {
             Role::VillageWorker => "village_worker",
             Role::Leader => "leader",
             Role::Auditor => "auditor",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
         }
     }
     pub fn label(self) -> &'static str {
@@ -44,6 +60,8 @@ impl Role {
             Role::VillageWorker => "村(居)委会/网格员",
             Role::Leader => "局领导",
             Role::Auditor => "纪检/审计",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "安全审计员",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
@@ -119,6 +137,8 @@ impl Section {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     ManageUsers,
+    /// Keep the security policy: passwords, lockout, sessions, token lifetimes, allowed networks (安全管理员).
+    ManagePolicy,
     ReadRegistry,
     WriteRegistry,
     /// See a full identity number, phone or address.
@@ -206,6 +226,7 @@ impl Permission {
     fn label(self) -> &'static str {
         match self {
             Permission::ManageUsers => "管理用户",
+            Permission::ManagePolicy => "维护安全策略",
             Permission::ReadRegistry => "查看人员信息",
             Permission::WriteRegistry => "登记或修改人员信息",
             Permission::RevealPersonal => "查看完整个人信息",
@@ -242,43 +263,41 @@ impl Permission {
     }
 }
 
-/// The role matrix. Separation of duties (三员分立): the administrator manages accounts but does not
-/// read personal data in full; only the auditor reads the audit log; leaders and auditors never write.
+/// The role matrix. Separation of duties (三员分立): the system administrator (city_admin) manages accounts, the
+/// security administrator the security policy, the audit administrator reads the audit log; none of the three
+/// reads or changes business data. 纪检/审计 (auditor) is a business role: it reads every line (read-only) to
+/// supervise the money, but no longer the audit log. Leaders and auditors never write.
 pub fn allows(role: Role, p: Permission) -> bool {
     use Permission::*;
     use Role::*;
+    let business = !role.is_administrator();
     match p {
         ManageUsers => role == CityAdmin,
-        ReadRegistry => true,
+        ManagePolicy => role == SecurityAdmin,
+        ReadAudit => role == AuditAdmin,
+        ReadRegistry => business,
         WriteRegistry => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         RevealPersonal => matches!(role, CityOfficer | TownOfficer | VillageWorker | Auditor),
-        ReadAudit => role == Auditor,
-        // the account administrator has no part in the money (DOMAIN §4.12, 三员分立)
+        // the account administrator has no part in the money (DOMAIN §4.11–4.12)
         ManageStandards => role == CityOfficer,
+        // reference data the platform runs on (the State Council's holidays), kept by the system administrator too
         ManageCalendar => matches!(role, CityAdmin | CityOfficer),
-        ReadAssistance => role != CityAdmin,
+        ReadAssistance | ReadVerification | ReadTargets | UseRules | ReadOrganisations
+        | ReadElderly | ReadDisability | ReadInstitutions | ReadSafety | ReadChildren => business,
         HandleApplications => matches!(role, CityOfficer | TownOfficer | VillageWorker),
-        ReadVerification => role != CityAdmin,
         LoadSources => role == CityOfficer,
         HandleFindings => matches!(role, CityOfficer | TownOfficer),
         HandleTasks => matches!(role, CityOfficer | TownOfficer | VillageWorker),
-        ReadTargets => role != CityAdmin,
         ReportTargets => matches!(role, CityOfficer | TownOfficer),
         ApproveTargets => role == CityOfficer,
-        // every business role; the account administrator is not one
-        UseRules | ReadOrganisations | ReadElderly => role != CityAdmin,
         ManageOrganisations => matches!(role, CityOfficer | TownOfficer),
         RecordAssessments => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         HandleAllowance => matches!(role, CityOfficer | TownOfficer),
         ManageElderlyServices => matches!(role, CityOfficer | TownOfficer),
-        ReadDisability => role != CityAdmin,
         HandleSubsidies => matches!(role, CityOfficer | TownOfficer),
-        ReadInstitutions | ReadSafety => role != CityAdmin,
         ManageInstitutions | RecordSafety => matches!(role, CityOfficer | TownOfficer),
         // the grid worker helps at the gate in an epidemic and keeps the screening log with the institution
         RecordScreening => matches!(role, CityOfficer | TownOfficer | VillageWorker),
-        // every business role reads (the classify rule needs no more), the account administrator never
-        ReadChildren => role != CityAdmin,
         HandleChildren => matches!(role, CityOfficer | TownOfficer | VillageWorker),
         DecideChildAllowances => role == CityOfficer,
     }
@@ -408,7 +427,21 @@ mod tests {
         assert!(allows(Role::CityAdmin, Permission::ManageUsers));
         assert!(!allows(Role::CityAdmin, Permission::RevealPersonal));
         assert!(!allows(Role::CityAdmin, Permission::ReadAudit));
-        assert!(allows(Role::Auditor, Permission::ReadAudit));
+        assert!(!allows(Role::Auditor, Permission::ReadAudit));
+        assert!(allows(Role::AuditAdmin, Permission::ReadAudit));
+        assert!(allows(Role::SecurityAdmin, Permission::ManagePolicy));
+        assert!(!allows(Role::CityAdmin, Permission::ManagePolicy));
+        assert!(!allows(Role::AuditAdmin, Permission::ManageUsers));
+        // none of the three administrators reads business data
+        for r in [Role::CityAdmin, Role::SecurityAdmin, Role::AuditAdmin] {
+            for p in [
+                Permission::ReadRegistry,
+                Permission::ReadAssistance,
+                Permission::ReadChildren,
+            ] {
+                assert!(!allows(r, p), "{r:?} {p:?}");
+            }
+        }
         assert!(!allows(Role::Leader, Permission::WriteRegistry));
         assert!(!allows(Role::Auditor, Permission::WriteRegistry));
         // a city officer acts only for its sections, but reads every line

@@ -13,10 +13,12 @@ pub mod disability_changes;
 pub mod elderly;
 pub mod institutions;
 pub mod organisations;
+pub mod policy;
 pub mod registry;
 pub mod safety;
 pub mod schedules;
 pub mod targets;
+pub mod totp;
 pub mod users;
 pub mod validate;
 pub mod verification;
@@ -33,6 +35,8 @@ pub struct App {
     areas: Arc<RwLock<Arc<AreaIndex>>>,
     tokens: Arc<auth::TokenCache>,
     security: Arc<Security>,
+    /// The security administrator's policy, read when the application opens and replaced when it is saved.
+    policy: Arc<RwLock<Arc<minzheng_domain::policy::Policy>>>,
 }
 
 /// Security settings read from the environment when the application opens (README「安全（等保）」).
@@ -44,6 +48,11 @@ pub struct Security {
     pub secure_cookies: bool,
     /// MINZHENG_TRUSTED_PROXIES: addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// MINZHENG_REQUIRE_TOTP: every account must log in with a second factor (TOTP). `serve` turns it on unless
+    /// `--demo`; the variable (1/0) decides either way.
+    pub require_totp: bool,
+    /// MINZHENG_TOTP_KEY (64 hex digits) or MINZHENG_TOTP_KEY_FILE: the key that seals TOTP secrets in the database.
+    pub totp_key: Option<[u8; 32]>,
 }
 
 impl Default for Security {
@@ -52,6 +61,8 @@ impl Default for Security {
             token_days: 90,
             secure_cookies: false,
             trusted_proxies: Vec::new(),
+            require_totp: false,
+            totp_key: None,
         }
     }
 }
@@ -76,7 +87,33 @@ impl Security {
                 }
             }
         }
+        if let Some(v) = var("MINZHENG_REQUIRE_TOTP") {
+            s.require_totp = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        let key_text = var("MINZHENG_TOTP_KEY").or_else(|| {
+            var("MINZHENG_TOTP_KEY_FILE").and_then(|f| match std::fs::read_to_string(f.trim()) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    tracing::warn!("无法读取 MINZHENG_TOTP_KEY_FILE={f}：{e}");
+                    None
+                }
+            })
+        });
+        if let Some(k) = key_text {
+            match totp::parse_key(&k) {
+                Some(k) => s.totp_key = Some(k),
+                None => tracing::warn!("MINZHENG_TOTP_KEY 应为64位十六进制（32字节），已忽略"),
+            }
+        }
         s
+    }
+
+    /// Whether MINZHENG_REQUIRE_TOTP was set at all (then `serve` does not choose by `--demo`).
+    pub fn require_totp_from_env() -> Option<bool> {
+        std::env::var("MINZHENG_REQUIRE_TOTP")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| matches!(v.trim(), "1" | "true" | "yes"))
     }
 }
 
@@ -200,7 +237,9 @@ impl App {
             areas: Arc::new(RwLock::new(Arc::new(index))),
             tokens: Arc::default(),
             security: Arc::new(Security::from_env()),
+            policy: Arc::default(),
         };
+        policy::reload(&app).await?;
         auth::warm_up();
         assistance::standards::seed(&app).await?;
         assistance::calendar::seed(&app).await?;
@@ -216,6 +255,15 @@ impl App {
 
     pub fn security(&self) -> &Security {
         &self.security
+    }
+
+    /// The security policy in force.
+    pub fn policy(&self) -> Arc<minzheng_domain::policy::Policy> {
+        self.policy.read().expect("policy lock").clone()
+    }
+
+    fn set_policy(&self, p: minzheng_domain::policy::Policy) {
+        *self.policy.write().expect("policy lock") = Arc::new(p);
     }
 
     pub fn areas(&self) -> Arc<AreaIndex> {

@@ -18,11 +18,13 @@ pub struct UserView {
     pub area_name: String,
     pub disabled: bool,
     pub locked: bool,
+    /// Has a confirmed second factor (TOTP).
+    pub totp: bool,
     /// A city officer's sections (科室), by name.
     pub sections: Vec<String>,
 }
 
-fn view(app: &App, u: &UserRow, locked: bool) -> UserView {
+fn view(app: &App, u: &UserRow, locked: bool, totp: bool) -> UserView {
     UserView {
         id: u.id.clone(),
         username: u.username.clone(),
@@ -36,6 +38,7 @@ fn view(app: &App, u: &UserRow, locked: bool) -> UserView {
         area_name: app.areas().full_name(&u.area_code),
         disabled: u.disabled,
         locked,
+        totp,
         sections: Section::parse_list(&u.sections)
             .into_iter()
             .map(|s| s.label().to_string())
@@ -90,7 +93,7 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
             "只有市局业务科室的用户属于科室",
         ));
     }
-    check_password_policy(&n.password)?;
+    check_password_policy(app, &n.password)?;
     let mut tx = app.db.begin().await?;
     if store::by_username(&app.db, &username).await?.is_some() {
         return Err(AppError::conflict(
@@ -121,7 +124,7 @@ pub async fn add(app: &App, ctx: &Ctx, n: NewUser) -> AppResult<UserView> {
             e.into()
         });
     }
-    let v = view(app, &row, false);
+    let v = view(app, &row, false, false);
     audit::record(
         &mut tx,
         ctx,
@@ -140,17 +143,28 @@ pub async fn list(app: &App, ctx: &Ctx) -> AppResult<Vec<UserView>> {
         .await?
         .into_iter()
         .collect();
+    let enrolled: std::collections::HashSet<String> = store::enrolled_user_ids(&app.db)
+        .await?
+        .into_iter()
+        .collect();
     Ok(store::list_in(&app.db, &ctx.actor.area_code)
         .await?
         .iter()
-        .map(|u| view(app, u, locked.contains(&u.username)))
+        .map(|u| {
+            view(
+                app,
+                u,
+                locked.contains(&u.username),
+                enrolled.contains(&u.id),
+            )
+        })
         .collect())
 }
 
 /// A role and the area it is bound to, checked against each other and the caller's scope.
 fn role_and_area(app: &App, ctx: &Ctx, role: &str, area_code: &str) -> AppResult<(Role, String)> {
     let role = Role::parse(role.trim()).ok_or_else(|| {
-        AppError::invalid("role", "角色无效，应为 city_admin、city_officer、town_officer、village_worker、leader 或 auditor")
+        AppError::invalid("role", "角色无效，应为 city_admin、security_admin、audit_admin、city_officer、town_officer、village_worker、leader 或 auditor")
     })?;
     let areas = app.areas();
     let area = areas
@@ -200,12 +214,13 @@ pub async fn change_role_area(
     .await?;
     tx.commit().await?;
     app.forget_tokens();
+    let totp = super::totp::enrolment(app, &u.id).await? == super::totp::Enrolment::Confirmed;
     let row = UserRow {
         role: role.code().into(),
         area_code,
         ..u
     };
-    Ok(view(app, &row, false))
+    Ok(view(app, &row, false, totp))
 }
 
 async fn find_in_scope(app: &App, ctx: &Ctx, username: &str) -> AppResult<UserRow> {
@@ -259,8 +274,8 @@ pub async fn reset_password(
     password: Option<String>,
 ) -> AppResult<String> {
     let u = find_in_scope(app, ctx, username).await?;
-    let pw = password.unwrap_or_else(generate_password);
-    check_password_policy(&pw)?;
+    let pw = password.unwrap_or_else(|| generate_password(app));
+    check_password_policy(app, &pw)?;
     let mut tx = app.db.begin().await?;
     store::set_password(&mut tx, &u.id, &hash_password(&pw)).await?;
     // the reset is also the administrator's unlock, from every address
@@ -279,8 +294,11 @@ pub async fn reset_password(
     Ok(pw)
 }
 
-pub fn generate_password() -> String {
-    format!("Mz-{}", &random_token(8))
+/// Letters, digits and a symbol, as long as the policy asks (at least 19 characters).
+pub fn generate_password(app: &App) -> String {
+    let len = (app.policy().password_min_len as usize).max(19);
+    let hex = random_token(len / 2 + 1);
+    format!("Mz-{}", &hex[..len - 3])
 }
 
 /// On an empty database: the city administrator `admin`. Returns the password if it was generated.
@@ -289,7 +307,7 @@ pub async fn bootstrap_admin(app: &App, password: Option<String>) -> AppResult<O
         return Ok(None);
     }
     let generated = password.is_none();
-    let pw = password.unwrap_or_else(generate_password);
+    let pw = password.unwrap_or_else(|| generate_password(app));
     let city = app.areas().city_code.clone();
     let ctx = Ctx::internal(super::authz::Actor::system(&city), "cli");
     add(

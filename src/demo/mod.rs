@@ -586,6 +586,9 @@ pub const DEMO_USERS: &[(&str, &str, &str, &str, &str)] = &[
         "",
     ),
     ("nanzha", "南闸街道民政办", "town_officer", "320281004", ""),
+    // 三员分立: the security and audit administrators (the system administrator is `admin`)
+    ("anquan", "安全管理员", "security_admin", "320281", ""),
+    ("shenji", "安全审计员", "audit_admin", "320281", ""),
 ];
 /// The tables the demo's business lines fill, analyzed once they are (see `Db::analyze`).
 pub const SEEDED_TABLES: &[&str] = &[

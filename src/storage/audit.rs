@@ -2,7 +2,7 @@ use super::{Arg, Db, DbResult, Tx};
 use crate::args;
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct AuditRow {
     pub seq: i64,
     pub id: String,
@@ -184,4 +184,104 @@ pub async fn search(
         )
         .await?;
     Ok((rows, total))
+}
+
+/// One archive's boundary (migration 0031).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ArchiveRow {
+    pub id: String,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub prev_hash: String,
+    pub last_hash: String,
+    pub entries: i64,
+    pub before_date: chrono::NaiveDate,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub archived_at: DateTime<Utc>,
+}
+
+const ARCHIVE_COLS: &str = "id, first_seq, last_seq, prev_hash, last_hash, entries, before_date, file_name, file_sha256, archived_at";
+
+/// The archive the online chain starts after (the one with the highest last entry).
+pub async fn latest_archive(db: &Db) -> DbResult<Option<ArchiveRow>> {
+    db.conn()
+        .fetch_optional(
+            &format!("SELECT {ARCHIVE_COLS} FROM audit_archives ORDER BY last_seq DESC LIMIT 1"),
+            vec![],
+        )
+        .await
+}
+
+pub async fn archives(db: &Db) -> DbResult<Vec<ArchiveRow>> {
+    db.conn()
+        .fetch_all(
+            &format!("SELECT {ARCHIVE_COLS} FROM audit_archives ORDER BY last_seq"),
+            vec![],
+        )
+        .await
+}
+
+/// The last entry written before `at` (entries are numbered in the order they were written).
+pub async fn last_seq_before(db: &Db, at: DateTime<Utc>) -> DbResult<Option<i64>> {
+    let n = db
+        .conn()
+        .scalar(
+            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log WHERE at < $1",
+            args![at],
+        )
+        .await?;
+    Ok((n > 0).then_some(n))
+}
+
+/// Entries `from..=to` in order, streamed.
+pub async fn for_each_range<F>(db: &Db, from: i64, to: i64, f: F) -> DbResult<()>
+where
+    F: FnMut(AuditRow) -> DbResult<()> + Send,
+{
+    db.conn()
+        .for_each(
+            &format!("SELECT {COLS} FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq"),
+            args![from, to],
+            f,
+        )
+        .await
+}
+
+/// The stored hash of one entry, if it is online.
+pub async fn hash_at(db: &Db, seq: i64) -> DbResult<Option<String>> {
+    let r: Option<(String,)> = db
+        .conn()
+        .fetch_optional("SELECT hash FROM audit_log WHERE seq = $1", args![seq])
+        .await?;
+    Ok(r.map(|r| r.0))
+}
+
+/// Moves entries up to `last_seq` out of the online log, leaving their boundary; in the caller's transaction.
+pub async fn archive_through(tx: &mut Tx, a: &ArchiveRow) -> DbResult<u64> {
+    let n = tx
+        .execute(
+            "DELETE FROM audit_log WHERE seq >= $1 AND seq <= $2",
+            args![a.first_seq, a.last_seq],
+        )
+        .await?;
+    tx.execute(
+        &format!(
+            "INSERT INTO audit_archives ({ARCHIVE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ),
+        args![
+            &a.id,
+            a.first_seq,
+            a.last_seq,
+            &a.prev_hash,
+            &a.last_hash,
+            a.entries,
+            a.before_date,
+            &a.file_name,
+            &a.file_sha256,
+            a.archived_at
+        ],
+    )
+    .await?;
+    Ok(n)
 }

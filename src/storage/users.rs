@@ -206,12 +206,14 @@ pub struct SessionRow {
     pub csrf_token: String,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
+    /// full, code (the password is checked, the second factor awaited) or enrol (a second factor must be enrolled)
+    pub stage: String,
 }
 
 pub async fn insert_session(tx: &mut Tx, s: &SessionRow) -> DbResult<()> {
     tx.execute(
-        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)",
-        args![&s.id, &s.user_id, &s.csrf_token, s.created_at, s.last_seen_at],
+        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, stage) VALUES ($1, $2, $3, $4, $5, $6)",
+        args![&s.id, &s.user_id, &s.csrf_token, s.created_at, s.last_seen_at, &s.stage],
     )
     .await?;
     Ok(())
@@ -220,7 +222,7 @@ pub async fn insert_session(tx: &mut Tx, s: &SessionRow) -> DbResult<()> {
 pub async fn session(db: &Db, id: &str) -> DbResult<Option<SessionRow>> {
     db.conn()
         .fetch_optional(
-            "SELECT id, user_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id = $1",
+            "SELECT id, user_id, csrf_token, created_at, last_seen_at, stage FROM sessions WHERE id = $1",
             args![id],
         )
         .await
@@ -304,6 +306,15 @@ pub async fn tokens_of(db: &Db, user_id: &str) -> DbResult<Vec<TokenRow>> {
         .await
 }
 
+pub async fn touch_token_tx(tx: &mut Tx, id: &str, at: DateTime<Utc>) -> DbResult<()> {
+    tx.execute(
+        "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
+        args![id, at],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Through a transaction, for the writer lock (see `touch_session`).
 pub async fn touch_token(db: &Db, id: &str, at: DateTime<Utc>) -> DbResult<()> {
     let mut tx = db.begin().await?;
@@ -336,4 +347,197 @@ pub async fn revoke_all_tokens(tx: &mut Tx, user_id: &str, at: DateTime<Utc>) ->
         args![user_id, at],
     )
     .await
+}
+
+/// A user's TOTP enrolment.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TotpRow {
+    pub user_id: String,
+    /// Sealed (see `app::totp::seal`).
+    pub secret: String,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub last_step: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn totp_of(db: &Db, user_id: &str) -> DbResult<Option<TotpRow>> {
+    db.conn()
+        .fetch_optional(
+            "SELECT user_id, secret, confirmed_at, last_step, created_at FROM user_totp WHERE user_id = $1",
+            args![user_id],
+        )
+        .await
+}
+
+/// The enrolment row locked for a check: two logins with the same code cannot both pass.
+pub async fn totp_for_update(tx: &mut Tx, user_id: &str) -> DbResult<Option<TotpRow>> {
+    let lock = tx.for_update();
+    tx.fetch_optional(
+        &format!(
+            "SELECT user_id, secret, confirmed_at, last_step, created_at FROM user_totp WHERE user_id = $1{lock}"
+        ),
+        args![user_id],
+    )
+    .await
+}
+
+/// A new (unconfirmed) secret, replacing an unconfirmed one.
+pub async fn put_totp(tx: &mut Tx, r: &TotpRow) -> DbResult<()> {
+    tx.execute(
+        "DELETE FROM user_totp WHERE user_id = $1",
+        args![&r.user_id],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO user_totp (user_id, secret, confirmed_at, last_step, created_at) VALUES ($1, $2, $3, $4, $5)",
+        args![&r.user_id, &r.secret, r.confirmed_at, r.last_step, r.created_at],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn confirm_totp(
+    tx: &mut Tx,
+    user_id: &str,
+    step: i64,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
+    tx.execute(
+        "UPDATE user_totp SET confirmed_at = $2, last_step = $3 WHERE user_id = $1",
+        args![user_id, at, step],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn set_totp_step(tx: &mut Tx, user_id: &str, step: i64) -> DbResult<()> {
+    tx.execute(
+        "UPDATE user_totp SET last_step = $2 WHERE user_id = $1",
+        args![user_id, step],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The administrator's reset: the enrolment and its recovery codes go; the user enrols again at the next login.
+pub async fn delete_totp(tx: &mut Tx, user_id: &str) -> DbResult<u64> {
+    tx.execute(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        args![user_id],
+    )
+    .await?;
+    tx.execute("DELETE FROM user_totp WHERE user_id = $1", args![user_id])
+        .await
+}
+
+/// Replaces the user's recovery codes by these hashes.
+pub async fn set_recovery_codes(tx: &mut Tx, user_id: &str, hashes: &[String]) -> DbResult<()> {
+    tx.execute(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        args![user_id],
+    )
+    .await?;
+    let rows = hashes
+        .iter()
+        .map(|h| {
+            args![
+                super::new_id(),
+                user_id,
+                h.as_str(),
+                Option::<DateTime<Utc>>::None
+            ]
+        })
+        .collect();
+    tx.insert_many("recovery_codes", "id, user_id, code_hash, used_at", rows)
+        .await?;
+    Ok(())
+}
+
+/// Uses a recovery code: true if it existed unused (it is now used).
+pub async fn use_recovery_code(
+    tx: &mut Tx,
+    user_id: &str,
+    hash: &str,
+    at: DateTime<Utc>,
+) -> DbResult<bool> {
+    Ok(tx
+        .execute(
+            "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            args![user_id, hash, at],
+        )
+        .await?
+        == 1)
+}
+
+pub async fn unused_recovery_codes(db: &Db, user_id: &str) -> DbResult<i64> {
+    db.conn()
+        .scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+            args![user_id],
+        )
+        .await
+}
+
+/// Users with a confirmed second factor (the administrator's list shows it).
+pub async fn enrolled_user_ids(db: &Db) -> DbResult<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .conn()
+        .fetch_all(
+            "SELECT user_id FROM user_totp WHERE confirmed_at IS NOT NULL",
+            vec![],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Ends every session of a user (a reset of its second factor).
+pub async fn delete_sessions_of(tx: &mut Tx, user_id: &str) -> DbResult<()> {
+    tx.execute("DELETE FROM sessions WHERE user_id = $1", args![user_id])
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PolicyRow {
+    pub password_min_len: i64,
+    pub password_classes: i64,
+    pub max_failures: i64,
+    pub lock_minutes: i64,
+    pub idle_minutes: i64,
+    pub token_days: i64,
+    pub networks: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+pub async fn policy(db: &Db) -> DbResult<Option<PolicyRow>> {
+    db.conn()
+        .fetch_optional(
+            "SELECT password_min_len, password_classes, max_failures, lock_minutes, idle_minutes, token_days, \
+             networks, updated_at, updated_by FROM security_policy WHERE id = 1",
+            vec![],
+        )
+        .await
+}
+
+pub async fn set_policy(tx: &mut Tx, p: &PolicyRow) -> DbResult<()> {
+    tx.execute("DELETE FROM security_policy WHERE id = 1", vec![])
+        .await?;
+    tx.execute(
+        "INSERT INTO security_policy (id, password_min_len, password_classes, max_failures, lock_minutes, \
+         idle_minutes, token_days, networks, updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        args![
+            p.password_min_len,
+            p.password_classes,
+            p.max_failures,
+            p.lock_minutes,
+            p.idle_minutes,
+            p.token_days,
+            &p.networks,
+            p.updated_at,
+            &p.updated_by
+        ],
+    )
+    .await?;
+    Ok(())
 }

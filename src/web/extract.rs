@@ -79,8 +79,9 @@ impl FromRequestParts<App> for ApiCtx {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError(AppError::Unauthenticated))?;
-        match auth::token_actor(app, token).await? {
-            Some((actor, _)) => Ok(ApiCtx(Ctx::signed_in(actor, client_ip(parts)))),
+        let ip = client_ip(parts);
+        match auth::token_actor(app, token, &ip).await? {
+            Some((actor, _)) => Ok(ApiCtx(Ctx::signed_in(actor, ip))),
             None => Err(ApiError(AppError::Unauthenticated)),
         }
     }
@@ -96,8 +97,12 @@ pub struct PageCtx {
 
 pub enum PageRejection {
     Login(String),
+    Redirect(&'static str),
     Error(PageError),
 }
+
+/// The second factor's enrolment page, the only one a session waiting for its enrolment opens.
+pub const ENROL_PATH: &str = "/account/totp";
 
 impl IntoResponse for PageRejection {
     fn into_response(self) -> Response {
@@ -107,6 +112,7 @@ impl IntoResponse for PageRejection {
                 url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
             ))
             .into_response(),
+            PageRejection::Redirect(to) => Redirect::to(to).into_response(),
             PageRejection::Error(e) => e.into_response(),
         }
     }
@@ -131,6 +137,18 @@ impl FromRequestParts<App> for PageCtx {
             .await
             .map_err(|e| PageRejection::Error(e.into()))?
         {
+            // the password was checked, the second factor not yet: only the code page opens
+            Some((_, s)) if s.stage == "code" && parts.uri.path() != "/logout" => {
+                Err(PageRejection::Redirect("/login/code"))
+            }
+            // a second factor must be enrolled first: only the enrolment page (and logging out) opens
+            Some((_, s))
+                if s.stage == "enrol"
+                    && !parts.uri.path().starts_with(ENROL_PATH)
+                    && parts.uri.path() != "/logout" =>
+            {
+                Err(PageRejection::Redirect(ENROL_PATH))
+            }
             Some((actor, s)) => Ok(PageCtx {
                 ctx: Ctx::signed_in(actor, client_ip(parts)),
                 csrf: s.csrf_token,

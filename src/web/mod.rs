@@ -24,6 +24,11 @@ pub fn router(app: App) -> Router {
             &app,
             crate::app::authz::Permission::ManageUsers,
         ))
+        .merge(lines::guard_api(
+            api::policy_routes().split_for_parts().0,
+            &app,
+            crate::app::authz::Permission::ManagePolicy,
+        ))
         .merge(lines::api_routes(&app))
         .route("/api/v1/{*rest}", axum::routing::any(api::not_found))
         .merge(openapi::routes())
@@ -158,9 +163,23 @@ async fn security_headers(
     next: axum::middleware::Next,
 ) -> Response {
     let (ip, secure) = extract::resolve_client(&app, &req);
-    req.extensions_mut().insert(extract::ClientAddr(ip));
+    req.extensions_mut().insert(extract::ClientAddr(ip.clone()));
     let cacheable = req.uri().path().starts_with("/static/");
-    let mut res = next.run(req).await;
+    // the security administrator's allowed networks; an in-process caller (no address) is the platform itself
+    let outside = ip
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|a| !app.policy().allows(a));
+    let mut res = if outside && req.uri().path() != "/healthz" {
+        tracing::warn!(ip = %ip, path = %req.uri().path(), "refused: outside the allowed networks");
+        network_refused(req.uri().path().starts_with("/api/"))
+    } else {
+        let who = refusal_caller(&req);
+        let res = next.run(req).await;
+        if res.status() == StatusCode::FORBIDDEN {
+            audit_refusal(&app, who, &ip).await;
+        }
+        res
+    };
     let h = res.headers_mut();
     h.insert(
         "x-content-type-options",
@@ -196,6 +215,68 @@ async fn security_headers(
         }
     }
     res
+}
+
+fn network_refused(api: bool) -> Response {
+    let e =
+        AppError::Forbidden("您所在的网络地址不在本平台允许访问的范围内，请联系安全管理员".into());
+    if api {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
+/// What a refused request said about its caller (kept before the request is handed on): method, path, bearer
+/// token and session cookie.
+struct Caller {
+    what: String,
+    bearer: Option<String>,
+    session: Option<String>,
+}
+
+fn refusal_caller(req: &axum::extract::Request) -> Caller {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let session = axum_extra::extract::CookieJar::from_headers(req.headers())
+        .get(extract::SESSION_COOKIE)
+        .map(|c| c.value().to_string());
+    Caller {
+        what: format!("{} {}", req.method(), req.uri().path()),
+        bearer,
+        session,
+    }
+}
+
+/// Every permission refusal (403) is audited with the caller, if known, the request and the source address.
+/// A failure to audit is logged, never turned into another answer.
+async fn audit_refusal(app: &App, who: Caller, ip: &str) {
+    use crate::app::{Ctx, audit, auth};
+    let actor = match (&who.bearer, &who.session) {
+        (Some(t), _) => auth::token_actor(app, t, ip)
+            .await
+            .ok()
+            .flatten()
+            .map(|(a, _)| a),
+        (None, Some(c)) => auth::session_actor(app, c)
+            .await
+            .ok()
+            .flatten()
+            .map(|(a, _)| a),
+        _ => None,
+    };
+    let ctx = match actor {
+        Some(actor) => Ctx::signed_in(actor, ip.to_string()),
+        None => auth::anonymous_ctx("", ip),
+    };
+    let ev = audit::Event::new("auth.forbidden", "request", who.what).failed();
+    if let Err(e) = audit::record_alone(&app.db, &ctx, ev).await {
+        tracing::error!("审计写入失败（拒绝访问）: {e}");
+    }
 }
 
 /// JSON errors: `{"error": "中文说明", "field": "…"}`.

@@ -30,6 +30,7 @@ pub fn routes() -> Router<App> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::api::routes().split_for_parts().1);
     doc.merge(super::api::user_routes().split_for_parts().1);
+    doc.merge(super::api::policy_routes().split_for_parts().1);
     doc.merge(super::lines::api().split_for_parts().1);
     let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
         .url("/api/openapi.json", doc)

@@ -11,6 +11,10 @@ use axum::http::request::Parts;
 pub struct TokenRequest {
     pub username: String,
     pub password: String,
+    /// The current 6-digit TOTP code, or an unused recovery code: required for an account with a second factor
+    /// (and for every account where the deployment requires one).
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -18,8 +22,9 @@ pub struct TokenResponse {
     pub token: String,
 }
 
-/// Exchanges a username and password for a bearer token (valid MINZHENG_TOKEN_DAYS days, 90 by default). A wrong
-/// password, an unknown name, a locked and a disabled account all answer 401 with the same message.
+/// Exchanges a username, password and second factor (`totp`) for a bearer token (valid for the security policy's
+/// token lifetime, 90 days by default). A wrong password or code, an unknown name, a locked, a disabled and a
+/// not yet enrolled account all answer 401 with the same message.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = super::ErrorBody)))]
 pub async fn create_token(
@@ -28,7 +33,7 @@ pub async fn create_token(
     JsonBody(req): JsonBody<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let ip = client_ip(&parts);
-    let actor = auth::authenticate(&app, &req.username, &req.password, &ip).await?;
+    let actor = auth::login(&app, &req.username, &req.password, req.totp.as_deref(), &ip).await?;
     let ctx = Ctx::signed_in(actor, ip);
     let (_, token) = auth::issue_token(&app, &ctx, "API").await?;
     Ok(Json(TokenResponse { token }))
@@ -42,13 +47,14 @@ pub async fn revoke_current(
     ApiCtx(ctx): ApiCtx,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
+    let ip = ctx.ip.clone();
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
         .trim();
-    let (_, id) = auth::token_actor(&app, token)
+    let (_, id) = auth::token_actor(&app, token, &ip)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     auth::revoke_token(&app, &ctx, &id).await?;

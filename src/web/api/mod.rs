@@ -40,6 +40,12 @@ pub fn user_routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::change_role))
+        .routes(routes!(users::reset_totp))
+}
+
+/// The security policy, behind the security administrator's permission.
+pub fn policy_routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(users::get_policy, users::put_policy))
 }
 
 /// Any other path under /api/v1: a Chinese 404 in the API's error shape.

@@ -87,7 +87,10 @@ pub async fn search(
             seq: r.seq,
             at: crate::util::local_time(&r.at),
             username: r.username,
-            action: r.action,
+            action: match audit::security_event_label(&r.action) {
+                Some(l) => l.to_string(),
+                None => r.action,
+            },
             entity: r.entity,
             entity_id: r.entity_id,
             ip: r.ip,

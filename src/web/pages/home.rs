@@ -1,10 +1,11 @@
 use super::{Nav, render};
+use crate::app::authz::Permission;
 use crate::app::{App, registry};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 pub struct Bar {
     pub label: String,
@@ -43,6 +44,20 @@ struct HomePage {
 }
 
 pub async fn home(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
+    // the three administrators (三员分立) see no business figures: each starts on its own page
+    let a = &p.ctx.actor;
+    if !a.can(Permission::ReadRegistry) {
+        let to = if a.can(Permission::ManageUsers) {
+            "/admin/users"
+        } else if a.can(Permission::ManagePolicy) {
+            "/security/policy"
+        } else if a.can(Permission::ReadAudit) {
+            "/audit"
+        } else {
+            "/account"
+        };
+        return Ok(axum::response::Redirect::to(to).into_response());
+    }
     let h = registry::home_counts(&app, &p.ctx).await?;
     let c = &h.counts;
     let share = if c.persons > 0 {

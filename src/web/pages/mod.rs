@@ -34,6 +34,7 @@ use axum::routing::{get, post};
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/login", get(session::login_form).post(session::login))
+        .route("/login/code", get(session::code_form).post(session::code))
         .route("/logout", post(session::logout))
         .route("/", get(home::home))
         .route("/admin/users", get(account::users).post(account::add_user))
@@ -43,6 +44,14 @@ pub fn routes() -> Router<App> {
         )
         .route("/account", get(account::account))
         .route("/account/tokens", post(account::new_token))
+        .route(
+            "/account/totp",
+            get(account::totp_page).post(account::totp_confirm),
+        )
+        .route(
+            "/security/policy",
+            get(account::policy_page).post(account::policy_save),
+        )
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/audit", get(audit::search))
 }
@@ -58,6 +67,7 @@ pub struct Nav {
     pub can_reveal: bool,
     pub can_manage_users: bool,
     pub can_audit: bool,
+    pub can_policy: bool,
     /// The registered lines' menu entries this user may open.
     pub lines: Vec<(&'static str, Vec<&'static crate::web::lines::MenuItem>)>,
 }
@@ -75,6 +85,7 @@ impl Nav {
             can_reveal: a.can(Permission::RevealPersonal),
             can_manage_users: a.can(Permission::ManageUsers),
             can_audit: a.can(Permission::ReadAudit),
+            can_policy: a.can(Permission::ManagePolicy),
             lines: crate::web::lines::menu(|p| a.can(p)),
         }
     }

@@ -73,17 +73,94 @@ pub async fn login(
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(f.next);
-    match auth::authenticate(&app, &f.username, &f.password, &client_ip(&parts)).await {
-        Ok(actor) => {
-            let (token, _) = auth::start_session(&app, &actor).await?;
-            let jar = jar
-                .add(cookie(SESSION_COOKIE, token))
-                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"));
-            Ok((jar, Redirect::to(&next)).into_response())
+    let (actor, stage) =
+        match auth::login_password(&app, &f.username, &f.password, &client_ip(&parts)).await {
+            Ok(auth::Step::Done(a)) => (a, "full"),
+            Ok(auth::Step::Code(a)) => (a, "code"),
+            Ok(auth::Step::Enrol(a)) => (a, "enrol"),
+            Err(e @ AppError::LoginFailed) => return login_page(jar, next, Some(e.to_string())),
+            Err(e) => return Err(e.into()),
+        };
+    let (token, _) = auth::start_session(&app, &actor, stage).await?;
+    let jar = jar
+        .add(cookie(SESSION_COOKIE, token))
+        .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"));
+    let to = match stage {
+        "full" => next,
+        "code" => format!("/login/code?next={}", super::enc(&next)),
+        _ => crate::web::extract::ENROL_PATH.to_string(),
+    };
+    Ok((jar, Redirect::to(&to)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+struct CodePage {
+    csrf: String,
+    next: String,
+    error: Option<String>,
+}
+
+/// The session whose password was checked and whose code is awaited; anything else goes back to the login.
+async fn pending(app: &App, jar: &CookieJar) -> Result<Option<(String, String)>, PageError> {
+    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    Ok(match auth::session_actor(app, &token).await? {
+        Some((_, s)) if s.stage == "code" => Some((token, s.csrf_token)),
+        _ => None,
+    })
+}
+
+/// The login's second step: the authenticator's 6-digit code, or a recovery code.
+pub async fn code_form(
+    State(app): State<App>,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
+    let Some((_, csrf)) = pending(&app, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    super::render(&CodePage {
+        csrf,
+        next: safe_next(q.next),
+        error: None,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    code: String,
+    next: Option<String>,
+}
+
+pub async fn code(
+    State(app): State<App>,
+    jar: CookieJar,
+    parts: Parts,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let next = safe_next(f.next);
+    let Some((token, csrf)) = pending(&app, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    match auth::login_code(&app, &token, &f.code, &client_ip(&parts)).await {
+        Ok((full, _)) => {
+            Ok((jar.add(cookie(SESSION_COOKIE, full)), Redirect::to(&next)).into_response())
         }
-        Err(e @ AppError::LoginFailed) => login_page(jar, next, Some(e.to_string())),
+        Err(e @ AppError::LoginFailed) => super::render(&CodePage {
+            csrf,
+            next,
+            error: Some(e.to_string()),
+        }),
+        Err(AppError::Unauthenticated) => Ok(Redirect::to("/login").into_response()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sets the full session that replaced a waiting one (after the enrolment its login needed).
+pub fn session_cookie(jar: CookieJar, token: String) -> CookieJar {
+    jar.add(cookie(SESSION_COOKIE, token))
 }
 
 pub async fn logout(
