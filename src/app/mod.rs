@@ -10,6 +10,7 @@ pub mod backup;
 pub mod children;
 pub mod disability;
 pub mod elderly;
+pub mod encryption;
 pub mod institutions;
 pub mod organisations;
 pub mod registry;
