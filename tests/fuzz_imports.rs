@@ -89,20 +89,67 @@ fn cell() -> BoxedStrategy<String> {
     prop_oneof![3 => plausible_cell(), 1 => nasty_cell()].boxed()
 }
 
-/// A table: `header` (sometimes shuffled or cut), then rows of cells.
-fn table(header: Vec<String>) -> BoxedStrategy<Vec<Vec<String>>> {
+/// A valid identity number of a person born 1930–2010.
+fn id_number() -> BoxedStrategy<String> {
+    (0i64..29_000, 0u16..1000)
+        .prop_map(|(d, seq)| {
+            let birth =
+                chrono::NaiveDate::from_ymd_opt(1930, 1, 1).unwrap() + chrono::Duration::days(d);
+            minzheng_domain::idnumber::IdNumber::compose("320281", birth, seq).to_string()
+        })
+        .boxed()
+}
+
+/// A table: `header` (sometimes shuffled or cut), then rows whose cells are each column's plausible value, or
+/// hostile.
+fn table(
+    header: Vec<String>,
+    columns: Vec<BoxedStrategy<String>>,
+) -> BoxedStrategy<Vec<Vec<String>>> {
     let n = header.len();
     let header = prop_oneof![
-        4 => Just(header.clone()),
+        6 => Just(header.clone()),
         1 => Just(header.clone()).prop_shuffle(),
         1 => (0..n.max(1)).prop_map(move |k| header[..k].to_vec()),
     ];
-    (
-        header,
-        prop::collection::vec(prop::collection::vec(cell(), 0..n + 2), 0..6),
-    )
+    let row: Vec<BoxedStrategy<String>> = columns
+        .into_iter()
+        .map(|c| prop_oneof![12 => c, 1 => nasty_cell()].boxed())
+        .collect();
+    let rows = prop_oneof![
+        4 => prop::collection::vec(row, 1..6),
+        1 => prop::collection::vec(prop::collection::vec(cell(), 0..n + 2), 0..4),
+    ];
+    (header, rows)
         .prop_map(|(h, rows)| std::iter::once(h).chain(rows).collect())
         .boxed()
+}
+
+/// What a column of a departmental source holds when it is right.
+fn source_cell(kind: minzheng_domain::verification::ColumnKind) -> BoxedStrategy<String> {
+    use minzheng_domain::verification::ColumnKind as K;
+    match kind {
+        K::IdNumber => id_number(),
+        K::Text => "[\\u{4e00}-\\u{9fa5}]{2,10}".boxed(),
+        K::Date => "20(1[0-9]|20)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])".boxed(),
+        K::OptionalDate => prop_oneof![
+            Just(String::new()),
+            "20(1[0-9]|20)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+        ]
+        .boxed(),
+        K::Month => "20(1[0-9]|20)-(0[1-9]|1[0-2])".boxed(),
+        K::Money | K::Hundredths => "[0-9]{1,6}(\\.[0-9]{1,2})?".boxed(),
+        K::Enum(codes) => {
+            proptest::sample::select(codes.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                .boxed()
+        }
+        K::Int(lo, hi) => (lo..=hi).prop_map(|v| v.to_string()).boxed(),
+        K::AreaCode => prop_oneof![
+            Just("320281001".to_string()),
+            Just("320281001001".to_string())
+        ]
+        .boxed(),
+    }
 }
 
 fn csv_text(t: &[Vec<String>]) -> Vec<u8> {
@@ -230,6 +277,32 @@ fn damaged_binary(good: Vec<u8>) -> BoxedStrategy<Vec<u8>> {
         .boxed()
 }
 
+/// How many files a parser took and refused, printed at the end: the fuzzing reaches past the first check.
+#[derive(Default)]
+struct Tally {
+    taken: std::sync::atomic::AtomicU32,
+    refused: std::sync::atomic::AtomicU32,
+}
+
+impl Tally {
+    fn count<T, E>(&self, r: &Result<T, E>) {
+        let c = if r.is_ok() {
+            &self.taken
+        } else {
+            &self.refused
+        };
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn report(&self, what: &str) -> (u32, u32) {
+        let (t, r) = (
+            self.taken.load(std::sync::atomic::Ordering::Relaxed),
+            self.refused.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        eprintln!("{what}: {t} taken, {r} refused");
+        (t, r)
+    }
+}
+
 struct Harness {
     rt: tokio::runtime::Runtime,
     t: TestApp,
@@ -272,18 +345,16 @@ fn harness(backend: Backend) -> Harness {
 }
 
 /// Departmental source files, CSV and XLSX, of every source.
-fn source_files(h: &Harness) {
+fn source_files(h: &Harness) -> (u32, u32) {
     use minzheng_domain::verification::Source;
     let dir = tempfile::tempdir().unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2020, 12, 31);
     let strategy = (0..Source::ALL.len())
         .prop_flat_map(|s| {
-            let header: Vec<String> = Source::ALL[s]
-                .columns()
-                .iter()
-                .map(|c| c.name.to_string())
-                .collect();
-            (Just(s), table(header), any::<bool>())
+            let columns = Source::ALL[s].columns();
+            let header: Vec<String> = columns.iter().map(|c| c.name.to_string()).collect();
+            let cells = columns.iter().map(|c| source_cell(c.kind)).collect();
+            (Just(s), table(header, cells), any::<bool>())
         })
         .prop_flat_map(|(s, t, xlsx)| {
             let bytes = if xlsx { xlsx_bytes(&t) } else { csv_text(&t) };
@@ -294,10 +365,11 @@ fn source_files(h: &Harness) {
             };
             (Just(s), files, Just(xlsx))
         });
-    let mut n = 0u32;
+    let n = std::sync::atomic::AtomicU32::new(0);
+    let tally = Tally::default();
     runner()
         .run(&strategy, |(s, bytes, xlsx)| {
-            n += 1;
+            let n = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let name = format!("f{n}.{}", if xlsx { "xlsx" } else { "csv" });
             let path = dir.path().join(&name);
             std::fs::write(&path, &bytes).unwrap();
@@ -306,6 +378,7 @@ fn source_files(h: &Harness) {
                 h.rt.block_on(minzheng::app::verification::sources::load_file(
                     &h.t.app, &h.city, source, &path, &name, as_of,
                 ));
+            tally.count(&r);
             if let Err((e, rows)) = r {
                 let rows: Vec<String> = rows.iter().map(|r| r.message.clone()).collect();
                 check_refusal(&format!("{source} {name}"), &e, &rows)?;
@@ -313,13 +386,34 @@ fn source_files(h: &Harness) {
             Ok(())
         })
         .unwrap();
+    tally.report("source")
 }
 
 /// The assistance ledger (XLSX) a town imports.
-fn ledger_files(h: &Harness) {
+fn ledger_files(h: &Harness) -> (u32, u32) {
     use minzheng::app::assistance::ledger;
     let header: Vec<String> = ledger::HEADER.iter().map(|s| s.to_string()).collect();
-    let strategy = table(header).prop_flat_map(|t| {
+    // 户编号, 村(社区)代码, 姓名, 身份证号码, 与户主关系, 救助类别, 月救助金(元), 银行账号, 起始月份, 住址
+    let cells = vec![
+        "H[0-9]{6}".boxed(),
+        Just("320281001001".to_string()).boxed(),
+        "[\\u{4e00}-\\u{9fa5}]{2,3}".boxed(),
+        id_number(),
+        // one head per household (each row its own household, mostly)
+        prop_oneof![8 => Just("户主".to_string()), 1 => Just("配偶".to_string())].boxed(),
+        proptest::sample::select(vec![
+            "低保".to_string(),
+            "特困".into(),
+            "低收入".into(),
+            "支出型".into(),
+        ])
+        .boxed(),
+        "[1-9][0-9]{2}(\\.[0-9]{2})?".boxed(),
+        "6228[0-9]{15}".boxed(),
+        "2020-(0[1-9]|1[0-2])".boxed(),
+        "澄江街道[0-9]{1,3}号".boxed(),
+    ];
+    let strategy = table(header, cells).prop_flat_map(|t| {
         let good = xlsx_bytes(&t);
         prop_oneof![
             4 => Just(good.clone()),
@@ -327,9 +421,11 @@ fn ledger_files(h: &Harness) {
             1 => prop::collection::vec(any::<u8>(), 0..2000),
         ]
     });
+    let tally = Tally::default();
     runner()
         .run(&strategy, |bytes| {
             let r = h.rt.block_on(ledger::import(&h.t.app, &h.town, &bytes));
+            tally.count(&r);
             if let Err((e, rows)) = r {
                 let rows: Vec<String> = rows.iter().map(|r| r.message.clone()).collect();
                 check_refusal("ledger", &e, &rows)?;
@@ -337,10 +433,11 @@ fn ledger_files(h: &Harness) {
             Ok(())
         })
         .unwrap();
+    tally.report("ledger")
 }
 
 /// The year's plan: the shipped items and indicators, damaged.
-fn plan_files(h: &Harness) {
+fn plan_files(h: &Harness) -> (u32, u32) {
     let items = std::fs::read("data/plan-2020-items.csv").unwrap();
     let indicators = std::fs::read("data/targets-2020.csv").unwrap();
     let strategy = (damaged(items), damaged(indicators), 2019i32..2023);
@@ -348,12 +445,14 @@ fn plan_files(h: &Harness) {
         actor: Actor::system("320281"),
         ip: "test".into(),
     };
+    let tally = Tally::default();
     runner()
         .run(&strategy, |(a, b, year)| {
             let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
             let r = h.rt.block_on(minzheng::app::targets::plan::import(
                 &h.t.app, &system, year, &a, &b,
             ));
+            tally.count(&r);
             if let Err((e, rows)) = r {
                 let rows: Vec<String> = rows.iter().map(|r| r.message.clone()).collect();
                 check_refusal("plan", &e, &rows)?;
@@ -361,32 +460,38 @@ fn plan_files(h: &Harness) {
             Ok(())
         })
         .unwrap();
+    tally.report("plan")
 }
 
 /// The holiday calendar: the shipped 2020 file, damaged.
-fn calendar_files(h: &Harness) {
+fn calendar_files(h: &Harness) -> (u32, u32) {
     let good = std::fs::read("data/holidays-2020.csv").unwrap();
+    let tally = Tally::default();
     runner()
         .run(&damaged(good), |bytes| {
             let text = String::from_utf8_lossy(&bytes);
             let r = h.rt.block_on(minzheng::app::assistance::calendar::import(
                 &h.t.app, &h.city, &text,
             ));
+            tally.count(&r);
             if let Err(e) = r {
                 check_refusal("calendar", &e, &[])?;
             }
             Ok(())
         })
         .unwrap();
+    tally.report("calendar")
 }
 
 /// The areas: the shipped file, damaged.
-fn area_files(h: &Harness) {
+fn area_files(h: &Harness) -> (u32, u32) {
     let good = std::fs::read("data/jiangyin-areas.csv").unwrap();
+    let tally = Tally::default();
     runner()
         .run(&damaged(good), |bytes| {
             let r =
                 h.rt.block_on(minzheng::app::areas::import_csv(&h.t.app.db, &bytes));
+            tally.count(&r);
             if let Err(e) = r {
                 let msg = format!("{e:#}");
                 prop_assert!(has_chinese(&msg), "areas: not Chinese: {msg}");
@@ -397,15 +502,29 @@ fn area_files(h: &Harness) {
             Ok(())
         })
         .unwrap();
+    tally.report("area")
 }
 
 fn every_import_parser(backend: Backend) {
     let h = harness(backend);
-    source_files(&h);
-    ledger_files(&h);
-    plan_files(&h);
-    calendar_files(&h);
-    area_files(&h);
+    let tallies = [
+        source_files(&h),
+        ledger_files(&h),
+        plan_files(&h),
+        calendar_files(&h),
+        area_files(&h),
+    ];
+    // every parser refused something, and files of the right shape got through some of the time
+    assert!(
+        tallies.iter().all(|(_, refused)| *refused > 0),
+        "{tallies:?}"
+    );
+    assert!(
+        tallies.iter().map(|(taken, _)| taken).sum::<u32>() > 0,
+        "{tallies:?}"
+    );
+    let Harness { rt, t, .. } = h;
+    rt.block_on(t.app.db.close());
 }
 
 #[test]
