@@ -348,3 +348,33 @@ async fn postgres_connections_can_require_tls() {
     assert!(on, "the connection is not encrypted");
     db.close().await;
 }
+
+/// The SQLite compiled in is SQLCipher, and `.cargo/config.toml`'s flags still reach it (without
+/// SQLITE_ENABLE_MEMORY_MANAGEMENT every connection's page cache is its own).
+#[tokio::test]
+async fn the_build_is_sqlcipher_with_the_projects_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect_keyed(&url(&dir.path().join("o.db")), None)
+        .await
+        .unwrap();
+    let options: Vec<(String,)> = db
+        .conn()
+        .fetch_all("PRAGMA compile_options", vec![])
+        .await
+        .unwrap();
+    let options: Vec<String> = options.into_iter().map(|o| o.0).collect();
+    assert!(options.iter().any(|o| o == "HAS_CODEC"), "{options:?}");
+    assert!(
+        !options
+            .iter()
+            .any(|o| o.starts_with("ENABLE_MEMORY_MANAGEMENT")),
+        "{options:?}"
+    );
+    let (version,): (String,) = db
+        .conn()
+        .fetch_one("PRAGMA cipher_version", vec![])
+        .await
+        .unwrap();
+    assert!(version.starts_with('4'), "{version}");
+    db.close().await;
+}

@@ -312,6 +312,41 @@ fn fuzz_every_json_body(backend: Backend) {
     rt.block_on(t.app.db.close());
 }
 
+db_test!(
+    a_login_name_with_nul_is_refused_like_any_other,
+    |b: Backend| async move {
+        // found by the fuzzing above: PostgreSQL's text holds no NUL, and the lookup answered 500
+        let t = TestApp::new(b).await;
+        for name in ["\u{0}admin", "ad\u{0}min", "admin\u{7}\u{1b}[31m"] {
+            let (s, v) = t
+                .api(
+                    Method::POST,
+                    "/api/v1/auth/token",
+                    None,
+                    Some(json!({"username": name, "password": common::PASSWORD})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{name:?}: {v}");
+            assert_eq!(v["error"], "用户名或密码错误，或账号暂不可用", "{v}");
+            let form = format!(
+                "csrf=x&username={}&password={}&next=%2F",
+                common::enc(name),
+                common::PASSWORD
+            );
+            let req = Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, "mz_login_csrf=x")
+                .body(Body::from(form))
+                .unwrap();
+            let (s, _, body) = t.send(req).await;
+            assert_eq!(s, StatusCode::OK, "{name:?}");
+            assert!(String::from_utf8_lossy(&body).contains("用户名或密码错误"));
+        }
+        // the real name still logs in
+        t.token("admin").await;
+    }
+);
+
 #[test]
 fn every_json_body_sqlite() {
     fuzz_every_json_body(Backend::Sqlite);

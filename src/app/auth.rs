@@ -179,7 +179,14 @@ async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reser
 /// that pair for 15 minutes, then 30, 60, … up to a day. A wrong password, an unknown name, a locked and a
 /// disabled account get the same answer after the same work (one argon2 check), so callers cannot tell them apart.
 pub async fn authenticate(app: &App, username: &str, password: &str, ip: &str) -> AppResult<Actor> {
-    let username = username.trim();
+    // No account's name has a control character (users::add), and PostgreSQL's text cannot hold NUL: such a name
+    // is looked up, counted and audited with those characters replaced, and fails like any unknown name.
+    let username: String = username
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    let username = username.as_str();
     let key: String = username.chars().take(USERNAME_KEY_MAX).collect();
     let user = store::by_username(&app.db, username).await?;
     let r = reserve_attempt(app, &key, ip).await?;
