@@ -553,7 +553,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::storage::DbKey::from_file(&new_key_file).map_err(anyhow::Error::msg)?;
             let old = crate::storage::DbKey::from_env().map_err(anyhow::Error::msg)?;
             let was_encrypted = old.is_some();
-            crate::app::encryption::rekey(&db.database, old, new).await?;
+            crate::app::encryption::rekey(&db.database, old, new, cli_ctx).await?;
             println!(
                 "{}；今后请用新密钥启动（MINZHENG_DB_KEY_FILE={}）",
                 if was_encrypted {

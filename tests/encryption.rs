@@ -9,6 +9,14 @@ use minzheng::storage::{Db, DbKey, key};
 use std::path::Path;
 use std::process::Command;
 
+/// The tests act as the command line does.
+fn by_test(app: &App) -> minzheng::app::Ctx {
+    minzheng::app::Ctx::command_line(
+        minzheng::app::authz::Actor::system(&app.areas().city_code),
+        "test",
+    )
+}
+
 const KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
 
 fn url(path: &Path) -> String {
@@ -165,7 +173,7 @@ async fn rekey_encrypts_a_plain_database_then_changes_its_key_and_is_audited() {
         .scalar("SELECT COUNT(*) FROM persons", vec![])
         .await
         .unwrap();
-    let e = minzheng::app::encryption::rekey(&u, None, first.clone())
+    let e = minzheng::app::encryption::rekey(&u, None, first.clone(), by_test)
         .await
         .unwrap_err()
         .to_string();
@@ -173,13 +181,13 @@ async fn rekey_encrypts_a_plain_database_then_changes_its_key_and_is_audited() {
     assert!(key::is_plain_sqlite(&path), "nothing changed");
     busy.close().await;
 
-    minzheng::app::encryption::rekey(&u, None, first.clone())
+    minzheng::app::encryption::rekey(&u, None, first.clone(), by_test)
         .await
         .unwrap();
     assert!(!key::is_plain_sqlite(&path));
     assert_eq!(found(&bytes_on_disk(&path), &secrets), Vec::<String>::new());
 
-    minzheng::app::encryption::rekey(&u, Some(first.clone()), second.clone())
+    minzheng::app::encryption::rekey(&u, Some(first.clone()), second.clone(), by_test)
         .await
         .unwrap();
     let e = Db::connect_keyed(&u, Some(first.clone()))
@@ -211,7 +219,7 @@ async fn rekey_encrypts_a_plain_database_then_changes_its_key_and_is_audited() {
     assert!(report.first_problem.is_none(), "{:?}", report.first_problem);
     db.close().await;
 
-    let e = minzheng::app::encryption::rekey(&u, Some(second.clone()), second)
+    let e = minzheng::app::encryption::rekey(&u, Some(second.clone()), second, by_test)
         .await
         .unwrap_err()
         .to_string();

@@ -332,10 +332,7 @@ fn harness(backend: Backend) -> Harness {
             "test",
         ))
         .unwrap();
-    let ctx = |actor| Ctx {
-        actor,
-        ip: "test".into(),
-    };
+    let ctx = |actor| Ctx::command_line(actor, "test");
     Harness {
         city: ctx(officer),
         town: ctx(town),
@@ -441,10 +438,7 @@ fn plan_files(h: &Harness) -> (u32, u32) {
     let items = std::fs::read("data/plan-2020-items.csv").unwrap();
     let indicators = std::fs::read("data/targets-2020.csv").unwrap();
     let strategy = (damaged(items), damaged(indicators), 2019i32..2023);
-    let system = Ctx {
-        actor: Actor::system("320281"),
-        ip: "test".into(),
-    };
+    let system = Ctx::command_line(Actor::system("320281"), "test");
     let tally = Tally::default();
     runner()
         .run(&strategy, |(a, b, year)| {
