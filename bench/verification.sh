@@ -11,7 +11,8 @@
 # verified with that key; the figures go to verification-encrypted.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=bench/results/verification${DB_KEY_FILE:+-encrypted}.md
+# OUT=FILE writes the figures elsewhere; SKIP_COMPARE=1 leaves out the PostgreSQL and DuckDB comparisons.
+OUT=${OUT:-bench/results/verification${DB_KEY_FILE:+-encrypted}.md}
 mkdir -p bench/results
 if [ "${SKIP_BUILD:-}" != 1 ]; then cargo build --release --bin minzheng; fi
 BIN=${MINZHENG_BIN:-$PWD/target/release/minzheng}
@@ -21,9 +22,11 @@ WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 DB="sqlite://$WORK/v.db"
 export MINZHENG_ADMIN_PASSWORD=Bench-pass-2020
-python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
-# DuckDB hands its matching rows over as Arrow tables, which costs it no Python object per value
-python3 -c 'import pyarrow' 2>/dev/null || pip install -q pyarrow
+if [ "${SKIP_COMPARE:-}" != 1 ]; then
+  python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
+  # DuckDB hands its matching rows over as Arrow tables, which costs it no Python object per value
+  python3 -c 'import pyarrow' 2>/dev/null || pip install -q pyarrow
+fi
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l | xargs printf '%.2f'; }
 rss() { awk '/Maximum resident set size/ {printf "%.0f", $6/1024}' "$1"; }
@@ -82,6 +85,7 @@ PLANTED=$(($(wc -l <"$WORK/src/ground_truth.csv") - 1))
 
 RECIPIENTS=$(wc -l <"$WORK/recipients.csv")
 
+if [ "${SKIP_COMPARE:-}" != 1 ]; then
 echo "== PostgreSQL SQL =="
 PGDB=mz_bench_verification
 psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB"
@@ -144,7 +148,11 @@ rm -f "$WORK/duck.db" "$WORK/duck.db.wal"
 psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $PGDB"
 
 DUCK_V=$(python3 -c 'import duckdb; print(duckdb.__version__)')
-ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+else
+  PG_LOAD_S=—; PG_JOIN_S=—; DUCK_V=—; DUCK_CSV_S=—; DUCK_FILE_LOAD_S=—; DUCK_FILE_ROWS_S=—
+  DUCK_LOAD_S=—; DUCK_ROWS_S=—; DUCK_ROWS=—; DUCK_JOIN_S=—
+fi
+ratio() { if [ "$2" = — ]; then echo —; else echo "$1 / $2" | bc -l | xargs printf '%.2f'; fi; }
 VERIFY_CORE_S=$(echo "$CASES_MS / 1000" | bc -l | xargs printf '%.3f')
 GATHER_S=$(echo "$GATHER_MS / 1000" | bc -l | xargs printf '%.3f')
 DYN_S=$(echo "($CASES_MS + $REL_MS) / 1000" | bc -l | xargs printf '%.3f')
