@@ -25,6 +25,9 @@
 #   GEN_TIMEOUT=3600    seconds before a generation is abandoned
 #   KEEP=1              keep the SQLite file and the PostgreSQL database afterwards (default: removed)
 #   RESULTS_DIR=bench/results
+#   DB_KEY_FILE=FILE    SQLite encrypted (SQLCipher) with this key: the city is generated plain (the sqlite3 CLI samples
+#                       the queries and plans from it), then encrypted with `minzheng db rekey`, and the servers run
+#                       with MINZHENG_DB_KEY_FILE. Use another RESULTS_DIR to keep the plain figures.
 #
 # All load stays on 127.0.0.1; every step is time-bounded; servers are stopped on exit.
 set -uo pipefail
@@ -541,6 +544,14 @@ if generate sqlite "$SQLITE_URL"; then
   make_queries "$WORK/q-chengjiang.txt" "$town"
   cp "$WORK/q-city.txt" "$RESULTS/queries-city.txt"
   cp "$WORK/q-chengjiang.txt" "$RESULTS/queries-chengjiang.txt"
+  if [[ -n "${DB_KEY_FILE:-}" ]]; then
+    t0=$(date +%s.%N)
+    env -u MINZHENG_DB_KEY -u MINZHENG_DB_KEY_FILE "$BIN" db rekey --database "$SQLITE_URL" --new-key-file "$DB_KEY_FILE" >&2 \
+      || problem "sqlite: minzheng db rekey failed"
+    rec sqlite.encrypt_seconds "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')"
+    recs sqlite.encryption "SQLCipher, key from DB_KEY_FILE"
+    export MINZHENG_DB_KEY_FILE="$DB_KEY_FILE"
+  fi
   search_bench sqlite_city "$SQLITE_URL" "$PORT" city "$WORK/q-city.txt"
   search_bench sqlite_chengjiang "$SQLITE_URL" "$((PORT + 1))" chengjiang "$WORK/q-chengjiang.txt"
 else

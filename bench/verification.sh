@@ -6,10 +6,13 @@
 #  - the same joins (recipients × every source) on the same files by PostgreSQL SQL and by DuckDB, with the ratios.
 # HOUSEHOLDS (default 740000 ≈ 2M persons) and WORKERS (percent of working-age residents with monthly
 # insurance rows, default 25) scale it. SKIP_BUILD=1 reuses target/release; WORK=DIR keeps the files; REUSE=1 with
-# the same WORK starts from the city generated last time.
+# the same WORK starts from the city generated last time. DB_KEY_FILE=FILE measures an SQLCipher-encrypted database:
+# the city is generated plain (the sqlite3 CLI counts it), encrypted with `minzheng db rekey`, then loaded and
+# verified with that key; the figures go to verification-encrypted.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=bench/results/verification.md
+# OUT=FILE writes the figures elsewhere; SKIP_COMPARE=1 leaves out the PostgreSQL and DuckDB comparisons.
+OUT=${OUT:-bench/results/verification${DB_KEY_FILE:+-encrypted}.md}
 mkdir -p bench/results
 if [ "${SKIP_BUILD:-}" != 1 ]; then cargo build --release --bin minzheng; fi
 BIN=${MINZHENG_BIN:-$PWD/target/release/minzheng}
@@ -19,9 +22,11 @@ WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 DB="sqlite://$WORK/v.db"
 export MINZHENG_ADMIN_PASSWORD=Bench-pass-2020
-python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
-# DuckDB hands its matching rows over as Arrow tables, which costs it no Python object per value
-python3 -c 'import pyarrow' 2>/dev/null || pip install -q pyarrow
+if [ "${SKIP_COMPARE:-}" != 1 ]; then
+  python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
+  # DuckDB hands its matching rows over as Arrow tables, which costs it no Python object per value
+  python3 -c 'import pyarrow' 2>/dev/null || pip install -q pyarrow
+fi
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l | xargs printf '%.2f'; }
 rss() { awk '/Maximum resident set size/ {printf "%.0f", $6/1024}' "$1"; }
@@ -39,6 +44,14 @@ else
 fi
 PERSONS=$(sqlite3 "$WORK/v.db" "SELECT COUNT(*) FROM persons")
 CASES=$(sqlite3 "$WORK/v.db" "SELECT COUNT(*) FROM cases WHERE status = 'active'")
+# the recipients whose rows the verification joins: members of active cases (the loads and the run change no case)
+sqlite3 -csv "$WORK/v.db" "SELECT p.id_number FROM case_members m JOIN cases c ON c.id = m.case_id AND c.status = 'active' JOIN persons p ON p.id = m.person_id" >"$WORK/recipients.csv"
+ENCRYPTION="none"
+if [ -n "${DB_KEY_FILE:-}" ]; then
+  T0=$(now); env -u MINZHENG_DB_KEY -u MINZHENG_DB_KEY_FILE "$BIN" db rekey --database "$DB" --new-key-file "$DB_KEY_FILE"; T1=$(now)
+  ENCRYPTION="SQLCipher (whole file; encrypting the city took $(secs "$T0" "$T1") s)"
+  export MINZHENG_DB_KEY_FILE="$DB_KEY_FILE"
+fi
 
 echo "== departmental files =="
 ON=$(date +%F)
@@ -70,10 +83,9 @@ MISSED_MS=$(sed -n 's/.*漏保 \([0-9]*\) 毫秒.*/\1/p' "$WORK/verify.out")
 FINDINGS=$(sed -n 's/.*疑点 \([0-9]*\) 条.*/\1/p' "$WORK/verify.out")
 PLANTED=$(($(wc -l <"$WORK/src/ground_truth.csv") - 1))
 
-# the recipients whose rows the verification joins: members of active cases
-sqlite3 -csv "$WORK/v.db" "SELECT p.id_number FROM case_members m JOIN cases c ON c.id = m.case_id AND c.status = 'active' JOIN persons p ON p.id = m.person_id" >"$WORK/recipients.csv"
 RECIPIENTS=$(wc -l <"$WORK/recipients.csv")
 
+if [ "${SKIP_COMPARE:-}" != 1 ]; then
 echo "== PostgreSQL SQL =="
 PGDB=mz_bench_verification
 psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB"
@@ -136,7 +148,11 @@ rm -f "$WORK/duck.db" "$WORK/duck.db.wal"
 psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $PGDB"
 
 DUCK_V=$(python3 -c 'import duckdb; print(duckdb.__version__)')
-ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+else
+  PG_LOAD_S=—; PG_JOIN_S=—; DUCK_V=—; DUCK_CSV_S=—; DUCK_FILE_LOAD_S=—; DUCK_FILE_ROWS_S=—
+  DUCK_LOAD_S=—; DUCK_ROWS_S=—; DUCK_ROWS=—; DUCK_JOIN_S=—
+fi
+ratio() { if [ "$2" = — ]; then echo —; else echo "$1 / $2" | bc -l | xargs printf '%.2f'; fi; }
 VERIFY_CORE_S=$(echo "$CASES_MS / 1000" | bc -l | xargs printf '%.3f')
 GATHER_S=$(echo "$GATHER_MS / 1000" | bc -l | xargs printf '%.3f')
 DYN_S=$(echo "($CASES_MS + $REL_MS) / 1000" | bc -l | xargs printf '%.3f')
@@ -145,6 +161,7 @@ cat >"$OUT" <<MD
 
 Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB. One run of \`bench/verification.sh\` (HOUSEHOLDS=$HOUSEHOLDS, WORKERS=$WORKERS %).
 The demo city and its files are synthetic and deterministic; SQLite (the default backend), release build.
+Database encryption: $ENCRYPTION. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other builds and tests share the 2 cores).
 
 | | figure | target |
 | --- | --- | --- |

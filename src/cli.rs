@@ -43,6 +43,12 @@ pub enum Command {
         /// 演示家庭户数 / demo households
         #[arg(long, default_value_t = 20_000)]
         households: u64,
+        /// HTTPS 证书链（PEM）/ serve HTTPS with this certificate chain (PEM); needs --tls-key
+        #[arg(long, env = "MINZHENG_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// HTTPS 私钥（PEM）/ the certificate's private key (PEM); needs --tls-cert
+        #[arg(long, env = "MINZHENG_TLS_KEY")]
+        tls_key: Option<PathBuf>,
     },
     /// 生成演示城市（可复现）/ Generate the deterministic demo city
     Demo {
@@ -146,6 +152,24 @@ pub enum Command {
         db: DbArg,
         #[command(subcommand)]
         action: AuditCmd,
+    },
+    /// 数据库加密密钥 / The SQLite database's encryption key
+    Db {
+        #[command(flatten)]
+        db: DbArg,
+        #[command(subcommand)]
+        action: DbCmd,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DbCmd {
+    /// 更换密钥，或加密未加密的库（须先停止服务）/ change the key, or encrypt a plain database (server stopped).
+    /// The current key is MINZHENG_DB_KEY / MINZHENG_DB_KEY_FILE (none for a plain database).
+    Rekey {
+        /// 新密钥文件 / file holding the new key (64 hex digits, or a passphrase of 12+ characters)
+        #[arg(long, env = "MINZHENG_NEW_DB_KEY_FILE")]
+        new_key_file: PathBuf,
     },
 }
 
@@ -274,7 +298,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo: with_demo,
             households,
-        } => serve(&db.database, &bind, with_demo, households).await,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(c), Some(k)) => Some((c, k)),
+                (None, None) => None,
+                _ => bail!("--tls-cert 和 --tls-key 须同时给出"),
+            };
+            serve(&db.database, &bind, with_demo, households, tls).await
+        }
         Command::Demo {
             db,
             households,
@@ -619,6 +652,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Db {
+            db,
+            action: DbCmd::Rekey { new_key_file },
+        } => {
+            let new =
+                crate::storage::DbKey::from_file(&new_key_file).map_err(anyhow::Error::msg)?;
+            let old = crate::storage::DbKey::from_env().map_err(anyhow::Error::msg)?;
+            let was_encrypted = old.is_some();
+            crate::app::encryption::rekey(&db.database, old, new, cli_ctx).await?;
+            println!(
+                "{}；今后请用新密钥启动（MINZHENG_DB_KEY_FILE={}）",
+                if was_encrypted {
+                    "数据库密钥已更换"
+                } else {
+                    "数据库已加密"
+                },
+                new_key_file.display()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -650,7 +703,13 @@ fn print_admin(pw: Option<String>) {
     }
 }
 
-async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyhow::Result<()> {
+async fn serve(
+    url: &str,
+    bind: &str,
+    with_demo: bool,
+    households: u64,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> anyhow::Result<()> {
     let addr: std::net::SocketAddr = bind
         .parse()
         .with_context(|| format!("监听地址无效: {bind}（例如 127.0.0.1:8080）"))?;
@@ -658,6 +717,11 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("无法监听 {bind}（端口可能已被占用）"))?;
+    // and a certificate that does not load, too
+    let tls = match tls {
+        Some((cert, key)) => Some(tls_config(&cert, &key).await?),
+        None => None,
+    };
     let app = open_for_server(url).await?;
     // a second factor for every account, unless the demo (or MINZHENG_REQUIRE_TOTP=0) says otherwise
     let mut security = app.security().clone();
@@ -665,6 +729,8 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
     if security.require_totp && security.totp_key.is_none() {
         println!("提示：未设置 MINZHENG_TOTP_KEY，动态口令密钥将不加密保存在数据库中");
     }
+    // every request arrives over HTTPS: cookies get Secure, answers HSTS (web::security_headers)
+    security.secure_cookies = tls.is_some();
     let app = app.with_security(security);
     if let Some(dir) = std::env::var_os("MINZHENG_AUDIT_HEAD_DIR") {
         spawn_head_export(app.clone(), PathBuf::from(dir));
@@ -715,7 +781,8 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
             e.organisations, e.grants, e.adaptations, e.beds
         );
     }
-    println!("民政云平台已启动: http://{addr}/");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("民政云平台已启动: {scheme}://{addr}/");
     if with_demo {
         println!("演示账号（密码均为 {}）:", demo::DEMO_PASSWORD);
         println!(
@@ -732,14 +799,44 @@ async fn serve(url: &str, bind: &str, with_demo: bool, households: u64) -> anyho
         println!("请用 admin 登录（密码见首次启动时的输出或 MINZHENG_ADMIN_PASSWORD）");
     }
     let router = crate::web::router(app.clone());
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match tls {
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?
+        }
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let on_stop = handle.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                on_stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle)
+                .serve(service)
+                .await?
+        }
+    }
     app.db.close().await;
     Ok(())
+}
+
+/// The certificate chain and private key (PEM) for `serve --tls-cert --tls-key`, on rustls with ring.
+async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "无法载入TLS证书 {} 或私钥 {}（须为PEM格式，且私钥与证书匹配）：{e}",
+                cert.display(),
+                key.display()
+            )
+        })
 }

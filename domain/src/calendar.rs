@@ -53,6 +53,15 @@ pub struct WorkCalendar {
     days: BTreeMap<NaiveDate, (DayKind, String)>,
 }
 
+/// Longest name of a holiday or make-up working day.
+const NAME_MAX: usize = 50;
+
+/// Control, direction-override and zero-width characters.
+fn unfit_in_name(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200D}' | '\u{FEFF}')
+}
+
 impl WorkCalendar {
     /// Builds a calendar from rows; a later row for the same date replaces an earlier one
     /// (so a correction can be appended to a loaded list).
@@ -109,6 +118,13 @@ impl WorkCalendar {
             })?;
             if name.is_empty() {
                 return Err(err("缺少名称(name)".into()));
+            }
+            if name.chars().count() > NAME_MAX {
+                return Err(err(format!("名称(name)不能超过{NAME_MAX}个字")));
+            }
+            // PostgreSQL's text holds no NUL, and an invisible or reversing character would mislead on screen
+            if name.chars().any(unfit_in_name) {
+                return Err(err("名称(name)含有控制字符、方向控制字符或零宽字符".into()));
             }
             if days.insert(date, (kind, name.to_string())).is_some() {
                 return Err(err(format!("日期{date}重复出现")));
@@ -284,7 +300,32 @@ mod tests {
         assert!(!c.is_working_day(d(2020, 1, 1)));
     }
 
+    #[test]
+    fn csv_refuses_hidden_characters_and_long_names() {
+        for bad in ["元\u{0}旦", "元旦\u{202E}", "元\u{200B}旦"] {
+            let e = WorkCalendar::from_csv(&format!("date,kind,name\n2020-01-01,off,{bad}\n"))
+                .unwrap_err();
+            assert_eq!(e.line, 2);
+            assert!(e.message.contains("控制字符"), "{}", e.message);
+        }
+        let long = "节".repeat(51);
+        let e = WorkCalendar::from_csv(&format!("date,kind,name\n2020-01-01,off,{long}\n"))
+            .unwrap_err();
+        assert!(e.message.contains("不能超过50个字"), "{}", e.message);
+    }
+
     proptest! {
+        /// Whatever the file, no panic, and every name taken is fit to show and to store.
+        #[test]
+        fn csv_never_panics_and_takes_only_fit_names(text in "date,kind,name\n(2020-0[1-9]-1[0-9],(off|workday),(\\PC|[\\x00\\x07\\u{202E}\\u{200B}]){0,8}\n){0,4}") {
+            if let Ok(c) = WorkCalendar::from_csv(&text) {
+                for e in c.entries() {
+                    prop_assert!(!e.name.chars().any(unfit_in_name));
+                    prop_assert!(e.name.chars().count() <= NAME_MAX);
+                }
+            }
+        }
+
         #[test]
         fn add_then_count_round_trips(offset in 0i64..366, n in 0u32..60) {
             let c = cal();

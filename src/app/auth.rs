@@ -186,7 +186,14 @@ async fn first_factor(
     password: &str,
     ip: &str,
 ) -> AppResult<(UserRow, String)> {
-    let username = username.trim();
+    // No account's name has a control character (users::add), and PostgreSQL's text cannot hold NUL: such a name
+    // is looked up, counted and audited with those characters replaced, and fails like any unknown name.
+    let username: String = username
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    let username = username.as_str();
     let key: String = username.chars().take(USERNAME_KEY_MAX).collect();
     let user = store::by_username(&app.db, username).await?;
     let r = reserve_attempt(app, &key, ip).await?;

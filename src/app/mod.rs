@@ -11,6 +11,7 @@ pub mod children;
 pub mod disability;
 pub mod disability_changes;
 pub mod elderly;
+pub mod encryption;
 pub mod institutions;
 pub mod organisations;
 pub mod policy;
