@@ -11,6 +11,7 @@ pub mod children;
 pub mod disability;
 pub mod elderly;
 pub mod institutions;
+pub mod listing;
 pub mod organisations;
 pub mod registry;
 pub mod safety;

@@ -10,6 +10,7 @@ pub mod elderly;
 pub mod home;
 pub mod institutions;
 pub mod ledger;
+pub mod list;
 pub mod organisations;
 pub mod payments;
 pub mod persons;
@@ -141,6 +142,11 @@ pub mod filters {
 
     pub fn cn_date<T: AsDate>(d: T, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(crate::util::cn_date(d.as_date()))
+    }
+
+    /// `{{ fen|yuan }}`: an amount in fen as yuan with 2 decimals.
+    pub fn yuan<T: std::borrow::Borrow<i64>>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(minzheng_domain::money::Fen(*v.borrow()).to_string())
     }
 }
 
