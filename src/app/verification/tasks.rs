@@ -535,6 +535,33 @@ pub async fn close_batch(app: &App, ctx: &Ctx, ids: &[String], reason: &str) -> 
     Ok(ids.len())
 }
 
+/// The applications of the listed tasks' households (id, 编号), so closing a task picks one instead of typing it.
+pub async fn household_applications(
+    app: &App,
+    rows: &[TaskRow],
+) -> AppResult<std::collections::HashMap<String, Vec<(String, String)>>> {
+    let households: Vec<&str> = rows.iter().filter_map(|t| t.household_id.as_deref()).collect();
+    let mut out: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    if households.is_empty() {
+        return Ok(out);
+    }
+    let found: Vec<(String, String, String)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT household_id, id, number FROM applications WHERE household_id IN ({}) ORDER BY applied_on DESC, id",
+                crate::storage::placeholders(1, households.len())
+            ),
+            households.iter().map(|h| Arg::from(*h)).collect(),
+        )
+        .await?;
+    for (h, id, number) in found {
+        out.entry(h).or_default().push((id, number));
+    }
+    Ok(out)
+}
+
 /// A task named in a batch's refusal: the person's name, else its description.
 const TASK_LABEL: &str = "COALESCE((SELECT p.name FROM persons p WHERE p.id = grid_tasks.person_id), grid_tasks.detail)";
 
@@ -560,20 +587,21 @@ async fn close_in(app: &App, ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str, c
                     "请选择为该户提交的救助申请",
                 ));
             };
-            // the application must be for the task's household
-            let ok: i64 = tx
-                .scalar(
-                    "SELECT COUNT(*) FROM applications a JOIN persons p ON p.household_id = a.household_id WHERE a.id = $1 AND p.id = $2",
-                    args![aid, t.person_id.clone()],
+            // the application (by its id or its 编号, 澄江-2020-0001) must be for the task's household
+            let found: Option<(String,)> = tx
+                .fetch_optional(
+                    "SELECT a.id FROM applications a JOIN persons p ON p.household_id = a.household_id \
+                     WHERE (a.id = $1 OR a.number = $1) AND p.id = $2",
+                    args![aid.trim(), t.person_id.clone()],
                 )
                 .await?;
-            if ok == 0 {
+            let Some((aid,)) = found else {
                 return Err(AppError::invalid(
                     "application_id",
                     "该申请不是本任务对象家庭的申请",
                 ));
-            }
-            Some(aid.to_string())
+            };
+            Some(aid)
         }
         "reviewed" => {
             if t.kind != "review_overdue" || t.case_id.is_none() {

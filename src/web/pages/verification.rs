@@ -393,6 +393,8 @@ pub async fn decide_batch(
 
 pub struct TaskItem {
     pub row: TaskRow,
+    /// The household's applications (id, 编号) to choose from when the task turned into one.
+    pub applications: Vec<(String, String)>,
     pub kind: &'static str,
     pub status: &'static str,
     pub area: String,
@@ -426,6 +428,7 @@ async fn tasks_page(
     let page = tasks::list(app, &p.ctx, q, l).await?;
     let list = ListView::new(app, p, TASKS_PATH, &tasks::list_spec(), l, &page)
         .keep("overdue", if q.overdue == Some(true) { "true" } else { "" });
+    let by_household = tasks::household_applications(app, &page.items).await?;
     let areas = app.areas();
     let today = app.today();
     render(&TasksPage {
@@ -438,6 +441,11 @@ async fn tasks_page(
                 status: tasks::status_label(&r.status),
                 area: areas.full_name(&r.area_code),
                 overdue: r.status != "closed" && r.due_on < today,
+                applications: r
+                    .household_id
+                    .as_ref()
+                    .and_then(|h| by_household.get(h).cloned())
+                    .unwrap_or_default(),
                 row: r,
             })
             .collect(),
