@@ -1233,3 +1233,107 @@ async fn a_child_directors_visit_form_on_a_phone() {
     assert!(scroll <= inner, "entry page: {scroll} px on {inner}");
     c.close().await.unwrap();
 }
+
+/// The list conventions in Chromium, on a desktop and on a 390 × 844 phone: the count line, sorting by a column
+/// header (a plain link, done by the server), the search by the last 4 characters of an identity number, the
+/// export link, and every list fitting the phone's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_sort_search_and_fit_a_phone() {
+    let t = TestApp::with_demo(Backend::Sqlite, 300).await;
+    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    t.add_user("city", "city_officer", "320281").await;
+    let (idn,): (String,) = t
+        .app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT p.id_number FROM applications a JOIN persons p ON p.id = a.applicant_id ORDER BY a.number LIMIT 1",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let total = t.scalar("SELECT COUNT(*) FROM applications").await;
+    assert!(total > 20, "the demo files more than a page: {total}");
+    let base = serve(&t).await;
+    let number_cells = "return [...document.querySelectorAll(\"#applications tbody td[data-label='编号']\")].map(td => td.textContent.trim());";
+    for phone in [None, Some((390, 844))] {
+        let ((_driver, c), _) = start_driver_with(phone).await;
+        login(&c, &base, "city").await;
+        c.goto(&format!("{base}/assistance/applications")).await.unwrap();
+        let shown = c
+            .find(Locator::Css(".list-total"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let pages = (total + 19) / 20;
+        assert_eq!(shown, format!("共 {total} 条 · 第 1/{pages} 页"), "{phone:?}");
+        // the 编号 header sorts up, then down
+        c.find(Locator::XPath("//th/a[starts-with(normalize-space(.), '编号')]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(c.current_url().await.unwrap().as_str().contains("sort=number&dir=asc"));
+        let up = c.execute(number_cells, vec![]).await.unwrap();
+        c.find(Locator::XPath("//th/a[starts-with(normalize-space(.), '编号')]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(c.current_url().await.unwrap().as_str().contains("dir=desc"));
+        let down = c.execute(number_cells, vec![]).await.unwrap();
+        let first = |v: &serde_json::Value| v[0].as_str().unwrap().to_string();
+        assert!(first(&down) > first(&up), "{up} / {down}");
+        let mut sorted: Vec<String> = up
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
+        let was = sorted.clone();
+        sorted.sort();
+        assert_eq!(sorted, was, "ascending");
+        // the last 4 characters of an identity number find its application
+        let q = c.find(Locator::Id("q")).await.unwrap();
+        q.send_keys(&idn[14..]).await.unwrap();
+        c.find(Locator::XPath("//form[@method='get' and @action='/assistance/applications']//button[@type='submit']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let shown = c
+            .find(Locator::Css(".list-total"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(shown.starts_with("共 1 条"), "{shown}");
+        assert!(
+            c.find(Locator::Css("a.export[href*='export.xlsx']"))
+                .await
+                .is_ok()
+        );
+        if let Some((w, _)) = phone {
+            for page in [
+                "/assistance/applications",
+                "/assistance/cases",
+                "/assistance/reviews",
+                "/assistance/temporary",
+                "/verification/findings",
+                "/verification/tasks",
+            ] {
+                c.goto(&format!("{base}{page}")).await.unwrap();
+                c.wait().for_element(Locator::Css(".list-total")).await.unwrap();
+                let (scroll, inner) = overflow(&c).await;
+                assert_eq!(inner, w as i64, "{page}");
+                assert!(scroll <= inner, "{page}: {scroll} px wide on a {inner} px phone");
+            }
+        }
+    }
+}

@@ -542,30 +542,12 @@ async fn every_menu_page_of_every_role_is_chinese() {
     ] {
         t.add_user(u, r, a).await;
     }
-    // words allowed on screen: file formats, units and standards' names
-    // and the users' own login names, which are identifiers people type
-    const ALLOWED: &[&str] = &[
-        "XLSX", "CSV", "PDF", "JPG", "JPEG", "PNG", "DOCX", "API", "YYYY", "MM", "DD", "GB", "ID",
-        "SVG", "SHA", "UTF", "MZ", "admin", "city", "cj", "wg", "leader", "auditor",
-    ];
     let mut bad = vec![];
     for user in ["admin", "city", "cj", "wg", "leader", "auditor"] {
         let s = t.login_browser(user).await;
         let (_, _, home) = t.page(&s, "/").await;
         let home = String::from_utf8(home).unwrap();
-        let mut links: Vec<String> = home
-            .split("<nav class=\"side\">")
-            .nth(1)
-            .unwrap_or("")
-            .split("</nav>")
-            .next()
-            .unwrap_or("")
-            .split("href=\"")
-            .skip(1)
-            .filter_map(|x| x.split('"').next())
-            .filter(|h| h.starts_with('/') && !h.starts_with("/api/docs"))
-            .map(|h| h.replace("&amp;", "&"))
-            .collect();
+        let mut links = common::menu_links(&home);
         links.push("/".into());
         for link in links {
             let (st, _, body) = t.page(&s, &link).await;
@@ -574,40 +556,8 @@ async fn every_menu_page_of_every_role_is_chinese() {
                 continue;
             }
             let html = String::from_utf8(body).unwrap();
-            // the visible text: tags, their attributes, styles and scripts removed
-            let mut text = String::new();
-            let mut in_tag = false;
-            // a file format's column names are code, shown as such
-            let body = html.split("<body").nth(1).unwrap_or(&html);
-            let body: String = body
-                .split("<code>")
-                .enumerate()
-                .map(|(i, part)| {
-                    if i == 0 {
-                        part
-                    } else {
-                        part.split_once("</code>").map_or("", |x| x.1)
-                    }
-                })
-                .collect();
-            for c in body.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => {
-                        in_tag = false;
-                        text.push(' ');
-                    }
-                    _ if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            for word in text
-                .split(|c: char| !c.is_ascii_alphabetic())
-                .filter(|w| w.len() >= 2)
-            {
-                if !ALLOWED.contains(&word) {
-                    bad.push(format!("{user} {link}: {word}"));
-                }
+            for word in common::latin_words(&html) {
+                bad.push(format!("{user} {link}: {word}"));
             }
         }
     }

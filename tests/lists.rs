@@ -276,3 +276,270 @@ db_test!(batch_accept_is_all_or_nothing, |b: Backend| async move {
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("id=\"batch-errors\""), "{html}");
 });
+
+db_test!(grid_tasks_paged_and_closed_in_a_batch, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    let d = desk(&t).await;
+    for _ in 0..3 {
+        common::workflow::approved(&t, &d).await;
+    }
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    t.add_user("wg", "village_worker", &village).await;
+    t.add_user("nz", "town_officer", "320281004").await;
+    let wg = t.token("wg").await;
+    let nz = t.token("nz").await;
+    // the reviews are long overdue: the warning scan makes a 复核逾期 task for each
+    t.app
+        .db
+        .conn()
+        .execute(
+            "UPDATE cases SET review_due_on = $1",
+            minzheng::args![chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap()],
+        )
+        .await
+        .unwrap();
+    minzheng::app::verification::tasks::scan(&t.app, t.app.today())
+        .await
+        .unwrap();
+    let (_, v) = t.get("/api/v1/tasks?category=review_overdue", &wg).await;
+    assert_eq!(v["total"], 3, "{v}");
+    assert_eq!(v["pages"], 1);
+    // each task names its person, masked
+    assert!(v["items"][0]["person_name"].is_string(), "{v}");
+    assert!(v["items"][0]["id_number_masked"].as_str().unwrap().contains('*'));
+    let ids: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    for id in &ids[..2] {
+        let (s, v) = common::upload(
+            &t,
+            &wg,
+            &format!("/api/v1/tasks/{id}/visit"),
+            &[("note", "入户走访，生活正常")],
+            &[],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let closed = || async {
+        t.scalar("SELECT COUNT(*) FROM grid_tasks WHERE status = 'closed'")
+            .await
+    };
+    // one not yet visited: nothing closes, and it is named
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/tasks/close",
+            Some(&wg),
+            Some(json!({"ids": ids, "reason": "入户核实无需救助"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("1条不能办理"), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("走访"), "{v}");
+    assert_eq!(closed().await, 0);
+    // one reason for all, at least 4 characters
+    let (s, v) = t
+        .api(
+            Method::POST,
+            "/api/v1/tasks/close",
+            Some(&wg),
+            Some(json!({"ids": &ids[..2], "reason": "无"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "reason");
+    // another town's officer reaches none of them
+    let (s, _) = t
+        .api(
+            Method::POST,
+            "/api/v1/tasks/close",
+            Some(&nz),
+            Some(json!({"ids": &ids[..2], "reason": "入户核实无需救助"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(closed().await, 0);
+    // the page: visited tasks carry a checkbox for the batch form; the batch closes both
+    let s = t.login_browser("wg").await;
+    let (_, _, body) = t.page(&s, "/verification/tasks").await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("共 3 条 · 第 1/1 页"), "{html}");
+    assert_eq!(html.matches("form=\"batch\"").count(), 2, "{html}");
+    let form = format!(
+        "csrf={}&ids={}&ids={}&reason=%E5%85%A5%E6%88%B7%E6%A0%B8%E5%AE%9E%E6%97%A0%E9%9C%80%E6%95%91%E5%8A%A9",
+        s.csrf, ids[0], ids[1]
+    );
+    let (st, _, body) = t.post_form(&s, "/verification/tasks/close", &form).await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("已批量办结 2 项任务"), "{html}");
+    assert_eq!(closed().await, 2);
+    assert_eq!(
+        t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'task.batch_close'")
+            .await,
+        1
+    );
+    assert_eq!(
+        t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'task.close'")
+            .await,
+        2
+    );
+    // open tasks by default; all of them on request
+    let (_, v) = t.get("/api/v1/tasks", &wg).await;
+    assert_eq!(v["total"], 1);
+    let (_, v) = t.get("/api/v1/tasks?status=all", &wg).await;
+    assert_eq!(v["total"], 3);
+});
+
+/// Menus and forms by role: the read-only roles (leader, auditor) are shown no form that changes anything (every
+/// such form would answer 403), and every menu link of every role opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_roles_see_no_forms_that_change_anything() {
+    let t = TestApp::with_demo(Backend::Sqlite, 40).await;
+    for (u, r, a) in [
+        ("leader", "leader", "320281"),
+        ("auditor", "auditor", "320281"),
+    ] {
+        t.add_user(u, r, a).await;
+    }
+    let mut bad = vec![];
+    for user in ["leader", "auditor", "admin"] {
+        let s = t.login_browser(user).await;
+        let (_, _, home) = t.page(&s, "/").await;
+        let home = String::from_utf8(home).unwrap();
+        let links = common::menu_links(&home);
+        assert!(!links.is_empty(), "{user} has a menu");
+        for link in links {
+            let (st, _, body) = t.page(&s, &link).await;
+            if st != StatusCode::OK {
+                bad.push(format!("{user} {link}: {st}"));
+                continue;
+            }
+            if user == "admin" {
+                continue;
+            }
+            let html = String::from_utf8(body).unwrap();
+            for form in html.split("<form").skip(1) {
+                let tag = form.split('>').next().unwrap_or("");
+                let action = tag
+                    .split("action=\"")
+                    .nth(1)
+                    .and_then(|x| x.split('"').next())
+                    .unwrap_or("");
+                // logging out and one's own account are everyone's
+                if tag.contains("method=\"post\"")
+                    && action != "/logout"
+                    && !action.starts_with("/account")
+                {
+                    bad.push(format!("{user} {link}: a form posting to {action}"));
+                }
+            }
+        }
+    }
+    bad.sort();
+    bad.dedup();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The kind of a link: its path with every segment holding a digit (ids, months) as `{}` and its query left out,
+/// so one page of each kind is visited.
+fn link_kind(link: &str) -> String {
+    link.split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .map(|seg| {
+            if seg.bytes().any(|b| b.is_ascii_digit()) {
+                "{}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every page reachable from the menu of every role, with the demo city loaded (assistance at every step, payment
+/// rolls, verification findings and tasks, allowances, children): the menu pages, one detail page of each kind
+/// linked from them, and one page of each kind linked from those (the prints among them) — all in Chinese.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_with_the_demo_city_is_chinese() {
+    let t = TestApp::with_demo(Backend::Sqlite, 1500).await;
+    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    minzheng::demo::sources::seed(&t.app, 7).await.unwrap();
+    minzheng::demo::welfare::seed(&t.app).await.unwrap();
+    minzheng::demo::children::seed(&t.app).await.unwrap();
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    for (u, r, a) in [
+        ("city", "city_officer", "320281"),
+        ("cj", "town_officer", "320281001"),
+        ("wg", "village_worker", village.as_str()),
+        ("leader", "leader", "320281"),
+        ("auditor", "auditor", "320281"),
+    ] {
+        t.add_user(u, r, a).await;
+    }
+    let mut bad = vec![];
+    let mut visited_kinds = 0;
+    for user in ["admin", "city", "cj", "wg", "leader", "auditor"] {
+        let s = t.login_browser(user).await;
+        let (_, _, home) = t.page(&s, "/").await;
+        let mut queue = common::menu_links(&String::from_utf8(home).unwrap());
+        queue.push("/".into());
+        let mut seen: std::collections::HashSet<String> = queue.iter().map(|l| link_kind(l)).collect();
+        let mut depth_of: std::collections::HashMap<String, usize> =
+            queue.iter().map(|l| (l.clone(), 0)).collect();
+        let mut i = 0;
+        while i < queue.len() {
+            let link = queue[i].clone();
+            i += 1;
+            let (st, h, body) = t.page(&s, &link).await;
+            let html_page = h
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html"));
+            if st != StatusCode::OK {
+                bad.push(format!("{user} {link}: {st}"));
+                continue;
+            }
+            if !html_page {
+                continue;
+            }
+            visited_kinds += 1;
+            let html = String::from_utf8(body).unwrap();
+            for word in common::latin_words(&html) {
+                bad.push(format!("{user} {link}: {word}"));
+            }
+            // follow the page's own links two levels down from the menu, one of each kind
+            let depth = depth_of[&link];
+            if depth >= 2 {
+                continue;
+            }
+            let main = html.split("<main").nth(1).unwrap_or("");
+            for href in main.split("href=\"").skip(1).filter_map(|x| x.split('"').next()) {
+                let href = href.replace("&amp;", "&");
+                if !href.starts_with('/')
+                    || href.starts_with("/api")
+                    || href.contains("export")
+                    || href.contains("/photos/")
+                    || href.ends_with(".csv")
+                {
+                    continue;
+                }
+                if seen.insert(link_kind(&href)) {
+                    depth_of.insert(href.clone(), depth + 1);
+                    queue.push(href);
+                }
+            }
+        }
+    }
+    // the walk reached detail pages and prints, not just the menu
+    assert!(visited_kinds > 100, "{visited_kinds} pages");
+    bad.sort();
+    bad.dedup();
+    assert!(bad.is_empty(), "English on screen or a page that does not open:\n{}", bad.join("\n"));
+}

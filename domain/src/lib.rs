@@ -11,6 +11,7 @@ pub mod institutions;
 pub mod money;
 pub mod money_serde;
 pub mod orgs;
+pub mod places;
 pub mod safety;
 pub mod targets;
 pub mod verification;

@@ -548,6 +548,10 @@ struct StaffPage {
     staff: Vec<staff::StaffRow>,
     relatives: Vec<staff::RelativeRow>,
     posts: Vec<(&'static str, &'static str)>,
+    /// The areas the user may register staff for, by name (a picker, not a code to type).
+    area_options: Vec<super::AreaOption>,
+    /// Each staff member's area by name.
+    area_names: std::collections::HashMap<String, String>,
     can_edit: bool,
     message: Option<String>,
     error: Option<String>,
@@ -560,11 +564,20 @@ async fn staff_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let (staff, relatives) = staff::list(app, &p.ctx).await?;
+    let area_names = {
+        let areas = app.areas();
+        staff
+            .iter()
+            .map(|s| (s.area_code.clone(), areas.full_name(&s.area_code)))
+            .collect()
+    };
     render(&StaffPage {
         nav: Nav::of(app, p),
         staff,
         relatives,
         posts: staff::POSTS.to_vec(),
+        area_options: super::area_options(app, p),
+        area_names,
         can_edit: matches!(p.ctx.actor.role, Role::CityOfficer | Role::TownOfficer),
         message,
         error,
