@@ -1301,6 +1301,23 @@ async fn the_adoption_assessment_report_fits_one_a4_page() {
         .unwrap();
     let text = c
         .find(Locator::Id("assessment-report"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("适宜收养") && text.contains("2026年1月20日"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&adopter(1984, 513)),
+        "adopters masked: {text}"
+    );
+    assert_eq!(print_pages(&c).await, 1, "the report prints on one A4 page");
+    c.close().await.unwrap();
+}
+
 /// 等保三级 身份鉴别: where the deployment requires a second factor, a new user is led from the password to the
 /// enrolment (a QR code drawn by the server, the secret as text), confirms with a first code, sees its recovery
 /// codes once, and from then on logs in with the password and then the code.
@@ -1364,15 +1381,6 @@ async fn totp_enrolment_and_login() {
         .text()
         .await
         .unwrap();
-    assert!(
-        text.contains("适宜收养") && text.contains("2026年1月20日"),
-        "{text}"
-    );
-    assert!(
-        !text.contains(&adopter(1984, 513)),
-        "adopters masked: {text}"
-    );
-    assert_eq!(print_pages(&c).await, 1, "the report prints on one A4 page");
     let secret = totp::from_base32(&secret).expect("the secret as text");
     type_in(
         "code",
@@ -1451,4 +1459,108 @@ async fn totp_enrolment_and_login() {
         .await
         .unwrap();
     c.close().await.unwrap();
+}
+
+/// The list conventions in Chromium, on a desktop and on a 390 × 844 phone: the count line, sorting by a column
+/// header (a plain link, done by the server), the search by the last 4 characters of an identity number, the
+/// export link, and every list fitting the phone's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_sort_search_and_fit_a_phone() {
+    let t = TestApp::with_demo(Backend::Sqlite, 300).await;
+    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    t.add_user("city", "city_officer", "320281").await;
+    let (idn,): (String,) = t
+        .app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT p.id_number FROM applications a JOIN persons p ON p.id = a.applicant_id ORDER BY a.number LIMIT 1",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let total = t.scalar("SELECT COUNT(*) FROM applications").await;
+    assert!(total > 20, "the demo files more than a page: {total}");
+    let base = serve(&t).await;
+    let number_cells = "return [...document.querySelectorAll(\"#applications tbody td[data-label='编号']\")].map(td => td.textContent.trim());";
+    for phone in [None, Some((390, 844))] {
+        let ((_driver, c), _) = start_driver_with(phone).await;
+        login(&c, &base, "city").await;
+        c.goto(&format!("{base}/assistance/applications")).await.unwrap();
+        let shown = c
+            .find(Locator::Css(".list-total"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let pages = (total + 19) / 20;
+        assert_eq!(shown, format!("共 {total} 条 · 第 1/{pages} 页"), "{phone:?}");
+        // the 编号 header sorts up, then down
+        c.find(Locator::XPath("//th/a[starts-with(normalize-space(.), '编号')]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(c.current_url().await.unwrap().as_str().contains("sort=number&dir=asc"));
+        let up = c.execute(number_cells, vec![]).await.unwrap();
+        c.find(Locator::XPath("//th/a[starts-with(normalize-space(.), '编号')]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(c.current_url().await.unwrap().as_str().contains("dir=desc"));
+        let down = c.execute(number_cells, vec![]).await.unwrap();
+        let first = |v: &serde_json::Value| v[0].as_str().unwrap().to_string();
+        assert!(first(&down) > first(&up), "{up} / {down}");
+        let mut sorted: Vec<String> = up
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
+        let was = sorted.clone();
+        sorted.sort();
+        assert_eq!(sorted, was, "ascending");
+        // the last 4 characters of an identity number find its application
+        let q = c.find(Locator::Id("q")).await.unwrap();
+        q.send_keys(&idn[14..]).await.unwrap();
+        c.find(Locator::XPath("//form[@method='get' and @action='/assistance/applications']//button[@type='submit']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let shown = c
+            .find(Locator::Css(".list-total"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(shown.starts_with("共 1 条"), "{shown}");
+        assert!(
+            c.find(Locator::Css("a.export[href*='export.xlsx']"))
+                .await
+                .is_ok()
+        );
+        if let Some((w, _)) = phone {
+            for page in [
+                "/assistance/applications",
+                "/assistance/cases",
+                "/assistance/reviews",
+                "/assistance/temporary",
+                "/verification/findings",
+                "/verification/tasks",
+            ] {
+                c.goto(&format!("{base}{page}")).await.unwrap();
+                c.wait().for_element(Locator::Css(".list-total")).await.unwrap();
+                let (scroll, inner) = overflow(&c).await;
+                assert_eq!(inner, w as i64, "{page}");
+                assert!(scroll <= inner, "{page}: {scroll} px wide on a {inner} px phone");
+            }
+        }
+    }
 }

@@ -544,13 +544,6 @@ async fn every_menu_page_of_every_role_is_chinese() {
     ] {
         t.add_user(u, r, a).await;
     }
-    // words allowed on screen: file formats, units and standards' names
-    // and the users' own login names, which are identifiers people type
-    const ALLOWED: &[&str] = &[
-        "XLSX", "CSV", "PDF", "JPG", "JPEG", "PNG", "DOCX", "API", "YYYY", "MM", "DD", "GB", "ID",
-        "SVG", "SHA", "UTF", "MZ", "admin", "city", "cj", "wg", "leader", "auditor", "anquan",
-        "shenji",
-    ];
     let mut bad = vec![];
     for user in [
         "admin", "city", "cj", "wg", "leader", "auditor", "anquan", "shenji",
@@ -568,27 +561,10 @@ async fn every_menu_page_of_every_role_is_chinese() {
         };
         let (_, _, home) = t.page(&s, &start).await;
         let home = String::from_utf8(home).unwrap();
-        let mut links: Vec<String> = home
-            .split("<nav class=\"side\">")
-            .nth(1)
-            .unwrap_or("")
-            .split("</nav>")
-            .next()
-            .unwrap_or("")
-            .split("href=\"")
-            .skip(1)
-            .filter_map(|x| x.split('"').next())
-            // the audit log shows the recorded changes as stored (JSON): its event names are a known gap
-            .filter(|h| {
-                h.starts_with('/') && !h.starts_with("/api/docs") && !h.starts_with("/audit")
-            })
-            .map(|h| h.replace("&amp;", "&"))
-            .collect();
+        let mut links = common::menu_links(&home);
         // 首页 of an administrator is the redirect to its own page, walked as `start`
         links.retain(|l| start == "/" || l != "/");
-        if !start.starts_with("/audit") {
-            links.push(start.clone());
-        }
+        links.push(start.clone());
         for link in links {
             let (st, _, body) = t.page(&s, &link).await;
             if st != axum::http::StatusCode::OK {
@@ -596,40 +572,8 @@ async fn every_menu_page_of_every_role_is_chinese() {
                 continue;
             }
             let html = String::from_utf8(body).unwrap();
-            // the visible text: tags, their attributes, styles and scripts removed
-            let mut text = String::new();
-            let mut in_tag = false;
-            // a file format's column names are code, shown as such
-            let body = html.split("<body").nth(1).unwrap_or(&html);
-            let body: String = body
-                .split("<code>")
-                .enumerate()
-                .map(|(i, part)| {
-                    if i == 0 {
-                        part
-                    } else {
-                        part.split_once("</code>").map_or("", |x| x.1)
-                    }
-                })
-                .collect();
-            for c in body.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => {
-                        in_tag = false;
-                        text.push(' ');
-                    }
-                    _ if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            for word in text
-                .split(|c: char| !c.is_ascii_alphabetic())
-                .filter(|w| w.len() >= 2)
-            {
-                if !ALLOWED.contains(&word) {
-                    bad.push(format!("{user} {link}: {word}"));
-                }
+            for word in common::latin_words(&html) {
+                bad.push(format!("{user} {link}: {word}"));
             }
         }
     }

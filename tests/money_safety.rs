@@ -873,8 +873,10 @@ db_test!(
         minzheng::app::verification::tasks::scan(&t.app, t.app.today())
             .await
             .unwrap();
-        let (_, tasks) = t.get("/api/v1/tasks", &d.town).await;
-        let tasks: Vec<(String, String)> = tasks
+        let (_, tasks) = t
+            .get("/api/v1/tasks?category=review_overdue", &d.town)
+            .await;
+        let tasks: Vec<(String, String)> = tasks["items"]
             .as_array()
             .unwrap()
             .iter()

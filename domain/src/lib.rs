@@ -12,6 +12,7 @@ pub mod institutions;
 pub mod money;
 pub mod money_serde;
 pub mod orgs;
+pub mod places;
 pub mod policy;
 pub mod safety;
 pub mod targets;

@@ -155,6 +155,24 @@ pub enum NumError {
     TooLarge,
 }
 
+/// `n / d` rounded half up (halves away from zero); `d` positive.
+fn round_half_up(n: i128, d: i128) -> i128 {
+    let q = (n.abs() * 2 + d) / (d * 2);
+    if n < 0 { -q } else { q }
+}
+
+/// `part / whole` as a percentage rounded half up to 2 decimals ("91.67"), the one rounding of every percentage
+/// the platform shows; `None` when `whole` is 0.
+pub fn percent_2dp(part: i64, whole: i64) -> Option<String> {
+    if whole <= 0 {
+        return None;
+    }
+    let bp = round_half_up(i128::from(part) * 10_000, i128::from(whole));
+    let sign = if bp < 0 { "-" } else { "" };
+    let a = bp.unsigned_abs();
+    Some(format!("{sign}{}.{:02}", a / 100, a % 100))
+}
+
 impl Num {
     pub const ZERO: Num = Num { num: 0, den: 1 };
 
@@ -222,9 +240,11 @@ impl Num {
 
     /// Rounded down to `decimals` places, trailing zeros dropped: "1000", "98.75", "8.5".
     /// Rounding down never shows a figure as reaching a target it does not reach.
+    /// Rounded half up (away from zero) to `decimals`, trailing zeros dropped: the same rounding as
+    /// [`percent_2dp`], so a figure reads the same on every page (33/36 → 91.67).
     pub fn display(self, decimals: u32) -> String {
         let scale = 10i128.pow(decimals);
-        let scaled = (self.num * scale).div_euclid(self.den);
+        let scaled = round_half_up(self.num * scale, self.den);
         let neg = scaled < 0;
         let a = scaled.unsigned_abs();
         let scale = scale as u128;
@@ -394,10 +414,20 @@ mod tests {
         assert_eq!(n("1000").display(2), "1000");
         assert_eq!(n("8.50").display(2), "8.5");
         assert_eq!(n("0.0001").display(4), "0.0001");
-        assert_eq!(Num::ratio(2, 3).display(2), "0.66");
+        assert_eq!(Num::ratio(2, 3).display(2), "0.67");
         assert_eq!(Num::percent(999, 1000).unwrap().display(2), "99.9");
-        assert_eq!(Num::percent(99_999, 100_000).unwrap().display(2), "99.99");
+        assert_eq!(Num::percent(99_994, 100_000).unwrap().display(2), "99.99");
+        assert_eq!(Num::percent(99_995, 100_000).unwrap().display(2), "100");
         assert_eq!(Num::percent(1, 0), None);
+        // one rounding everywhere: half up, 2 decimals
+        assert_eq!(percent_2dp(33, 36).as_deref(), Some("91.67"));
+        assert_eq!(Num::percent(33, 36).unwrap().display(2), "91.67");
+        assert_eq!(percent_2dp(18_819, 20_000).as_deref(), Some("94.10"));
+        assert_eq!(Num::percent(18_819, 20_000).unwrap().display(2), "94.1");
+        assert_eq!(percent_2dp(1, 3).as_deref(), Some("33.33"));
+        assert_eq!(percent_2dp(2, 3).as_deref(), Some("66.67"));
+        assert_eq!(percent_2dp(1, 0), None);
+        assert_eq!(Num::ratio(-1, 8).display(2), "-0.13");
         assert_eq!(Num::parse(""), Err(NumError::Empty));
         assert_eq!(Num::parse("-1"), Err(NumError::Negative));
         assert_eq!(Num::parse("1.23456"), Err(NumError::TooManyDecimals));
@@ -535,6 +565,18 @@ mod tests {
     }
 
     proptest! {
+        /// The percentage text and a percentage figure's display agree, and are within half a hundredth of the
+        /// exact value.
+        #[test]
+        fn percentages_round_one_way(part in 0i64..1_000_000, whole in 1i64..1_000_000) {
+            let text = percent_2dp(part, whole).unwrap();
+            let shown: f64 = text.parse().unwrap();
+            let exact = part as f64 * 100.0 / whole as f64;
+            prop_assert!((shown - exact).abs() <= 0.005 + 1e-9, "{} {}", text, exact);
+            let num: f64 = Num::percent(part, whole).unwrap().display(2).parse().unwrap();
+            prop_assert!((num - shown).abs() < 1e-9, "{} {}", num, shown);
+        }
+
         /// A met target is done on any day; an unmet one after the year is missed; never no_data with a figure.
         #[test]
         fn status_is_consistent(v in 0i64..100_000, c in 0i64..100_000, day in 0i64..1200, cumulative: bool, k in 0usize..3) {

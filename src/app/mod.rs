@@ -13,6 +13,7 @@ pub mod disability_changes;
 pub mod elderly;
 pub mod encryption;
 pub mod institutions;
+pub mod listing;
 pub mod organisations;
 pub mod policy;
 pub mod registry;

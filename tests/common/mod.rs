@@ -523,3 +523,60 @@ pub async fn act(t: &TestApp, tok: &str, id: &str, body: Value) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 }
+
+/// Words allowed on screen: file formats, units and standards' names, and the test users' login names (identifiers
+/// people type).
+pub const LATIN_ALLOWED: &[&str] = &[
+    "XLSX", "CSV", "PDF", "JPG", "JPEG", "PNG", "DOCX", "API", "YYYY", "MM", "DD", "GB", "ID", "SVG", "SHA",
+    "UTF", "MZ", "admin", "city", "cj", "wg", "leader", "auditor", "anquan", "shenji",
+];
+
+/// The Latin words (2 letters or more) a page shows outside tags, `<code>` and the allowed words.
+pub fn latin_words(html: &str) -> Vec<String> {
+    let body = html.split("<body").nth(1).unwrap_or(html);
+    // a file format's column names and the audit log's raw records are code, shown as such
+    let body: String = body
+        .split("<code>")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once("</code>").map_or("", |x| x.1)
+            }
+        })
+        .collect();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 2 && !LATIN_ALLOWED.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The menu's links on a page (the side navigation), API documentation left out.
+pub fn menu_links(html: &str) -> Vec<String> {
+    html.split("<nav class=\"side\">")
+        .nth(1)
+        .unwrap_or("")
+        .split("</nav>")
+        .next()
+        .unwrap_or("")
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|x| x.split('"').next())
+        .filter(|h| h.starts_with('/') && !h.starts_with("/api/docs"))
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}

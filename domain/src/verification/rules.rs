@@ -407,7 +407,7 @@ pub fn check_case(
         }
         if let Some(r) = rs.iter().find(|r| matches!(&r.fact, Fact::Moved { on: d, destination } if *d <= on && !destination.starts_with(city))) {
             let Fact::Moved { on: d, destination } = &r.fact else { unreachable!() };
-            push(FindingKind::MovedAway, Some((i, r)), Some(*d), format!("{d}户籍迁往{destination}（本市以外）"));
+            push(FindingKind::MovedAway, Some((i, r)), Some(*d), format!("{d}户籍迁往{}（本市以外）", crate::places::outside_place(destination, city)));
         }
         if let Some(r) = rs
             .iter()

@@ -1,6 +1,7 @@
 //! Applications from filing to decision (DOMAIN.md §4.6): every step by the office that owns it, deadlines in
 //! working days, 先核再救, the city's spot-check sample, and approval that freezes its inputs into a case.
 
+use crate::app::listing::{Choice, ListParams, ListSpec, Page, Query, Sheet, SortKey, id_cell};
 use super::{calendar, standards};
 use crate::app::audit::{self, Event};
 use crate::app::authz::{Permission, Role};
@@ -658,6 +659,69 @@ pub fn month_start(month: &str) -> Option<NaiveDate> {
 /// Takes one step. Everything is checked before anything is written; the step, the event and the audit entry commit together.
 pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResult<ApplicationRow> {
     ctx.actor.require(Permission::HandleApplications)?;
+    // The 核对 reads every departmental source: it runs before the write transaction, so that it never holds the
+    // writer lock; the transaction then checks that the household it judged is still the one on the application.
+    let pre_check = if input.action.trim() == Action::Check.code() {
+        let on = input.on.unwrap_or(app.today());
+        let (a, _) = get(app, ctx, id).await?;
+        Some((a.household_json.clone(), check_report(app, &a, on).await?))
+    } else {
+        None
+    };
+    let mut tx = app.db.begin().await?;
+    let a = act_in(app, ctx, &mut tx, id, input, pre_check).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// 批量受理: accepts every chosen application on one day, all or nothing: if any cannot be accepted (another
+/// stage, outside the caller's area, a date before its filing) nothing is written and every such application is
+/// named with its reason.
+pub async fn accept_batch(
+    app: &App,
+    ctx: &Ctx,
+    ids: &[String],
+    on: Option<NaiveDate>,
+) -> AppResult<usize> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    crate::app::listing::batch_size(ids)?;
+    let mut tx = app.db.begin().await?;
+    let mut errors = vec![];
+    let mut numbers = vec![];
+    for id in ids {
+        let input = ActionInput {
+            action: Action::Accept.code().into(),
+            on,
+            ..Default::default()
+        };
+        match act_in(app, ctx, &mut tx, id, input, None).await {
+            Ok(a) => numbers.push(a.number),
+            Err(e @ (AppError::Internal(_) | AppError::Forbidden(_))) => return Err(e),
+            Err(e) => errors.push(crate::app::listing::item_error(&mut tx, "applications", "number", id, &e).await),
+        }
+    }
+    crate::app::listing::batch_outcome(errors)?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("application.batch_accept", "application", numbers.join("、"))
+            .after(json!({"count": numbers.len(), "on": on})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(numbers.len())
+}
+
+/// One step inside the caller's transaction (`pre_check`: the 核对's household and report, read beforehand).
+async fn act_in(
+    app: &App,
+    ctx: &Ctx,
+    tx: &mut Tx,
+    id: &str,
+    input: ActionInput,
+    pre_check: Option<(String, Checked)>,
+) -> AppResult<ApplicationRow> {
+    ctx.actor.require(Permission::HandleApplications)?;
     let action = Action::from_code(input.action.trim())
         .ok_or_else(|| AppError::invalid("action", "办理事项无效"))?;
     let today = app.today();
@@ -678,16 +742,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
         crate::app::validate::TEXT_MAX,
     )?;
     let cal = calendar::load(app).await?;
-    // The 核对 reads every departmental source: it runs before the write transaction, so that it never holds the
-    // writer lock; the transaction then checks that the household it judged is still the one on the application.
-    let pre_check = if action == Action::Check {
-        let (a, _) = get(app, ctx, id).await?;
-        Some((a.household_json.clone(), check_report(app, &a, on).await?))
-    } else {
-        None
-    };
-    let mut tx = app.db.begin().await?;
-    let mut a = load_tx(&mut tx, ctx, id).await?;
+    let mut a = load_tx(&mut *tx, ctx, id).await?;
     let before = json!({"stage": a.stage, "due_on": a.due_on});
     let stage = a.stage();
     let office = workflow::office_for(action, stage);
@@ -717,7 +772,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     let (rules, accepted_on) = if action == Action::Accept {
         (RuleSet::in_force(on), on)
     } else {
-        rules_of(&mut tx, &a).await?
+        rules_of(&mut *tx, &a).await?
     };
     let next = workflow::next_stage_with(stage, action, &progress, on, rules)
         .map_err(|e| AppError::invalid("action", e.to_string()))?;
@@ -827,14 +882,14 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             data = Some(json!({"participants": p, "representatives": r, "in_favour": f}));
         }
         Action::TownApprove | Action::CityApprove => {
-            if let Some(reason) = check_gate(&mut tx, &a, &input.reason).await? {
+            if let Some(reason) = check_gate(&mut *tx, &a, &input.reason).await? {
                 note = format!("{note} 复核意见：{reason}").trim().to_string();
                 data = Some(json!({"review_override": reason}));
             }
             a.publicity_started = Some(on)
         }
         Action::TownPublicityEnd => {
-            let draw = spot_check_draw(&mut tx, &a, on).await?;
+            let draw = spot_check_draw(&mut *tx, &a, on).await?;
             a.spot_check_required = draw.0;
             data = Some(draw.1);
             a.publicity_started = None;
@@ -860,7 +915,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             note = format!("不予批准：{}", input.reason.trim());
         }
         Action::Decide => {
-            let override_reason = check_gate(&mut tx, &a, &input.reason).await?;
+            let override_reason = check_gate(&mut *tx, &a, &input.reason).await?;
             if let Some(reason) = &override_reason {
                 data = Some(json!({"review_override": reason}));
             }
@@ -919,7 +974,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
                 community,
             );
             let due = minzheng_domain::assistance::reviews::add_months(on, months);
-            create_case(&mut tx, &a, &covered, &start, amount, (months, due)).await?;
+            create_case(&mut *tx, &a, &covered, &start, amount, (months, due)).await?;
         }
         Action::Accept => {}
     }
@@ -945,7 +1000,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     .await?;
     let drawn = (action == Action::TownPublicityEnd).then(|| data.clone());
     add_event(
-        &mut tx,
+        &mut *tx,
         &a.id,
         action.code(),
         on,
@@ -959,7 +1014,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
     )
     .await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         ctx,
         Event::new("application.act", "application", &a.id)
             .area(&a.area_code)
@@ -969,7 +1024,6 @@ pub async fn act(app: &App, ctx: &Ctx, id: &str, input: ActionInput) -> AppResul
             ),
     )
     .await?;
-    tx.commit().await?;
     Ok(a)
 }
 
@@ -1234,10 +1288,9 @@ async fn create_case(
     Ok(())
 }
 
+/// The list's own filters beside the shared ones (`listing::ListParams`).
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
-    pub stage: Option<String>,
-    pub area: Option<String>,
     pub overdue_only: bool,
     pub mine: bool,
 }
@@ -1288,89 +1341,118 @@ pub fn my_stages(role: Role) -> Vec<Stage> {
         .collect()
 }
 
-pub async fn list(
-    app: &App,
-    ctx: &Ctx,
-    f: &ListFilter,
-    page: i64,
-) -> AppResult<(Vec<ListItem>, i64)> {
-    ctx.actor.require(Permission::ReadAssistance)?;
-    let filter = crate::app::registry::area_filter(app, ctx, f.area.as_deref());
-    let (cond, a) = filter.sql("a.area_code", "a.town_code", 1);
-    let mut args: Vec<Arg> = a.into_iter().collect();
-    let mut conds = vec![cond];
-    if let Some(s) = f.stage.as_ref().filter(|s| !s.is_empty()) {
-        args.push(Arg::from(s.as_str()));
-        conds.push(format!("a.stage = ${}", args.len()));
+/// The applications list: searched by the applicant, filtered by category, stage, area and filing date.
+pub fn list_spec() -> ListSpec {
+    ListSpec {
+        title: "救助申请",
+        from: "applications a JOIN persons p ON p.id = a.applicant_id",
+        area: ("a.area_code", "a.town_code"),
+        person: "{}",
+        categories: CATEGORIES
+            .iter()
+            .map(|(c, l)| Choice::eq("a.category", c, l))
+            .collect(),
+        statuses: Stage::ALL
+            .iter()
+            .map(|s| Choice::eq("a.stage", s.code(), s.label()))
+            .collect(),
+        default_status: None,
+        date: Some(("a.applied_on", "申请日期")),
+        sorts: vec![
+            SortKey { key: "number", label: "编号", sql: "a.number" },
+            SortKey { key: "name", label: "申请人", sql: "p.name" },
+            SortKey { key: "category", label: "类别", sql: "a.category" },
+            SortKey { key: "area", label: "所在地", sql: "a.area_code" },
+            SortKey { key: "applied", label: "申请日期", sql: "a.applied_on" },
+            SortKey { key: "stage", label: "当前环节", sql: "a.stage" },
+            SortKey { key: "due", label: "办理期限", sql: "a.due_on" },
+        ],
+        default_sort: ("due", false),
+        tiebreak: "a.id",
     }
+}
+
+const LIST_COLS: &str = "a.id, a.category, a.area_code, a.town_code, a.stage, a.due_on, a.applied_on, \
+                         p.name AS applicant_name, p.id_number AS applicant_id_number, a.number";
+
+fn list_query(app: &App, ctx: &Ctx, p: &ListParams, f: &ListFilter) -> AppResult<Query> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let mut q = list_spec().query(app, ctx, p)?;
     if f.mine {
         let stages: Vec<String> = my_stages(ctx.actor.role)
             .iter()
             .map(|s| format!("'{}'", s.code()))
             .collect();
-        conds.push(if stages.is_empty() {
+        q.and_sql(&if stages.is_empty() {
             "1 = 0".into()
         } else {
             format!("a.stage IN ({})", stages.join(", "))
         });
     }
-    let today = app.today();
     if f.overdue_only {
-        args.push(Arg::from(today));
-        conds.push(format!(
-            "a.due_on < ${} AND a.stage NOT IN ('approved')",
-            args.len()
-        ));
+        q.and("a.due_on < $? AND a.stage <> 'approved'", app.today().into());
     }
-    let w = conds.join(" AND ");
-    let total = app
-        .db
-        .conn()
-        .scalar(
-            &format!("SELECT COUNT(*) FROM applications a WHERE {w}"),
-            args.clone(),
-        )
-        .await?;
-    let n = args.len();
-    args.push(Arg::from(20i64));
-    args.push(Arg::from((page.max(1) - 1) * 20));
-    let rows: Vec<ListRow> = app
-        .db
-        .conn()
-        .fetch_all(
-            &format!(
-                "SELECT a.id, a.category, a.area_code, a.town_code, a.stage, a.due_on, a.applied_on, p.name AS applicant_name, p.id_number AS applicant_id_number, a.number \
-                 FROM applications a JOIN persons p ON p.id = a.applicant_id WHERE {w} ORDER BY a.due_on, a.id LIMIT ${} OFFSET ${}",
-                n + 1,
-                n + 2
-            ),
-            args,
-        )
-        .await?;
-    let areas = app.areas();
-    Ok((
-        rows.into_iter()
-            .map(|r| {
-                let st = Stage::from_code(&r.stage).unwrap_or(Stage::Submitted);
-                ListItem {
-                    category_label: category_label(&r.category).into(),
-                    area_name: areas.full_name(&r.area_code),
-                    stage_label: st.label().into(),
-                    overdue: r.due_on.is_some_and(|d| d < today) && st != Stage::Approved,
-                    applicant_id_number_masked: idnumber::mask(&r.applicant_id_number),
-                    id: r.id,
-                    number: r.number,
-                    category: r.category,
-                    area_code: r.area_code,
-                    stage: r.stage,
-                    applied_on: r.applied_on,
-                    due_on: r.due_on,
-                    applicant_name: r.applicant_name,
-                }
-            })
-            .collect(),
-        total,
-    ))
+    Ok(q)
+}
+
+fn list_item(app: &App, r: ListRow) -> ListItem {
+    let today = app.today();
+    let st = Stage::from_code(&r.stage).unwrap_or(Stage::Submitted);
+    ListItem {
+        category_label: category_label(&r.category).into(),
+        area_name: app.areas().full_name(&r.area_code),
+        stage_label: st.label().into(),
+        overdue: r.due_on.is_some_and(|d| d < today) && st != Stage::Approved,
+        applicant_id_number_masked: idnumber::mask(&r.applicant_id_number),
+        id: r.id,
+        number: r.number,
+        category: r.category,
+        area_code: r.area_code,
+        stage: r.stage,
+        applied_on: r.applied_on,
+        due_on: r.due_on,
+        applicant_name: r.applicant_name,
+    }
+}
+
+pub async fn list(
+    app: &App,
+    ctx: &Ctx,
+    p: &ListParams,
+    f: &ListFilter,
+) -> AppResult<Page<ListItem>> {
+    let q = list_query(app, ctx, p, f)?;
+    let page: Page<ListRow> = q.page(app, LIST_COLS, p.page_no()).await?;
+    Ok(page.map(|r| list_item(app, r)))
+}
+
+/// Everything the list's filter matches, as a worksheet (audited; full identity numbers only when asked for by a
+/// role that may see them).
+pub async fn export(app: &App, ctx: &Ctx, p: &ListParams, f: &ListFilter) -> AppResult<Sheet> {
+    let q = list_query(app, ctx, p, f)?;
+    let rows: Vec<ListRow> = q.all(app, LIST_COLS).await?;
+    let spec = list_spec();
+    crate::app::listing::export_audit(app, ctx, &spec, p, rows.len()).await?;
+    let full = p.wants_full();
+    let mut sheet = Sheet::new(
+        spec.title,
+        &["编号", "申请人", "身份证号码", "类别", "所在地", "申请日期", "当前环节", "办理期限"],
+    );
+    for r in rows {
+        let id = id_cell(full, &r.applicant_id_number);
+        let i = list_item(app, r);
+        sheet.rows.push(vec![
+            i.number.into(),
+            i.applicant_name.into(),
+            id,
+            i.category_label.into(),
+            i.area_name.into(),
+            i.applied_on.into(),
+            i.stage_label.into(),
+            i.due_on.into(),
+        ]);
+    }
+    Ok(sheet)
 }
 
 /// Overdue applications per town within the caller's scope.

@@ -1,6 +1,7 @@
 //! Cases: assistance in payment, with members and amounts; stopping a case with a reason.
 
 use crate::app::audit::{self, Event};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
@@ -21,9 +22,12 @@ pub struct CaseRow {
     pub start_month: String,
     pub end_month: Option<String>,
     pub stop_reason: Option<String>,
+    /// The application's 编号 (澄江-2020-0001), the case's human number.
+    pub number: String,
 }
 
-const COLS: &str = "id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, end_month, stop_reason";
+const COLS: &str = "id, application_id, category, household_id, area_code, town_code, status, monthly_amount, start_month, end_month, stop_reason, \
+                    (SELECT a.number FROM applications a WHERE a.id = cases.application_id) AS number";
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct CaseMember {
@@ -39,6 +43,8 @@ pub struct CaseMember {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct CaseItem {
     pub id: String,
+    /// The application's 编号, the case's human number.
+    pub number: String,
     pub application_id: String,
     pub category: String,
     pub category_label: String,
@@ -53,43 +59,112 @@ pub struct CaseItem {
     pub members: Vec<CaseMember>,
 }
 
-pub async fn list(
-    app: &App,
-    ctx: &Ctx,
-    status: Option<&str>,
-    area: Option<&str>,
-    page: i64,
-) -> AppResult<(Vec<CaseItem>, i64)> {
-    ctx.actor.require(Permission::ReadAssistance)?;
-    let filter = crate::app::registry::area_filter(app, ctx, area);
-    let (cond, a) = filter.sql("area_code", "town_code", 1);
-    let mut args: Vec<Arg> = a.into_iter().collect();
-    let mut w = cond;
-    if let Some(s) = status.filter(|s| !s.is_empty()) {
-        if !matches!(s, "active" | "phasing_out" | "stopped") {
-            return Err(AppError::invalid("status", "状态应为在保、渐退或已停保"));
-        }
-        args.push(Arg::from(s));
-        w = format!("{w} AND status = ${}", args.len());
+/// The cases list: searched by any member, filtered by category, status and area (in payment by default).
+pub fn list_spec() -> ListSpec {
+    ListSpec {
+        title: "救助对象",
+        from: "cases JOIN applications aa ON aa.id = cases.application_id JOIN persons ap ON ap.id = aa.applicant_id",
+        area: ("cases.area_code", "cases.town_code"),
+        person: "EXISTS (SELECT 1 FROM case_members m JOIN persons p ON p.id = m.person_id WHERE m.case_id = cases.id AND {})",
+        categories: super::applications::CATEGORIES
+            .iter()
+            .map(|(c, l)| Choice::eq("cases.category", c, l))
+            .collect(),
+        statuses: STATUSES
+            .iter()
+            .map(|(c, l)| Choice::eq("cases.status", c, l))
+            .collect(),
+        default_status: Some("active"),
+        date: None,
+        sorts: vec![
+            SortKey { key: "number", label: "编号", sql: "aa.number" },
+            SortKey { key: "name", label: "申请人", sql: "ap.name" },
+            SortKey { key: "category", label: "类别", sql: "cases.category" },
+            SortKey { key: "area", label: "所在地", sql: "cases.area_code" },
+            SortKey { key: "amount", label: "月救助金（元）", sql: "cases.monthly_amount" },
+            SortKey { key: "start", label: "起始月份", sql: "cases.start_month" },
+        ],
+        default_sort: ("area", false),
+        tiebreak: "cases.id",
     }
-    let total = app
-        .db
-        .conn()
-        .scalar(
-            &format!("SELECT COUNT(*) FROM cases WHERE {w}"),
-            args.clone(),
+}
+
+const LIST_COLS: &str = "cases.id, cases.application_id, cases.category, cases.household_id, cases.area_code, cases.town_code, \
+                         cases.status, cases.monthly_amount, cases.start_month, cases.end_month, cases.stop_reason, aa.number AS number";
+
+pub const STATUSES: [(&str, &str); 3] = [
+    ("active", "在保"),
+    ("phasing_out", "渐退"),
+    ("stopped", "已停保"),
+];
+
+pub fn status_label(code: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|s| s.0 == code)
+        .map_or("", |s| s.1)
+}
+
+pub async fn list(app: &App, ctx: &Ctx, p: &ListParams) -> AppResult<Page<CaseItem>> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let page: Page<CaseRow> = list_spec()
+        .query(app, ctx, p)?
+        .page(app, LIST_COLS, p.page_no())
+        .await?;
+    let items = with_members(app, page.items).await?;
+    Ok(Page {
+        items,
+        total: page.total,
+        page: page.page,
+        pages: page.pages,
+    })
+}
+
+/// The filtered cases as a worksheet, one row per case with its applicant (audited).
+pub async fn export(app: &App, ctx: &Ctx, p: &ListParams) -> AppResult<Sheet> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let spec = list_spec();
+    #[derive(sqlx::FromRow)]
+    struct CaseExport {
+        #[sqlx(flatten)]
+        c: CaseRow,
+        name: String,
+        id_number: String,
+        members: i64,
+    }
+    let rows: Vec<CaseExport> = spec
+        .query(app, ctx, p)?
+        .all(
+            app,
+            &format!(
+                "{LIST_COLS}, ap.name, ap.id_number, \
+                 (SELECT COUNT(*) FROM case_members m WHERE m.case_id = cases.id) AS members"
+            ),
         )
         .await?;
-    let n = args.len();
-    args.push(Arg::from(20i64));
-    args.push(Arg::from((page.max(1) - 1) * 20));
-    let rows: Vec<CaseRow> = app
-        .db
-        .conn()
-        .fetch_all(&format!("SELECT {COLS} FROM cases WHERE {w} ORDER BY town_code, area_code, id LIMIT ${} OFFSET ${}", n + 1, n + 2), args)
-        .await?;
-    let items = with_members(app, rows).await?;
-    Ok((items, total))
+    crate::app::listing::export_audit(app, ctx, &spec, p, rows.len()).await?;
+    let full = p.wants_full();
+    let areas = app.areas();
+    let mut sheet = Sheet::new(
+        spec.title,
+        &["编号", "申请人", "身份证号码", "家庭人数", "类别", "所在地", "状态", "月救助金（元）", "起始月份", "终止月份", "停保原因"],
+    );
+    for r in rows {
+        sheet.rows.push(vec![
+            r.c.number.into(),
+            r.name.into(),
+            id_cell(full, &r.id_number),
+            Cell::Int(r.members),
+            super::applications::category_label(&r.c.category).into(),
+            areas.full_name(&r.c.area_code).into(),
+            status_label(&r.c.status).into(),
+            Cell::Yuan(r.c.monthly_amount),
+            r.c.start_month.into(),
+            r.c.end_month.into(),
+            r.c.stop_reason.into(),
+        ]);
+    }
+    Ok(sheet)
 }
 
 /// Members of a page of cases in one query, not one per case.
@@ -129,6 +204,7 @@ async fn with_members(app: &App, rows: Vec<CaseRow>) -> AppResult<Vec<CaseItem>>
             area_name: areas.full_name(&r.area_code),
             monthly_amount: Fen(r.monthly_amount).to_string(),
             id: r.id,
+            number: r.number,
             application_id: r.application_id,
             category: r.category,
             area_code: r.area_code,
@@ -741,93 +817,157 @@ pub async fn changes(app: &App, ctx: &Ctx, case_id: &str) -> AppResult<Vec<Chang
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReviewItem {
     pub case_id: String,
+    /// The application's 编号.
+    pub number: String,
     pub category_label: String,
     pub area_code: String,
     pub area_name: String,
     pub applicant_name: String,
+    pub id_number_masked: String,
     pub review_months: Option<i64>,
     pub review_due_on: Option<chrono::NaiveDate>,
     pub overdue: bool,
 }
 
-/// Reviews due a page at a time, most urgent first.
-pub const REVIEW_PAGE: i64 = 200;
+/// Reviews due: cases in payment whose next review falls within the `days` asked for (every overdue one
+/// included); searched by the applicant, filtered by category, status (overdue or not yet), area and due date.
+pub fn review_spec(today: chrono::NaiveDate) -> ListSpec {
+    ListSpec {
+        title: "动态复核",
+        from: "cases c JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id",
+        area: ("c.area_code", "c.town_code"),
+        person: "{}",
+        categories: super::applications::CATEGORIES
+            .iter()
+            .map(|(c, l)| Choice::eq("c.category", c, l))
+            .collect(),
+        statuses: vec![
+            // a date the program formats, never the user's text
+            Choice::when("overdue", "已逾期", &format!("c.review_due_on < '{today}'")),
+            Choice::when("due", "未逾期", &format!("c.review_due_on >= '{today}'")),
+        ],
+        default_status: None,
+        date: Some(("c.review_due_on", "复核期限")),
+        sorts: vec![
+            SortKey { key: "due", label: "复核期限", sql: "c.review_due_on" },
+            SortKey { key: "number", label: "编号", sql: "a.number" },
+            SortKey { key: "name", label: "申请人", sql: "p.name" },
+            SortKey { key: "area", label: "所在地", sql: "c.area_code" },
+            SortKey { key: "category", label: "类别", sql: "c.category" },
+        ],
+        default_sort: ("due", false),
+        tiebreak: "c.id",
+    }
+}
 
-/// Reviews due within `days` (and every overdue one), per the caller's scope: a page of them (most urgent first),
-/// the counts per village (due, overdue) over all of them, and their total.
-pub async fn reviews_due(
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: String,
+    category: String,
+    area_code: String,
+    name: String,
+    id_number: String,
+    number: String,
+    review_months: Option<i64>,
+    review_due_on: Option<chrono::NaiveDate>,
+}
+
+const REVIEW_COLS: &str = "c.id, c.category, c.area_code, p.name, p.id_number, a.number, CAST(c.review_months AS BIGINT) AS review_months, c.review_due_on";
+
+fn review_query(
     app: &App,
     ctx: &Ctx,
-    area: Option<&str>,
+    p: &ListParams,
     days: i64,
-    page: i64,
-) -> AppResult<(Vec<ReviewItem>, Vec<(String, i64, i64)>, i64)> {
+) -> AppResult<crate::app::listing::Query> {
     ctx.actor.require(Permission::ReadAssistance)?;
-    let filter = crate::app::registry::area_filter(app, ctx, area);
-    let (cond, a) = filter.sql("c.area_code", "c.town_code", 2);
-    let today = app.today();
     if !(0..=100_000).contains(&days) {
         return Err(AppError::invalid("days", "天数须在0到100000之间"));
     }
-    let mut args = args![today + chrono::Duration::days(days)];
+    let today = app.today();
+    let mut q = review_spec(today).query(app, ctx, p)?;
+    q.and_sql("c.status IN ('active', 'phasing_out')");
+    q.and("c.review_due_on <= $?", (today + chrono::Duration::days(days)).into());
+    Ok(q)
+}
+
+/// Reviews due within `days` (and every overdue one), per the caller's scope: a page of them (most urgent first
+/// unless sorted otherwise), and the counts per village (due, overdue) over all of them.
+pub async fn reviews_due(
+    app: &App,
+    ctx: &Ctx,
+    p: &ListParams,
+    days: i64,
+) -> AppResult<(Page<ReviewItem>, Vec<(String, i64, i64)>)> {
+    let q = review_query(app, ctx, p, days)?;
+    let today = app.today();
+    let page: Page<Due> = q.page(app, REVIEW_COLS, p.page_no()).await?;
+    // the counts per village cover every review due in the scope, whatever the search
+    let filter = crate::app::registry::area_filter(app, ctx, p.area());
+    let (cond, a) = filter.sql("c.area_code", "c.town_code", 3);
+    let mut args = args![today + chrono::Duration::days(days), today];
     args.extend(a);
-    #[derive(sqlx::FromRow)]
-    struct Due(
-        String,
-        String,
-        String,
-        String,
-        Option<i64>,
-        Option<chrono::NaiveDate>,
-    );
-    let rows: Vec<Due> = app
-        .db
-        .conn()
-        .fetch_all(
-            &format!(
-                "SELECT c.id, c.category, c.area_code, p.name, CAST(c.review_months AS BIGINT), c.review_due_on FROM cases c \
-                 JOIN applications a ON a.id = c.application_id JOIN persons p ON p.id = a.applicant_id \
-                 WHERE c.status IN ('active', 'phasing_out') AND c.review_due_on <= $1 AND {cond} ORDER BY c.review_due_on, c.id LIMIT {REVIEW_PAGE} OFFSET {}",
-                (page.max(1) - 1) * REVIEW_PAGE
-            ),
-            args.clone(),
-        )
-        .await?;
-    // the counts cover every review due, not just this page
-    let mut count_args = args;
-    count_args.push(crate::storage::Arg::from(today));
-    let n = count_args.len();
     let counts: Vec<(String, i64, i64)> = app
         .db
         .conn()
         .fetch_all(
             &format!(
-                "SELECT c.area_code, COUNT(*), CAST(SUM(CASE WHEN c.review_due_on < ${n} THEN 1 ELSE 0 END) AS BIGINT) FROM cases c \
+                "SELECT c.area_code, COUNT(*), CAST(SUM(CASE WHEN c.review_due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) FROM cases c \
                  WHERE c.status IN ('active', 'phasing_out') AND c.review_due_on <= $1 AND {cond} GROUP BY c.area_code"
             ),
-            count_args,
+            args,
         )
         .await?;
     let areas = app.areas();
-    let items: Vec<ReviewItem> = rows
-        .into_iter()
-        .map(|Due(id, cat, area, name, months, due)| ReviewItem {
-            case_id: id,
-            category_label: super::applications::category_label(&cat).into(),
-            area_name: areas.full_name(&area),
-            area_code: area,
-            applicant_name: name,
-            review_months: months,
-            overdue: due.is_some_and(|d| d < today),
-            review_due_on: due,
-        })
-        .collect();
-    // per village: (name, due, overdue)
+    let page = page.map(|d| review_item(app, today, d));
     let mut per: Vec<(String, i64, i64)> = counts
         .into_iter()
         .map(|(a, due, overdue)| (areas.full_name(&a), due, overdue))
         .collect();
     per.sort();
-    let total = per.iter().map(|p| p.1).sum();
-    Ok((items, per, total))
+    Ok((page, per))
+}
+
+fn review_item(app: &App, today: chrono::NaiveDate, d: Due) -> ReviewItem {
+    ReviewItem {
+        category_label: super::applications::category_label(&d.category).into(),
+        area_name: app.areas().full_name(&d.area_code),
+        id_number_masked: idnumber::mask(&d.id_number),
+        overdue: d.review_due_on.is_some_and(|x| x < today),
+        case_id: d.id,
+        number: d.number,
+        area_code: d.area_code,
+        applicant_name: d.name,
+        review_months: d.review_months,
+        review_due_on: d.review_due_on,
+    }
+}
+
+/// The filtered reviews as a worksheet (audited).
+pub async fn reviews_export(app: &App, ctx: &Ctx, p: &ListParams, days: i64) -> AppResult<Sheet> {
+    let today = app.today();
+    let spec = review_spec(today);
+    let rows: Vec<Due> = review_query(app, ctx, p, days)?.all(app, REVIEW_COLS).await?;
+    crate::app::listing::export_audit(app, ctx, &spec, p, rows.len()).await?;
+    let full = p.wants_full();
+    let mut sheet = Sheet::new(
+        spec.title,
+        &["编号", "申请人", "身份证号码", "类别", "所在地", "复核周期（月）", "复核期限", "是否逾期"],
+    );
+    for d in rows {
+        let id = id_cell(full, &d.id_number);
+        let months = d.review_months.map_or(Cell::Blank, Cell::Int);
+        let r = review_item(app, today, d);
+        sheet.rows.push(vec![
+            r.number.into(),
+            r.applicant_name.into(),
+            id,
+            r.category_label.into(),
+            r.area_name.into(),
+            months,
+            r.review_due_on.into(),
+            if r.overdue { "已逾期" } else { "未逾期" }.into(),
+        ]);
+    }
+    Ok(sheet)
 }

@@ -606,7 +606,8 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
     #[derive(sqlx::FromRow)]
     struct L {
         ledger_key: Option<String>,
-        case_id: String,
+        /// The application's 编号: a case that did not come from a ledger is known by it, never by its key.
+        number: String,
         area_code: String,
         name: String,
         id_number: String,
@@ -622,7 +623,7 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
         .conn()
         .fetch_all(
             &format!(
-                "SELECT c.ledger_key, c.id AS case_id, c.area_code, p.name, p.id_number, p.relation, c.category, c.monthly_amount, c.bank_account, c.start_month, p.address \
+                "SELECT c.ledger_key, (SELECT a.number FROM applications a WHERE a.id = c.application_id) AS number, c.area_code, p.name, p.id_number, p.relation, c.category, c.monthly_amount, c.bank_account, c.start_month, p.address \
                  FROM cases c JOIN case_members cm ON cm.case_id = c.id JOIN persons p ON p.id = cm.person_id \
                  WHERE c.status IN ('active', 'phasing_out') AND {cond} ORDER BY c.town_code, c.area_code, c.id, p.birth_date"
             ),
@@ -639,6 +640,7 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
         .await?;
     }
     let text = rust_xlsxwriter::Format::new().set_num_format("@");
+    let money = rust_xlsxwriter::Format::new().set_num_format("0.00");
     let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet();
@@ -652,7 +654,7 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
                 .ledger_key
                 .as_deref()
                 .and_then(|k| k.split_once(':').map(|(_, k)| k.to_string()))
-                .unwrap_or_else(|| r.case_id.clone());
+                .unwrap_or_else(|| r.number.clone());
             let label = |c: &str| {
                 CATEGORIES
                     .iter()
@@ -683,7 +685,7 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
                 idn,
                 rel.to_string(),
                 label(&r.category).to_string(),
-                Fen(r.monthly_amount).to_string(),
+                String::new(),
                 acct,
                 r.start_month.clone(),
                 r.address.clone(),
@@ -693,6 +695,8 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
             {
                 ws.write_string_with_format(line, c as u16, v, &text)?;
             }
+            // the amount a number (yuan, 0.00), so a spreadsheet can sum it; the import reads numbers too
+            ws.write_number_with_format(line, 6, r.monthly_amount as f64 / 100.0, &money)?;
         }
         ws.set_column_width(3, 22)?;
         ws.set_column_width(7, 24)?;

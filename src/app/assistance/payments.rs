@@ -5,6 +5,7 @@ use super::applications::{category_label, month_start};
 use super::cases::{self, AmountChange};
 use super::standards;
 use crate::app::audit::{self, Event};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
@@ -660,23 +661,24 @@ pub async fn export_lines(
     Ok((r, rows))
 }
 
+/// The bank file as a workbook: 序号 and 金额 are number cells (金额 formatted 0.00, the fen exact), identity
+/// numbers and accounts text cells. The shared writer puts its own 序号 first; the roll's 序号 stays beside it.
 pub fn to_xlsx(rows: &[[String; 11]], month: &str) -> anyhow::Result<Vec<u8>> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(format!("{month}发放名册"))?;
-    for (c, h) in EXPORT_HEADER.iter().enumerate() {
-        ws.write_string(0, c as u16, *h)?;
+    let mut sheet = Sheet::new(&format!("{month}发放名册"), &EXPORT_HEADER);
+    sheet.numbered = false;
+    for row in rows {
+        sheet.rows.push(
+            row.iter()
+                .enumerate()
+                .map(|(c, v)| match c {
+                    1 => v.parse::<i64>().map_or(Cell::Text(v.clone()), Cell::Int),
+                    5 => Fen::parse_yuan(v).map_or(Cell::Text(v.clone()), |f| Cell::Yuan(f.0)),
+                    _ => Cell::Text(v.clone()),
+                })
+                .collect(),
+        );
     }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            // amounts stay text with two decimals: the bank's file must not be re-rounded by a spreadsheet
-            ws.write_string(r as u32 + 1, c as u16, v)?;
-        }
-    }
-    ws.set_column_width(0, 38)?;
-    ws.set_column_width(3, 22)?;
-    ws.set_column_width(4, 24)?;
-    Ok(wb.save_to_buffer()?)
+    sheet.xlsx()
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -835,67 +837,129 @@ pub struct LineView {
     pub status: String,
 }
 
-/// Lines of a roll within the caller's scope, masked.
-pub async fn lines(
+pub const LINE_STATUSES: [(&str, &str); 3] = [
+    ("pending", "待发放"),
+    ("paid", "已到账"),
+    ("failed", "失败"),
+];
+
+/// Categories a roll's lines may carry: assistance and the programmes paid with it.
+const LINE_CATEGORIES: [&str; 13] = [
+    "dibao",
+    "dibao_single",
+    "tekun",
+    "low_income",
+    "expenditure",
+    "disability_living",
+    "disability_care",
+    "old_age_80_89",
+    "old_age_90_99",
+    "old_age_100_plus",
+    "orphan_institution",
+    "orphan_family",
+    "unsupported_child",
+];
+
+/// A roll's lines: searched by the payee, filtered by category, result and area.
+pub fn line_spec() -> ListSpec {
+    ListSpec {
+        title: "发放明细",
+        from: "payment_lines l JOIN persons p ON p.id = l.payee_id",
+        area: ("l.area_code", "l.town_code"),
+        person: "{}",
+        categories: LINE_CATEGORIES
+            .iter()
+            .map(|c| Choice::eq("l.category", c, category_label(c)))
+            .collect(),
+        statuses: LINE_STATUSES
+            .iter()
+            .map(|(c, l)| Choice::eq("l.status", c, l))
+            .collect(),
+        default_status: None,
+        date: None,
+        sorts: vec![
+            SortKey { key: "seq", label: "序号", sql: "l.seq" },
+            SortKey { key: "name", label: "姓名", sql: "p.name" },
+            SortKey { key: "category", label: "类别", sql: "l.category" },
+            SortKey { key: "area", label: "所在地", sql: "l.area_code" },
+            SortKey { key: "amount", label: "金额（元）", sql: "l.amount" },
+            SortKey { key: "status", label: "发放结果", sql: "l.status" },
+        ],
+        default_sort: ("seq", false),
+        tiebreak: "l.id",
+    }
+}
+
+const LIST_LINE_COLS: &str = "l.id, l.seq, l.kind, l.month_for, p.name, p.id_number, l.bank_account, l.category, l.area_code, l.town_code, l.amount, l.status";
+
+fn line_view(app: &App, l: ExportLine) -> LineView {
+    LineView {
+        seq: l.seq,
+        kind: if l.kind == "reissue" {
+            "补发".into()
+        } else {
+            "正常".into()
+        },
+        month_for: l.month_for,
+        name: l.name,
+        id_number_masked: minzheng_domain::idnumber::mask(&l.id_number),
+        category_label: category_label(&l.category).into(),
+        area_name: app.areas().full_name(&l.area_code),
+        amount: Fen(l.amount).to_string(),
+        status: LINE_STATUSES
+            .iter()
+            .find(|s| s.0 == l.status)
+            .map_or("待发放", |s| s.1)
+            .into(),
+    }
+}
+
+async fn line_query(
     app: &App,
     ctx: &Ctx,
     month: &str,
-    page: i64,
-) -> AppResult<(Vec<LineView>, i64)> {
+    p: &ListParams,
+) -> AppResult<crate::app::listing::Query> {
     let r = roll(app, ctx, month).await?;
-    let (cond, a) = ctx
-        .actor
-        .scope_filter()
-        .sql("l.area_code", "l.town_code", 2);
-    let mut args = args![&r.id];
-    args.extend(a);
-    let total = app
-        .db
-        .conn()
-        .scalar(
-            &format!("SELECT COUNT(*) FROM payment_lines l WHERE l.roll_id = $1 AND {cond}"),
-            args.clone(),
-        )
+    let mut q = line_spec().query(app, ctx, p)?;
+    q.and("l.roll_id = $?", r.id.into());
+    Ok(q)
+}
+
+/// Lines of a roll within the caller's scope, masked.
+pub async fn lines(app: &App, ctx: &Ctx, month: &str, p: &ListParams) -> AppResult<Page<LineView>> {
+    let page: Page<ExportLine> = line_query(app, ctx, month, p)
+        .await?
+        .page(app, LIST_LINE_COLS, p.page_no())
         .await?;
-    let n = args.len();
-    args.push(Arg::from(50i64));
-    args.push(Arg::from((page.max(1) - 1) * 50));
-    let rows: Vec<ExportLine> = app
-        .db
-        .conn()
-        .fetch_all(
-            &format!(
-                "SELECT l.id, l.seq, l.kind, l.month_for, p.name, p.id_number, l.bank_account, l.category, l.area_code, l.town_code, l.amount, l.status \
-                 FROM payment_lines l JOIN persons p ON p.id = l.payee_id WHERE l.roll_id = $1 AND {cond} ORDER BY l.seq LIMIT ${} OFFSET ${}",
-                n + 1,
-                n + 2
-            ),
-            args,
-        )
-        .await?;
-    let areas = app.areas();
-    Ok((
-        rows.into_iter()
-            .map(|l| LineView {
-                seq: l.seq,
-                kind: if l.kind == "reissue" {
-                    "补发".into()
-                } else {
-                    "正常".into()
-                },
-                month_for: l.month_for,
-                name: l.name,
-                id_number_masked: minzheng_domain::idnumber::mask(&l.id_number),
-                category_label: category_label(&l.category).into(),
-                area_name: areas.full_name(&l.area_code),
-                amount: Fen(l.amount).to_string(),
-                status: match l.status.as_str() {
-                    "paid" => "已到账".into(),
-                    "failed" => "失败".into(),
-                    _ => "待发放".into(),
-                },
-            })
-            .collect(),
-        total,
-    ))
+    Ok(page.map(|l| line_view(app, l)))
+}
+
+/// The filtered lines as a worksheet (audited): 序号 and amounts are numbers, identity numbers text.
+pub async fn lines_export(app: &App, ctx: &Ctx, month: &str, p: &ListParams) -> AppResult<Sheet> {
+    let rows: Vec<ExportLine> = line_query(app, ctx, month, p).await?.all(app, LIST_LINE_COLS).await?;
+    let spec = line_spec();
+    crate::app::listing::export_audit(app, ctx, &spec, p, rows.len()).await?;
+    let full = p.wants_full();
+    let mut sheet = Sheet::new(
+        &format!("{month}发放明细"),
+        &["名册序号", "姓名", "身份证号码", "类别", "所在地", "所属月份", "类型", "金额（元）", "发放结果"],
+    );
+    for l in rows {
+        let id = id_cell(full, &l.id_number);
+        let (seq, amount) = (l.seq, l.amount);
+        let v = line_view(app, l);
+        sheet.rows.push(vec![
+            Cell::Int(seq),
+            v.name.into(),
+            id,
+            v.category_label.into(),
+            v.area_name.into(),
+            v.month_for.into(),
+            v.kind.into(),
+            Cell::Yuan(amount),
+            v.status.into(),
+        ]);
+    }
+    Ok(sheet)
 }

@@ -3,6 +3,7 @@
 
 use super::standards;
 use crate::app::audit::{self, Event};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
@@ -353,35 +354,109 @@ pub async fn batch(app: &App, ctx: &Ctx, b: Batch) -> AppResult<i64> {
     Ok(n)
 }
 
-pub async fn list(
-    app: &App,
-    ctx: &Ctx,
-    status: Option<&str>,
-    page: i64,
-) -> AppResult<(Vec<GrantRow>, i64)> {
-    ctx.actor.require(Permission::ReadAssistance)?;
-    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 1);
-    let mut args: Vec<Arg> = a.into_iter().collect();
-    let mut w = cond;
-    if let Some(s) = status.filter(|s| !s.is_empty()) {
-        args.push(Arg::from(s));
-        w = format!("{w} AND status = ${}", args.len());
+pub const STATUSES: [(&str, &str); 3] = [
+    ("approved", "已批准"),
+    ("pending_city", "待市局审批"),
+    ("refused", "不予批准"),
+];
+
+pub const FORMS: [(&str, &str); 3] = [("cash", "资金"), ("goods", "物质"), ("services", "服务")];
+
+fn label(list: &[(&'static str, &'static str)], code: &str) -> &'static str {
+    list.iter().find(|x| x.0 == code).map_or("", |x| x.1)
+}
+
+/// The temporary grants list: searched by the person in hardship, filtered by form (the category), status, area and
+/// request date.
+pub fn list_spec() -> ListSpec {
+    ListSpec {
+        title: "临时救助",
+        from: "temporary_grants g JOIN persons p ON p.id = g.person_id",
+        area: ("g.area_code", "g.town_code"),
+        person: "{}",
+        categories: FORMS.iter().map(|(c, l)| Choice::eq("g.form", c, l)).collect(),
+        statuses: STATUSES
+            .iter()
+            .map(|(c, l)| Choice::eq("g.status", c, l))
+            .collect(),
+        default_status: None,
+        date: Some(("g.requested_on", "申请日期")),
+        sorts: vec![
+            SortKey { key: "requested", label: "申请日期", sql: "g.requested_on" },
+            SortKey { key: "name", label: "救助对象", sql: "p.name" },
+            SortKey { key: "area", label: "所在地", sql: "g.area_code" },
+            SortKey { key: "amount", label: "金额（元）", sql: "g.amount" },
+            SortKey { key: "status", label: "状态", sql: "g.status" },
+        ],
+        default_sort: ("requested", true),
+        tiebreak: "g.id",
     }
-    let total = app
-        .db
-        .conn()
-        .scalar(
-            &format!("SELECT COUNT(*) FROM temporary_grants WHERE {w}"),
-            args.clone(),
-        )
+}
+
+/// A grant as lists show it: with the person's name, masked number and place.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct GrantItem {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub grant: GrantRow,
+    pub name: String,
+    #[serde(skip)]
+    pub id_number: String,
+    #[sqlx(skip)]
+    pub id_number_masked: String,
+    #[sqlx(skip)]
+    pub area_name: String,
+    #[sqlx(skip)]
+    pub status_label: String,
+    #[sqlx(skip)]
+    pub form_label: String,
+}
+
+const LIST_COLS: &str = "g.id, g.household_id, g.person_id, g.area_code, g.town_code, g.amount, g.form, g.reason, g.status, g.level, \
+                         g.batch_id, g.requested_by, g.decided_by, g.requested_on, g.decided_on, p.name, p.id_number";
+
+fn item(app: &App, mut g: GrantItem) -> GrantItem {
+    g.id_number_masked = minzheng_domain::idnumber::mask(&g.id_number);
+    g.area_name = app.areas().full_name(&g.grant.area_code);
+    g.status_label = label(&STATUSES, &g.grant.status).into();
+    g.form_label = label(&FORMS, &g.grant.form).into();
+    g
+}
+
+pub async fn list(app: &App, ctx: &Ctx, p: &ListParams) -> AppResult<Page<GrantItem>> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let page: Page<GrantItem> = list_spec()
+        .query(app, ctx, p)?
+        .page(app, LIST_COLS, p.page_no())
         .await?;
-    let n = args.len();
-    args.push(Arg::from(50i64));
-    args.push(Arg::from((page.max(1) - 1) * 50));
-    let rows = app
-        .db
-        .conn()
-        .fetch_all(&format!("SELECT {COLS} FROM temporary_grants WHERE {w} ORDER BY requested_on DESC, id LIMIT ${} OFFSET ${}", n + 1, n + 2), args)
-        .await?;
-    Ok((rows, total))
+    Ok(page.map(|g| item(app, g)))
+}
+
+/// The filtered grants as a worksheet (audited).
+pub async fn export(app: &App, ctx: &Ctx, p: &ListParams) -> AppResult<Sheet> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let spec = list_spec();
+    let rows: Vec<GrantItem> = spec.query(app, ctx, p)?.all(app, LIST_COLS).await?;
+    crate::app::listing::export_audit(app, ctx, &spec, p, rows.len()).await?;
+    let full = p.wants_full();
+    let mut sheet = Sheet::new(
+        spec.title,
+        &["申请日期", "救助对象", "身份证号码", "所在地", "金额（元）", "救助形式", "事由", "状态", "审批日期"],
+    );
+    for g in rows {
+        let id = id_cell(full, &g.id_number);
+        let g = item(app, g);
+        sheet.rows.push(vec![
+            g.grant.requested_on.into(),
+            g.name.into(),
+            id,
+            g.area_name.into(),
+            Cell::Yuan(g.grant.amount),
+            g.form_label.into(),
+            g.grant.reason.into(),
+            g.status_label.into(),
+            g.grant.decided_on.into(),
+        ]);
+    }
+    Ok(sheet)
 }

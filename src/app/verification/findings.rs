@@ -6,14 +6,14 @@ use crate::app::assistance::cases::{self, CaseEvent};
 use crate::app::audit::{self, Event};
 use crate::app::authz::Permission;
 use crate::app::{App, AppError, AppResult, Ctx};
-use crate::storage::Arg;
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
+use crate::storage::{Arg, Tx};
 use crate::{args, storage::now};
 use chrono::NaiveDate;
 use minzheng_domain::money::Fen;
 use minzheng_domain::verification::{FindingKind, overpayment};
 use serde_json::{Value, json};
 
-pub const PAGE: i64 = 50;
 
 /// "机动车登记 第12行；不动产登记 第40行" — the sources and file rows behind a finding.
 fn evidence_text(all: &Value) -> String {
@@ -56,6 +56,11 @@ struct FindingDb {
     reason: Option<String>,
     overpayment: Option<i64>,
     decided_by: Option<String>,
+    /// Read by lists only (a join to the person).
+    #[sqlx(default)]
+    person_name: Option<String>,
+    #[sqlx(default)]
+    id_number: Option<String>,
 }
 
 const COLS: &str = "id, run_id, kind, case_id, person_id, household_id, area_code, town_code, detail, since, evidence_json, \
@@ -92,6 +97,9 @@ pub struct FindingView {
     /// Overpayment in yuan, for a confirmed 错保.
     pub overpayment: Option<String>,
     pub decided_by: Option<String>,
+    /// The person concerned, and the identity number masked.
+    pub person_name: Option<String>,
+    pub id_number_masked: Option<String>,
 }
 
 fn view(app: &App, f: FindingDb) -> FindingView {
@@ -119,6 +127,8 @@ fn view(app: &App, f: FindingDb) -> FindingView {
         decision: f.decision,
         reason: f.reason,
         decided_by: f.decided_by,
+        person_name: f.person_name,
+        id_number_masked: f.id_number.as_deref().map(minzheng_domain::idnumber::mask),
     }
 }
 
@@ -126,13 +136,8 @@ fn view(app: &App, f: FindingDb) -> FindingView {
 pub struct FindingQuery {
     /// A run id; default the latest run.
     pub run: Option<String>,
-    /// 1-based page of 50.
-    pub page: Option<i64>,
+    /// The kind (the same as `category`).
     pub kind: Option<String>,
-    /// open, confirmed, dismissed or superseded.
-    pub status: Option<String>,
-    /// A town or village code inside the caller's scope.
-    pub area: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -141,6 +146,7 @@ pub struct FindingPage {
     pub items: Vec<FindingView>,
     pub total: i64,
     pub page: i64,
+    pub pages: i64,
 }
 
 const RUN_COLS: &str = "id, scope, on_date, cases, recipients, findings, started_by, started_at, finished_at, towns_json, loads_json";
@@ -171,73 +177,128 @@ pub struct RunRow {
     pub loads_json: String,
 }
 
-/// The conditions every finding query shares: the caller's scope, narrowed to a requested area.
-fn conditions(app: &App, ctx: &Ctx, q: &FindingQuery, run: &str) -> AppResult<(String, Vec<Arg>)> {
-    let filter = crate::app::registry::area_filter(app, ctx, q.area.as_deref());
-    let mut args: Vec<Arg> = vec![Arg::from(run)];
-    let (cond, a) = filter.sql("area_code", "town_code", 2);
-    args.extend(a);
-    let mut sql = format!("run_id = $1 AND {cond}");
-    if let Some(k) = q.kind.as_deref().filter(|k| !k.is_empty()) {
-        if FindingKind::from_code(k).is_none() {
-            return Err(AppError::invalid("kind", "疑点类型不正确"));
-        }
-        args.push(Arg::from(k));
-        sql.push_str(&format!(" AND kind = ${}", args.len()));
+/// A finding named in a batch's refusal: the person's name, else its description.
+const FINDING_LABEL: &str = "COALESCE((SELECT p.name FROM persons p WHERE p.id = findings.person_id), findings.detail)";
+
+pub const STATUSES: [(&str, &str); 4] = [
+    ("open", "待核实"),
+    ("confirmed", "属实"),
+    ("dismissed", "不属实"),
+    ("superseded", "已被新核对取代"),
+];
+
+/// The findings list of a run: searched by the person concerned, filtered by kind (the category), status, area and
+/// the date the situation began.
+pub fn list_spec() -> ListSpec {
+    ListSpec {
+        title: "核对疑点",
+        from: "findings f LEFT JOIN persons p ON p.id = f.person_id",
+        area: ("f.area_code", "f.town_code"),
+        person: "{}",
+        categories: FindingKind::ALL
+            .iter()
+            .map(|k| Choice::eq("f.kind", k.code(), k.label()))
+            .collect(),
+        statuses: STATUSES
+            .iter()
+            .map(|(c, l)| Choice::eq("f.status", c, l))
+            .collect(),
+        default_status: None,
+        date: Some(("f.since", "发生日期")),
+        sorts: vec![
+            SortKey { key: "kind", label: "疑点", sql: "f.kind" },
+            SortKey { key: "name", label: "姓名", sql: "p.name" },
+            SortKey { key: "area", label: "所在地", sql: "f.area_code" },
+            SortKey { key: "since", label: "发生日期", sql: "f.since" },
+            SortKey { key: "status", label: "状态", sql: "f.status" },
+        ],
+        default_sort: ("area", false),
+        tiebreak: "f.id",
     }
-    if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-        if !matches!(s, "open" | "confirmed" | "dismissed" | "superseded") {
-            return Err(AppError::invalid(
-                "status",
-                "状态应为 open、confirmed、dismissed 或 superseded",
-            ));
-        }
-        args.push(Arg::from(s));
-        sql.push_str(&format!(" AND status = ${}", args.len()));
-    }
-    Ok((sql, args))
 }
 
-pub async fn list(app: &App, ctx: &Ctx, q: &FindingQuery) -> AppResult<FindingPage> {
+const LIST_COLS: &str = "f.id, f.run_id, f.kind, f.case_id, f.person_id, f.household_id, f.area_code, f.town_code, f.detail, f.since, \
+                         f.evidence_json, f.status, f.decision, f.reason, f.overpayment, f.decided_by, p.name AS person_name, p.id_number";
+
+/// The list's request: the shared parameters (`kind` is kept as the category's former name) and the run.
+fn list_query(app: &App, ctx: &Ctx, q: &FindingQuery, l: &ListParams, run: &str) -> AppResult<crate::app::listing::Query> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let page = q.page.unwrap_or(1).max(1);
-    let run = match q.run.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => r.to_string(),
-        None => match latest_run(app).await? {
-            Some(r) => r.id,
-            None => {
-                return Ok(FindingPage {
-                    run_id: None,
-                    items: vec![],
-                    total: 0,
-                    page,
-                });
-            }
-        },
+    let mut l = l.clone();
+    if l.category.is_none() {
+        l.category = q.kind.clone();
+    }
+    let mut query = list_spec().query(app, ctx, &l)?;
+    query.and("f.run_id = $?", run.into());
+    Ok(query)
+}
+
+async fn run_of(app: &App, q: &FindingQuery) -> AppResult<Option<String>> {
+    Ok(match q.run.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => Some(r.to_string()),
+        None => latest_run(app).await?.map(|r| r.id),
+    })
+}
+
+pub async fn list(app: &App, ctx: &Ctx, q: &FindingQuery, l: &ListParams) -> AppResult<FindingPage> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let Some(run) = run_of(app, q).await? else {
+        return Ok(FindingPage {
+            run_id: None,
+            items: vec![],
+            total: 0,
+            page: 1,
+            pages: 1,
+        });
     };
-    let (cond, args) = conditions(app, ctx, q, &run)?;
-    let total: i64 = app
-        .db
-        .conn()
-        .scalar(
-            &format!("SELECT COUNT(*) FROM findings WHERE {cond}"),
-            args.clone(),
-        )
-        .await?;
-    let rows: Vec<FindingDb> = app
-        .db
-        .conn()
-        .fetch_all(
-            &format!("SELECT {COLS} FROM findings WHERE {cond} ORDER BY town_code, area_code, kind, id LIMIT {PAGE} OFFSET {}", (page - 1) * PAGE),
-            args,
-        )
+    let page: Page<FindingDb> = list_query(app, ctx, q, l, &run)?
+        .page(app, LIST_COLS, l.page_no())
         .await?;
     Ok(FindingPage {
         run_id: Some(run),
-        items: rows.into_iter().map(|f| view(app, f)).collect(),
-        total,
-        page,
+        total: page.total,
+        page: page.page,
+        pages: page.pages,
+        items: page.items.into_iter().map(|f| view(app, f)).collect(),
     })
+}
+
+/// The filtered findings of a run as a worksheet (audited).
+pub async fn export(app: &App, ctx: &Ctx, q: &FindingQuery, l: &ListParams) -> AppResult<Sheet> {
+    ctx.actor.require(Permission::ReadVerification)?;
+    let spec = list_spec();
+    let rows: Vec<FindingDb> = match run_of(app, q).await? {
+        Some(run) => list_query(app, ctx, q, l, &run)?.all(app, LIST_COLS).await?,
+        None => vec![],
+    };
+    crate::app::listing::export_audit(app, ctx, &spec, l, rows.len()).await?;
+    let full = l.wants_full();
+    let mut sheet = Sheet::new(
+        spec.title,
+        &["类别", "疑点", "姓名", "身份证号码", "所在地", "情况", "发生日期", "证据", "状态", "处理理由", "多发金额（元）"],
+    );
+    for f in rows {
+        let id = f.id_number.as_deref().map_or(Cell::Blank, |n| id_cell(full, n));
+        let over = f.overpayment.map_or(Cell::Blank, Cell::Yuan);
+        let v = view(app, f);
+        sheet.rows.push(vec![
+            v.group.into(),
+            v.kind_label.into(),
+            v.person_name.into(),
+            id,
+            v.area_name.into(),
+            v.detail.into(),
+            v.since.into(),
+            v.evidence_text.into(),
+            status_label(&v.status).into(),
+            v.reason.into(),
+            over,
+        ]);
+    }
+    Ok(sheet)
+}
+
+pub fn status_label(code: &str) -> &'static str {
+    STATUSES.iter().find(|s| s.0 == code).map_or("", |s| s.1)
 }
 
 /// Counts of a run by town and kind, within the caller's scope.
@@ -247,7 +308,10 @@ pub async fn counts(
     run: &str,
 ) -> AppResult<Vec<(String, String, String, i64)>> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let (cond, args) = conditions(app, ctx, &FindingQuery::default(), run)?;
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 2);
+    let mut args: Vec<Arg> = vec![Arg::from(run)];
+    args.extend(a);
+    let cond = format!("run_id = $1 AND {cond}");
     Ok(app
         .db
         .conn()
@@ -290,6 +354,47 @@ pub struct Decision {
 /// Confirms or dismisses an open finding; a confirmed 错保 stops or adjusts its case in the same transaction.
 pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<FindingView> {
     ctx.actor.require(Permission::HandleFindings)?;
+    let mut tx = app.db.begin().await?;
+    decide_in(app, ctx, &mut tx, id, &d).await?;
+    tx.commit().await?;
+    get(app, ctx, id).await
+}
+
+/// 批量处置疑点: one decision and one reason for every chosen finding, all or nothing (any finding that cannot be
+/// decided — already decided, outside the caller's area — is named and nothing is written).
+pub async fn decide_batch(app: &App, ctx: &Ctx, ids: &[String], d: &Decision) -> AppResult<usize> {
+    ctx.actor.require(Permission::HandleFindings)?;
+    crate::app::listing::batch_size(ids)?;
+    let mut tx = app.db.begin().await?;
+    let mut errors = vec![];
+    for id in ids {
+        match decide_in(app, ctx, &mut tx, id, d).await {
+            Ok(()) => {}
+            Err(e @ (AppError::Internal(_) | AppError::Forbidden(_))) => return Err(e),
+            // the reason is the same for all: one message is enough
+            Err(e @ AppError::Invalid { .. }) if d.reason.trim().chars().count() < 4 => return Err(e),
+            Err(e) => errors.push(
+                crate::app::listing::item_error(&mut tx, "findings", FINDING_LABEL, id, &e).await,
+            ),
+        }
+    }
+    crate::app::listing::batch_outcome(errors)?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("finding.batch_decide", "finding", ids.len().to_string()).after(json!({
+            "count": ids.len(),
+            "decision": d.decision,
+            "action": d.action,
+            "reason": d.reason.trim(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+async fn decide_in(app: &App, ctx: &Ctx, tx: &mut Tx, id: &str, d: &Decision) -> AppResult<()> {
     let reason = d.reason.trim().to_string();
     if reason.chars().count() < 4 {
         return Err(AppError::invalid(
@@ -297,7 +402,6 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
             "请写明核实情况和处理理由（至少4个字）",
         ));
     }
-    let mut tx = app.db.begin().await?;
     let f: Option<FindingDb> = tx
         .fetch_optional(
             &format!("SELECT {COLS} FROM findings WHERE id = $1"),
@@ -333,7 +437,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
             // what is due each month from now on: nothing after a stop, the new amount after an adjustment
             let due = match act.as_str() {
                 "stop" => {
-                    cases::stop_in(app, ctx, &mut tx, &case_id, &from, &note).await?;
+                    cases::stop_in(app, ctx, &mut *tx, &case_id, &from, &note).await?;
                     Fen::ZERO
                 }
                 "adjust" => {
@@ -351,7 +455,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
                     let change = cases::record_event_in(
                         app,
                         ctx,
-                        &mut tx,
+                        &mut *tx,
                         &case_id,
                         CaseEvent {
                             kind: ev_kind.into(),
@@ -401,7 +505,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
     )
     .await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         ctx,
         Event::new("finding.decide", "finding", id)
             .area(&f.area_code)
@@ -409,8 +513,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: &str, d: Decision) -> AppResult<Fi
             .after(json!({"status": status, "decision": decision, "reason": reason, "overpayment": over})),
     )
     .await?;
-    tx.commit().await?;
-    get(app, ctx, id).await
+    Ok(())
 }
 
 /// 精准救助率 (T10.1) from the latest run, within the caller's scope.

@@ -772,13 +772,9 @@ pub fn years_before(on: NaiveDate, years: i32) -> NaiveDate {
         .expect("a valid date")
 }
 
-/// `n / d` as a percentage with two decimals, in integers.
+/// `n / d` as a percentage with two decimals, rounded as every percentage is (`targets::percent_2dp`).
 pub fn percent(n: i64, d: i64) -> String {
-    if d == 0 {
-        return "—".into();
-    }
-    let bp = (n as i128 * 10_000 + d as i128 / 2) / d as i128;
-    format!("{}.{:02}%", bp / 100, bp % 100)
+    minzheng_domain::targets::percent_2dp(n, d).map_or_else(|| "—".into(), |p| format!("{p}%"))
 }
 
 /// 漏保: people in the disability, serious-illness, orphan or elderly-living-alone data whose household holds no

@@ -3,6 +3,7 @@
 
 use crate::app::assistance::standards;
 use crate::app::audit::{self, Event};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
@@ -195,6 +196,14 @@ pub struct TaskRow {
     /// `/verification/tasks/{id}/photos/{photo}`) serves each.
     #[sqlx(skip)]
     pub photos: Vec<String>,
+    /// The person concerned (lists only).
+    #[sqlx(default)]
+    pub person_name: Option<String>,
+    #[sqlx(default)]
+    #[serde(skip)]
+    pub id_number: Option<String>,
+    #[sqlx(skip)]
+    pub id_number_masked: Option<String>,
 }
 
 const COLS: &str = "id, kind, area_code, town_code, person_id, case_id, detail, evidence_json, due_on, status, visit_note, visited_on, \
@@ -203,34 +212,73 @@ const COLS: &str = "id, kind, area_code, town_code, person_id, case_id, detail, 
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct TaskQuery {
-    /// open (default: open and visited), closed or all
-    pub status: Option<String>,
     /// only overdue tasks
     pub overdue: Option<bool>,
-    pub area: Option<String>,
 }
 
-pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery) -> AppResult<Vec<TaskRow>> {
+pub const STATUSES: [(&str, &str, &str); 3] = [
+    ("open", "待办（含已走访）", "t.status <> 'closed'"),
+    ("visited", "已走访待办结", "t.status = 'visited'"),
+    ("closed", "已办结", "t.status = 'closed'"),
+];
+
+pub fn status_label(code: &str) -> &'static str {
+    match code {
+        "open" => "待走访",
+        "visited" => "已走访",
+        "closed" => "已办结",
+        _ => "",
+    }
+}
+
+/// The grid tasks list: searched by the person concerned, filtered by kind (the category), status (open ones by
+/// default), area and due date.
+pub fn list_spec() -> ListSpec {
+    ListSpec {
+        title: "网格任务",
+        from: "grid_tasks t LEFT JOIN persons p ON p.id = t.person_id",
+        area: ("t.area_code", "t.town_code"),
+        person: "{}",
+        categories: KINDS
+            .iter()
+            .map(|(c, l)| Choice::eq("t.kind", c, l))
+            .collect(),
+        statuses: STATUSES
+            .iter()
+            .map(|(c, l, cond)| Choice::when(c, l, cond))
+            .collect(),
+        default_status: Some("open"),
+        date: Some(("t.due_on", "办理期限")),
+        sorts: vec![
+            SortKey { key: "due", label: "办理期限", sql: "t.due_on" },
+            SortKey { key: "kind", label: "类型", sql: "t.kind" },
+            SortKey { key: "name", label: "对象", sql: "p.name" },
+            SortKey { key: "area", label: "所在地", sql: "t.area_code" },
+            SortKey { key: "status", label: "状态", sql: "t.status" },
+        ],
+        default_sort: ("due", false),
+        tiebreak: "t.id",
+    }
+}
+
+const LIST_COLS: &str = "t.id, t.kind, t.area_code, t.town_code, t.person_id, t.case_id, t.detail, t.evidence_json, t.due_on, t.status, \
+                         t.visit_note, t.visited_on, t.visited_by, t.outcome, t.application_id, t.closed_by, p.household_id, \
+                         p.name AS person_name, p.id_number";
+
+fn list_query(app: &App, ctx: &Ctx, q: &TaskQuery, l: &ListParams) -> AppResult<crate::app::listing::Query> {
     ctx.actor.require(Permission::ReadVerification)?;
-    let f = crate::app::registry::area_filter(app, ctx, q.area.as_deref());
-    let (cond, a) = f.sql("area_code", "town_code", 1);
-    let mut args: Vec<Arg> = a.into_iter().collect();
-    let mut sql = format!("SELECT {COLS} FROM grid_tasks WHERE {cond}");
-    match q.status.as_deref().unwrap_or("") {
-        "" | "open" => sql.push_str(" AND status <> 'closed'"),
-        "closed" => sql.push_str(" AND status = 'closed'"),
-        "all" => {}
-        _ => return Err(AppError::invalid("status", "状态应为 open、closed 或 all")),
-    }
+    let mut query = list_spec().query(app, ctx, l)?;
     if q.overdue == Some(true) {
-        args.push(Arg::from(app.today()));
-        sql.push_str(&format!(
-            " AND status <> 'closed' AND due_on < ${}",
-            args.len()
-        ));
+        query.and("t.status <> 'closed' AND t.due_on < $?", app.today().into());
     }
-    sql.push_str(" ORDER BY due_on, id LIMIT 1000");
-    let mut rows: Vec<TaskRow> = app.db.conn().fetch_all(&sql, args).await?;
+    Ok(query)
+}
+
+pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery, l: &ListParams) -> AppResult<Page<TaskRow>> {
+    let mut page: Page<TaskRow> = list_query(app, ctx, q, l)?
+        .page(app, LIST_COLS, l.page_no())
+        .await?;
+    let rows = &mut page.items;
     // the photos of the listed tasks, in one query per 500 tasks (not one per task)
     let mut by_task: std::collections::HashMap<String, Vec<String>> = Default::default();
     for chunk in rows.chunks(500) {
@@ -249,10 +297,40 @@ pub async fn list(app: &App, ctx: &Ctx, q: &TaskQuery) -> AppResult<Vec<TaskRow>
             by_task.entry(task).or_default().push(photo);
         }
     }
-    for t in &mut rows {
+    for t in rows.iter_mut() {
         t.photos = by_task.remove(&t.id).unwrap_or_default();
     }
-    Ok(rows)
+    for t in rows.iter_mut() {
+        t.id_number_masked = t.id_number.as_deref().map(minzheng_domain::idnumber::mask);
+    }
+    Ok(page)
+}
+
+/// The filtered tasks as a worksheet (audited).
+pub async fn export(app: &App, ctx: &Ctx, q: &TaskQuery, l: &ListParams) -> AppResult<Sheet> {
+    let spec = list_spec();
+    let rows: Vec<TaskRow> = list_query(app, ctx, q, l)?.all(app, LIST_COLS).await?;
+    crate::app::listing::export_audit(app, ctx, &spec, l, rows.len()).await?;
+    let full = l.wants_full();
+    let areas = app.areas();
+    let mut sheet = Sheet::new(
+        spec.title,
+        &["类型", "对象", "身份证号码", "所在地", "情况", "办理期限", "状态", "走访情况", "走访日期"],
+    );
+    for t in rows {
+        sheet.rows.push(vec![
+            kind_label(&t.kind).into(),
+            t.person_name.into(),
+            t.id_number.as_deref().map_or(Cell::Blank, |n| id_cell(full, n)),
+            areas.full_name(&t.area_code).into(),
+            t.detail.into(),
+            t.due_on.into(),
+            status_label(&t.status).into(),
+            t.visit_note.into(),
+            t.visited_on.into(),
+        ]);
+    }
+    Ok(sheet)
 }
 
 /// Open and overdue tasks by town and village, within the caller's scope: (town, village, open, overdue).
@@ -416,7 +494,79 @@ pub struct Close {
 
 pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRow> {
     let mut tx = app.db.begin().await?;
-    let t = open_task(ctx, &mut tx, id).await?;
+    close_in(app, ctx, &mut tx, id, &c).await?;
+    tx.commit().await?;
+    Ok(get(app, ctx, id).await?.0)
+}
+
+/// 批量办结任务: closes every chosen (visited) task as 无需救助 with one reason, all or nothing: any task that cannot be
+/// closed (not visited yet, already closed, outside the caller's area) is named and nothing is written.
+pub async fn close_batch(app: &App, ctx: &Ctx, ids: &[String], reason: &str) -> AppResult<usize> {
+    ctx.actor.require(Permission::HandleTasks)?;
+    crate::app::listing::batch_size(ids)?;
+    if reason.trim().chars().count() < 4 {
+        return Err(AppError::invalid("reason", "请写明办结理由（至少4个字）"));
+    }
+    let c = Close {
+        outcome: "closed".into(),
+        reason: reason.trim().into(),
+        application_id: None,
+    };
+    let mut tx = app.db.begin().await?;
+    let mut errors = vec![];
+    for id in ids {
+        match close_in(app, ctx, &mut tx, id, &c).await {
+            Ok(()) => {}
+            Err(e @ (AppError::Internal(_) | AppError::Forbidden(_))) => return Err(e),
+            Err(e) => errors.push(
+                crate::app::listing::item_error(&mut tx, "grid_tasks", TASK_LABEL, id, &e).await,
+            ),
+        }
+    }
+    crate::app::listing::batch_outcome(errors)?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("task.batch_close", "grid_task", ids.len().to_string())
+            .after(json!({"count": ids.len(), "reason": c.reason})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// The applications of the listed tasks' households (id, 编号), so closing a task picks one instead of typing it.
+pub async fn household_applications(
+    app: &App,
+    rows: &[TaskRow],
+) -> AppResult<std::collections::HashMap<String, Vec<(String, String)>>> {
+    let households: Vec<&str> = rows.iter().filter_map(|t| t.household_id.as_deref()).collect();
+    let mut out: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    if households.is_empty() {
+        return Ok(out);
+    }
+    let found: Vec<(String, String, String)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT household_id, id, number FROM applications WHERE household_id IN ({}) ORDER BY applied_on DESC, id",
+                crate::storage::placeholders(1, households.len())
+            ),
+            households.iter().map(|h| Arg::from(*h)).collect(),
+        )
+        .await?;
+    for (h, id, number) in found {
+        out.entry(h).or_default().push((id, number));
+    }
+    Ok(out)
+}
+
+/// A task named in a batch's refusal: the person's name, else its description.
+const TASK_LABEL: &str = "COALESCE((SELECT p.name FROM persons p WHERE p.id = grid_tasks.person_id), grid_tasks.detail)";
+
+async fn close_in(app: &App, ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str, c: &Close) -> AppResult<()> {
+    let t = open_task(ctx, tx, id).await?;
     if t.status != "visited" {
         return Err(AppError::invalid(
             "outcome",
@@ -437,20 +587,21 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
                     "请选择为该户提交的救助申请",
                 ));
             };
-            // the application must be for the task's household
-            let ok: i64 = tx
-                .scalar(
-                    "SELECT COUNT(*) FROM applications a JOIN persons p ON p.household_id = a.household_id WHERE a.id = $1 AND p.id = $2",
-                    args![aid, t.person_id.clone()],
+            // the application (by its id or its 编号, 澄江-2020-0001) must be for the task's household
+            let found: Option<(String,)> = tx
+                .fetch_optional(
+                    "SELECT a.id FROM applications a JOIN persons p ON p.household_id = a.household_id \
+                     WHERE (a.id = $1 OR a.number = $1) AND p.id = $2",
+                    args![aid.trim(), t.person_id.clone()],
                 )
                 .await?;
-            if ok == 0 {
+            let Some((aid,)) = found else {
                 return Err(AppError::invalid(
                     "application_id",
                     "该申请不是本任务对象家庭的申请",
                 ));
-            }
-            Some(aid.to_string())
+            };
+            Some(aid)
         }
         "reviewed" => {
             if t.kind != "review_overdue" || t.case_id.is_none() {
@@ -481,7 +632,7 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
             let ch = crate::app::assistance::cases::record_event_in(
                 app,
                 ctx,
-                &mut tx,
+                &mut *tx,
                 case_id,
                 crate::app::assistance::cases::CaseEvent {
                     kind: "review".into(),
@@ -506,7 +657,7 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
     )
     .await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         ctx,
         Event::new("task.close", "grid_task", id)
             .area(&t.area_code)
@@ -514,8 +665,7 @@ pub async fn close(app: &App, ctx: &Ctx, id: &str, c: Close) -> AppResult<TaskRo
             .after(json!({"status": "closed", "outcome": c.outcome, "application_id": app_id, "reason": c.reason.trim(), "review_change": review})),
     )
     .await?;
-    tx.commit().await?;
-    Ok(get(app, ctx, id).await?.0)
+    Ok(())
 }
 
 /// A visit photo (its task must be in scope).

@@ -1,4 +1,5 @@
 use crate::app::App;
+use crate::app::listing::ListParams;
 use crate::app::assistance::applications::{
     self, ActionInput, EventRow, ListFilter, ListItem, NewApplication,
 };
@@ -100,36 +101,72 @@ pub async fn create(
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct AppQuery {
+    /// The stage (the same as `status`).
     pub stage: Option<String>,
-    pub area: Option<String>,
     /// true: only applications past their deadline
     pub overdue: Option<bool>,
     /// true: only stages where the caller's office acts next
     pub mine: Option<bool>,
-    pub page: Option<i64>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct AppPage {
     pub items: Vec<ListItem>,
     pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
-/// Applications in the caller's scope: by stage, overdue, or the caller's own next steps.
-#[utoipa::path(get, path = "/api/v1/applications", tag = "assistance", params(AppQuery), security(("bearer" = [])), responses((status = 200, body = AppPage)))]
+/// Applications in the caller's scope: searched by the applicant's name or identity number (last 4 included),
+/// filtered by category, stage (`status`), area and filing date (`from`, `to`), sorted by `sort`
+/// (number, name, category, area, applied, stage, due) and `dir`, 20 a page.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "assistance", params(AppQuery, ListParams), security(("bearer" = [])), responses((status = 200, body = AppPage)))]
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     ApiQuery(q): ApiQuery<AppQuery>,
+    ApiQuery(mut l): ApiQuery<ListParams>,
 ) -> Result<Json<AppPage>, ApiError> {
+    if l.status.is_none() {
+        l.status = q.stage;
+    }
     let f = ListFilter {
-        stage: q.stage,
-        area: q.area,
         overdue_only: q.overdue.unwrap_or(false),
         mine: q.mine.unwrap_or(false),
     };
-    let (items, total) = applications::list(&app, &ctx, &f, q.page.unwrap_or(1)).await?;
-    Ok(Json(AppPage { items, total }))
+    let p = applications::list(&app, &ctx, &l, &f).await?;
+    Ok(Json(AppPage {
+        items: p.items,
+        total: p.total,
+        page: p.page,
+        pages: p.pages,
+    }))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct AcceptBatch {
+    /// The applications to accept (at most 500).
+    pub ids: Vec<String>,
+    /// The day they were accepted (default today).
+    pub on: Option<chrono::NaiveDate>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BatchDone {
+    /// How many records the batch changed.
+    pub done: usize,
+}
+
+/// 批量受理: all or nothing; any application that cannot be accepted is named with its reason and nothing is written.
+#[utoipa::path(post, path = "/api/v1/applications/accept", tag = "assistance", request_body = AcceptBatch, security(("bearer" = [])),
+    responses((status = 200, body = BatchDone), (status = 422, body = super::ErrorBody)))]
+pub async fn accept_batch(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(b): JsonBody<AcceptBatch>,
+) -> Result<Json<BatchDone>, ApiError> {
+    let done = applications::accept_batch(&app, &ctx, &b.ids, b.on).await?;
+    Ok(Json(BatchDone { done }))
 }
 
 /// One application with its steps (404 outside the caller's area).
@@ -191,36 +228,30 @@ pub async fn missing_materials(
     ))
 }
 
-#[derive(serde::Deserialize, utoipa::IntoParams)]
-pub struct CaseQuery {
-    /// active or stopped
-    pub status: Option<String>,
-    pub area: Option<String>,
-    pub page: Option<i64>,
-}
-
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct CasePage {
     pub items: Vec<CaseItem>,
     pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
-/// Assistance cases in the caller's scope, with members (masked).
-#[utoipa::path(get, path = "/api/v1/cases", tag = "assistance", params(CaseQuery), security(("bearer" = [])), responses((status = 200, body = CasePage)))]
+/// Assistance cases in the caller's scope, with members (masked): searched by any member's name or identity number,
+/// filtered by category, `status` (active — the default —, phasing_out, stopped, all) and area, sorted by number,
+/// name, category, area, amount or start.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "assistance", params(ListParams), security(("bearer" = [])), responses((status = 200, body = CasePage)))]
 pub async fn list_cases(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    ApiQuery(q): ApiQuery<CaseQuery>,
+    ApiQuery(l): ApiQuery<ListParams>,
 ) -> Result<Json<CasePage>, ApiError> {
-    let (items, total) = cases::list(
-        &app,
-        &ctx,
-        q.status.as_deref(),
-        q.area.as_deref(),
-        q.page.unwrap_or(1),
-    )
-    .await?;
-    Ok(Json(CasePage { items, total }))
+    let p = cases::list(&app, &ctx, &l).await?;
+    Ok(Json(CasePage {
+        items: p.items,
+        total: p.total,
+        page: p.page,
+        pages: p.pages,
+    }))
 }
 
 /// One case (404 outside the caller's area).
@@ -283,40 +314,36 @@ pub async fn case_changes(
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct ReviewQuery {
-    pub area: Option<String>,
     /// Due within this many days (default 30); overdue ones are always included.
     pub days: Option<i64>,
-    /// 1-based page of 200.
-    pub page: Option<i64>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ReviewPage {
-    /// A page of 200, most urgent first.
+    /// A page of 20, most urgent first unless sorted otherwise.
     pub items: Vec<cases::ReviewItem>,
     /// Per village over every review due: [name, due, overdue].
     pub per_area: Vec<(String, i64, i64)>,
     pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
-/// Dynamic reviews due and overdue in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/reviews", tag = "assistance", params(ReviewQuery), security(("bearer" = [])), responses((status = 200, body = ReviewPage)))]
+/// Dynamic reviews due and overdue in the caller's scope: searched by the applicant, filtered by category, `status`
+/// (overdue, due), area and due date, sorted by due, number, name, area or category.
+#[utoipa::path(get, path = "/api/v1/reviews", tag = "assistance", params(ReviewQuery, ListParams), security(("bearer" = [])), responses((status = 200, body = ReviewPage)))]
 pub async fn reviews(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     ApiQuery(q): ApiQuery<ReviewQuery>,
+    ApiQuery(l): ApiQuery<ListParams>,
 ) -> Result<Json<ReviewPage>, ApiError> {
-    let (items, per_area, total) = cases::reviews_due(
-        &app,
-        &ctx,
-        q.area.as_deref(),
-        q.days.unwrap_or(30),
-        q.page.unwrap_or(1),
-    )
-    .await?;
+    let (p, per_area) = cases::reviews_due(&app, &ctx, &l, q.days.unwrap_or(30)).await?;
     Ok(Json(ReviewPage {
-        items,
+        items: p.items,
         per_area,
-        total,
+        total: p.total,
+        page: p.page,
+        pages: p.pages,
     }))
 }

@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(approve))
         .routes(routes!(a::create, a::list))
         .routes(routes!(a::show))
+        .routes(routes!(a::accept_batch))
         .routes(routes!(a::act))
         .routes(routes!(a::missing_materials))
         .routes(routes!(a::list_cases))

@@ -1,3 +1,4 @@
+use crate::app::listing::ListParams;
 use crate::app::assistance::payments::{self, LineView, ReturnResult, RollRow, Total};
 use crate::app::{App, AppError, Ctx};
 use crate::web::api::JsonBody;
@@ -59,28 +60,32 @@ pub async fn show(
     }))
 }
 
-#[derive(serde::Deserialize, utoipa::IntoParams)]
-pub struct PageQuery {
-    pub page: Option<i64>,
-}
-
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct LinePage {
     pub items: Vec<LineView>,
     pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
-/// Lines of a roll within the caller's scope (masked).
-#[utoipa::path(get, path = "/api/v1/payments/rolls/{month}/lines", tag = "assistance", params(("month" = String, Path), PageQuery), security(("bearer" = [])),
+/// Lines of a roll within the caller's scope (masked), 20 a page: searched by the payee's name or identity number,
+/// filtered by category, `status` (pending, paid, failed) and area, sorted by seq, name, category, area, amount or
+/// status.
+#[utoipa::path(get, path = "/api/v1/payments/rolls/{month}/lines", tag = "assistance", params(("month" = String, Path), ListParams), security(("bearer" = [])),
     responses((status = 200, body = LinePage)))]
 pub async fn lines(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     Path(month): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(l): ApiQuery<ListParams>,
 ) -> Result<Json<LinePage>, ApiError> {
-    let (items, total) = payments::lines(&app, &ctx, &month, q.page.unwrap_or(1)).await?;
-    Ok(Json(LinePage { items, total }))
+    let p = payments::lines(&app, &ctx, &month, &l).await?;
+    Ok(Json(LinePage {
+        items: p.items,
+        total: p.total,
+        page: p.page,
+        pages: p.pages,
+    }))
 }
 
 /// City approval: from now on the roll cannot change.

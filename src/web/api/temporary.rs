@@ -1,5 +1,6 @@
 use crate::app::App;
-use crate::app::assistance::temporary::{self, Batch, GrantRow, NewGrant};
+use crate::app::assistance::temporary::{self, Batch, GrantItem, GrantRow, NewGrant};
+use crate::app::listing::ListParams;
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
@@ -22,29 +23,30 @@ pub async fn create(
     ))
 }
 
-#[derive(serde::Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// approved, pending_city or refused
-    pub status: Option<String>,
-    pub page: Option<i64>,
-}
-
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct GrantPage {
-    pub items: Vec<GrantRow>,
+    pub items: Vec<GrantItem>,
     pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
-/// Temporary grants in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/temporary", tag = "assistance", params(ListQuery), security(("bearer" = [])), responses((status = 200, body = GrantPage)))]
+/// Temporary grants in the caller's scope: searched by the person's name or identity number, filtered by form
+/// (`category`: cash, goods, services), `status` (approved, pending_city, refused), area and request date, sorted by
+/// requested, name, area, amount or status.
+#[utoipa::path(get, path = "/api/v1/temporary", tag = "assistance", params(ListParams), security(("bearer" = [])), responses((status = 200, body = GrantPage)))]
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(l): ApiQuery<ListParams>,
 ) -> Result<Json<GrantPage>, ApiError> {
-    let (items, total) =
-        temporary::list(&app, &ctx, q.status.as_deref(), q.page.unwrap_or(1)).await?;
-    Ok(Json(GrantPage { items, total }))
+    let p = temporary::list(&app, &ctx, &l).await?;
+    Ok(Json(GrantPage {
+        items: p.items,
+        total: p.total,
+        page: p.page,
+        pages: p.pages,
+    }))
 }
 
 /// Its own schema name: utoipa names a schema after the type, and three types called `Decision` overwrote each

@@ -1,6 +1,7 @@
 //! Verification API: source loads, runs, findings and decisions, the staff registry and grid tasks.
 
 use crate::app::App;
+use crate::app::listing::ListParams;
 use crate::app::AppError;
 use crate::app::verification::findings::{self, Decision, FindingPage, FindingQuery, FindingView};
 use crate::app::verification::runs::{self, RunRequest, RunSummary};
@@ -28,12 +29,14 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(list))
         .routes(routes!(show))
         .routes(routes!(decide))
+        .routes(routes!(decide_batch))
         .routes(routes!(precision))
         .routes(routes!(add_staff))
         .routes(routes!(add_relative))
         .routes(routes!(list_tasks))
         .routes(routes!(visit))
         .routes(routes!(close))
+        .routes(routes!(close_batch))
         .routes(routes!(task_photo))
 }
 
@@ -155,15 +158,39 @@ pub async fn run(
     Ok((StatusCode::CREATED, Json(runs::run(&app, &ctx, r).await?)))
 }
 
-/// Findings of a run (default the latest), 50 a page, within the caller's scope.
-#[utoipa::path(get, path = "/api/v1/verification/findings", tag = "verification", params(FindingQuery), security(("bearer" = [])),
+/// Findings of a run (default the latest), 20 a page, within the caller's scope: searched by the person's name or
+/// identity number, filtered by kind (`kind` or `category`), `status` (open, confirmed, dismissed, superseded), area
+/// and the date it began, sorted by kind, name, area, since or status.
+#[utoipa::path(get, path = "/api/v1/verification/findings", tag = "verification", params(FindingQuery, ListParams), security(("bearer" = [])),
     responses((status = 200, body = FindingPage)))]
 pub async fn list(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     ApiQuery(q): ApiQuery<FindingQuery>,
+    ApiQuery(l): ApiQuery<ListParams>,
 ) -> Result<Json<FindingPage>, ApiError> {
-    Ok(Json(findings::list(&app, &ctx, &q).await?))
+    Ok(Json(findings::list(&app, &ctx, &q, &l).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct FindingBatch {
+    /// The open findings to decide (at most 500).
+    pub ids: Vec<String>,
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+/// 批量处置疑点: one decision and one reason for every finding, all or nothing (422 naming every finding that
+/// cannot be decided).
+#[utoipa::path(post, path = "/api/v1/verification/findings/decisions", tag = "verification", request_body = FindingBatch,
+    security(("bearer" = [])), responses((status = 200, body = super::applications::BatchDone), (status = 422, body = super::ErrorBody)))]
+pub async fn decide_batch(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(b): JsonBody<FindingBatch>,
+) -> Result<Json<super::applications::BatchDone>, ApiError> {
+    let done = findings::decide_batch(&app, &ctx, &b.ids, &b.decision).await?;
+    Ok(Json(super::applications::BatchDone { done }))
 }
 
 #[utoipa::path(get, path = "/api/v1/verification/findings/{id}", tag = "verification", params(("id" = String, Path)), security(("bearer" = [])),
@@ -243,14 +270,51 @@ pub async fn add_relative(
     ))
 }
 
-/// Grid tasks in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "verification", params(TaskQuery), security(("bearer" = [])), responses((status = 200, body = Vec<TaskRow>)))]
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TaskPage {
+    pub items: Vec<TaskRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+/// Grid tasks in the caller's scope, 20 a page: searched by the person's name or identity number, filtered by kind
+/// (`category`), `status` (open — the default, visited ones included —, visited, closed, all), area and due date,
+/// sorted by due, kind, name, area or status.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "verification", params(TaskQuery, ListParams), security(("bearer" = [])), responses((status = 200, body = TaskPage)))]
 pub async fn list_tasks(
     State(app): State<App>,
     ApiCtx(ctx): ApiCtx,
     ApiQuery(q): ApiQuery<TaskQuery>,
-) -> Result<Json<Vec<TaskRow>>, ApiError> {
-    Ok(Json(tasks::list(&app, &ctx, &q).await?))
+    ApiQuery(l): ApiQuery<ListParams>,
+) -> Result<Json<TaskPage>, ApiError> {
+    let p = tasks::list(&app, &ctx, &q, &l).await?;
+    Ok(Json(TaskPage {
+        items: p.items,
+        total: p.total,
+        page: p.page,
+        pages: p.pages,
+    }))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct TaskBatch {
+    /// Visited tasks to close as 无需救助 (at most 500).
+    pub ids: Vec<String>,
+    /// One reason for all (at least 4 characters).
+    pub reason: String,
+}
+
+/// 批量办结任务: all or nothing (422 naming every task that cannot be closed).
+#[utoipa::path(post, path = "/api/v1/tasks/close", tag = "verification", request_body = TaskBatch,
+    security(("bearer" = [])), responses((status = 200, body = super::applications::BatchDone), (status = 422, body = super::ErrorBody)))]
+pub async fn close_batch(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    JsonBody(b): JsonBody<TaskBatch>,
+) -> Result<Json<super::applications::BatchDone>, ApiError> {
+    let done = tasks::close_batch(&app, &ctx, &b.ids, &b.reason).await?;
+    Ok(Json(super::applications::BatchDone { done }))
 }
 
 /// Records a visit (multipart: `note`, optional `visited_on`, and `photo` fields — JPEG or PNG, ≤ 5 MB each).

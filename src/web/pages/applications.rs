@@ -2,7 +2,9 @@ use super::assistance::{
     AssetsForm, DISABILITY_KINDS, MEMBER_STATUSES, MemberForm, blank_assets, field_label,
     household_json, parse_household_form,
 };
-use super::{AreaOption, Nav, area_options, enc, filters, render, village_options};
+use super::list::{ListView, batch_form, xlsx_download};
+use super::{AreaOption, Nav, filters, render, village_options};
+use crate::app::listing::ListParams;
 use crate::app::assistance::applications::{
     self, ActionInput, CATEGORIES, EventRow, ListFilter, ListItem, NewApplication,
 };
@@ -25,64 +27,111 @@ use std::collections::HashMap;
 struct ListPage {
     nav: Nav,
     items: Vec<ListItem>,
-    total: i64,
-    page: i64,
-    stage: String,
-    area: String,
+    list: ListView,
     overdue: bool,
     mine: bool,
-    stages: Vec<(&'static str, &'static str)>,
-    area_options: Vec<AreaOption>,
     overdue_by_town: Vec<(String, String, i64)>,
-    link: String,
+    /// 批量受理 is offered (the town office accepts).
+    can_accept: bool,
+    today: chrono::NaiveDate,
+    message: Option<String>,
+    errors: Vec<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct ListQuery {
+    /// The former name of `status`, kept for old links.
     stage: Option<String>,
-    area: Option<String>,
     overdue: Option<String>,
     mine: Option<String>,
-    page: Option<i64>,
+    /// How many were accepted by the batch just done.
+    accepted: Option<usize>,
+}
+
+const LIST_PATH: &str = "/assistance/applications";
+
+fn list_filter(q: &ListQuery) -> ListFilter {
+    ListFilter {
+        overdue_only: q.overdue.as_deref().is_some_and(|v| !v.is_empty()),
+        mine: q.mine.as_deref().is_some_and(|v| !v.is_empty()),
+    }
+}
+
+fn list_params(q: &ListQuery, mut l: ListParams) -> ListParams {
+    if l.status.is_none() {
+        l.status = q.stage.clone();
+    }
+    l
 }
 
 pub async fn list(
     State(app): State<App>,
     p: PageCtx,
     Query(q): Query<ListQuery>,
+    Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    let f = ListFilter {
-        stage: q.stage.clone().filter(|s| !s.is_empty()),
-        area: q.area.clone().filter(|s| !s.is_empty()),
-        overdue_only: q.overdue.is_some(),
-        mine: q.mine.is_some(),
-    };
-    let page = q.page.unwrap_or(1).max(1);
-    let (items, total) = applications::list(&app, &p.ctx, &f, page).await?;
-    let overdue_by_town = applications::overdue_by_town(&app, &p.ctx).await?;
-    let stage = f.stage.clone().unwrap_or_default();
-    let area = f.area.clone().unwrap_or_default();
-    let link = format!(
-        "/assistance/applications?stage={}&area={}{}{}",
-        enc(&stage),
-        enc(&area),
-        if f.overdue_only { "&overdue=1" } else { "" },
-        if f.mine { "&mine=1" } else { "" }
-    );
+    let message = q.accepted.map(|n| format!("已批量受理 {n} 件"));
+    list_page(&app, &p, &q, list_params(&q, l), message, vec![]).await
+}
+
+async fn list_page(
+    app: &App,
+    p: &PageCtx,
+    q: &ListQuery,
+    l: ListParams,
+    message: Option<String>,
+    errors: Vec<String>,
+) -> Result<Response, PageError> {
+    let f = list_filter(q);
+    let page = applications::list(app, &p.ctx, &l, &f).await?;
+    let overdue_by_town = applications::overdue_by_town(app, &p.ctx).await?;
+    let list = ListView::new(app, p, LIST_PATH, &applications::list_spec(), &l, &page)
+        .keep("overdue", if f.overdue_only { "1" } else { "" })
+        .keep("mine", if f.mine { "1" } else { "" });
     render(&ListPage {
-        nav: Nav::of(&app, &p),
-        items,
-        total,
-        page,
-        stage,
-        area,
+        nav: Nav::of(app, p),
+        items: page.items,
+        list,
         overdue: f.overdue_only,
         mine: f.mine,
-        stages: Stage::ALL.iter().map(|s| (s.code(), s.label())).collect(),
-        area_options: area_options(&app, &p),
         overdue_by_town,
-        link,
+        can_accept: p.ctx.actor.can(crate::app::authz::Permission::HandleApplications)
+            && applications::my_stages(p.ctx.actor.role).contains(&Stage::Submitted),
+        today: app.today(),
+        message,
+        errors,
     })
+}
+
+pub async fn export(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<ListQuery>,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let sheet = applications::export(&app, &p.ctx, &list_params(&q, l), &list_filter(&q)).await?;
+    xlsx_download(&sheet, "applications.xlsx")
+}
+
+/// 批量受理 from the list's ticked rows; a refusal shows the list again with every refused application named.
+pub async fn accept_batch(
+    State(app): State<App>,
+    p: PageCtx,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let (ids, rest) = batch_form(&body);
+    let on = rest
+        .get("on")
+        .filter(|d| !d.is_empty())
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match applications::accept_batch(&app, &p.ctx, &ids, on).await {
+        Ok(n) => Ok(Redirect::to(&format!("{LIST_PATH}?status=accepted&accepted={n}")).into_response()),
+        Err(AppError::Invalid { message, .. }) => {
+            let errors = message.split('；').map(str::to_string).collect();
+            list_page(&app, &p, &ListQuery::default(), ListParams::default(), None, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub struct ActionForm {
@@ -1159,45 +1208,31 @@ pub async fn publicity(
 struct CasesPage {
     nav: Nav,
     items: Vec<CaseItem>,
-    total: i64,
-    page: i64,
-    status: String,
-    area: String,
-    area_options: Vec<AreaOption>,
+    list: ListView,
 }
 
-#[derive(serde::Deserialize)]
-pub struct CaseQuery {
-    status: Option<String>,
-    area: Option<String>,
-    page: Option<i64>,
-}
+const CASES_PATH: &str = "/assistance/cases";
 
 pub async fn cases_list(
     State(app): State<App>,
     p: PageCtx,
-    Query(q): Query<CaseQuery>,
+    Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    let status = q.status.unwrap_or_else(|| "active".into());
-    let area = q.area.unwrap_or_default();
-    let page = q.page.unwrap_or(1).max(1);
-    let (items, total) = cases::list(
-        &app,
-        &p.ctx,
-        Some(&status),
-        Some(&area).filter(|a| !a.is_empty()).map(|x| x.as_str()),
-        page,
-    )
-    .await?;
+    let page = cases::list(&app, &p.ctx, &l).await?;
+    let list = ListView::new(&app, &p, CASES_PATH, &cases::list_spec(), &l, &page);
     render(&CasesPage {
         nav: Nav::of(&app, &p),
-        items,
-        total,
-        page,
-        status,
-        area,
-        area_options: area_options(&app, &p),
+        items: page.items,
+        list,
     })
+}
+
+pub async fn cases_export(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    xlsx_download(&cases::export(&app, &p.ctx, &l).await?, "cases.xlsx")
 }
 
 pub struct ChangeView {
@@ -1369,15 +1404,34 @@ struct ReviewsPage {
     nav: Nav,
     items: Vec<cases::ReviewItem>,
     per_area: Vec<(String, i64, i64)>,
+    list: ListView,
 }
 
-pub async fn reviews(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
-    let (items, per_area, _) = cases::reviews_due(&app, &p.ctx, None, 30, 1).await?;
+const REVIEWS_PATH: &str = "/assistance/reviews";
+/// The page shows reviews due within 30 days and every overdue one.
+const REVIEW_DAYS: i64 = 30;
+
+pub async fn reviews(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let (page, per_area) = cases::reviews_due(&app, &p.ctx, &l, REVIEW_DAYS).await?;
+    let list = ListView::new(&app, &p, REVIEWS_PATH, &cases::review_spec(app.today()), &l, &page);
     render(&ReviewsPage {
         nav: Nav::of(&app, &p),
-        items,
+        items: page.items,
         per_area,
+        list,
     })
+}
+
+pub async fn reviews_export(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    xlsx_download(&cases::reviews_export(&app, &p.ctx, &l, REVIEW_DAYS).await?, "reviews.xlsx")
 }
 
 /// A letter's 文号, e.g. 澄民救〔2020〕12号: the town's first character, the letter's year and its place among the

@@ -94,6 +94,8 @@ fn pages() -> Router<App> {
         .route("/assistance/standards", get(standards_list).post(propose))
         .route("/assistance/standards/{id}/approve", post(approve))
         .route("/assistance/applications", get(a::list))
+        .route("/assistance/applications/export.xlsx", get(a::export))
+        .route("/assistance/applications/accept", post(a::accept_batch))
         .route(
             "/assistance/applications/new",
             get(a::new_form).post(a::create),
@@ -108,6 +110,7 @@ fn pages() -> Router<App> {
         .route("/assistance/applications/{id}/refusal", get(a::refusal))
         .route("/assistance/publicity", get(a::publicity))
         .route("/assistance/cases", get(a::cases_list))
+        .route("/assistance/cases/export.xlsx", get(a::cases_export))
         .route("/assistance/cases/{id}", get(a::case_show))
         .route("/assistance/cases/{id}/events", post(a::case_event))
         .route(
@@ -115,15 +118,18 @@ fn pages() -> Router<App> {
             get(a::letter),
         )
         .route("/assistance/reviews", get(a::reviews))
+        .route("/assistance/reviews/export.xlsx", get(a::reviews_export))
         .route("/assistance/ledger", get(ledger::show).post(ledger::import))
         .route("/assistance/ledger/export", get(ledger::export))
         .route("/assistance/temporary", get(t::list).post(t::create))
+        .route("/assistance/temporary/export.xlsx", get(t::export))
         .route("/assistance/temporary/batches", post(t::batch))
         .route("/assistance/temporary/{id}/decision", post(t::decide))
         .route("/assistance/payments", get(p::list).post(p::generate))
         .route("/assistance/payments/{month}", get(p::show))
         .route("/assistance/payments/{month}/approve", post(p::approve))
         .route("/assistance/payments/{month}/export", get(p::export))
+        .route("/assistance/payments/{month}/export.xlsx", get(p::lines_export))
         .route("/assistance/payments/{month}/returns", post(p::returns))
 }
 

@@ -12,11 +12,15 @@ pub struct Entry {
     pub seq: i64,
     pub at: String,
     pub username: String,
+    /// The event's Chinese name (its code stays beside it, as code).
     pub action: String,
+    pub action_code: String,
     pub entity: String,
     pub entity_id: String,
     pub ip: String,
     pub success: bool,
+    /// The change as a sentence; the raw record is shown too, as code.
+    pub summary: String,
     pub before: Option<String>,
     pub after: Option<String>,
 }
@@ -28,6 +32,7 @@ struct AuditPage {
     entries: Vec<Entry>,
     total: i64,
     page: i64,
+    pages: i64,
     f_username: String,
     f_action: String,
     f_entity: String,
@@ -87,11 +92,10 @@ pub async fn search(
             seq: r.seq,
             at: crate::util::local_time(&r.at),
             username: r.username,
-            action: match audit::security_event_label(&r.action) {
-                Some(l) => l.to_string(),
-                None => r.action,
-            },
-            entity: r.entity,
+            action: audit::event_label(&r.action).unwrap_or("其他操作").into(),
+            summary: audit::change_summary(r.before_json.as_deref(), r.after_json.as_deref()),
+            action_code: r.action,
+            entity: audit::entity_label(&r.entity),
             entity_id: r.entity_id,
             ip: r.ip,
             success: r.success,
@@ -110,6 +114,7 @@ pub async fn search(
     render(&AuditPage {
         nav: Nav::of(&app, &p),
         entries,
+        pages: ((total + 49) / 50).max(1),
         total,
         page,
         f_username: username,

@@ -12,6 +12,7 @@ pub mod elderly_services;
 pub mod home;
 pub mod institutions;
 pub mod ledger;
+pub mod list;
 pub mod organisations;
 pub mod payments;
 pub mod persons;
@@ -154,6 +155,11 @@ pub mod filters {
 
     pub fn cn_date<T: AsDate>(d: T, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(crate::util::cn_date(d.as_date()))
+    }
+
+    /// `{{ fen|yuan }}`: an amount in fen as yuan with 2 decimals.
+    pub fn yuan<T: std::borrow::Borrow<i64>>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(minzheng_domain::money::Fen(*v.borrow()).to_string())
     }
 }
 

@@ -1,3 +1,5 @@
+use super::list::{ListView, xlsx_download};
+use crate::app::listing::ListParams;
 use super::home::{Bar, bars};
 use super::{Nav, render};
 use crate::app::assistance::payments::{self, LineView, RollRow, RowError, Total};
@@ -88,24 +90,18 @@ struct RollPage {
     town_bars: Vec<Bar>,
     chart_height: i64,
     lines: Vec<LineView>,
-    total_lines: i64,
-    page: i64,
+    list: ListView,
     is_city: bool,
     message: Option<String>,
     error: Option<String>,
     row_errors: Vec<RowError>,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct PageQuery {
-    page: Option<i64>,
-}
-
 async fn roll_page(
     app: &App,
     p: &PageCtx,
     month: &str,
-    page: i64,
+    l: &ListParams,
     message: Option<String>,
     error: Option<String>,
     row_errors: Vec<RowError>,
@@ -121,16 +117,16 @@ async fn roll_page(
         }
     }
     let town_bars = bars(&by_town);
-    let (lines, total_lines) = payments::lines(app, &p.ctx, month, page).await?;
+    let page = payments::lines(app, &p.ctx, month, l).await?;
+    let list = ListView::new(app, p, &format!("/assistance/payments/{month}"), &payments::line_spec(), l, &page);
     render(&RollPage {
         nav: Nav::of(app, p),
         r: item(&r),
         totals,
         chart_height: town_bars.len() as i64 * 22 + 4,
         town_bars,
-        lines,
-        total_lines,
-        page,
+        lines: page.items,
+        list,
         is_city: p.ctx.actor.role == crate::app::authz::Role::CityOfficer,
         message,
         error,
@@ -142,13 +138,13 @@ pub async fn show(
     State(app): State<App>,
     p: PageCtx,
     Path(month): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
     roll_page(
         &app,
         &p,
         &month,
-        q.page.unwrap_or(1).max(1),
+        &l,
         None,
         None,
         vec![],
@@ -163,11 +159,7 @@ pub async fn approve(
 ) -> Result<Response, PageError> {
     match payments::approve(&app, &p.ctx, &month).await {
         Ok(_) => {
-            roll_page(
-                &app,
-                &p,
-                &month,
-                1,
+            roll_page(&app, &p, &month, &ListParams::default(),
                 Some("名册已审批，不能再修改".into()),
                 None,
                 vec![],
@@ -175,7 +167,7 @@ pub async fn approve(
             .await
         }
         Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
-            roll_page(&app, &p, &month, 1, None, Some(e.to_string()), vec![]).await
+            roll_page(&app, &p, &month, &ListParams::default(), None, Some(e.to_string()), vec![]).await
         }
         Err(e) => Err(e.into()),
     }
@@ -214,11 +206,7 @@ pub async fn returns(
                 .await
                 .map_err(|e| crate::web::extract::multipart_error("file", e))?;
             if !name.ends_with(".csv") {
-                return roll_page(
-                    &app,
-                    &p,
-                    &month,
-                    1,
+                return roll_page(&app, &p, &month, &ListParams::default(),
                     None,
                     Some("回盘文件须为 CSV（.csv）".into()),
                     vec![],
@@ -226,11 +214,7 @@ pub async fn returns(
                 .await;
             }
             if bytes.len() > 20 * 1024 * 1024 {
-                return roll_page(
-                    &app,
-                    &p,
-                    &month,
-                    1,
+                return roll_page(&app, &p, &month, &ListParams::default(),
                     None,
                     Some("回盘文件不能超过20MB".into()),
                     vec![],
@@ -244,11 +228,7 @@ pub async fn returns(
         }
     }
     let Some(text) = text else {
-        return roll_page(
-            &app,
-            &p,
-            &month,
-            1,
+        return roll_page(&app, &p, &month, &ListParams::default(),
             None,
             Some("请选择回盘文件".into()),
             vec![],
@@ -257,11 +237,7 @@ pub async fn returns(
     };
     match payments::import_return(&app, &p.ctx, &month, &text).await {
         Ok(r) => {
-            roll_page(
-                &app,
-                &p,
-                &month,
-                1,
+            roll_page(&app, &p, &month, &ListParams::default(),
                 Some(format!(
                     "回盘已导入：成功 {} 笔，失败 {} 笔，未变 {} 笔",
                     r.paid, r.failed, r.unchanged
@@ -272,8 +248,21 @@ pub async fn returns(
             .await
         }
         Err((e, rows)) if !matches!(e, AppError::Internal(_)) => {
-            roll_page(&app, &p, &month, 1, None, Some(e.to_string()), rows).await
+            roll_page(&app, &p, &month, &ListParams::default(), None, Some(e.to_string()), rows).await
         }
         Err((e, _)) => Err(e.into()),
     }
+}
+
+/// The roll's lines as filtered, for Excel and WPS (audited).
+pub async fn lines_export(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(month): Path<String>,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    xlsx_download(
+        &payments::lines_export(&app, &p.ctx, &month, &l).await?,
+        "payment-lines.xlsx",
+    )
 }

@@ -1,33 +1,22 @@
-use super::{Nav, render};
-use crate::app::assistance::temporary::{self, Batch, NewGrant};
+use super::{Nav, filters, render};
+use super::list::{ListView, xlsx_download};
+use crate::app::assistance::temporary::{self, Batch, GrantItem, NewGrant};
+use crate::app::listing::ListParams;
 use crate::app::authz::Role;
 use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use minzheng_domain::money::Fen;
-
-pub struct Item {
-    pub id: String,
-    pub requested_on: chrono::NaiveDate,
-    pub area: String,
-    pub amount: String,
-    pub form: &'static str,
-    pub reason: String,
-    pub status: &'static str,
-    pub pending: bool,
-    pub batch: String,
-}
 
 #[derive(Template)]
 #[template(path = "temporary.html")]
 struct Page {
     nav: Nav,
-    items: Vec<Item>,
-    total: i64,
+    items: Vec<GrantItem>,
+    list: ListView,
     is_town: bool,
     is_city: bool,
     /// The towns a batch may go to, by name.
@@ -50,44 +39,25 @@ async fn page(
         form: "cash".into(),
         reason: String::new(),
     };
-    page_with(app, p, typed, message, error).await
+    page_with(app, p, &ListParams::default(), typed, message, error).await
 }
+
+const LIST_PATH: &str = "/assistance/temporary";
 
 async fn page_with(
     app: &App,
     p: &PageCtx,
+    l: &ListParams,
     typed: NewGrant,
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let (rows, total) = temporary::list(app, &p.ctx, None, 1).await?;
-    let areas = app.areas();
-    let items = rows
-        .into_iter()
-        .map(|g| Item {
-            pending: g.status == "pending_city",
-            status: match g.status.as_str() {
-                "approved" => "已批准",
-                "pending_city" => "待市局审批",
-                _ => "不予批准",
-            },
-            form: match g.form.as_str() {
-                "goods" => "物质",
-                "services" => "服务",
-                _ => "资金",
-            },
-            area: areas.full_name(&g.area_code),
-            amount: Fen(g.amount).to_string(),
-            id: g.id,
-            requested_on: g.requested_on,
-            reason: g.reason,
-            batch: g.batch_id.unwrap_or_default(),
-        })
-        .collect();
+    let page = temporary::list(app, &p.ctx, l).await?;
+    let list = ListView::new(app, p, LIST_PATH, &temporary::list_spec(), l, &page);
     render(&Page {
         nav: Nav::of(app, p),
-        items,
-        total,
+        items: page.items,
+        list,
         is_town: p.ctx.actor.role == Role::TownOfficer,
         is_city: p.ctx.actor.role == Role::CityOfficer,
         towns: areas_in_scope(app, p),
@@ -95,6 +65,14 @@ async fn page_with(
         message,
         error,
     })
+}
+
+pub async fn export(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    xlsx_download(&temporary::export(&app, &p.ctx, &l).await?, "temporary.xlsx")
 }
 
 fn shown(e: AppError) -> Result<String, PageError> {
@@ -106,8 +84,18 @@ fn shown(e: AppError) -> Result<String, PageError> {
     }
 }
 
-pub async fn list(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
-    page(&app, &p, None, None).await
+pub async fn list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let typed = NewGrant {
+        person_id: String::new(),
+        amount: String::new(),
+        form: "cash".into(),
+        reason: String::new(),
+    };
+    page_with(&app, &p, &l, typed, None, None).await
 }
 
 /// The towns in the user's scope, by name.
@@ -143,7 +131,7 @@ pub async fn create(
             .await
         }
         // the form keeps what was typed
-        Err(e) => page_with(&app, &p, n, None, Some(shown(e)?)).await,
+        Err(e) => page_with(&app, &p, &ListParams::default(), n, None, Some(shown(e)?)).await,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Verification pages: the overview (loads, runs, findings by town, tasks by village), the findings list with
 //! decisions, grid tasks with visits, and the staff close-relative registry.
 
+use super::list::{ListView, batch_form, xlsx_download};
 use super::{Nav, render};
+use crate::app::listing::ListParams;
 use crate::app::authz::{Permission, Role};
 use crate::app::verification::findings::{self, Decision, FindingQuery, FindingView};
 use crate::app::verification::staff::{self, NewRelative, NewStaff};
@@ -57,8 +59,12 @@ fn pages() -> Router<App> {
         .route("/verification/loads", post(load))
         .route("/verification/runs", post(run))
         .route("/verification/findings", get(findings_list))
+        .route("/verification/findings/export.xlsx", get(findings_export))
+        .route("/verification/findings/decisions", post(decide_batch))
         .route("/verification/findings/{id}/decision", post(decide))
         .route("/verification/tasks", get(task_list))
+        .route("/verification/tasks/export.xlsx", get(tasks_export))
+        .route("/verification/tasks/close", post(tasks_close_batch))
         .route("/verification/tasks/{id}/visit", post(task_visit))
         .route("/verification/tasks/{id}/close", post(task_close))
         .route("/verification/tasks/{id}/photos/{photo}", get(task_photo))
@@ -260,42 +266,45 @@ pub async fn run(State(app): State<App>, p: PageCtx) -> Result<Response, PageErr
 struct FindingsPage {
     nav: Nav,
     items: Vec<FindingView>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    kinds: Vec<(&'static str, &'static str)>,
-    q_kind: String,
-    q_status: String,
-    q_area: String,
+    list: ListView,
     can_decide: bool,
     message: Option<String>,
     error: Option<String>,
+    errors: Vec<String>,
 }
+
+const FINDINGS_PATH: &str = "/verification/findings";
 
 async fn findings_page(
     app: &App,
     p: &PageCtx,
-    q: FindingQuery,
+    q: &FindingQuery,
+    l: &ListParams,
     message: Option<String>,
     error: Option<String>,
+    errors: Vec<String>,
 ) -> Result<Response, PageError> {
-    let r = findings::list(app, &p.ctx, &q).await?;
-    render(&FindingsPage {
-        nav: Nav::of(app, p),
-        pages: (r.total + findings::PAGE - 1) / findings::PAGE,
+    let mut l = l.clone();
+    if l.category.is_none() {
+        l.category = q.kind.clone();
+    }
+    let r = findings::list(app, &p.ctx, q, &l).await?;
+    let page = crate::app::listing::Page::<()> {
+        items: vec![],
         total: r.total,
         page: r.page,
+        pages: r.pages,
+    };
+    let list = ListView::new(app, p, FINDINGS_PATH, &findings::list_spec(), &l, &page)
+        .keep("run", q.run.as_deref().unwrap_or(""));
+    render(&FindingsPage {
+        nav: Nav::of(app, p),
         items: r.items,
-        kinds: FindingKind::ALL
-            .iter()
-            .map(|k| (k.code(), k.label()))
-            .collect(),
-        q_kind: q.kind.unwrap_or_default(),
-        q_status: q.status.unwrap_or_default(),
-        q_area: q.area.unwrap_or_default(),
+        list,
         can_decide: p.ctx.actor.can(Permission::HandleFindings),
         message,
         error,
+        errors,
     })
 }
 
@@ -303,8 +312,28 @@ pub async fn findings_list(
     State(app): State<App>,
     p: PageCtx,
     Query(q): Query<FindingQuery>,
+    Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    findings_page(&app, &p, q, None, None).await
+    findings_page(&app, &p, &q, &l, None, None, vec![]).await
+}
+
+pub async fn findings_export(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<FindingQuery>,
+    Query(mut l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    if l.category.is_none() {
+        l.category = q.kind.clone();
+    }
+    xlsx_download(&findings::export(&app, &p.ctx, &q, &l).await?, "findings.xlsx")
+}
+
+fn open_findings() -> ListParams {
+    ListParams {
+        status: Some("open".into()),
+        ..Default::default()
+    }
 }
 
 pub async fn decide(
@@ -313,10 +342,7 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(d): Form<Decision>,
 ) -> Result<Response, PageError> {
-    let q = FindingQuery {
-        status: Some("open".into()),
-        ..Default::default()
-    };
+    let q = FindingQuery::default();
     match findings::decide(&app, &p.ctx, &id, d).await {
         Ok(f) => {
             let over = f
@@ -326,18 +352,49 @@ pub async fn decide(
             findings_page(
                 &app,
                 &p,
-                q,
+                &q,
+                &open_findings(),
                 Some(format!("已处理：{}{}", f.kind_label, over)),
                 None,
+                vec![],
             )
             .await
         }
-        Err(e) => findings_page(&app, &p, q, None, Some(shown(e)?)).await,
+        Err(e) => findings_page(&app, &p, &q, &open_findings(), None, Some(shown(e)?), vec![]).await,
+    }
+}
+
+/// 批量处置疑点: the ticked findings, one decision and one reason.
+pub async fn decide_batch(
+    State(app): State<App>,
+    p: PageCtx,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let (ids, mut rest) = batch_form(&body);
+    let d = Decision {
+        decision: rest.remove("decision").unwrap_or_default(),
+        action: rest.remove("action").filter(|a| !a.is_empty()),
+        from_month: None,
+        reason: rest.remove("reason").unwrap_or_default(),
+    };
+    let q = FindingQuery::default();
+    match findings::decide_batch(&app, &p.ctx, &ids, &d).await {
+        Ok(n) => {
+            findings_page(&app, &p, &q, &open_findings(), Some(format!("已批量处置 {n} 条疑点")), None, vec![])
+                .await
+        }
+        Err(AppError::Invalid { field, message }) if field == "ids" => {
+            let errors = message.split('；').map(str::to_string).collect();
+            findings_page(&app, &p, &q, &open_findings(), None, None, errors).await
+        }
+        Err(e) => findings_page(&app, &p, &q, &open_findings(), None, Some(shown(e)?), vec![]).await,
     }
 }
 
 pub struct TaskItem {
     pub row: TaskRow,
+    /// The household's applications (id, 编号) to choose from when the task turned into one.
+    pub applications: Vec<(String, String)>,
     pub kind: &'static str,
     pub status: &'static str,
     pub area: String,
@@ -349,49 +406,84 @@ pub struct TaskItem {
 struct TasksPage {
     nav: Nav,
     items: Vec<TaskItem>,
+    list: ListView,
+    overdue: bool,
     can_handle: bool,
     message: Option<String>,
     error: Option<String>,
+    errors: Vec<String>,
 }
+
+const TASKS_PATH: &str = "/verification/tasks";
 
 async fn tasks_page(
     app: &App,
     p: &PageCtx,
-    q: TaskQuery,
+    q: &TaskQuery,
+    l: &ListParams,
     message: Option<String>,
     error: Option<String>,
+    errors: Vec<String>,
 ) -> Result<Response, PageError> {
-    let rows = tasks::list(app, &p.ctx, &q).await?;
+    let page = tasks::list(app, &p.ctx, q, l).await?;
+    let list = ListView::new(app, p, TASKS_PATH, &tasks::list_spec(), l, &page)
+        .keep("overdue", if q.overdue == Some(true) { "true" } else { "" });
+    let by_household = tasks::household_applications(app, &page.items).await?;
     let areas = app.areas();
     let today = app.today();
     render(&TasksPage {
         nav: Nav::of(app, p),
-        items: rows
+        items: page
+            .items
             .into_iter()
             .map(|r| TaskItem {
                 kind: tasks::kind_label(&r.kind),
-                status: match r.status.as_str() {
-                    "open" => "待走访",
-                    "visited" => "已走访",
-                    _ => "已办结",
-                },
+                status: tasks::status_label(&r.status),
                 area: areas.full_name(&r.area_code),
                 overdue: r.status != "closed" && r.due_on < today,
+                applications: r
+                    .household_id
+                    .as_ref()
+                    .and_then(|h| by_household.get(h).cloned())
+                    .unwrap_or_default(),
                 row: r,
             })
             .collect(),
+        list,
+        overdue: q.overdue == Some(true),
         can_handle: p.ctx.actor.can(Permission::HandleTasks),
         message,
         error,
+        errors,
     })
+}
+
+async fn tasks_after(
+    app: &App,
+    p: &PageCtx,
+    message: Option<String>,
+    error: Option<String>,
+    errors: Vec<String>,
+) -> Result<Response, PageError> {
+    tasks_page(app, p, &TaskQuery::default(), &ListParams::default(), message, error, errors).await
 }
 
 pub async fn task_list(
     State(app): State<App>,
     p: PageCtx,
     Query(q): Query<TaskQuery>,
+    Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    tasks_page(&app, &p, q, None, None).await
+    tasks_page(&app, &p, &q, &l, None, None, vec![]).await
+}
+
+pub async fn tasks_export(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(q): Query<TaskQuery>,
+    Query(l): Query<ListParams>,
+) -> Result<Response, PageError> {
+    xlsx_download(&tasks::export(&app, &p.ctx, &q, &l).await?, "tasks.xlsx")
 }
 
 pub async fn task_visit(
@@ -405,17 +497,8 @@ pub async fn task_visit(
         Err(e) => Err(e),
     };
     match r {
-        Ok(()) => {
-            tasks_page(
-                &app,
-                &p,
-                TaskQuery::default(),
-                Some("走访记录已保存".into()),
-                None,
-            )
-            .await
-        }
-        Err(e) => tasks_page(&app, &p, TaskQuery::default(), None, Some(shown(e)?)).await,
+        Ok(()) => tasks_after(&app, &p, Some("走访记录已保存".into()), None, vec![]).await,
+        Err(e) => tasks_after(&app, &p, None, Some(shown(e)?), vec![]).await,
     }
 }
 
@@ -426,17 +509,26 @@ pub async fn task_close(
     Form(c): Form<Close>,
 ) -> Result<Response, PageError> {
     match tasks::close(&app, &p.ctx, &id, c).await {
-        Ok(_) => {
-            tasks_page(
-                &app,
-                &p,
-                TaskQuery::default(),
-                Some("任务已办结".into()),
-                None,
-            )
-            .await
+        Ok(_) => tasks_after(&app, &p, Some("任务已办结".into()), None, vec![]).await,
+        Err(e) => tasks_after(&app, &p, None, Some(shown(e)?), vec![]).await,
+    }
+}
+
+/// 批量办结任务: the ticked (visited) tasks closed as 无需救助 with one reason.
+pub async fn tasks_close_batch(
+    State(app): State<App>,
+    p: PageCtx,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let (ids, rest) = batch_form(&body);
+    let reason = rest.get("reason").cloned().unwrap_or_default();
+    match tasks::close_batch(&app, &p.ctx, &ids, &reason).await {
+        Ok(n) => tasks_after(&app, &p, Some(format!("已批量办结 {n} 项任务")), None, vec![]).await,
+        Err(AppError::Invalid { field, message }) if field == "ids" => {
+            let errors = message.split('；').map(str::to_string).collect();
+            tasks_after(&app, &p, None, None, errors).await
         }
-        Err(e) => tasks_page(&app, &p, TaskQuery::default(), None, Some(shown(e)?)).await,
+        Err(e) => tasks_after(&app, &p, None, Some(shown(e)?), vec![]).await,
     }
 }
 
@@ -456,6 +548,10 @@ struct StaffPage {
     staff: Vec<staff::StaffRow>,
     relatives: Vec<staff::RelativeRow>,
     posts: Vec<(&'static str, &'static str)>,
+    /// The areas the user may register staff for, by name (a picker, not a code to type).
+    area_options: Vec<super::AreaOption>,
+    /// Each staff member's area by name.
+    area_names: std::collections::HashMap<String, String>,
     can_edit: bool,
     message: Option<String>,
     error: Option<String>,
@@ -468,11 +564,20 @@ async fn staff_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let (staff, relatives) = staff::list(app, &p.ctx).await?;
+    let area_names = {
+        let areas = app.areas();
+        staff
+            .iter()
+            .map(|s| (s.area_code.clone(), areas.full_name(&s.area_code)))
+            .collect()
+    };
     render(&StaffPage {
         nav: Nav::of(app, p),
         staff,
         relatives,
         posts: staff::POSTS.to_vec(),
+        area_options: super::area_options(app, p),
+        area_names,
         can_edit: matches!(p.ctx.actor.role, Role::CityOfficer | Role::TownOfficer),
         message,
         error,
