@@ -6,9 +6,10 @@ use super::{App, AppError, AppResult, Ctx};
 use crate::storage::users::{self as store, SessionRow, TokenRow, UserRow};
 use crate::storage::{new_id, now};
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::Duration;
-use rand::RngCore;
+use rand::TryRng;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -51,9 +52,9 @@ async fn verify_password_blocking(pw: &str, hash: &str) -> bool {
 }
 
 pub fn hash_password(pw: &str) -> String {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    // A 16-byte salt from the operating system's generator (argon2's `getrandom` feature).
     Argon2::default()
-        .hash_password(pw.as_bytes(), &salt)
+        .hash_password(pw.as_bytes())
         .expect("argon2 hashing")
         .to_string()
 }
@@ -73,7 +74,9 @@ pub fn check_password_policy(app: &App, pw: &str) -> AppResult<()> {
 
 pub fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut b);
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut b)
+        .expect("the operating system's random source");
     hex::encode(b)
 }
 
@@ -730,4 +733,38 @@ pub async fn my_tokens(app: &App, ctx: &Ctx) -> AppResult<Vec<TokenView>> {
 /// For audit entries about someone who is not logged in.
 pub fn anonymous_ctx(username: &str, ip: &str) -> Ctx {
     Ctx::internal(anonymous(username), ip.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PHC string written by the argon2 0.5 this platform used before: users' stored hashes must still verify
+    /// after an upgrade of the crate, or every account would be locked out.
+    const STORED_BY_ARGON2_0_5: &str = "$argon2id$v=19$m=19456,t=2,p=1$0AIIAaW17BbSzv7BH261vA$9YHevXnfTp+FAKNtByzBAcuhovH+SYBjgUffi4EZ0C8";
+
+    #[test]
+    fn stored_hashes_still_verify() {
+        assert!(verify_password("旧密码Abc123!", STORED_BY_ARGON2_0_5));
+        assert!(!verify_password("旧密码Abc123?", STORED_BY_ARGON2_0_5));
+        assert!(!verify_password("旧密码Abc123!", "not a hash"));
+    }
+
+    #[test]
+    fn new_hashes_keep_the_format_and_parameters() {
+        let h = hash_password("新密码Xyz789!");
+        // the same algorithm and costs as the stored ones, a fresh salt each time
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert_ne!(h, hash_password("新密码Xyz789!"));
+        assert!(verify_password("新密码Xyz789!", &h));
+        assert!(!verify_password("新密码Xyz789?", &h));
+    }
+
+    #[test]
+    fn tokens_are_random_hex() {
+        let (a, b) = (random_token(32), random_token(32));
+        assert_eq!(a.len(), 64);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
 }

@@ -8,7 +8,7 @@ use crate::app::{App, Ctx};
 use crate::storage::persons::PersonRow;
 use chrono::{Duration, NaiveDate};
 use minzheng_domain::money::Fen;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
@@ -113,7 +113,7 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
     let mut filed = 0;
     for (hid, poor) in chosen {
         let members = crate::storage::persons::members(&app.db, &hid).await?;
-        let applied = start + Duration::days(rng.gen_range(0..290));
+        let applied = start + Duration::days(rng.random_range(0..290));
         // a child born after the application is not part of it
         let members: Vec<PersonRow> = members
             .into_iter()
@@ -135,8 +135,8 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
             &format!("{}民政办", app.areas().name(&head.town_code)),
         );
         let age = minzheng_domain::idnumber::age_on(head.birth_date, applied);
-        let category = match (poor, rng.gen_range(0..100)) {
-            (true, _) if members.len() == 1 && age >= 60 && rng.gen_bool(0.35) => "tekun",
+        let category = match (poor, rng.random_range(0..100)) {
+            (true, _) if members.len() == 1 && age >= 60 && rng.random_bool(0.35) => "tekun",
             (true, _) => "dibao",
             (false, 0..=59) => "low_income",
             (false, _) => "expenditure",
@@ -150,7 +150,7 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
             let income: i64 = members.iter().map(|m| m.monthly_income).sum::<i64>() / 100;
             let over = (12 * (income - 1000 * members.len() as i64)).max(0);
             hj["annual_rigid_expenditure"] =
-                json!(format!("{}", over + rng.gen_range(6_000..30_000)));
+                json!(format!("{}", over + rng.random_range(6_000..30_000)));
         }
         let a = applications::create(
             app,
@@ -160,8 +160,8 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
                 household_id: hid.clone(),
                 applicant_id: head.id.clone(),
                 authorisation_on: Some(applied),
-                bank_account: format!("62284800{:011}", rng.gen_range(0..99_999_999_999u64)),
-                staff_relative: rng.gen_bool(0.02),
+                bank_account: format!("62284800{:011}", rng.random_range(0..99_999_999_999u64)),
+                staff_relative: rng.random_bool(0.02),
                 household: hj,
                 applied_on: Some(applied),
                 supporters_elsewhere: vec![],
@@ -174,10 +174,10 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<usize> {
         // (the first few are placed one at each step, so even a small demo city has every queue)
         let stop = if filed < STOPS.len() {
             STOPS[filed - 1]
-        } else if rng.gen_bool(0.85) {
+        } else if rng.random_bool(0.85) {
             "decide"
         } else {
-            STOPS[rng.gen_range(0..STOPS.len() - 1)]
+            STOPS[rng.random_range(0..STOPS.len() - 1)]
         };
         let mut on = applied;
         let mut next = |days: i64| {

@@ -16,7 +16,7 @@ use crate::storage::Tx;
 use crate::storage::persons::{HOUSEHOLD_COLS, HouseholdRow, PERSON_COLS, PersonRow};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use minzheng_domain::idnumber::IdNumber;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, HashMap};
 
@@ -134,7 +134,7 @@ impl Gen {
     }
 
     fn surname(&mut self) -> &'static str {
-        let mut x = self.rng.gen_range(0..self.surname_total);
+        let mut x = self.rng.random_range(0..self.surname_total);
         for (s, w) in SURNAMES {
             if x < *w {
                 return s;
@@ -146,14 +146,14 @@ impl Gen {
 
     fn given(&mut self, male: bool) -> String {
         let chars = if male { MALE_CHARS } else { FEMALE_CHARS };
-        let n = if self.rng.gen_bool(0.75) { 2 } else { 1 };
+        let n = if self.rng.random_bool(0.75) { 2 } else { 1 };
         (0..n)
-            .map(|_| chars[self.rng.gen_range(0..chars.len())])
+            .map(|_| chars[self.rng.random_range(0..chars.len())])
             .collect()
     }
 
     fn birth_for_age(&mut self, age: u32) -> NaiveDate {
-        let days = self.rng.gen_range(0..365);
+        let days = self.rng.random_range(0..365);
         self.today - Duration::days(i64::from(age) * 365 + i64::from(age / 4) + days)
     }
 
@@ -182,8 +182,8 @@ impl Gen {
         ];
         format!(
             "{}{:08}",
-            prefixes[self.rng.gen_range(0..prefixes.len())],
-            self.rng.gen_range(0..100_000_000u32)
+            prefixes[self.rng.random_range(0..prefixes.len())],
+            self.rng.random_range(0..100_000_000u32)
         )
     }
 }
@@ -210,18 +210,18 @@ fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
         male,
         relation,
     };
-    let r: u32 = rng.gen_range(0..100);
-    let male = rng.gen_bool(0.5);
+    let r: u32 = rng.random_range(0..100);
+    let male = rng.random_bool(0.5);
     match r {
         // an elderly person alone (many of them 80+)
-        0..=13 => vec![m(rng.gen_range(60..98), rng.gen_bool(0.4), "self")],
+        0..=13 => vec![m(rng.random_range(60..98), rng.random_bool(0.4), "self")],
         // an elderly couple
         14..=28 => {
-            let a = rng.gen_range(60..92);
+            let a = rng.random_range(60..92);
             vec![
                 m(a, true, "self"),
                 m(
-                    a.saturating_sub(rng.gen_range(0..5)).max(58),
+                    a.saturating_sub(rng.random_range(0..5)).max(58),
                     false,
                     "spouse",
                 ),
@@ -229,16 +229,16 @@ fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
         }
         // a couple with 1–2 children
         29..=59 => {
-            let a = rng.gen_range(26..56);
+            let a = rng.random_range(26..56);
             let mut v = vec![
                 m(a, true, "self"),
-                m(a - rng.gen_range(0..4).min(a - 22), false, "spouse"),
+                m(a - rng.random_range(0..4).min(a - 22), false, "spouse"),
             ];
-            let kids = if rng.gen_bool(0.35) { 2 } else { 1 };
+            let kids = if rng.random_bool(0.35) { 2 } else { 1 };
             for _ in 0..kids {
                 v.push(m(
-                    rng.gen_range(0..(a - 21).min(30)),
-                    rng.gen_bool(0.52),
+                    rng.random_range(0..(a - 21).min(30)),
+                    rng.random_bool(0.52),
                     "child",
                 ));
             }
@@ -246,35 +246,35 @@ fn compose_household(rng: &mut ChaCha8Rng) -> Vec<Member> {
         }
         // three generations
         60..=81 => {
-            let a = rng.gen_range(28..50);
+            let a = rng.random_range(28..50);
             let mut v = vec![
                 m(a, true, "self"),
-                m(a - rng.gen_range(0..3).min(a - 22), false, "spouse"),
+                m(a - rng.random_range(0..3).min(a - 22), false, "spouse"),
             ];
             v.push(m(
-                rng.gen_range(0..(a - 21).min(20)),
-                rng.gen_bool(0.52),
+                rng.random_range(0..(a - 21).min(20)),
+                rng.random_bool(0.52),
                 "child",
             ));
-            let p = (a + rng.gen_range(22..32)).min(99);
+            let p = (a + rng.random_range(22..32)).min(99);
             v.push(m(p, true, "parent"));
-            if rng.gen_bool(0.6) {
-                v.push(m(p.saturating_sub(rng.gen_range(0..4)), false, "parent"));
+            if rng.random_bool(0.6) {
+                v.push(m(p.saturating_sub(rng.random_range(0..4)), false, "parent"));
             }
-            if rng.gen_bool(0.2) {
+            if rng.random_bool(0.2) {
                 v.push(m(
-                    rng.gen_range(0..(a - 21).min(20)),
-                    rng.gen_bool(0.52),
+                    rng.random_range(0..(a - 21).min(20)),
+                    rng.random_bool(0.52),
                     "child",
                 ));
             }
             v
         }
         // a single adult
-        82..=92 => vec![m(rng.gen_range(20..60), male, "self")],
+        82..=92 => vec![m(rng.random_range(20..60), male, "self")],
         // a middle-aged couple whose children live elsewhere
         _ => {
-            let a = rng.gen_range(45..60);
+            let a = rng.random_range(45..60);
             vec![m(a, true, "self"), m(a - 2, false, "spouse")]
         }
     }
@@ -292,9 +292,9 @@ fn gen_batch(
     let mut households = Vec::with_capacity(n as usize);
     let mut persons = Vec::with_capacity(n as usize * 4);
     for _ in 0..n {
-        let v = &villages[g.rng.gen_range(0..villages.len())];
+        let v = &villages[g.rng.random_range(0..villages.len())];
         let hid = g.uuid();
-        let house_no = g.rng.gen_range(1..300);
+        let house_no = g.rng.random_range(1..300);
         let address = format!(
             "{}{}{}号",
             areas.name(v.town_code.as_deref().unwrap_or("")),
@@ -317,23 +317,25 @@ fn gen_batch(
             };
             let name = format!("{family}{}", g.given(mem.male));
             let working_age = (18..60).contains(&mem.age);
-            let employed = working_age && g.rng.gen_bool(0.82);
+            let employed = working_age && g.rng.random_bool(0.82);
             let income_yuan: i64 = if employed {
-                g.rng.gen_range(2_200..9_500)
+                g.rng.random_range(2_200..9_500)
             } else if mem.age >= 60 {
                 // urban pensions vs rural basic pensions
-                if g.rng.gen_bool(0.55) {
-                    g.rng.gen_range(1_800..4_500)
+                if g.rng.random_bool(0.55) {
+                    g.rng.random_range(1_800..4_500)
                 } else {
-                    g.rng.gen_range(300..1_200)
+                    g.rng.random_range(300..1_200)
                 }
             } else {
                 0
             };
-            let (dk, dg) = if g.rng.gen_bool(if mem.age >= 60 { 0.07 } else { 0.025 }) {
+            let (dk, dg) = if g.rng.random_bool(if mem.age >= 60 { 0.07 } else { 0.025 }) {
                 (
-                    Some(DISABILITY_KINDS[g.rng.gen_range(0..DISABILITY_KINDS.len())].to_string()),
-                    Some(g.rng.gen_range(1..5)),
+                    Some(
+                        DISABILITY_KINDS[g.rng.random_range(0..DISABILITY_KINDS.len())].to_string(),
+                    ),
+                    Some(g.rng.random_range(1..5)),
                 )
             } else {
                 (None, None)
@@ -362,7 +364,7 @@ fn gen_batch(
                 monthly_income: income_yuan * 100,
                 disability_kind: dk,
                 disability_grade: dg,
-                serious_illness: g.rng.gen_bool(if mem.age >= 50 { 0.03 } else { 0.006 }),
+                serious_illness: g.rng.random_bool(if mem.age >= 50 { 0.03 } else { 0.006 }),
                 lives_alone: alone && mem.age >= 60,
                 created_at: g.created,
                 updated_at: g.created,

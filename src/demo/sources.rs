@@ -8,7 +8,7 @@ use crate::storage::persons::{PERSON_COLS, PersonRow};
 use crate::storage::{Arg, placeholders};
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use minzheng_domain::verification::Source;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -221,7 +221,7 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
     ];
     let mut order: Vec<usize> = (0..cases.len()).collect();
     for i in (1..order.len()).rev() {
-        order.swap(i, rng.gen_range(0..=i));
+        order.swap(i, rng.random_range(0..=i));
     }
     let mut used: HashSet<usize> = HashSet::new();
     let mut planted: HashMap<String, &'static str> = HashMap::new(); // id_number → kind (rows written below)
@@ -417,21 +417,21 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                 // twins: what an assisted household may have without losing assistance
                 if case_by_household.contains_key(hid.as_str()) && !planted.contains_key(id) {
                     let (w, pen) = frozen.get(id).copied().unwrap_or((0, 0));
-                    if w > 0 && rng.gen_bool(0.5) {
+                    if w > 0 && rng.random_bool(0.5) {
                         for m in &months {
                             f.put(Source::SocialInsurance, &[id, m, &yuan(w), "0"])?;
                         }
                     }
-                    if pen > 0 && rng.gen_bool(0.5) {
+                    if pen > 0 && rng.random_bool(0.5) {
                         f.put(Source::SocialInsurance, &[id, &months[11], "0", &yuan(pen)])?;
                     }
-                    match rng.gen_range(0..40) {
+                    match rng.random_range(0..40) {
                         0 => f.put(
                             Source::Vehicles,
                             &[
                                 id,
-                                &format!("苏B{:05}", rng.gen_range(0..99999)),
-                                ["motorcycle", "mobility", "farm"][rng.gen_range(0..3)],
+                                &format!("苏B{:05}", rng.random_range(0..99999)),
+                                ["motorcycle", "mobility", "farm"][rng.random_range(0..3)],
                                 "2018-05-01",
                             ],
                         )?,
@@ -444,7 +444,7 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                             &[
                                 id,
                                 "个体工商户",
-                                &format!("92320281{:010}", rng.gen_range(0..9_999_999_999u64)),
+                                &format!("92320281{:010}", rng.random_range(0..9_999_999_999u64)),
                                 "individual_business",
                                 "0",
                             ],
@@ -479,27 +479,27 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                 continue;
             }
             // everyone else: what ordinary residents have
-            if (18..60).contains(&age) && rng.gen_range(0..100) < o.workers_percent {
-                let base = (rng.gen_range(3_000..15_000) as i64) * 100;
+            if (18..60).contains(&age) && rng.random_range(0..100) < o.workers_percent {
+                let base = (rng.random_range(3_000..15_000) as i64) * 100;
                 for m in &months {
                     f.put(Source::SocialInsurance, &[id, m, &yuan(base), "0"])?;
                     f.put(Source::HousingFund, &[id, m, &yuan(base * 24 / 100)])?;
                 }
-            } else if age >= 60 && rng.gen_bool(0.6) {
+            } else if age >= 60 && rng.random_bool(0.6) {
                 for m in &months {
                     f.put(
                         Source::SocialInsurance,
-                        &[id, m, "0", &yuan(rng.gen_range(800..4_000) * 100)],
+                        &[id, m, "0", &yuan(rng.random_range(800..4_000) * 100)],
                     )?;
                 }
             }
-            match rng.gen_range(0..100) {
+            match rng.random_range(0..100) {
                 0..=11 => f.put(
                     Source::Vehicles,
                     &[
                         id,
-                        &format!("苏B{:05}", rng.gen_range(0..99999)),
-                        ["car", "car", "truck", "motorcycle"][rng.gen_range(0..4)],
+                        &format!("苏B{:05}", rng.random_range(0..99999)),
+                        ["car", "car", "truck", "motorcycle"][rng.random_range(0..4)],
                         "2016-03-01",
                     ],
                 )?,
@@ -512,7 +512,7 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                     &[
                         id,
                         "江阴某某有限公司",
-                        &format!("91320281{:010}", rng.gen_range(0..9_999_999_999u64)),
+                        &format!("91320281{:010}", rng.random_range(0..9_999_999_999u64)),
                         "shareholder",
                         "500000",
                     ],
@@ -523,7 +523,7 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
                     &[
                         id,
                         "中国工商银行江阴支行",
-                        &yuan(rng.gen_range(1_000..400_000) * 100),
+                        &yuan(rng.random_range(1_000..400_000) * 100),
                         &(on - Duration::days(10)).to_string(),
                     ],
                 )?,
@@ -531,18 +531,18 @@ pub async fn generate(app: &App, ctx: &Ctx, dir: &Path, o: Options) -> anyhow::R
             }
             // a well-off household's disability and illness: in the registries, but no 漏保
             let rich = p.monthly_income >= 500_000 && (18..60).contains(&age);
-            if rich && rng.gen_range(0..50) == 0 {
+            if rich && rng.random_range(0..50) == 0 {
                 f.put(Source::Disability, &[id, "limb", "1", "2015-04-01"])?;
                 f.put(Source::SeriousIllness, &[id, "慢性肾衰竭", "3000.00"])?;
                 f.put(Source::Vehicles, &[id, "苏B00001", "car", "2019-01-01"])?;
             }
-            if rng.gen_range(0..400) == 0 && !rich {
+            if rng.random_range(0..400) == 0 && !rich {
                 f.put(
                     Source::Deaths,
                     &[
                         id,
                         &p.name,
-                        &(on - Duration::days(rng.gen_range(1..300))).to_string(),
+                        &(on - Duration::days(rng.random_range(1..300))).to_string(),
                     ],
                 )?;
             }

@@ -3,6 +3,8 @@
 //! SQL is written once with `$N` placeholders, which both sqlx drivers accept. Queries run through
 //! [`Db`] / [`Tx`], which dispatch to the concrete driver, so every row type is decoded by a real driver
 //! (sqlx's `Any` driver cannot decode dates or timestamps). Values are passed as [`Arg`]s.
+//! The SQL texts are the application's own (literals, or assembled from literals and placeholders): every value is
+//! bound, never formatted in, which is what sqlx's `AssertSqlSafe` asserts at the one place queries are run.
 
 pub mod areas;
 pub mod audit;
@@ -21,7 +23,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, FromRow, Postgres, Sqlite};
+use sqlx::{AssertSqlSafe, ConnectOptions, FromRow, Postgres, Sqlite};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -248,13 +250,13 @@ macro_rules! query_methods {
         pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
             Ok(match self.inner() {
                 $sq => {
-                    let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query::<Sqlite>(&sql), args)
+                    let sql = AssertSqlSafe(sqlite_sql(sql).into_owned());
+                    bind_all!(sqlx::query::<Sqlite>(sql), args)
                         .execute($se)
                         .await?
                         .rows_affected()
                 }
-                $pg => bind_all!(sqlx::query::<Postgres>(sql), args)
+                $pg => bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), args)
                     .execute($pe)
                     .await?
                     .rows_affected(),
@@ -263,13 +265,13 @@ macro_rules! query_methods {
         pub async fn fetch_all<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<T>> {
             Ok(match self.inner() {
                 $sq => {
-                    let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args)
+                    let sql = AssertSqlSafe(sqlite_sql(sql).into_owned());
+                    bind_all!(sqlx::query_as::<Sqlite, T>(sql), args)
                         .fetch_all($se)
                         .await?
                 }
                 $pg => {
-                    bind_all!(sqlx::query_as::<Postgres, T>(sql), args)
+                    bind_all!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(sql)), args)
                         .fetch_all($pe)
                         .await?
                 }
@@ -282,13 +284,13 @@ macro_rules! query_methods {
         ) -> DbResult<Option<T>> {
             Ok(match self.inner() {
                 $sq => {
-                    let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args)
+                    let sql = AssertSqlSafe(sqlite_sql(sql).into_owned());
+                    bind_all!(sqlx::query_as::<Sqlite, T>(sql), args)
                         .fetch_optional($se)
                         .await?
                 }
                 $pg => {
-                    bind_all!(sqlx::query_as::<Postgres, T>(sql), args)
+                    bind_all!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(sql)), args)
                         .fetch_optional($pe)
                         .await?
                 }
@@ -297,13 +299,13 @@ macro_rules! query_methods {
         pub async fn fetch_one<T: Row>(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<T> {
             Ok(match self.inner() {
                 $sq => {
-                    let sql = sqlite_sql(sql);
-                    bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args)
+                    let sql = AssertSqlSafe(sqlite_sql(sql).into_owned());
+                    bind_all!(sqlx::query_as::<Sqlite, T>(sql), args)
                         .fetch_one($se)
                         .await?
                 }
                 $pg => {
-                    bind_all!(sqlx::query_as::<Postgres, T>(sql), args)
+                    bind_all!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(sql)), args)
                         .fetch_one($pe)
                         .await?
                 }
@@ -326,14 +328,15 @@ macro_rules! query_methods {
         {
             match self.inner() {
                 $sq => {
-                    let sql = sqlite_sql(sql);
-                    let mut s = bind_all!(sqlx::query_as::<Sqlite, T>(&sql), args).fetch($se);
+                    let sql = AssertSqlSafe(sqlite_sql(sql).into_owned());
+                    let mut s = bind_all!(sqlx::query_as::<Sqlite, T>(sql), args).fetch($se);
                     while let Some(row) = s.try_next().await? {
                         f(row)?;
                     }
                 }
                 $pg => {
-                    let mut s = bind_all!(sqlx::query_as::<Postgres, T>(sql), args).fetch($pe);
+                    let mut s = bind_all!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(sql)), args)
+                        .fetch($pe);
                     while let Some(row) = s.try_next().await? {
                         f(row)?;
                     }
@@ -637,9 +640,11 @@ impl Db {
                     .max_connections(1)
                     .connect_with(opts.clone())
                     .await?;
-                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
-                    .execute(&admin)
-                    .await?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+                )))
+                .execute(&admin)
+                .await?;
                 admin.close().await;
                 opts = opts.options([("search_path", schema)]);
             }

@@ -167,6 +167,7 @@ async fn register_facts(db: &Db, numbers: &[&str]) -> AppResult<HashMap<String, 
 /// Judges every member of `household` under the 2021 rules, writes each member's `has_capable_supporter` into
 /// `body` (the household as the assessment API takes it, members in the same order) and answers what the
 /// application keeps: per member, the summary and every supporter's verdict.
+#[allow(clippy::too_many_arguments)]
 pub async fn judge_2021(
     db: &Db,
     household: &Household,

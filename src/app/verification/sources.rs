@@ -69,9 +69,19 @@ fn format_of(path: &Path, file_name: &str) -> std::io::Result<Format> {
 }
 
 fn checksum(path: &Path) -> std::io::Result<String> {
+    use std::io::BufRead;
+    // sha2 0.11 is no io::Write any more: the reader's buffer is hashed as it fills
     let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
     let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h)?;
+    loop {
+        let chunk = f.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        h.update(chunk);
+        let n = chunk.len();
+        f.consume(n);
+    }
     Ok(hex::encode(h.finalize()))
 }
 

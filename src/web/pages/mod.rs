@@ -153,6 +153,7 @@ pub mod filters {
         }
     }
 
+    #[askama::filter_fn]
     pub fn cn_date<T: AsDate>(d: T, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(crate::util::cn_date(d.as_date()))
     }
