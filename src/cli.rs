@@ -17,6 +17,9 @@ const DEFAULT_DB: &str = "sqlite://minzheng.db";
     about = "民政云平台 — 江阴市民政局 / Civil-affairs platform of a county-level city"
 )]
 pub struct Cli {
+    /// 配置文件 / configuration file (TOML: bureau_name, pool sizes, timeouts …; default ./minzheng.toml if present)
+    #[arg(long, env = "MINZHENG_CONFIG", global = true)]
+    pub config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -292,6 +295,7 @@ fn cli_ctx(app: &App) -> Ctx {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve {
             db,

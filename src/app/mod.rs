@@ -71,7 +71,8 @@ impl Default for Security {
 
 impl Security {
     pub fn from_env() -> Security {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        // the deployment's configuration: MINZHENG_X from the environment, else x from the file (config.rs)
+        let var = |k: &str| crate::config::get(&k["MINZHENG_".len()..].to_ascii_lowercase());
         let mut s = Security::default();
         if let Some(v) = var("MINZHENG_TOKEN_DAYS") {
             match v.trim().parse::<i64>() {

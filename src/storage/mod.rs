@@ -30,10 +30,32 @@ use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// SQLite page cache per pooled connection, and for a bulk load's connection, in KiB.
-const CACHE_KIB: u32 = 16 * 1024;
 const BULK_CACHE_KIB: u32 = 384 * 1024;
 const INDEX_BUILD_CACHE_KIB: u32 = 8 * 1024;
-const MMAP_BYTES: u64 = 16 << 30;
+
+/// The pools' settings from the deployment's configuration (`config.rs`; today's values are the defaults).
+struct PoolSettings {
+    sqlite_pool: u32,
+    postgres_pool: u32,
+    busy_seconds: u64,
+    cache_kib: u64,
+    mmap_bytes: u64,
+    slow: Duration,
+}
+
+impl PoolSettings {
+    fn from_config() -> PoolSettings {
+        use crate::config::number;
+        PoolSettings {
+            sqlite_pool: number("sqlite_pool_size", 2..=256) as u32,
+            postgres_pool: number("postgres_pool_size", 2..=1024) as u32,
+            busy_seconds: number("db_busy_timeout_seconds", 1..=3600),
+            cache_kib: number("sqlite_cache_mib", 1..=65536) * 1024,
+            mmap_bytes: number("sqlite_mmap_mib", 0..=1 << 20) << 20,
+            slow: Duration::from_secs(number("slow_statement_seconds", 1..=3600)),
+        }
+    }
+}
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -488,7 +510,11 @@ impl Tx {
     /// builds.
     pub async fn bulk_cache(&mut self, on: bool) -> DbResult<()> {
         if self.is_sqlite() {
-            let size = if on { BULK_CACHE_KIB } else { CACHE_KIB };
+            let size = if on {
+                u64::from(BULK_CACHE_KIB)
+            } else {
+                PoolSettings::from_config().cache_kib
+            };
             self.execute(&format!("PRAGMA cache_size = -{size}"), vec![])
                 .await?;
             // back from bulk_index_build's helper threads
@@ -609,6 +635,7 @@ impl Db {
         map_reads: bool,
         key: Option<DbKey>,
     ) -> DbResult<Db> {
+        let settings = PoolSettings::from_config();
         if url.starts_with("sqlite:") {
             sqlite_bulk::configure_once();
             let opts = SqliteConnectOptions::from_str(url)
@@ -617,17 +644,17 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(Duration::from_secs(settings.busy_seconds))
                 // 16 MiB page cache per pooled connection (8 × 64 MiB made the server ~1 GiB on a 2M-person city)
-                .pragma("cache_size", format!("-{CACHE_KIB}"))
+                .pragma("cache_size", format!("-{}", settings.cache_kib))
                 .pragma(
                     "mmap_size",
-                    if map_reads { MMAP_BYTES } else { 0 }.to_string(),
+                    if map_reads { settings.mmap_bytes } else { 0 }.to_string(),
                 )
-                .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+                .log_slow_statements(log::LevelFilter::Debug, settings.slow);
             let opts = with_key(opts, key.as_ref());
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(settings.sqlite_pool)
                 .connect_with(opts.clone())
                 .await
                 .map_err(|e| key_refusal(e, &opts, key.as_ref()))?;
@@ -654,10 +681,10 @@ impl Db {
             // short index lookups whose plan does not depend on the values, so one generic plan serves them all.
             let opts = opts
                 .options([("plan_cache_mode", "force_generic_plan")])
-                .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+                .log_slow_statements(log::LevelFilter::Debug, settings.slow);
             let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
+                .max_connections(settings.postgres_pool)
+                .acquire_timeout(Duration::from_secs(settings.busy_seconds))
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))

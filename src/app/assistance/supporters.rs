@@ -4,8 +4,8 @@
 
 use crate::app::{AppError, AppResult};
 use crate::args;
+use crate::storage::Db;
 use crate::storage::persons::PersonRow;
-use crate::storage::{Backend, Db};
 use chrono::NaiveDate;
 use minzheng_domain::assistance::{
     Household, RegisterFacts, Standards, SupporterElsewhere, SupporterFacts, capable_supporter_2021,
@@ -138,10 +138,7 @@ async fn register_facts(db: &Db, numbers: &[&str]) -> AppResult<HashMap<String, 
     if numbers.is_empty() {
         return Ok(out);
     }
-    let list = match db.backend() {
-        Backend::Sqlite => "SELECT value FROM json_each($1)",
-        Backend::Postgres => "SELECT json_array_elements_text($1::json)",
-    };
+    let list = crate::app::verification::gather::json_list(db.backend(), 1);
     let rows: Vec<(String, String)> = db
         .conn()
         .fetch_all(

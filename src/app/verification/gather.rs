@@ -82,7 +82,7 @@ where
 
 /// The values of a JSON array of strings bound as parameter `n`: one statement and one parameter for any number
 /// of identity numbers (an IN list of placeholders costs a statement per chunk and a bind per value).
-fn json_list(backend: Backend, n: usize) -> String {
+pub(crate) fn json_list(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => format!("SELECT value FROM json_each(${n})"),
         Backend::Postgres => format!("SELECT json_array_elements_text(${n}::json)"),

@@ -6,7 +6,7 @@ use crate::app::assistance::standards;
 use crate::app::audit::{self, Event};
 use crate::app::authz::Permission;
 use crate::app::{App, AppError, AppResult, Ctx};
-use crate::storage::persons::{AreaFilter, PERSON_COLS, PersonRow};
+use crate::storage::persons::{AreaFilter, PersonRow};
 use crate::storage::{Arg, Backend, new_id, now, placeholders};
 use crate::{args, storage::Db};
 use chrono::{Datelike, NaiveDate};
@@ -777,6 +777,65 @@ pub fn percent(n: i64, d: i64) -> String {
     minzheng_domain::targets::percent_2dp(n, d).map_or_else(|| "—".into(), |p| format!("{p}%"))
 }
 
+/// A registry person as the 漏保 scan reads it: id, identity number, household, area, town, relation, birth date,
+/// status, monthly income, flags (1 employed, 2 seriously ill, 4 living alone), disability kind and grade.
+type ScanPerson = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDate,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
+
+fn scan_person(p: ScanPerson) -> PersonRow {
+    let (
+        id,
+        id_number,
+        household_id,
+        area_code,
+        town_code,
+        relation,
+        birth_date,
+        status,
+        income,
+        flags,
+        kind,
+        grade,
+    ) = p;
+    let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    PersonRow {
+        id,
+        id_last4: id_number.get(14..).unwrap_or("").to_string(),
+        id_number,
+        name: String::new(),
+        sex: String::new(),
+        birth_date,
+        phone: String::new(),
+        address: String::new(),
+        hukou_area_code: String::new(),
+        area_code,
+        town_code,
+        status,
+        household_id: Some(household_id),
+        relation,
+        employed: flags & 1 != 0,
+        monthly_income: income,
+        disability_kind: kind,
+        disability_grade: grade.and_then(|g| i32::try_from(g).ok()),
+        serious_illness: flags & 2 != 0,
+        lives_alone: flags & 4 != 0,
+        created_at: epoch,
+        updated_at: epoch,
+    }
+}
+
 /// 漏保: people in the disability, serious-illness, orphan or elderly-living-alone data whose household holds no
 /// assistance (no active case, no application in progress) and looks eligible by the rules.
 #[allow(clippy::too_many_arguments)]
@@ -801,13 +860,15 @@ async fn missed(
     };
     // the registers as they stand on the check date: their latest loads
     let loads = gather::loads_on(db, on).await?;
+    // every read below is many rows: one connection, stepped through SQLite's C API (sqlx sends each row from its
+    // worker thread, which had cost more than the rules)
+    let mut r = db.reader().await?;
     let latest = |s: rules::Source| loads.get(&s).and_then(|v| v.last()).cloned();
     if let Some(l) = latest(rules::Source::Disability) {
         let mut al = a.clone();
         al.push(Arg::from(l));
         cand.extend(
-            db.conn()
-                .fetch_all::<(String, String)>(
+            r.select::<(String, String)>(
                     &q(&format!("src_disability d JOIN persons p ON p.id_number = d.id_number WHERE d.load_id = ${} \
                         AND (d.grade <= 2 OR (d.grade = 3 AND d.kind IN ('intellectual', 'mental')))", n + 1)),
                     al,
@@ -819,8 +880,7 @@ async fn missed(
         let mut al = a.clone();
         al.push(Arg::from(l));
         cand.extend(
-            db.conn()
-                .fetch_all::<(String, String)>(
+            r.select::<(String, String)>(
                     &q(&format!("src_serious_illness i JOIN persons p ON p.id_number = i.id_number WHERE i.load_id = ${}", n + 1)),
                     al,
                 )
@@ -832,21 +892,19 @@ async fn missed(
     let mut a80 = a.clone();
     a80.push(Arg::Date(Some(cutoff(80))));
     cand.extend(
-        db.conn()
-            .fetch_all::<(String, String)>(
-                &q(&format!(
-                    "persons p WHERE p.relation = 'self' AND p.birth_date <= ${} AND p.lives_alone",
-                    n + 1
-                )),
-                a80,
-            )
-            .await?,
+        r.select::<(String, String)>(
+            &q(&format!(
+                "persons p WHERE p.relation = 'self' AND p.birth_date <= ${} AND p.lives_alone",
+                n + 1
+            )),
+            a80,
+        )
+        .await?,
     );
     let mut a18 = a.clone();
     a18.push(Arg::Date(Some(cutoff(18))));
     cand.extend(
-        db.conn()
-            .fetch_all::<(String, String)>(
+        r.select::<(String, String)>(
                 &q(&format!(
                     "persons h JOIN persons p ON p.household_id = h.household_id \
                      WHERE h.relation = 'self' AND h.birth_date > ${0} AND p.birth_date > ${0} \
@@ -877,25 +935,30 @@ async fn missed(
     let mut hids: Vec<&str> = cand.iter().map(|c| c.1.as_str()).collect();
     hids.sort_unstable();
     hids.dedup();
-    // the households' members, a chunk at a time
+    // the households' members, in one statement (the households as one bound JSON array)
     let mut members: HashMap<String, Vec<PersonRow>> = HashMap::with_capacity(hids.len());
-    for chunk in hids.chunks(900) {
-        let rows: Vec<PersonRow> = db
-            .conn()
-            .fetch_all(
-                &format!(
-                    "SELECT {PERSON_COLS} FROM persons WHERE household_id IN ({}) ORDER BY household_id, id",
-                    placeholders(1, chunk.len())
-                ),
-                chunk.iter().map(|h| Arg::from(*h)).collect(),
-            )
-            .await?;
-        for p in rows {
-            members
-                .entry(p.household_id.clone().unwrap_or_default())
-                .or_default()
-                .push(p);
-        }
+    let sql = format!(
+        "SELECT id, id_number, household_id, area_code, town_code, relation, birth_date, status, monthly_income, \
+         CAST((CASE WHEN employed THEN 1 ELSE 0 END) + (CASE WHEN serious_illness THEN 2 ELSE 0 END) \
+         + (CASE WHEN lives_alone THEN 4 ELSE 0 END) AS BIGINT), disability_kind, CAST(disability_grade AS BIGINT) \
+         FROM persons WHERE household_id IN ({}) ORDER BY household_id, id",
+        gather::json_list(db.backend(), 1)
+    );
+    let rows: Vec<ScanPerson> = r
+        .select(
+            &sql,
+            vec![Arg::from(
+                serde_json::to_string(&hids).map_err(|e| AppError::Internal(e.into()))?,
+            )],
+        )
+        .await?;
+    drop(r);
+    for p in rows {
+        let p = scan_person(p);
+        members
+            .entry(p.household_id.clone().unwrap_or_default())
+            .or_default()
+            .push(p);
     }
     let mut ids: Vec<String> = members
         .values()
@@ -905,14 +968,24 @@ async fn missed(
     ids.sort_unstable();
     ids.dedup();
     let rows = gather::rows_for(db, &ids, on).await?;
-    let mut verdict: HashMap<&str, Option<(Household, Vec<Category>)>> = HashMap::new();
+    // the rules for each household, on both cores
+    let judged = on_both_cores(&hids, |part| {
+        part.iter()
+            .map(|hid| {
+                let v = members.get(*hid).and_then(|ms| {
+                    let h = registry_household(ms, on, today)?;
+                    let cats = rules::looks_eligible(&h, &rows_of(&h, &rows), on, s, city);
+                    (!cats.is_empty()).then_some((h, cats))
+                });
+                (*hid, v)
+            })
+            .collect()
+    });
+    let verdict: HashMap<&str, Option<(Household, Vec<Category>)>> = judged.into_iter().collect();
     for (pid, hid) in &cand {
-        let v = verdict.entry(hid.as_str()).or_insert_with(|| {
-            let ms = members.get(hid)?;
-            let h = registry_household(ms, on, today)?;
-            let cats = rules::looks_eligible(&h, &rows_of(&h, &rows), on, s, city);
-            (!cats.is_empty()).then_some((h, cats))
-        });
+        let Some(v) = verdict.get(hid.as_str()) else {
+            continue;
+        };
         let Some((h, cats)) = v else { continue };
         let Some(p) = members
             .get(hid)

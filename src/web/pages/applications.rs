@@ -1390,7 +1390,11 @@ pub async fn letter(
     let doc_no = letter_number(&app, &id, &ch.id, ch.on_date).await?;
     // the stored text ends with the bureau's name for the API; on paper the 落款 block below carries it, once
     let body = ch.letter.trim_end();
-    let body = body.strip_suffix("江阴市民政局").unwrap_or(body).trim_end();
+    let bureau = crate::config::bureau_name();
+    let body = body
+        .strip_suffix(bureau.as_str())
+        .unwrap_or(body)
+        .trim_end();
     render(&LetterPage {
         letter: body.to_string(),
         on: ch.on_date,

@@ -164,12 +164,10 @@ pub mod filters {
     }
 }
 
-/// The 监督电话 printed on the village 公示 (MINZHENG_SUPERVISION_PHONE, else the bureau's assistance hotline).
+/// The 监督电话 printed on the village 公示 (setting `supervision_phone`, default the bureau's assistance hotline).
 pub fn supervision_phone() -> String {
-    std::env::var("MINZHENG_SUPERVISION_PHONE")
-        .ok()
+    crate::config::get("supervision_phone")
         .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "0510-86801234".into())
 }
 
