@@ -736,7 +736,7 @@ async fn serve(
     // every request arrives over HTTPS: cookies get Secure, answers HSTS (web::security_headers)
     security.secure_cookies = tls.is_some();
     let app = app.with_security(security);
-    if let Some(dir) = std::env::var_os("MINZHENG_AUDIT_HEAD_DIR") {
+    if let Some(dir) = crate::config::get("audit_head_dir") {
         spawn_head_export(app.clone(), PathBuf::from(dir));
     }
     print_admin(

@@ -46,6 +46,26 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "",
         "可信反向代理的地址（逗号分隔），只采信它们的 X-Forwarded-For",
     ),
+    (
+        "require_totp",
+        "",
+        "1：每个账号须以动态口令登录；0：不要求；不设时 serve 除 --demo 外都要求",
+    ),
+    (
+        "totp_key_file",
+        "",
+        "封存动态口令密钥的密钥文件（64位十六进制）；也可用 MINZHENG_TOTP_KEY 直接给出",
+    ),
+    (
+        "totp_key",
+        "",
+        "封存动态口令密钥的密钥（64位十六进制），宜只放在环境变量中",
+    ),
+    (
+        "audit_head_dir",
+        "",
+        "每天把审计日志的链头导出到此目录（另存于他处，用以发现整条日志被重写）",
+    ),
 ];
 
 static FILE: OnceLock<HashMap<String, String>> = OnceLock::new();

@@ -549,18 +549,7 @@ async fn every_menu_page_of_every_role_is_chinese() {
         "admin", "city", "cj", "wg", "leader", "auditor", "anquan", "shenji",
     ] {
         let s = t.login_browser(user).await;
-        // the three administrators' home is their own page (no business figures)
-        let (st, headers, _) = t.page(&s, "/").await;
-        let start = if st == axum::http::StatusCode::SEE_OTHER {
-            headers[axum::http::header::LOCATION]
-                .to_str()
-                .unwrap()
-                .to_string()
-        } else {
-            "/".to_string()
-        };
-        let (_, _, home) = t.page(&s, &start).await;
-        let home = String::from_utf8(home).unwrap();
+        let (start, home) = common::home_page(&t, &s).await;
         let mut links = common::menu_links(&home);
         // 首页 of an administrator is the redirect to its own page, walked as `start`
         links.retain(|l| start == "/" || l != "/");

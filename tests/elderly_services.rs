@@ -36,8 +36,9 @@ async fn indicator(t: &TestApp, tok: &str, id: &str) -> Value {
 
 /// The figure as a number (the API writes 1, 50, 33.33 …); compared to 2 decimals.
 /// part ÷ whole as a percentage cut to 2 decimals, as the platform shows it.
+/// A percentage as every figure of the platform rounds it: half up, 2 decimals (counted here, not by the platform).
 fn pct(part: i64, whole: i64) -> String {
-    let bp = part * 10_000 / whole;
+    let bp = (part * 20_000 / whole + 1) / 2;
     format!("{}.{:02}", bp / 100, bp % 100)
 }
 
@@ -1139,52 +1140,116 @@ db_test!(carers_trainings_and_volunteers, |b: Backend| async move {
     assert!(html.contains("王*理") && !html.contains("王护理") && html.contains("139****1234"));
 });
 
-db_test!(
-    the_forms_work_without_javascript,
-    |b: Backend| async move {
-        let t = TestApp::new(b).await;
-        t.add_user("cj", "town_officer", "320281001").await;
-        let cj = t.token("cj").await;
-        let villages: Vec<String> = t.app.areas().children("320281001").iter().take(2).map(|a| a.code.clone()).collect();
-        let centre = org(&t, &cj, "澄江日间照料中心", "day_care_centre", "320281001", 21).await;
-        let provider = org(&t, &cj, "澄江居家服务社", "home_care_provider", "320281001", 22).await;
-        let s = t.login_browser("cj").await;
-        let html = |b: Vec<u8>| String::from_utf8(b).unwrap();
-        // the profile with two villages ticked (repeated names), then a 标配 check with every item but one
-        let form = format!(
-            "csrf={}&level=town&meals=1&opened_on=2020-05-01&capacity=20&served={}&served={}",
-            s.csrf, villages[0], villages[1]
-        );
-        let (st, _, body) = t.post_form(&s, &format!("/elderly/facilities/{centre}/act/profile"), &form).await;
-        assert_eq!(st, StatusCode::OK);
-        let body = html(body);
-        assert!(body.contains("已保存设施服务信息"), "{body}");
-        let (_, v) = t.get(&format!("/api/v1/elderly/facilities/{centre}"), &cj).await;
-        assert_eq!(v["served"].as_array().unwrap().len(), 2, "{v}");
-        let mut check = format!("csrf={}&checked_on=2020-06-01&checkers={}", s.csrf, common::enc("王检、李检"));
-        for item in &ALL_ITEMS[1..] {
-            check.push_str(&format!("&present={item}"));
-        }
-        let (_, _, body) = t.post_form(&s, &format!("/elderly/facilities/{centre}/act/check"), &check).await;
-        let body = html(body);
-        assert!(body.contains("form-error") && body.contains("整改"), "a shortfall needs the rectification: {body}");
-        check.push_str(&format!("&note={}", common::enc("补足服务用房")));
-        let (_, _, body) = t.post_form(&s, &format!("/elderly/facilities/{centre}/act/check"), &check).await;
-        assert!(html(body).contains("未按标配建到位"));
-        // a grant refused with the reason on the page
-        let (_, idn) = person(&t, &cj, &villages[0], "未独居", (1930, 1, 1), 601).await;
-        let form = format!("csrf={}&person={idn}&form=hours&monthly=10&provider_id={provider}&starts_on=2020-03-01", s.csrf);
-        let (st, _, body) = t.post_form(&s, "/elderly/home-care", &form).await;
-        assert_eq!(st, StatusCode::OK);
-        assert!(html(body).contains("不符合居家养老援助条件"));
-        // a volunteer
-        let form = format!("csrf={}&name={}&phone=13905100000&area_code={}&registered_on=2020-04-01", s.csrf, common::enc("志愿者甲"), villages[0]);
-        let (_, _, body) = t.post_form(&s, "/elderly/staff/act/volunteer", &form).await;
-        let body = html(body);
-        assert!(body.contains("已登记志愿者") && body.contains("志*甲"), "{body}");
-        // without the CSRF token nothing is written
-        let (st, _, _) = t.post_form(&s, "/elderly/staff/act/volunteer", &format!("name=x&area_code={}&registered_on=2020-04-01", villages[0])).await;
-        assert_ne!(st, StatusCode::OK);
-        assert_eq!(t.scalar("SELECT COUNT(*) FROM elderly_volunteers").await, 1);
+db_test!(the_forms_work_without_javascript, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    t.add_user("cj", "town_officer", "320281001").await;
+    let cj = t.token("cj").await;
+    let villages: Vec<String> = t
+        .app
+        .areas()
+        .children("320281001")
+        .iter()
+        .take(2)
+        .map(|a| a.code.clone())
+        .collect();
+    let centre = org(
+        &t,
+        &cj,
+        "澄江日间照料中心",
+        "day_care_centre",
+        "320281001",
+        21,
+    )
+    .await;
+    let provider = org(
+        &t,
+        &cj,
+        "澄江居家服务社",
+        "home_care_provider",
+        "320281001",
+        22,
+    )
+    .await;
+    let s = t.login_browser("cj").await;
+    let html = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    // the profile with two villages ticked (repeated names), then a 标配 check with every item but one
+    let form = format!(
+        "csrf={}&level=town&meals=1&opened_on=2020-05-01&capacity=20&served={}&served={}",
+        s.csrf, villages[0], villages[1]
+    );
+    let (st, _, body) = t
+        .post_form(
+            &s,
+            &format!("/elderly/facilities/{centre}/act/profile"),
+            &form,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let body = html(body);
+    assert!(body.contains("已保存设施服务信息"), "{body}");
+    let (_, v) = t
+        .get(&format!("/api/v1/elderly/facilities/{centre}"), &cj)
+        .await;
+    assert_eq!(v["served"].as_array().unwrap().len(), 2, "{v}");
+    let mut check = format!(
+        "csrf={}&checked_on=2020-06-01&checkers={}",
+        s.csrf,
+        common::enc("王检、李检")
+    );
+    for item in &ALL_ITEMS[1..] {
+        check.push_str(&format!("&present={item}"));
     }
-);
+    let (_, _, body) = t
+        .post_form(
+            &s,
+            &format!("/elderly/facilities/{centre}/act/check"),
+            &check,
+        )
+        .await;
+    let body = html(body);
+    assert!(
+        body.contains("form-error") && body.contains("整改"),
+        "a shortfall needs the rectification: {body}"
+    );
+    check.push_str(&format!("&note={}", common::enc("补足服务用房")));
+    let (_, _, body) = t
+        .post_form(
+            &s,
+            &format!("/elderly/facilities/{centre}/act/check"),
+            &check,
+        )
+        .await;
+    assert!(html(body).contains("未按标配建到位"));
+    // a grant refused with the reason on the page
+    let (_, idn) = person(&t, &cj, &villages[0], "未独居", (1930, 1, 1), 601).await;
+    let form = format!(
+        "csrf={}&person={idn}&form=hours&monthly=10&provider_id={provider}&starts_on=2020-03-01",
+        s.csrf
+    );
+    let (st, _, body) = t.post_form(&s, "/elderly/home-care", &form).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html(body).contains("不符合居家养老援助条件"));
+    // a volunteer
+    let form = format!(
+        "csrf={}&name={}&phone=13905100000&area_code={}&registered_on=2020-04-01",
+        s.csrf,
+        common::enc("志愿者甲"),
+        villages[0]
+    );
+    let (_, _, body) = t.post_form(&s, "/elderly/staff/act/volunteer", &form).await;
+    let body = html(body);
+    assert!(
+        body.contains("已登记志愿者") && body.contains("志**甲") && !body.contains("志愿者甲"),
+        "{body}"
+    );
+    // without the CSRF token nothing is written
+    let (st, _, _) = t
+        .post_form(
+            &s,
+            "/elderly/staff/act/volunteer",
+            &format!("name=x&area_code={}&registered_on=2020-04-01", villages[0]),
+        )
+        .await;
+    assert_ne!(st, StatusCode::OK);
+    assert_eq!(t.scalar("SELECT COUNT(*) FROM elderly_volunteers").await, 1);
+});

@@ -325,10 +325,11 @@ fn harness(backend: Backend) -> Harness {
     let mut officer = system.clone();
     officer.role = Role::CityOfficer;
     let town = rt
-        .block_on(minzheng::app::auth::authenticate(
+        .block_on(minzheng::app::auth::login(
             &t.app,
             "cj",
             common::PASSWORD,
+            None,
             "test",
         ))
         .unwrap();

@@ -985,7 +985,7 @@ db_test!(plan_imports_by_year, |b: Backend| async move {
             (
                 r["file"].as_str().unwrap().to_string(),
                 r["row"].as_i64().unwrap(),
-                r["field"].as_str().unwrap().to_string(),
+                r["column"].as_str().unwrap().to_string(),
             )
         })
         .collect();
@@ -1028,7 +1028,7 @@ db_test!(plan_imports_by_year, |b: Backend| async move {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(e["rows"][0]["field"], "kind", "{e}");
+    assert_eq!(e["rows"][0]["column"], "kind", "{e}");
     // the command line imports the same way
     let dir = tempfile::tempdir().unwrap();
     let (pi, px) = (dir.path().join("items.csv"), dir.path().join("inds.csv"));

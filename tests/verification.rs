@@ -347,7 +347,10 @@ db_test!(
         // shown rounded half up to two decimals, as every percentage
         let shown: f64 = t101["current"].as_str().unwrap().parse().unwrap();
         let exact = (total2020 - bad2020) as f64 * 100.0 / total2020 as f64;
-        assert!((shown - exact).abs() <= 0.005 + 1e-9, "T10.1 {shown} vs {exact}");
+        assert!(
+            (shown - exact).abs() <= 0.005 + 1e-9,
+            "T10.1 {shown} vs {exact}"
+        );
         assert_eq!(
             t101["status"],
             if bad2020 == 0 { "done" } else { "missed" },
@@ -380,17 +383,13 @@ db_test!(
         );
 
         // early warnings: a death in an assisted household is a review task for the village's grid worker
-        let (_, tasks) = t
-            .get("/api/v1/tasks?category=death_review", &city)
-            .await;
+        let (_, tasks) = t.get("/api/v1/tasks?category=death_review", &city).await;
         let tasks = tasks["items"].as_array().unwrap().clone();
         let death = tasks
             .iter()
             .find(|x| x["kind"] == "death_review")
             .expect("a death review task");
-        let (_, overdue) = t
-            .get("/api/v1/tasks?category=review_overdue", &city)
-            .await;
+        let (_, overdue) = t.get("/api/v1/tasks?category=review_overdue", &city).await;
         assert!(overdue["total"].as_i64().unwrap() > 0, "{overdue}");
         let tid = death["id"].as_str().unwrap();
         let (s, v) = t
@@ -444,7 +443,12 @@ db_test!(
         assert_eq!(s, StatusCode::OK);
         assert_eq!(bytes, png);
         let session = t.login_browser("centre").await;
-        let (_, _, page) = t.page(&session, "/verification/tasks").await;
+        let (_, _, page) = t
+            .page(
+                &session,
+                "/verification/tasks?category=death_review&status=all",
+            )
+            .await;
         assert!(
             String::from_utf8(page)
                 .unwrap()

@@ -8,6 +8,7 @@ pub mod children;
 pub mod disability;
 pub mod elderly;
 pub mod idnumber;
+pub mod import;
 pub mod institutions;
 pub mod money;
 pub mod money_serde;

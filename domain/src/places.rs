@@ -43,7 +43,10 @@ const PROVINCES: [(&str, &str); 34] = [
 /// `city` is the city's own code: a place of the same province is 省内外市县.
 pub fn outside_place(code: &str, city: &str) -> String {
     let code = code.trim();
-    match PROVINCES.iter().find(|(p, _)| code.len() >= 2 && code.starts_with(p)) {
+    match PROVINCES
+        .iter()
+        .find(|(p, _)| code.len() >= 2 && code.starts_with(p))
+    {
         Some((p, name)) if city.starts_with(p) => format!("{name}外市县"),
         Some((_, name)) => (*name).to_string(),
         None => "外省市".into(),

@@ -140,18 +140,7 @@ pub fn options_for(app: &super::App, ctx: &Ctx) -> Vec<Area> {
     out
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub line: usize,
-    pub column: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "第{}行 {}: {}", self.line, self.column, self.message)
-    }
-}
+pub use minzheng_domain::import::RowError;
 
 /// Parses an area CSV (code,name,parent_code,level) and checks every row before anything is written.
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
@@ -172,7 +161,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         != want
     {
         return Err(vec![RowError {
-            line: 1,
+            file: None,
+            row: 1,
             column: "表头".into(),
             message: "表头应为 code,name,parent_code,level".into(),
         }]);
@@ -184,7 +174,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
             Ok(r) => r,
             Err(e) => {
                 errors.push(RowError {
-                    line,
+                    file: None,
+                    row: line as u64,
                     column: "整行".into(),
                     message: format!("无法读取: {e}"),
                 });
@@ -197,7 +188,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         let level = rec.get(3).unwrap_or("").trim().to_string();
         if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
             errors.push(RowError {
-                line,
+                file: None,
+                row: line as u64,
                 column: "code".into(),
                 message: "区划代码必须是数字".into(),
             });
@@ -205,21 +197,24 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         }
         if name.is_empty() {
             errors.push(RowError {
-                line,
+                file: None,
+                row: line as u64,
                 column: "name".into(),
                 message: "名称不能为空".into(),
             });
         }
         if !matches!(level.as_str(), "city" | "town" | "village") {
             errors.push(RowError {
-                line,
+                file: None,
+                row: line as u64,
                 column: "level".into(),
                 message: "级别应为 city、town 或 village".into(),
             });
         }
         if level != "city" && !code.starts_with(&parent) {
             errors.push(RowError {
-                line,
+                file: None,
+                row: line as u64,
                 column: "parent_code".into(),
                 message: "上级代码必须是本代码的前缀".into(),
             });
@@ -229,7 +224,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
             .is_some()
         {
             errors.push(RowError {
-                line,
+                file: None,
+                row: line as u64,
                 column: "code".into(),
                 message: format!("区划代码 {code} 重复"),
             });
@@ -256,7 +252,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         match r.parent_code.as_ref().and_then(|p| seen.get(p)) {
             Some((_, lvl)) if lvl == want_parent => {}
             _ => errors.push(RowError {
-                line: *line,
+                file: None,
+                row: *line as u64,
                 column: "parent_code".into(),
                 message: "上级区划不存在或级别不对".into(),
             }),
@@ -314,11 +311,8 @@ mod tests {
         let csv = "code,name,parent_code,level\n320281,江阴市,3202,city\n320281001,,320281,town\n32028x,坏,320281,town\n320281999001,孤村,320281999,village\n";
         let errs = parse_csv(csv.as_bytes()).unwrap_err();
         assert_eq!(errs.len(), 3, "{errs:?}");
-        assert!(errs.iter().any(|e| e.line == 3 && e.column == "name"));
-        assert!(errs.iter().any(|e| e.line == 4 && e.column == "code"));
-        assert!(
-            errs.iter()
-                .any(|e| e.line == 5 && e.column == "parent_code")
-        );
+        assert!(errs.iter().any(|e| e.row == 3 && e.column == "name"));
+        assert!(errs.iter().any(|e| e.row == 4 && e.column == "code"));
+        assert!(errs.iter().any(|e| e.row == 5 && e.column == "parent_code"));
     }
 }

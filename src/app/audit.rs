@@ -340,6 +340,30 @@ pub fn event_label(code: &str) -> Option<&'static str> {
         "disability.decide" => "残疾人补贴审批",
         "disability.stop" => "停发残疾人补贴",
         "disability.standard" => "残疾人补贴标准",
+        "children.adoption_assess" => "收养评估",
+        "children.adoption_file" => "受理收养登记申请",
+        "children.adoption_refuse" => "不予收养登记",
+        "children.adoption_register" => "办理收养登记",
+        "children.guardianship_end" => "结束国家监护",
+        "children.guardianship_start" => "开始国家监护",
+        "children.reclassify" => "儿童类别重新认定",
+        "disability.regrade" => "残疾等级变化调整补贴",
+        "disability.setting" => "残疾人补贴政策设置",
+        "elderly.adaptation_accept" => "适老化改造验收",
+        "elderly.adaptation_plan" => "适老化改造立项",
+        "elderly.care_bed" => "设立家庭照护床位",
+        "elderly.care_bed_end" => "撤销家庭照护床位",
+        "elderly.care_bed_visit" => "家庭照护床位服务",
+        "elderly.carer" => "登记养老护理员",
+        "elderly.carer_training" => "养老护理员培训",
+        "elderly.designation" => "养老设施命名认定",
+        "elderly.facility" => "社区养老设施信息",
+        "elderly.home_care_end" => "终止居家养老援助",
+        "elderly.home_care_grant" => "批准居家养老援助",
+        "elderly.home_care_service" => "居家养老援助服务记录",
+        "elderly.standard_check" => "社区养老设施标配检查",
+        "elderly.volunteer" => "登记养老志愿者",
+        "system.rekey" => "数据库加密或更换密钥",
         _ => return None,
     })
 }
@@ -444,7 +468,7 @@ pub async fn archive(
             AppError::invalid("out", format!("无法新建归档文件 {}：{e}", out.display()))
         })?;
     let mut w = std::io::BufWriter::new(file);
-    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("HMAC takes any key");
+    let mut mac = <HmacSha256 as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key");
     let mut digest = Sha256::new();
     let mut put = |line: &str, mac: &mut HmacSha256, w: &mut std::io::BufWriter<std::fs::File>| {
         let bytes = format!("{line}\n");
@@ -555,7 +579,7 @@ pub async fn verify_archive(
     let (body, trailer) = bytes.split_at(body_end);
     let trailer: ArchiveTrailer =
         serde_json::from_slice(trailer).map_err(|_| bad("缺少签名行".into()))?;
-    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("HMAC takes any key");
+    let mut mac = <HmacSha256 as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key");
     hmac::Mac::update(&mut mac, body);
     let sig = hex::decode(&trailer.signature).map_err(|_| bad("签名格式不对".into()))?;
     hmac::Mac::verify_slice(mac, &sig)
@@ -871,7 +895,11 @@ mod names {
             s.split('"')
                 .skip(1)
                 .step_by(2)
-                .filter(|l| l.contains('.') && l.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'))
+                .filter(|l| {
+                    l.contains('.')
+                        && l.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+                })
                 .map(str::to_string)
                 .collect()
         };
@@ -883,7 +911,10 @@ mod names {
                 codes.extend(literals(first));
             }
             for part in text.split("event: \"").skip(1) {
-                codes.extend(literals(&format!("\"{}", part.split('\n').next().unwrap_or(""))));
+                codes.extend(literals(&format!(
+                    "\"{}",
+                    part.split('\n').next().unwrap_or("")
+                )));
             }
         }
         codes.sort();
@@ -899,16 +930,25 @@ mod names {
         assert!(codes.contains(&"children.expire".to_string()));
         assert!(codes.contains(&"disability.standard".to_string()));
         let missing: Vec<&String> = codes.iter().filter(|c| event_label(c).is_none()).collect();
-        assert!(missing.is_empty(), "event codes without a Chinese name: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "event codes without a Chinese name: {missing:?}"
+        );
     }
 
     #[test]
     fn change_summary_reads_in_chinese() {
         assert_eq!(
-            change_summary(Some(r#"{"stage":"submitted"}"#), Some(r#"{"stage":"accepted","due_on":"2020-10-20"}"#)),
+            change_summary(
+                Some(r#"{"stage":"submitted"}"#),
+                Some(r#"{"stage":"accepted","due_on":"2020-10-20"}"#)
+            ),
             "办理期限：2020-10-20；环节：已申请，待受理 → 已受理，待调查"
         );
-        let s = change_summary(None, Some(r#"{"status":"confirmed","weird_key":"x","full":true}"#));
+        let s = change_summary(
+            None,
+            Some(r#"{"status":"confirmed","weird_key":"x","full":true}"#),
+        );
         assert_eq!(s, "完整身份证号码：是；状态：属实；其他1项见原始记录");
         assert_eq!(change_summary(None, None), "");
     }

@@ -229,7 +229,11 @@ impl ListSpec {
             }
         }
         let (key, desc) = self.sort_of(p);
-        let sql = self.sorts.iter().find(|k| k.key == key).map_or(key, |k| k.sql);
+        let sql = self
+            .sorts
+            .iter()
+            .find(|k| k.key == key)
+            .map_or(key, |k| k.sql);
         let dir = if desc { "DESC" } else { "ASC" };
         q.order = format!("{sql} {dir}, {} {dir}", self.tiebreak);
         Ok(q)
@@ -298,7 +302,9 @@ impl Query {
         let pages = pages_for(total);
         // past the last page is an empty page (an API client pages until it gets one)
         let page = page.max(1);
-        let items = self.rows(app, cols, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+        let items = self
+            .rows(app, cols, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+            .await?;
         Ok(Page {
             items,
             total,
@@ -319,7 +325,13 @@ impl Query {
         Ok(rows)
     }
 
-    async fn rows<T: Row>(&self, app: &App, cols: &str, limit: i64, offset: i64) -> AppResult<Vec<T>> {
+    async fn rows<T: Row>(
+        &self,
+        app: &App,
+        cols: &str,
+        limit: i64,
+        offset: i64,
+    ) -> AppResult<Vec<T>> {
         let mut args = self.args.clone();
         let n = args.len();
         args.push(Arg::from(limit));

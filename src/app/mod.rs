@@ -113,8 +113,7 @@ impl Security {
 
     /// Whether MINZHENG_REQUIRE_TOTP was set at all (then `serve` does not choose by `--demo`).
     pub fn require_totp_from_env() -> Option<bool> {
-        std::env::var("MINZHENG_REQUIRE_TOTP")
-            .ok()
+        crate::config::get("require_totp")
             .filter(|v| !v.trim().is_empty())
             .map(|v| matches!(v.trim(), "1" | "true" | "yes"))
     }

@@ -11,7 +11,7 @@ use crate::storage::users::{self as store, TotpRow};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use minzheng_domain::totp as rules;
-use rand::RngCore;
+use rand::TryRng;
 
 /// The issuer an authenticator app shows beside the account.
 pub const ISSUER: &str = "民政云平台";
@@ -30,7 +30,9 @@ fn seal(app: &App, user_id: &str, secret: &[u8]) -> String {
     match app.security().totp_key {
         Some(k) => {
             let mut nonce = [0u8; 12];
-            rand::rngs::OsRng.fill_bytes(&mut nonce);
+            rand::rngs::SysRng
+                .try_fill_bytes(&mut nonce)
+                .expect("the operating system\'s random source");
             let sealed = ChaCha20Poly1305::new(&k.into())
                 .encrypt(
                     Nonce::from_slice(&nonce),
@@ -142,7 +144,9 @@ pub async fn begin(app: &App, ctx: &Ctx) -> AppResult<Pending> {
         Some(r) => open(app, &user_id, &r.secret)?,
         None => {
             let mut s = vec![0u8; rules::SECRET_BYTES];
-            rand::rngs::OsRng.fill_bytes(&mut s);
+            rand::rngs::SysRng
+                .try_fill_bytes(&mut s)
+                .expect("the operating system\'s random source");
             let mut tx = app.db.begin().await?;
             store::put_totp(
                 &mut tx,
@@ -201,7 +205,9 @@ pub async fn confirm(app: &App, ctx: &Ctx, code: &str) -> AppResult<Vec<String>>
 /// 16 base32 characters in four groups: xxxx-xxxx-xxxx-xxxx.
 fn new_recovery_code() -> String {
     let mut b = [0u8; 10];
-    rand::rngs::OsRng.fill_bytes(&mut b);
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut b)
+        .expect("the operating system\'s random source");
     let s = rules::to_base32(&b).to_ascii_lowercase();
     format!("{}-{}-{}-{}", &s[0..4], &s[4..8], &s[8..12], &s[12..16])
 }

@@ -409,7 +409,10 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
             village_no += 1;
             let rural = is_rural_community(vname);
             let regional = j == 0 && i < 10;
-            if !(regional || (!rural && village_no % 10 != 0) || (rural && village_no % 5 < 3)) {
+            if !(regional
+                || (!rural && !village_no.is_multiple_of(10))
+                || (rural && village_no % 5 < 3))
+            {
                 continue;
             }
             let short_v = vname
@@ -452,7 +455,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
             .await
             .map_err(err)?;
             out.facilities += 1;
-            let ok = village_no % 8 != 0;
+            let ok = !village_no.is_multiple_of(8);
             let mut present = all_present.clone();
             if !ok {
                 present.retain(|p| p != "health");

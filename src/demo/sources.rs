@@ -679,6 +679,10 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<(u64, i64)> {
         let w = written?;
         for s in Source::ALL {
             let name = format!("{}.csv", s.code());
+            // a small city may give a department nothing to report: a file of only its header is not loaded
+            if !has_data_row(&dir.join(&name))? {
+                continue;
+            }
             sources::load_file(app, &ctx, s.code(), &dir.join(&name), &name, Some(on))
                 .await
                 .map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
@@ -691,4 +695,16 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<(u64, i64)> {
     .await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Whether a written CSV file has a row after its header (reads two lines at most).
+fn has_data_row(path: &std::path::Path) -> anyhow::Result<bool> {
+    use std::io::BufRead;
+    let f = std::io::BufReader::new(std::fs::File::open(path)?);
+    Ok(f.lines()
+        .take(2)
+        .filter_map(Result::ok)
+        .filter(|l| !l.trim().is_empty())
+        .count()
+        == 2)
 }

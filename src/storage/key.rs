@@ -4,6 +4,7 @@
 //! digits are a raw 256-bit key, used as it is; anything else is a passphrase that SQLCipher stretches with
 //! PBKDF2-HMAC-SHA512 (256,000 rounds) each time a connection opens.
 
+use sqlx::AssertSqlSafe;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -141,9 +142,12 @@ pub async fn rekey(url: &str, old: Option<&DbKey>, new: &DbKey) -> super::DbResu
         return Err(e);
     }
     if old.is_some() {
-        sqlx::query(&format!("PRAGMA rekey = {}", new.pragma_value()))
-            .execute(&mut c)
-            .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA rekey = {}",
+            new.pragma_value()
+        )))
+        .execute(&mut c)
+        .await?;
         sqlx::query("PRAGMA journal_mode = WAL")
             .execute(&mut c)
             .await?;
@@ -158,10 +162,11 @@ pub async fn rekey(url: &str, old: Option<&DbKey>, new: &DbKey) -> super::DbResu
         .to_str()
         .ok_or_else(|| DbError::Key("数据库路径必须是UTF-8".into()))?
         .replace('\'', "''");
-    sqlx::query(&format!(
+    // the path is quoted above and the key is hex or a quoted passphrase (DbKey::pragma_value): nothing else is formatted in
+    sqlx::query(AssertSqlSafe(format!(
         "ATTACH DATABASE '{tmp_sql}' AS encrypted KEY {}",
         new.pragma_value()
-    ))
+    )))
     .execute(&mut c)
     .await?;
     sqlx::query("SELECT sqlcipher_export('encrypted')")
@@ -171,9 +176,11 @@ pub async fn rekey(url: &str, old: Option<&DbKey>, new: &DbKey) -> super::DbResu
     let version: i64 = sqlx::query_scalar("PRAGMA main.user_version")
         .fetch_one(&mut c)
         .await?;
-    sqlx::query(&format!("PRAGMA encrypted.user_version = {version}"))
-        .execute(&mut c)
-        .await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "PRAGMA encrypted.user_version = {version}"
+    )))
+    .execute(&mut c)
+    .await?;
     sqlx::query("DETACH DATABASE encrypted")
         .execute(&mut c)
         .await?;

@@ -312,13 +312,7 @@ pub enum Cell {
     Null,
 }
 
-/// A bad cell: the file's row number (the header is row 1), the column and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RowError {
-    pub row: u64,
-    pub column: String,
-    pub message: String,
-}
+pub use crate::import::RowError;
 
 /// Checks that the header names every column of the source (in any order, extra columns ignored) and returns,
 /// for each of the source's columns, its position in the file.
@@ -339,6 +333,7 @@ pub fn map_header(source: Source, header: &[String]) -> Result<Vec<usize>, RowEr
         Ok(pos)
     } else {
         Err(RowError {
+            file: None,
             row: 1,
             column: missing.join(","),
             message: format!(
@@ -373,6 +368,7 @@ pub fn parse_row(
             Err(msg) => {
                 out.push(Cell::Null);
                 errors.push(RowError {
+                    file: None,
                     row,
                     column: c.name.into(),
                     message: format!("{}：{}", c.label, msg),

@@ -1,10 +1,10 @@
 //! Applications from filing to decision (DOMAIN.md §4.6): every step by the office that owns it, deadlines in
 //! working days, 先核再救, the city's spot-check sample, and approval that freezes its inputs into a case.
 
-use crate::app::listing::{Choice, ListParams, ListSpec, Page, Query, Sheet, SortKey, id_cell};
 use super::{calendar, standards};
 use crate::app::audit::{self, Event};
 use crate::app::authz::{Permission, Role};
+use crate::app::listing::{Choice, ListParams, ListSpec, Page, Query, Sheet, SortKey, id_cell};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, Tx, new_id, now};
@@ -697,15 +697,21 @@ pub async fn accept_batch(
         match act_in(app, ctx, &mut tx, id, input, None).await {
             Ok(a) => numbers.push(a.number),
             Err(e @ (AppError::Internal(_) | AppError::Forbidden(_))) => return Err(e),
-            Err(e) => errors.push(crate::app::listing::item_error(&mut tx, "applications", "number", id, &e).await),
+            Err(e) => errors.push(
+                crate::app::listing::item_error(&mut tx, "applications", "number", id, &e).await,
+            ),
         }
     }
     crate::app::listing::batch_outcome(errors)?;
     audit::record(
         &mut tx,
         ctx,
-        Event::new("application.batch_accept", "application", numbers.join("、"))
-            .after(json!({"count": numbers.len(), "on": on})),
+        Event::new(
+            "application.batch_accept",
+            "application",
+            numbers.join("、"),
+        )
+        .after(json!({"count": numbers.len(), "on": on})),
     )
     .await?;
     tx.commit().await?;
@@ -1359,13 +1365,41 @@ pub fn list_spec() -> ListSpec {
         default_status: None,
         date: Some(("a.applied_on", "申请日期")),
         sorts: vec![
-            SortKey { key: "number", label: "编号", sql: "a.number" },
-            SortKey { key: "name", label: "申请人", sql: "p.name" },
-            SortKey { key: "category", label: "类别", sql: "a.category" },
-            SortKey { key: "area", label: "所在地", sql: "a.area_code" },
-            SortKey { key: "applied", label: "申请日期", sql: "a.applied_on" },
-            SortKey { key: "stage", label: "当前环节", sql: "a.stage" },
-            SortKey { key: "due", label: "办理期限", sql: "a.due_on" },
+            SortKey {
+                key: "number",
+                label: "编号",
+                sql: "a.number",
+            },
+            SortKey {
+                key: "name",
+                label: "申请人",
+                sql: "p.name",
+            },
+            SortKey {
+                key: "category",
+                label: "类别",
+                sql: "a.category",
+            },
+            SortKey {
+                key: "area",
+                label: "所在地",
+                sql: "a.area_code",
+            },
+            SortKey {
+                key: "applied",
+                label: "申请日期",
+                sql: "a.applied_on",
+            },
+            SortKey {
+                key: "stage",
+                label: "当前环节",
+                sql: "a.stage",
+            },
+            SortKey {
+                key: "due",
+                label: "办理期限",
+                sql: "a.due_on",
+            },
         ],
         default_sort: ("due", false),
         tiebreak: "a.id",
@@ -1390,7 +1424,10 @@ fn list_query(app: &App, ctx: &Ctx, p: &ListParams, f: &ListFilter) -> AppResult
         });
     }
     if f.overdue_only {
-        q.and("a.due_on < $? AND a.stage <> 'approved'", app.today().into());
+        q.and(
+            "a.due_on < $? AND a.stage <> 'approved'",
+            app.today().into(),
+        );
     }
     Ok(q)
 }
@@ -1436,7 +1473,16 @@ pub async fn export(app: &App, ctx: &Ctx, p: &ListParams, f: &ListFilter) -> App
     let full = p.wants_full();
     let mut sheet = Sheet::new(
         spec.title,
-        &["编号", "申请人", "身份证号码", "类别", "所在地", "申请日期", "当前环节", "办理期限"],
+        &[
+            "编号",
+            "申请人",
+            "身份证号码",
+            "类别",
+            "所在地",
+            "申请日期",
+            "当前环节",
+            "办理期限",
+        ],
     );
     for r in rows {
         let id = id_cell(full, &r.applicant_id_number);

@@ -1,8 +1,8 @@
 //! Cases: assistance in payment, with members and amounts; stopping a case with a reason.
 
 use crate::app::audit::{self, Event};
-use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, now};
@@ -77,12 +77,36 @@ pub fn list_spec() -> ListSpec {
         default_status: Some("active"),
         date: None,
         sorts: vec![
-            SortKey { key: "number", label: "编号", sql: "aa.number" },
-            SortKey { key: "name", label: "申请人", sql: "ap.name" },
-            SortKey { key: "category", label: "类别", sql: "cases.category" },
-            SortKey { key: "area", label: "所在地", sql: "cases.area_code" },
-            SortKey { key: "amount", label: "月救助金（元）", sql: "cases.monthly_amount" },
-            SortKey { key: "start", label: "起始月份", sql: "cases.start_month" },
+            SortKey {
+                key: "number",
+                label: "编号",
+                sql: "aa.number",
+            },
+            SortKey {
+                key: "name",
+                label: "申请人",
+                sql: "ap.name",
+            },
+            SortKey {
+                key: "category",
+                label: "类别",
+                sql: "cases.category",
+            },
+            SortKey {
+                key: "area",
+                label: "所在地",
+                sql: "cases.area_code",
+            },
+            SortKey {
+                key: "amount",
+                label: "月救助金（元）",
+                sql: "cases.monthly_amount",
+            },
+            SortKey {
+                key: "start",
+                label: "起始月份",
+                sql: "cases.start_month",
+            },
         ],
         default_sort: ("area", false),
         tiebreak: "cases.id",
@@ -99,10 +123,7 @@ pub const STATUSES: [(&str, &str); 3] = [
 ];
 
 pub fn status_label(code: &str) -> &'static str {
-    STATUSES
-        .iter()
-        .find(|s| s.0 == code)
-        .map_or("", |s| s.1)
+    STATUSES.iter().find(|s| s.0 == code).map_or("", |s| s.1)
 }
 
 pub async fn list(app: &App, ctx: &Ctx, p: &ListParams) -> AppResult<Page<CaseItem>> {
@@ -147,7 +168,19 @@ pub async fn export(app: &App, ctx: &Ctx, p: &ListParams) -> AppResult<Sheet> {
     let areas = app.areas();
     let mut sheet = Sheet::new(
         spec.title,
-        &["编号", "申请人", "身份证号码", "家庭人数", "类别", "所在地", "状态", "月救助金（元）", "起始月份", "终止月份", "停保原因"],
+        &[
+            "编号",
+            "申请人",
+            "身份证号码",
+            "家庭人数",
+            "类别",
+            "所在地",
+            "状态",
+            "月救助金（元）",
+            "起始月份",
+            "终止月份",
+            "停保原因",
+        ],
     );
     for r in rows {
         sheet.rows.push(vec![
@@ -850,11 +883,31 @@ pub fn review_spec(today: chrono::NaiveDate) -> ListSpec {
         default_status: None,
         date: Some(("c.review_due_on", "复核期限")),
         sorts: vec![
-            SortKey { key: "due", label: "复核期限", sql: "c.review_due_on" },
-            SortKey { key: "number", label: "编号", sql: "a.number" },
-            SortKey { key: "name", label: "申请人", sql: "p.name" },
-            SortKey { key: "area", label: "所在地", sql: "c.area_code" },
-            SortKey { key: "category", label: "类别", sql: "c.category" },
+            SortKey {
+                key: "due",
+                label: "复核期限",
+                sql: "c.review_due_on",
+            },
+            SortKey {
+                key: "number",
+                label: "编号",
+                sql: "a.number",
+            },
+            SortKey {
+                key: "name",
+                label: "申请人",
+                sql: "p.name",
+            },
+            SortKey {
+                key: "area",
+                label: "所在地",
+                sql: "c.area_code",
+            },
+            SortKey {
+                key: "category",
+                label: "类别",
+                sql: "c.category",
+            },
         ],
         default_sort: ("due", false),
         tiebreak: "c.id",
@@ -888,7 +941,10 @@ fn review_query(
     let today = app.today();
     let mut q = review_spec(today).query(app, ctx, p)?;
     q.and_sql("c.status IN ('active', 'phasing_out')");
-    q.and("c.review_due_on <= $?", (today + chrono::Duration::days(days)).into());
+    q.and(
+        "c.review_due_on <= $?",
+        (today + chrono::Duration::days(days)).into(),
+    );
     Ok(q)
 }
 
@@ -948,12 +1004,23 @@ fn review_item(app: &App, today: chrono::NaiveDate, d: Due) -> ReviewItem {
 pub async fn reviews_export(app: &App, ctx: &Ctx, p: &ListParams, days: i64) -> AppResult<Sheet> {
     let today = app.today();
     let spec = review_spec(today);
-    let rows: Vec<Due> = review_query(app, ctx, p, days)?.all(app, REVIEW_COLS).await?;
+    let rows: Vec<Due> = review_query(app, ctx, p, days)?
+        .all(app, REVIEW_COLS)
+        .await?;
     crate::app::listing::export_audit(app, ctx, &spec, p, rows.len()).await?;
     let full = p.wants_full();
     let mut sheet = Sheet::new(
         spec.title,
-        &["编号", "申请人", "身份证号码", "类别", "所在地", "复核周期（月）", "复核期限", "是否逾期"],
+        &[
+            "编号",
+            "申请人",
+            "身份证号码",
+            "类别",
+            "所在地",
+            "复核周期（月）",
+            "复核期限",
+            "是否逾期",
+        ],
     );
     for d in rows {
         let id = id_cell(full, &d.id_number);

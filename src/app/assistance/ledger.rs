@@ -27,13 +27,7 @@ pub const HEADER: [&str; 10] = [
     "住址",
 ];
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct RowError {
-    /// Spreadsheet row (1 = the header).
-    pub row: usize,
-    pub column: String,
-    pub message: String,
-}
+pub use minzheng_domain::import::RowError;
 
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportResult {
@@ -100,7 +94,8 @@ fn relation_of(s: &str) -> Option<&'static str> {
 /// Reads and checks every row; returns the rows or every problem found.
 fn parse(app: &App, ctx: &Ctx, bytes: &[u8]) -> Result<Vec<Row>, Vec<RowError>> {
     let err = |row: usize, column: &str, message: String| RowError {
-        row,
+        file: None,
+        row: row as u64,
         column: column.into(),
         message,
     };
@@ -305,7 +300,8 @@ pub async fn import(
             && !ctx.actor.in_scope(&p.area_code)
         {
             errors.push(RowError {
-                row: r.line,
+                file: None,
+                row: r.line as u64,
                 column: HEADER[3].into(),
                 message: "该人员已在其他镇(街道)登记，请先办理迁入".into(),
             });
@@ -387,7 +383,8 @@ pub async fn import(
         if let Some((_, amount)) = by_member.or(by_household) {
             if *amount != head.amount.0 {
                 errors.push(RowError {
-                    row: head.line,
+                    file: None,
+                    row: head.line as u64,
                     column: HEADER[6].into(),
                     message: format!(
                         "该户已有在保的{}，月救助金 {} 元，与台账的 {} 元不一致；金额变化请通过家庭变化或复核办理",
@@ -606,8 +603,9 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
     #[derive(sqlx::FromRow)]
     struct L {
         ledger_key: Option<String>,
-        /// The application's 编号: a case that did not come from a ledger is known by it, never by its key.
-        number: String,
+        /// The application's 编号: a case that did not come from a ledger is known by it, never by its key (a case
+        /// imported from a ledger has no application).
+        number: Option<String>,
         area_code: String,
         name: String,
         id_number: String,
@@ -654,7 +652,8 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
                 .ledger_key
                 .as_deref()
                 .and_then(|k| k.split_once(':').map(|(_, k)| k.to_string()))
-                .unwrap_or_else(|| r.number.clone());
+                .or_else(|| r.number.clone())
+                .unwrap_or_default();
             let label = |c: &str| {
                 CATEGORIES
                     .iter()

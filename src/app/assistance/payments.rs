@@ -5,8 +5,8 @@ use super::applications::{category_label, month_start};
 use super::cases::{self, AmountChange};
 use super::standards;
 use crate::app::audit::{self, Event};
-use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
@@ -681,12 +681,7 @@ pub fn to_xlsx(rows: &[[String; 11]], month: &str) -> anyhow::Result<Vec<u8>> {
     sheet.xlsx()
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub row: usize,
-    pub column: String,
-    pub message: String,
-}
+pub use minzheng_domain::import::RowError;
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReturnResult {
@@ -734,7 +729,8 @@ pub async fn import_return(
             Ok(r) => r,
             Err(e) => {
                 errors.push(RowError {
-                    row,
+                    file: None,
+                    row: row as u64,
                     column: "整行".into(),
                     message: format!("无法读取：{e}"),
                 });
@@ -749,7 +745,8 @@ pub async fn import_return(
             .filter(|s| !s.is_empty());
         if !known.contains_key(&id) {
             errors.push(RowError {
-                row,
+                file: None,
+                row: row as u64,
                 column: "流水号".into(),
                 message: "不是本月名册中的流水号".into(),
             });
@@ -757,7 +754,8 @@ pub async fn import_return(
         }
         if !seen.insert(id.clone()) {
             errors.push(RowError {
-                row,
+                file: None,
+                row: row as u64,
                 column: "流水号".into(),
                 message: "流水号重复".into(),
             });
@@ -768,7 +766,8 @@ pub async fn import_return(
             "失败" | "failed" => "failed",
             _ => {
                 errors.push(RowError {
-                    row,
+                    file: None,
+                    row: row as u64,
                     column: "结果".into(),
                     message: "结果应为“成功”或“失败”".into(),
                 });
@@ -777,7 +776,8 @@ pub async fn import_return(
         };
         if status == "failed" && reason.is_none() {
             errors.push(RowError {
-                row,
+                file: None,
+                row: row as u64,
                 column: "原因".into(),
                 message: "失败须写明原因".into(),
             });
@@ -878,12 +878,36 @@ pub fn line_spec() -> ListSpec {
         default_status: None,
         date: None,
         sorts: vec![
-            SortKey { key: "seq", label: "序号", sql: "l.seq" },
-            SortKey { key: "name", label: "姓名", sql: "p.name" },
-            SortKey { key: "category", label: "类别", sql: "l.category" },
-            SortKey { key: "area", label: "所在地", sql: "l.area_code" },
-            SortKey { key: "amount", label: "金额（元）", sql: "l.amount" },
-            SortKey { key: "status", label: "发放结果", sql: "l.status" },
+            SortKey {
+                key: "seq",
+                label: "序号",
+                sql: "l.seq",
+            },
+            SortKey {
+                key: "name",
+                label: "姓名",
+                sql: "p.name",
+            },
+            SortKey {
+                key: "category",
+                label: "类别",
+                sql: "l.category",
+            },
+            SortKey {
+                key: "area",
+                label: "所在地",
+                sql: "l.area_code",
+            },
+            SortKey {
+                key: "amount",
+                label: "金额（元）",
+                sql: "l.amount",
+            },
+            SortKey {
+                key: "status",
+                label: "发放结果",
+                sql: "l.status",
+            },
         ],
         default_sort: ("seq", false),
         tiebreak: "l.id",
@@ -937,13 +961,26 @@ pub async fn lines(app: &App, ctx: &Ctx, month: &str, p: &ListParams) -> AppResu
 
 /// The filtered lines as a worksheet (audited): 序号 and amounts are numbers, identity numbers text.
 pub async fn lines_export(app: &App, ctx: &Ctx, month: &str, p: &ListParams) -> AppResult<Sheet> {
-    let rows: Vec<ExportLine> = line_query(app, ctx, month, p).await?.all(app, LIST_LINE_COLS).await?;
+    let rows: Vec<ExportLine> = line_query(app, ctx, month, p)
+        .await?
+        .all(app, LIST_LINE_COLS)
+        .await?;
     let spec = line_spec();
     crate::app::listing::export_audit(app, ctx, &spec, p, rows.len()).await?;
     let full = p.wants_full();
     let mut sheet = Sheet::new(
         &format!("{month}发放明细"),
-        &["名册序号", "姓名", "身份证号码", "类别", "所在地", "所属月份", "类型", "金额（元）", "发放结果"],
+        &[
+            "名册序号",
+            "姓名",
+            "身份证号码",
+            "类别",
+            "所在地",
+            "所属月份",
+            "类型",
+            "金额（元）",
+            "发放结果",
+        ],
     );
     for l in rows {
         let id = id_cell(full, &l.id_number);

@@ -3,8 +3,8 @@
 
 use super::standards;
 use crate::app::audit::{self, Event};
-use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
@@ -374,7 +374,10 @@ pub fn list_spec() -> ListSpec {
         from: "temporary_grants g JOIN persons p ON p.id = g.person_id",
         area: ("g.area_code", "g.town_code"),
         person: "{}",
-        categories: FORMS.iter().map(|(c, l)| Choice::eq("g.form", c, l)).collect(),
+        categories: FORMS
+            .iter()
+            .map(|(c, l)| Choice::eq("g.form", c, l))
+            .collect(),
         statuses: STATUSES
             .iter()
             .map(|(c, l)| Choice::eq("g.status", c, l))
@@ -382,11 +385,31 @@ pub fn list_spec() -> ListSpec {
         default_status: None,
         date: Some(("g.requested_on", "申请日期")),
         sorts: vec![
-            SortKey { key: "requested", label: "申请日期", sql: "g.requested_on" },
-            SortKey { key: "name", label: "救助对象", sql: "p.name" },
-            SortKey { key: "area", label: "所在地", sql: "g.area_code" },
-            SortKey { key: "amount", label: "金额（元）", sql: "g.amount" },
-            SortKey { key: "status", label: "状态", sql: "g.status" },
+            SortKey {
+                key: "requested",
+                label: "申请日期",
+                sql: "g.requested_on",
+            },
+            SortKey {
+                key: "name",
+                label: "救助对象",
+                sql: "p.name",
+            },
+            SortKey {
+                key: "area",
+                label: "所在地",
+                sql: "g.area_code",
+            },
+            SortKey {
+                key: "amount",
+                label: "金额（元）",
+                sql: "g.amount",
+            },
+            SortKey {
+                key: "status",
+                label: "状态",
+                sql: "g.status",
+            },
         ],
         default_sort: ("requested", true),
         tiebreak: "g.id",
@@ -441,7 +464,17 @@ pub async fn export(app: &App, ctx: &Ctx, p: &ListParams) -> AppResult<Sheet> {
     let full = p.wants_full();
     let mut sheet = Sheet::new(
         spec.title,
-        &["申请日期", "救助对象", "身份证号码", "所在地", "金额（元）", "救助形式", "事由", "状态", "审批日期"],
+        &[
+            "申请日期",
+            "救助对象",
+            "身份证号码",
+            "所在地",
+            "金额（元）",
+            "救助形式",
+            "事由",
+            "状态",
+            "审批日期",
+        ],
     );
     for g in rows {
         let id = id_cell(full, &g.id_number);

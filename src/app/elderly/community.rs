@@ -382,7 +382,7 @@ pub async fn designate(
         ctx,
         id,
         true,
-        |k| may_designate_any(k),
+        may_designate_any,
         "养老服务机构或设施",
     )
     .await?;
@@ -482,6 +482,7 @@ pub async fn designations(
         args.push(Arg::from(o));
         w = format!("{w} AND d.organisation_id = ${}", args.len());
     }
+    #[allow(clippy::type_complexity)]
     let rows: Vec<(String, String, String, String, String, NaiveDate, String, Option<NaiveDate>)> = app
         .db
         .conn()
@@ -580,7 +581,6 @@ pub async fn facility(app: &App, ctx: &Ctx, id: &str) -> AppResult<FacilityView>
             args![id],
         )
         .await?;
-    drop(conn);
     let areas = app.areas();
     let own_designations = designations(
         app,

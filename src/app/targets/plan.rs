@@ -19,15 +19,7 @@ use std::collections::HashSet;
 pub const ITEMS_2020: &str = include_str!("../../../data/plan-2020-items.csv");
 pub const INDICATORS_2020: &str = include_str!("../../../data/targets-2020.csv");
 
-/// One bad cell: which file, which line (the header is line 1), which column, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct RowError {
-    /// items or indicators
-    pub file: String,
-    pub row: usize,
-    pub field: String,
-    pub message: String,
-}
+pub use minzheng_domain::import::RowError;
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportResult {
@@ -56,9 +48,9 @@ fn table(
         .flexible(true)
         .from_reader(text.as_bytes());
     let err = |row: usize, field: &str, message: String| RowError {
-        file: file.into(),
-        row,
-        field: field.into(),
+        file: Some(file.into()),
+        row: row as u64,
+        column: field.into(),
         message,
     };
     let headers: Vec<String> = match rdr.headers() {
@@ -141,9 +133,9 @@ pub fn parse(year: i32, items_csv: &str, indicators_csv: &str) -> Result<Plan, V
     for (line, r) in &item_rows {
         let mut e = |field: &str, message: &str| {
             errors.push(RowError {
-                file: "items".into(),
-                row: *line,
-                field: field.into(),
+                file: Some("items".into()),
+                row: *line as u64,
+                column: field.into(),
                 message: message.into(),
             })
         };
@@ -180,9 +172,9 @@ pub fn parse(year: i32, items_csv: &str, indicators_csv: &str) -> Result<Plan, V
     for (sort, (line, r)) in ind_rows.iter().enumerate() {
         let mut e = |field: &str, message: String| {
             errors.push(RowError {
-                file: "indicators".into(),
-                row: *line,
-                field: field.into(),
+                file: Some("indicators".into()),
+                row: *line as u64,
+                column: field.into(),
                 message,
             })
         };
@@ -468,10 +460,7 @@ pub async fn import_files(
             r.items, r.indicators
         )),
         Err((e, rows)) => {
-            let lines: Vec<String> = rows
-                .iter()
-                .map(|r| format!("{} 第{}行 {}：{}", r.file, r.row, r.field, r.message))
-                .collect();
+            let lines: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
             if lines.is_empty() {
                 anyhow::bail!("{e}")
             }
@@ -493,7 +482,7 @@ mod tests {
         assert_eq!((t.kind.as_str(), t.value.as_str()), (">=", "8.5"));
         assert_eq!(
             p.indicators.iter().filter(|i| !i.metric.is_empty()).count(),
-            11
+            26
         );
     }
 
@@ -504,8 +493,9 @@ mod tests {
             "id,item,target,kind,value,unit\nT1,1,x,>,5,个\nT1,9,y,≥,abc,个\nT3,1,z,done,1,\n";
         let errs = parse(2021, items, inds).unwrap_err();
         let has = |file: &str, row: usize, field: &str| {
-            errs.iter()
-                .any(|e| e.file == file && e.row == row && e.field == field)
+            errs.iter().any(|e| {
+                e.file.as_deref() == Some(file) && e.row == row as u64 && e.column == field
+            })
         };
         assert!(has("items", 3, "item"), "{errs:?}");
         assert!(has("items", 3, "title"));

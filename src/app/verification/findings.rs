@@ -5,15 +5,14 @@ use crate::app::assistance::applications::month_after;
 use crate::app::assistance::cases::{self, CaseEvent};
 use crate::app::audit::{self, Event};
 use crate::app::authz::Permission;
-use crate::app::{App, AppError, AppResult, Ctx};
 use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
+use crate::app::{App, AppError, AppResult, Ctx};
 use crate::storage::{Arg, Tx};
 use crate::{args, storage::now};
 use chrono::NaiveDate;
 use minzheng_domain::money::Fen;
 use minzheng_domain::verification::{FindingKind, overpayment};
 use serde_json::{Value, json};
-
 
 /// "机动车登记 第12行；不动产登记 第40行" — the sources and file rows behind a finding.
 fn evidence_text(all: &Value) -> String {
@@ -178,7 +177,8 @@ pub struct RunRow {
 }
 
 /// A finding named in a batch's refusal: the person's name, else its description.
-const FINDING_LABEL: &str = "COALESCE((SELECT p.name FROM persons p WHERE p.id = findings.person_id), findings.detail)";
+const FINDING_LABEL: &str =
+    "COALESCE((SELECT p.name FROM persons p WHERE p.id = findings.person_id), findings.detail)";
 
 pub const STATUSES: [(&str, &str); 4] = [
     ("open", "待核实"),
@@ -206,11 +206,31 @@ pub fn list_spec() -> ListSpec {
         default_status: None,
         date: Some(("f.since", "发生日期")),
         sorts: vec![
-            SortKey { key: "kind", label: "疑点", sql: "f.kind" },
-            SortKey { key: "name", label: "姓名", sql: "p.name" },
-            SortKey { key: "area", label: "所在地", sql: "f.area_code" },
-            SortKey { key: "since", label: "发生日期", sql: "f.since" },
-            SortKey { key: "status", label: "状态", sql: "f.status" },
+            SortKey {
+                key: "kind",
+                label: "疑点",
+                sql: "f.kind",
+            },
+            SortKey {
+                key: "name",
+                label: "姓名",
+                sql: "p.name",
+            },
+            SortKey {
+                key: "area",
+                label: "所在地",
+                sql: "f.area_code",
+            },
+            SortKey {
+                key: "since",
+                label: "发生日期",
+                sql: "f.since",
+            },
+            SortKey {
+                key: "status",
+                label: "状态",
+                sql: "f.status",
+            },
         ],
         default_sort: ("area", false),
         tiebreak: "f.id",
@@ -221,7 +241,13 @@ const LIST_COLS: &str = "f.id, f.run_id, f.kind, f.case_id, f.person_id, f.house
                          f.evidence_json, f.status, f.decision, f.reason, f.overpayment, f.decided_by, p.name AS person_name, p.id_number";
 
 /// The list's request: the shared parameters (`kind` is kept as the category's former name) and the run.
-fn list_query(app: &App, ctx: &Ctx, q: &FindingQuery, l: &ListParams, run: &str) -> AppResult<crate::app::listing::Query> {
+fn list_query(
+    app: &App,
+    ctx: &Ctx,
+    q: &FindingQuery,
+    l: &ListParams,
+    run: &str,
+) -> AppResult<crate::app::listing::Query> {
     ctx.actor.require(Permission::ReadVerification)?;
     let mut l = l.clone();
     if l.category.is_none() {
@@ -239,7 +265,12 @@ async fn run_of(app: &App, q: &FindingQuery) -> AppResult<Option<String>> {
     })
 }
 
-pub async fn list(app: &App, ctx: &Ctx, q: &FindingQuery, l: &ListParams) -> AppResult<FindingPage> {
+pub async fn list(
+    app: &App,
+    ctx: &Ctx,
+    q: &FindingQuery,
+    l: &ListParams,
+) -> AppResult<FindingPage> {
     ctx.actor.require(Permission::ReadVerification)?;
     let Some(run) = run_of(app, q).await? else {
         return Ok(FindingPage {
@@ -267,17 +298,36 @@ pub async fn export(app: &App, ctx: &Ctx, q: &FindingQuery, l: &ListParams) -> A
     ctx.actor.require(Permission::ReadVerification)?;
     let spec = list_spec();
     let rows: Vec<FindingDb> = match run_of(app, q).await? {
-        Some(run) => list_query(app, ctx, q, l, &run)?.all(app, LIST_COLS).await?,
+        Some(run) => {
+            list_query(app, ctx, q, l, &run)?
+                .all(app, LIST_COLS)
+                .await?
+        }
         None => vec![],
     };
     crate::app::listing::export_audit(app, ctx, &spec, l, rows.len()).await?;
     let full = l.wants_full();
     let mut sheet = Sheet::new(
         spec.title,
-        &["类别", "疑点", "姓名", "身份证号码", "所在地", "情况", "发生日期", "证据", "状态", "处理理由", "多发金额（元）"],
+        &[
+            "类别",
+            "疑点",
+            "姓名",
+            "身份证号码",
+            "所在地",
+            "情况",
+            "发生日期",
+            "证据",
+            "状态",
+            "处理理由",
+            "多发金额（元）",
+        ],
     );
     for f in rows {
-        let id = f.id_number.as_deref().map_or(Cell::Blank, |n| id_cell(full, n));
+        let id = f
+            .id_number
+            .as_deref()
+            .map_or(Cell::Blank, |n| id_cell(full, n));
         let over = f.overpayment.map_or(Cell::Blank, Cell::Yuan);
         let v = view(app, f);
         sheet.rows.push(vec![
@@ -372,7 +422,9 @@ pub async fn decide_batch(app: &App, ctx: &Ctx, ids: &[String], d: &Decision) ->
             Ok(()) => {}
             Err(e @ (AppError::Internal(_) | AppError::Forbidden(_))) => return Err(e),
             // the reason is the same for all: one message is enough
-            Err(e @ AppError::Invalid { .. }) if d.reason.trim().chars().count() < 4 => return Err(e),
+            Err(e @ AppError::Invalid { .. }) if d.reason.trim().chars().count() < 4 => {
+                return Err(e);
+            }
             Err(e) => errors.push(
                 crate::app::listing::item_error(&mut tx, "findings", FINDING_LABEL, id, &e).await,
             ),

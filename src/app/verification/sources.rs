@@ -135,6 +135,7 @@ fn each_row(
                         return Err((
                             AppError::invalid("file", format!("第{row}行{msg}")),
                             vec![RowError {
+                                file: None,
                                 row,
                                 column: String::new(),
                                 message: msg,

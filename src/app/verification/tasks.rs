@@ -3,8 +3,8 @@
 
 use crate::app::assistance::standards;
 use crate::app::audit::{self, Event};
-use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::authz::{Permission, Role};
+use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortKey, id_cell};
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, new_id, now};
@@ -250,11 +250,31 @@ pub fn list_spec() -> ListSpec {
         default_status: Some("open"),
         date: Some(("t.due_on", "办理期限")),
         sorts: vec![
-            SortKey { key: "due", label: "办理期限", sql: "t.due_on" },
-            SortKey { key: "kind", label: "类型", sql: "t.kind" },
-            SortKey { key: "name", label: "对象", sql: "p.name" },
-            SortKey { key: "area", label: "所在地", sql: "t.area_code" },
-            SortKey { key: "status", label: "状态", sql: "t.status" },
+            SortKey {
+                key: "due",
+                label: "办理期限",
+                sql: "t.due_on",
+            },
+            SortKey {
+                key: "kind",
+                label: "类型",
+                sql: "t.kind",
+            },
+            SortKey {
+                key: "name",
+                label: "对象",
+                sql: "p.name",
+            },
+            SortKey {
+                key: "area",
+                label: "所在地",
+                sql: "t.area_code",
+            },
+            SortKey {
+                key: "status",
+                label: "状态",
+                sql: "t.status",
+            },
         ],
         default_sort: ("due", false),
         tiebreak: "t.id",
@@ -265,7 +285,12 @@ const LIST_COLS: &str = "t.id, t.kind, t.area_code, t.town_code, t.person_id, t.
                          t.visit_note, t.visited_on, t.visited_by, t.outcome, t.application_id, t.closed_by, p.household_id, \
                          p.name AS person_name, p.id_number";
 
-fn list_query(app: &App, ctx: &Ctx, q: &TaskQuery, l: &ListParams) -> AppResult<crate::app::listing::Query> {
+fn list_query(
+    app: &App,
+    ctx: &Ctx,
+    q: &TaskQuery,
+    l: &ListParams,
+) -> AppResult<crate::app::listing::Query> {
     ctx.actor.require(Permission::ReadVerification)?;
     let mut query = list_spec().query(app, ctx, l)?;
     if q.overdue == Some(true) {
@@ -315,13 +340,25 @@ pub async fn export(app: &App, ctx: &Ctx, q: &TaskQuery, l: &ListParams) -> AppR
     let areas = app.areas();
     let mut sheet = Sheet::new(
         spec.title,
-        &["类型", "对象", "身份证号码", "所在地", "情况", "办理期限", "状态", "走访情况", "走访日期"],
+        &[
+            "类型",
+            "对象",
+            "身份证号码",
+            "所在地",
+            "情况",
+            "办理期限",
+            "状态",
+            "走访情况",
+            "走访日期",
+        ],
     );
     for t in rows {
         sheet.rows.push(vec![
             kind_label(&t.kind).into(),
             t.person_name.into(),
-            t.id_number.as_deref().map_or(Cell::Blank, |n| id_cell(full, n)),
+            t.id_number
+                .as_deref()
+                .map_or(Cell::Blank, |n| id_cell(full, n)),
             areas.full_name(&t.area_code).into(),
             t.detail.into(),
             t.due_on.into(),
@@ -540,7 +577,10 @@ pub async fn household_applications(
     app: &App,
     rows: &[TaskRow],
 ) -> AppResult<std::collections::HashMap<String, Vec<(String, String)>>> {
-    let households: Vec<&str> = rows.iter().filter_map(|t| t.household_id.as_deref()).collect();
+    let households: Vec<&str> = rows
+        .iter()
+        .filter_map(|t| t.household_id.as_deref())
+        .collect();
     let mut out: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
     if households.is_empty() {
         return Ok(out);
@@ -563,9 +603,16 @@ pub async fn household_applications(
 }
 
 /// A task named in a batch's refusal: the person's name, else its description.
-const TASK_LABEL: &str = "COALESCE((SELECT p.name FROM persons p WHERE p.id = grid_tasks.person_id), grid_tasks.detail)";
+const TASK_LABEL: &str =
+    "COALESCE((SELECT p.name FROM persons p WHERE p.id = grid_tasks.person_id), grid_tasks.detail)";
 
-async fn close_in(app: &App, ctx: &Ctx, tx: &mut crate::storage::Tx, id: &str, c: &Close) -> AppResult<()> {
+async fn close_in(
+    app: &App,
+    ctx: &Ctx,
+    tx: &mut crate::storage::Tx,
+    id: &str,
+    c: &Close,
+) -> AppResult<()> {
     let t = open_task(ctx, tx, id).await?;
     if t.status != "visited" {
         return Err(AppError::invalid(

@@ -1,9 +1,9 @@
 use crate::app::App;
-use crate::app::listing::ListParams;
 use crate::app::assistance::applications::{
     self, ActionInput, EventRow, ListFilter, ListItem, NewApplication,
 };
 use crate::app::assistance::cases::{self, CaseItem};
+use crate::app::listing::ListParams;
 use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;

@@ -1,8 +1,8 @@
 use crate::app::App;
 use crate::app::assistance::ledger;
+use crate::web::ApiError;
 use crate::web::extract::ApiCtx;
 use crate::web::extract::ApiQuery;
-use crate::web::{ApiError, status_of};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,13 +17,7 @@ use axum::response::{IntoResponse, Response};
 pub async fn import(State(app): State<App>, ApiCtx(ctx): ApiCtx, body: Bytes) -> Response {
     match ledger::import(&app, &ctx, &body).await {
         Ok(r) => Json(r).into_response(),
-        Err((e, rows)) => {
-            let mut v = serde_json::json!({"error": e.to_string(), "rows": rows});
-            if let Some(f) = e.field() {
-                v["field"] = f.into();
-            }
-            (status_of(&e), Json(v)).into_response()
-        }
+        Err((e, rows)) => super::rows_error(e, rows),
     }
 }
 

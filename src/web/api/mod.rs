@@ -334,4 +334,23 @@ pub struct ErrorBody {
     pub error: String,
     /// The request field at fault, when there is one.
     pub field: Option<String>,
+    /// An import's bad cells, every one: `file` (for an import of several files), `row` (the header is row 1),
+    /// `column` and `message`. Nothing of the file was written.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub rows: Option<Vec<minzheng_domain::import::RowError>>,
+}
+
+/// A refused import: the error and every bad cell, one shape for every import of the API.
+pub fn rows_error(
+    e: AppError,
+    rows: Vec<minzheng_domain::import::RowError>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let field = e.field().map(str::to_string);
+    let body = ErrorBody {
+        error: e.to_string(),
+        field,
+        rows: Some(rows),
+    };
+    (crate::web::status_of(&e), axum::Json(body)).into_response()
 }

@@ -1,10 +1,10 @@
-use crate::app::listing::ListParams;
 use crate::app::assistance::payments::{self, LineView, ReturnResult, RollRow, Total};
+use crate::app::listing::ListParams;
 use crate::app::{App, AppError, Ctx};
+use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
 use crate::web::extract::ApiQuery;
-use crate::web::{ApiError, status_of};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -181,12 +181,6 @@ pub async fn returns(
 ) -> Response {
     match payments::import_return(&app, &ctx, &month, &body).await {
         Ok(r) => Json(r).into_response(),
-        Err((e, rows)) => {
-            let mut v = serde_json::json!({"error": e.to_string(), "rows": rows});
-            if let Some(f) = e.field() {
-                v["field"] = f.into();
-            }
-            (status_of(&e), Json(v)).into_response()
-        }
+        Err((e, rows)) => super::rows_error(e, rows),
     }
 }

@@ -2,10 +2,10 @@ use crate::app::targets::plan::{self, ImportResult};
 use crate::app::targets::reports::{self, Decision, EvidenceRow, NewReport, ReportRow, Upload};
 use crate::app::targets::{self, DetailView, TargetsView};
 use crate::app::{App, AppError, Ctx};
+use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
 use crate::web::extract::{ApiMultipart, ApiQuery};
-use crate::web::{ApiError, status_of};
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
@@ -132,14 +132,6 @@ pub async fn show(
     ))
 }
 
-fn import_error(e: AppError, rows: Vec<plan::RowError>) -> Response {
-    let mut v = serde_json::json!({"error": e.to_string(), "rows": rows});
-    if let Some(f) = e.field() {
-        v["field"] = f.into();
-    }
-    (status_of(&e), Json(v)).into_response()
-}
-
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct ImportQuery {
     pub year: i32,
@@ -182,7 +174,7 @@ pub async fn import(
     };
     match plan::import(&app, &ctx, q.year, &items, &inds).await {
         Ok(r) => Json(r).into_response(),
-        Err((e, rows)) => import_error(e, rows),
+        Err((e, rows)) => super::rows_error(e, rows),
     }
 }
 

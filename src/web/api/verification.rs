@@ -1,17 +1,17 @@
 //! Verification API: source loads, runs, findings and decisions, the staff registry and grid tasks.
 
 use crate::app::App;
-use crate::app::listing::ListParams;
 use crate::app::AppError;
+use crate::app::listing::ListParams;
 use crate::app::verification::findings::{self, Decision, FindingPage, FindingQuery, FindingView};
 use crate::app::verification::runs::{self, RunRequest, RunSummary};
 use crate::app::verification::sources::{self, LoadOutcome, LoadRow};
 use crate::app::verification::staff::{self, NewRelative, NewStaff, RelativeRow, StaffRow};
 use crate::app::verification::tasks::{self, Close, TaskQuery, TaskRow};
+use crate::web::ApiError;
 use crate::web::api::JsonBody;
 use crate::web::extract::ApiCtx;
 use crate::web::extract::{ApiMultipart, ApiQuery};
-use crate::web::{ApiError, status_of};
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -83,14 +83,6 @@ pub async fn receive(
     Ok((file, fields))
 }
 
-fn rows_error(e: AppError, rows: Vec<minzheng_domain::verification::RowError>) -> Response {
-    let mut v = serde_json::json!({"error": e.to_string(), "rows": rows});
-    if let Some(f) = e.field() {
-        v["field"] = f.into();
-    }
-    (status_of(&e), Json(v)).into_response()
-}
-
 /// Loads a departmental source file (multipart: `file` as CSV with a header row or XLSX, and `as_of`). 201 with the
 /// new load; the same file again → 200 with the earlier load, adding nothing; bad rows → 422 with every bad row.
 #[utoipa::path(post, path = "/api/v1/sources/{source}/loads", tag = "verification",
@@ -133,7 +125,7 @@ pub async fn load(
     match sources::load_file(&app, &ctx, &source, &file.path, &file.name, as_of).await {
         Ok(o) if o.duplicate => (StatusCode::OK, Json(o)).into_response(),
         Ok(o) => (StatusCode::CREATED, Json(o)).into_response(),
-        Err((e, rows)) => rows_error(e, rows),
+        Err((e, rows)) => super::rows_error(e, rows),
     }
 }
 

@@ -4,12 +4,12 @@ use super::assistance::{
 };
 use super::list::{ListView, batch_form, xlsx_download};
 use super::{AreaOption, Nav, filters, render, village_options};
-use crate::app::listing::ListParams;
 use crate::app::assistance::applications::{
     self, ActionInput, CATEGORIES, EventRow, ListFilter, ListItem, NewApplication,
 };
 use crate::app::assistance::cases::{self, CaseItem};
 use crate::app::authz::Role;
+use crate::app::listing::ListParams;
 use crate::app::{App, AppError, registry};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
@@ -95,7 +95,10 @@ async fn list_page(
         overdue: f.overdue_only,
         mine: f.mine,
         overdue_by_town,
-        can_accept: p.ctx.actor.can(crate::app::authz::Permission::HandleApplications)
+        can_accept: p
+            .ctx
+            .actor
+            .can(crate::app::authz::Permission::HandleApplications)
             && applications::my_stages(p.ctx.actor.role).contains(&Stage::Submitted),
         today: app.today(),
         message,
@@ -125,10 +128,20 @@ pub async fn accept_batch(
         .filter(|d| !d.is_empty())
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     match applications::accept_batch(&app, &p.ctx, &ids, on).await {
-        Ok(n) => Ok(Redirect::to(&format!("{LIST_PATH}?status=accepted&accepted={n}")).into_response()),
+        Ok(n) => {
+            Ok(Redirect::to(&format!("{LIST_PATH}?status=accepted&accepted={n}")).into_response())
+        }
         Err(AppError::Invalid { message, .. }) => {
             let errors = message.split('；').map(str::to_string).collect();
-            list_page(&app, &p, &ListQuery::default(), ListParams::default(), None, errors).await
+            list_page(
+                &app,
+                &p,
+                &ListQuery::default(),
+                ListParams::default(),
+                None,
+                errors,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -1421,7 +1434,14 @@ pub async fn reviews(
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let (page, per_area) = cases::reviews_due(&app, &p.ctx, &l, REVIEW_DAYS).await?;
-    let list = ListView::new(&app, &p, REVIEWS_PATH, &cases::review_spec(app.today()), &l, &page);
+    let list = ListView::new(
+        &app,
+        &p,
+        REVIEWS_PATH,
+        &cases::review_spec(app.today()),
+        &l,
+        &page,
+    );
     render(&ReviewsPage {
         nav: Nav::of(&app, &p),
         items: page.items,
@@ -1435,7 +1455,10 @@ pub async fn reviews_export(
     p: PageCtx,
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    xlsx_download(&cases::reviews_export(&app, &p.ctx, &l, REVIEW_DAYS).await?, "reviews.xlsx")
+    xlsx_download(
+        &cases::reviews_export(&app, &p.ctx, &l, REVIEW_DAYS).await?,
+        "reviews.xlsx",
+    )
 }
 
 /// A letter's 文号, e.g. 澄民救〔2020〕12号: the town's first character, the letter's year and its place among the

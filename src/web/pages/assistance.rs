@@ -129,7 +129,10 @@ fn pages() -> Router<App> {
         .route("/assistance/payments/{month}", get(p::show))
         .route("/assistance/payments/{month}/approve", post(p::approve))
         .route("/assistance/payments/{month}/export", get(p::export))
-        .route("/assistance/payments/{month}/export.xlsx", get(p::lines_export))
+        .route(
+            "/assistance/payments/{month}/export.xlsx",
+            get(p::lines_export),
+        )
         .route("/assistance/payments/{month}/returns", post(p::returns))
 }
 

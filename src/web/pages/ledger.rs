@@ -57,7 +57,7 @@ pub async fn import(
                     &app,
                     &p,
                     None,
-                    Some("台账须为 Excel 的 .xlsx 文件".into()),
+                    Some("台账须为 .xlsx 电子表格文件".into()),
                     vec![],
                 );
             }

@@ -41,6 +41,12 @@ fn text(v: &Option<String>) -> String {
 }
 
 impl ListView {
+    /// The columns the list sorts by, for the sort field of the filter form (on a phone the table's headers are
+    /// hidden behind the cards).
+    pub fn sort_options(&self) -> &[(&'static str, &'static str)] {
+        &self.sorts
+    }
+
     pub fn new<T>(
         app: &App,
         p: &PageCtx,
@@ -161,7 +167,11 @@ pub fn xlsx_download(sheet: &Sheet, fallback: &str) -> Result<Response, crate::w
     let bytes = sheet
         .xlsx()
         .map_err(|e| crate::web::PageError(crate::app::AppError::Internal(e)))?;
-    Ok(xlsx_response(bytes, &format!("{}.xlsx", sheet.name), fallback))
+    Ok(xlsx_response(
+        bytes,
+        &format!("{}.xlsx", sheet.name),
+        fallback,
+    ))
 }
 
 pub fn xlsx_response(bytes: Vec<u8>, name: &str, fallback: &str) -> Response {

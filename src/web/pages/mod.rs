@@ -159,7 +159,11 @@ pub mod filters {
     }
 
     /// `{{ fen|yuan }}`: an amount in fen as yuan with 2 decimals.
-    pub fn yuan<T: std::borrow::Borrow<i64>>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
+    #[askama::filter_fn]
+    pub fn yuan<T: std::borrow::Borrow<i64>>(
+        v: T,
+        _: &dyn askama::Values,
+    ) -> askama::Result<String> {
         Ok(minzheng_domain::money::Fen(*v.borrow()).to_string())
     }
 }

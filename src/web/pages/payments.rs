@@ -1,8 +1,8 @@
-use super::list::{ListView, xlsx_download};
-use crate::app::listing::ListParams;
 use super::home::{Bar, bars};
+use super::list::{ListView, xlsx_download};
 use super::{Nav, render};
 use crate::app::assistance::payments::{self, LineView, RollRow, RowError, Total};
+use crate::app::listing::ListParams;
 use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
@@ -118,7 +118,14 @@ async fn roll_page(
     }
     let town_bars = bars(&by_town);
     let page = payments::lines(app, &p.ctx, month, l).await?;
-    let list = ListView::new(app, p, &format!("/assistance/payments/{month}"), &payments::line_spec(), l, &page);
+    let list = ListView::new(
+        app,
+        p,
+        &format!("/assistance/payments/{month}"),
+        &payments::line_spec(),
+        l,
+        &page,
+    );
     render(&RollPage {
         nav: Nav::of(app, p),
         r: item(&r),
@@ -140,16 +147,7 @@ pub async fn show(
     Path(month): Path<String>,
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    roll_page(
-        &app,
-        &p,
-        &month,
-        &l,
-        None,
-        None,
-        vec![],
-    )
-    .await
+    roll_page(&app, &p, &month, &l, None, None, vec![]).await
 }
 
 pub async fn approve(
@@ -159,7 +157,11 @@ pub async fn approve(
 ) -> Result<Response, PageError> {
     match payments::approve(&app, &p.ctx, &month).await {
         Ok(_) => {
-            roll_page(&app, &p, &month, &ListParams::default(),
+            roll_page(
+                &app,
+                &p,
+                &month,
+                &ListParams::default(),
                 Some("名册已审批，不能再修改".into()),
                 None,
                 vec![],
@@ -167,7 +169,16 @@ pub async fn approve(
             .await
         }
         Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
-            roll_page(&app, &p, &month, &ListParams::default(), None, Some(e.to_string()), vec![]).await
+            roll_page(
+                &app,
+                &p,
+                &month,
+                &ListParams::default(),
+                None,
+                Some(e.to_string()),
+                vec![],
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -206,7 +217,11 @@ pub async fn returns(
                 .await
                 .map_err(|e| crate::web::extract::multipart_error("file", e))?;
             if !name.ends_with(".csv") {
-                return roll_page(&app, &p, &month, &ListParams::default(),
+                return roll_page(
+                    &app,
+                    &p,
+                    &month,
+                    &ListParams::default(),
                     None,
                     Some("回盘文件须为 CSV（.csv）".into()),
                     vec![],
@@ -214,7 +229,11 @@ pub async fn returns(
                 .await;
             }
             if bytes.len() > 20 * 1024 * 1024 {
-                return roll_page(&app, &p, &month, &ListParams::default(),
+                return roll_page(
+                    &app,
+                    &p,
+                    &month,
+                    &ListParams::default(),
                     None,
                     Some("回盘文件不能超过20MB".into()),
                     vec![],
@@ -228,7 +247,11 @@ pub async fn returns(
         }
     }
     let Some(text) = text else {
-        return roll_page(&app, &p, &month, &ListParams::default(),
+        return roll_page(
+            &app,
+            &p,
+            &month,
+            &ListParams::default(),
             None,
             Some("请选择回盘文件".into()),
             vec![],
@@ -237,7 +260,11 @@ pub async fn returns(
     };
     match payments::import_return(&app, &p.ctx, &month, &text).await {
         Ok(r) => {
-            roll_page(&app, &p, &month, &ListParams::default(),
+            roll_page(
+                &app,
+                &p,
+                &month,
+                &ListParams::default(),
                 Some(format!(
                     "回盘已导入：成功 {} 笔，失败 {} 笔，未变 {} 笔",
                     r.paid, r.failed, r.unchanged
@@ -248,7 +275,16 @@ pub async fn returns(
             .await
         }
         Err((e, rows)) if !matches!(e, AppError::Internal(_)) => {
-            roll_page(&app, &p, &month, &ListParams::default(), None, Some(e.to_string()), rows).await
+            roll_page(
+                &app,
+                &p,
+                &month,
+                &ListParams::default(),
+                None,
+                Some(e.to_string()),
+                rows,
+            )
+            .await
         }
         Err((e, _)) => Err(e.into()),
     }

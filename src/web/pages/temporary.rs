@@ -1,8 +1,8 @@
-use super::{Nav, filters, render};
 use super::list::{ListView, xlsx_download};
+use super::{Nav, filters, render};
 use crate::app::assistance::temporary::{self, Batch, GrantItem, NewGrant};
-use crate::app::listing::ListParams;
 use crate::app::authz::Role;
+use crate::app::listing::ListParams;
 use crate::app::{App, AppError};
 use crate::web::PageError;
 use crate::web::extract::PageCtx;
@@ -72,7 +72,10 @@ pub async fn export(
     p: PageCtx,
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    xlsx_download(&temporary::export(&app, &p.ctx, &l).await?, "temporary.xlsx")
+    xlsx_download(
+        &temporary::export(&app, &p.ctx, &l).await?,
+        "temporary.xlsx",
+    )
 }
 
 fn shown(e: AppError) -> Result<String, PageError> {

@@ -3,8 +3,8 @@
 
 use super::list::{ListView, batch_form, xlsx_download};
 use super::{Nav, render};
-use crate::app::listing::ListParams;
 use crate::app::authz::{Permission, Role};
+use crate::app::listing::ListParams;
 use crate::app::verification::findings::{self, Decision, FindingQuery, FindingView};
 use crate::app::verification::staff::{self, NewRelative, NewStaff};
 use crate::app::verification::tasks::{self, Close, TaskQuery, TaskRow};
@@ -326,7 +326,10 @@ pub async fn findings_export(
     if l.category.is_none() {
         l.category = q.kind.clone();
     }
-    xlsx_download(&findings::export(&app, &p.ctx, &q, &l).await?, "findings.xlsx")
+    xlsx_download(
+        &findings::export(&app, &p.ctx, &q, &l).await?,
+        "findings.xlsx",
+    )
 }
 
 fn open_findings() -> ListParams {
@@ -360,7 +363,18 @@ pub async fn decide(
             )
             .await
         }
-        Err(e) => findings_page(&app, &p, &q, &open_findings(), None, Some(shown(e)?), vec![]).await,
+        Err(e) => {
+            findings_page(
+                &app,
+                &p,
+                &q,
+                &open_findings(),
+                None,
+                Some(shown(e)?),
+                vec![],
+            )
+            .await
+        }
     }
 }
 
@@ -380,14 +394,33 @@ pub async fn decide_batch(
     let q = FindingQuery::default();
     match findings::decide_batch(&app, &p.ctx, &ids, &d).await {
         Ok(n) => {
-            findings_page(&app, &p, &q, &open_findings(), Some(format!("已批量处置 {n} 条疑点")), None, vec![])
-                .await
+            findings_page(
+                &app,
+                &p,
+                &q,
+                &open_findings(),
+                Some(format!("已批量处置 {n} 条疑点")),
+                None,
+                vec![],
+            )
+            .await
         }
         Err(AppError::Invalid { field, message }) if field == "ids" => {
             let errors = message.split('；').map(str::to_string).collect();
             findings_page(&app, &p, &q, &open_findings(), None, None, errors).await
         }
-        Err(e) => findings_page(&app, &p, &q, &open_findings(), None, Some(shown(e)?), vec![]).await,
+        Err(e) => {
+            findings_page(
+                &app,
+                &p,
+                &q,
+                &open_findings(),
+                None,
+                Some(shown(e)?),
+                vec![],
+            )
+            .await
+        }
     }
 }
 
@@ -465,7 +498,16 @@ async fn tasks_after(
     error: Option<String>,
     errors: Vec<String>,
 ) -> Result<Response, PageError> {
-    tasks_page(app, p, &TaskQuery::default(), &ListParams::default(), message, error, errors).await
+    tasks_page(
+        app,
+        p,
+        &TaskQuery::default(),
+        &ListParams::default(),
+        message,
+        error,
+        errors,
+    )
+    .await
 }
 
 pub async fn task_list(
@@ -523,7 +565,16 @@ pub async fn tasks_close_batch(
     let (ids, rest) = batch_form(&body);
     let reason = rest.get("reason").cloned().unwrap_or_default();
     match tasks::close_batch(&app, &p.ctx, &ids, &reason).await {
-        Ok(n) => tasks_after(&app, &p, Some(format!("已批量办结 {n} 项任务")), None, vec![]).await,
+        Ok(n) => {
+            tasks_after(
+                &app,
+                &p,
+                Some(format!("已批量办结 {n} 项任务")),
+                None,
+                vec![],
+            )
+            .await
+        }
         Err(AppError::Invalid { field, message }) if field == "ids" => {
             let errors = message.split('；').map(str::to_string).collect();
             tasks_after(&app, &p, None, None, errors).await
