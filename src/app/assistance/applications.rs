@@ -1518,3 +1518,135 @@ pub async fn overdue_by_town(app: &App, ctx: &Ctx) -> AppResult<Vec<(String, Str
         .map(|(c, n)| (areas.name(&c), c, n))
         .collect())
 }
+
+/// The applicant's name, for the letters addressed to it (the application itself was read in scope by [`get`]).
+pub async fn applicant_name(app: &App, a: &ApplicationRow) -> AppResult<String> {
+    let (name,): (String,) = app
+        .db
+        .conn()
+        .fetch_one(
+            "SELECT name FROM persons WHERE id = $1",
+            args![&a.applicant_id],
+        )
+        .await?;
+    Ok(name)
+}
+
+/// The first day of the caller's area with an application on it (a 公示 can be asked for from its month on).
+pub async fn first_application_on(app: &App, ctx: &Ctx) -> AppResult<Option<NaiveDate>> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let (cond, a) = ctx.actor.scope_filter().sql("area_code", "town_code", 1);
+    let first: Option<(Option<NaiveDate>,)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            &format!("SELECT MIN(stage_since) FROM applications WHERE {cond}"),
+            a.into_iter().collect(),
+        )
+        .await?;
+    Ok(first.and_then(|f| f.0))
+}
+
+/// One line of a village's 公示 (names and identity numbers masked, as posted).
+#[derive(Debug, Clone)]
+pub struct PublicityRow {
+    pub name: String,
+    pub id_masked: String,
+    pub size: usize,
+    pub category: String,
+    pub amount: String,
+    pub stage: String,
+    /// The 公示期: 7 days from the town's initial approval.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// A village's 公示 for the month starting `start`: the applications that reached the town's publicity in it, with
+/// the amount decided or, before the decision, the one the latest 核对 assessed. Two statements for the whole
+/// village (the applications, then their approval and check events), never one per application.
+pub async fn publicity(
+    app: &App,
+    ctx: &Ctx,
+    village_code: &str,
+    start: NaiveDate,
+) -> AppResult<Vec<PublicityRow>> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let areas = app.areas();
+    if !areas
+        .get(village_code)
+        .is_some_and(|a| a.level == "village" && ctx.actor.in_scope(&a.code))
+    {
+        return Err(AppError::NotFound("村(社区)".into()));
+    }
+    let end = month_start(&month_after(start)).expect("month");
+    let filter = "a.area_code = $1 AND a.stage IN ('town_publicity', 'city_review', 'city_publicity', 'approved') \
+                  AND a.stage_since >= $2 AND a.stage_since < $3";
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(String, String, String, String, String, Option<i64>, String)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT a.id, p.name, p.id_number, a.household_json, a.category, a.monthly_amount, a.stage FROM applications a \
+                 JOIN persons p ON p.id = a.applicant_id WHERE {filter} ORDER BY p.name"
+            ),
+            args![village_code, start, end],
+        )
+        .await?;
+    let events: Vec<(String, String, NaiveDate, Option<String>)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT e.application_id, e.action, e.on_date, e.data_json FROM application_events e \
+                 WHERE e.action IN ('town_approve', 'check') \
+                 AND e.application_id IN (SELECT a.id FROM applications a WHERE {filter}) ORDER BY e.at"
+            ),
+            args![village_code, start, end],
+        )
+        .await?;
+    let mut by_app: std::collections::HashMap<
+        &str,
+        Vec<&(String, String, NaiveDate, Option<String>)>,
+    > = std::collections::HashMap::new();
+    for e in &events {
+        by_app.entry(e.0.as_str()).or_default().push(e);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, idn, hh, cat, amount, stage)| {
+            let events = by_app.get(id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let from = events.iter().rfind(|e| e.1 == "town_approve").map(|e| e.2);
+            // before the decision the amount shown is the one the latest 核对 assessed for the category
+            let proposed = || {
+                let d = events.iter().rfind(|e| e.1 == "check")?.3.as_deref()?;
+                let v: Value = serde_json::from_str(d).ok()?;
+                let r: minzheng_domain::assistance::AssessmentResponse =
+                    serde_json::from_value(v["assessment"].clone()).ok()?;
+                r.eligible
+                    .iter()
+                    .find(|e| e.category.code() == cat)
+                    .map(|e| e.monthly_amount.to_string())
+            };
+            PublicityRow {
+                name: idnumber::mask_name(&name),
+                id_masked: idnumber::mask(&idn),
+                size: serde_json::from_str::<Value>(&hh)
+                    .ok()
+                    .and_then(|v| v["members"].as_array().map(Vec::len))
+                    .unwrap_or(0),
+                category: category_label(&cat).into(),
+                amount: amount
+                    .map(|f| Fen(f).to_string())
+                    .or_else(proposed)
+                    .unwrap_or_else(|| "—".into()),
+                stage: Stage::from_code(&stage)
+                    .map(Stage::label)
+                    .unwrap_or("")
+                    .into(),
+                from,
+                to: from.map(|d| d + chrono::Duration::days(6)),
+            }
+        })
+        .collect())
+}

@@ -1039,3 +1039,74 @@ pub async fn reviews_export(app: &App, ctx: &Ctx, p: &ListParams, days: i64) -> 
     }
     Ok(sheet)
 }
+
+/// The living members of a case's household (id, name), for the events form of the case page; the case is read in
+/// the caller's scope first.
+pub async fn household_members(
+    app: &App,
+    ctx: &Ctx,
+    case_id: &str,
+) -> AppResult<Vec<(String, String)>> {
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let row: Option<(String, String)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT household_id, area_code FROM cases WHERE id = $1",
+            args![case_id],
+        )
+        .await?;
+    let Some((hid, _)) = row.filter(|r| ctx.actor.in_scope(&r.1)) else {
+        return Err(AppError::NotFound("救助对象".into()));
+    };
+    Ok(crate::storage::persons::members(&app.db, &hid)
+        .await?
+        .into_iter()
+        .filter(|m| m.status == "normal")
+        .map(|m| (m.id, m.name))
+        .collect())
+}
+
+/// A change letter's 文号, e.g. 澄民救〔2020〕12号: the town's first character, the letter's year and its place among
+/// the town's letters of that year. Changes are never deleted and their UUIDv7 keys sort by time, so a number never
+/// moves once printed.
+pub async fn letter_number(
+    app: &App,
+    ctx: &Ctx,
+    case_id: &str,
+    change_id: &str,
+    on: chrono::NaiveDate,
+) -> AppResult<String> {
+    use chrono::Datelike;
+    ctx.actor.require(Permission::ReadAssistance)?;
+    let row: Option<(String, String)> = app
+        .db
+        .conn()
+        .fetch_optional(
+            "SELECT town_code, area_code FROM cases WHERE id = $1",
+            args![case_id],
+        )
+        .await?;
+    let Some((town, _)) = row.filter(|r| ctx.actor.in_scope(&r.1)) else {
+        return Err(AppError::NotFound("救助对象".into()));
+    };
+    let year = on.year();
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("date");
+    let to = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("date");
+    let seq: i64 = app
+        .db
+        .conn()
+        .scalar(
+            "SELECT COUNT(*) FROM case_changes x JOIN cases c ON c.id = x.case_id \
+             WHERE c.town_code = $1 AND x.on_date >= $2 AND x.on_date < $3 AND x.id <= $4",
+            args![town.as_str(), from, to, change_id],
+        )
+        .await?;
+    let name = app.areas().name(&town);
+    let first = crate::util::town_short(&name)
+        .chars()
+        .next()
+        .map(String::from)
+        .unwrap_or_default();
+    Ok(format!("{first}民救〔{year}〕{seq}号"))
+}

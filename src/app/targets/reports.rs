@@ -258,6 +258,23 @@ async fn report_in_scope(tx: &mut Tx, app: &App, ctx: &Ctx, id: &str) -> AppResu
     }
 }
 
+/// The year and indicator a report belongs to, in the caller's scope (the pages go back to the indicator).
+pub async fn target_of(app: &App, ctx: &Ctx, report_id: &str) -> AppResult<(i32, String)> {
+    ctx.actor.require(Permission::ReadTargets)?;
+    let r: Option<ReportRow> = app
+        .db
+        .conn()
+        .fetch_optional(
+            &format!("SELECT {REPORT_COLS} FROM target_reports WHERE id = $1"),
+            args![report_id],
+        )
+        .await?;
+    match r {
+        Some(r) if visible(app, ctx, &r.area_code) => Ok((r.year, r.indicator_id)),
+        _ => Err(AppError::NotFound("目标填报".into())),
+    }
+}
+
 /// Adds evidence to a report that is still waiting for approval (the reporter's office only).
 pub async fn add_evidence(
     app: &App,

@@ -404,18 +404,10 @@ pub async fn notice_print(
         .iter()
         .filter_map(|x| x.as_str().map(String::from))
         .collect();
-    let applicant: (String,) = app
-        .db
-        .conn()
-        .fetch_one(
-            "SELECT name FROM persons WHERE id = $1",
-            crate::args![&a.applicant_id],
-        )
-        .await
-        .map_err(AppError::from)?;
+    let applicant = applications::applicant_name(&app, &a).await?;
     render(&NoticePage {
         nav: Nav::of(&app, &p),
-        applicant: applicant.0,
+        applicant,
         category: applications::category_label(&a.category).into(),
         town: app.areas().name(&a.town_code).to_string(),
         on: e.on_date,
@@ -1040,25 +1032,13 @@ pub async fn refusal(
     render(&RefusalPage { a, reason, on })
 }
 
-pub struct PublicityRow {
-    pub name: String,
-    pub id_masked: String,
-    pub size: usize,
-    pub category: String,
-    pub amount: String,
-    pub stage: String,
-    /// The 公示期: 7 days from the town's initial approval.
-    pub from: Option<chrono::NaiveDate>,
-    pub to: Option<chrono::NaiveDate>,
-}
-
 #[derive(Template)]
 #[template(path = "publicity.html")]
 struct PublicityPage {
     village_name: String,
     town_name: String,
     month_label: String,
-    rows: Vec<PublicityRow>,
+    rows: Vec<applications::PublicityRow>,
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
     phone: String,
@@ -1110,20 +1090,9 @@ pub async fn publicity(
         q.month.filter(|s| !s.is_empty()),
     ) else {
         // the months offered reach back to the first application in the user's area
-        let (cond, args) = p.ctx.actor.scope_filter().sql("area_code", "town_code", 1);
-        let first: Option<(Option<chrono::NaiveDate>,)> = app
-            .db
-            .conn()
-            .fetch_optional(
-                &format!("SELECT MIN(stage_since) FROM applications WHERE {cond}"),
-                args.into_iter().collect(),
-            )
-            .await
-            .map_err(AppError::from)?;
+        let first = applications::first_application_on(&app, &p.ctx).await?;
         let today = app.today();
-        let first = first
-            .and_then(|f| f.0)
-            .unwrap_or(today - chrono::Duration::days(365));
+        let first = first.unwrap_or(today - chrono::Duration::days(365));
         return render(&PublicityFormPage {
             nav: Nav::of(&app, &p),
             villages: village_options(&app, &p),
@@ -1131,69 +1100,10 @@ pub async fn publicity(
         });
     };
     let areas = app.areas();
-    let village = areas
-        .get(&village)
-        .filter(|a| a.level == "village" && p.ctx.actor.in_scope(&a.code))
-        .ok_or(AppError::NotFound("村(社区)".into()))?;
     let start = applications::month_start(&month)
         .ok_or_else(|| AppError::invalid("month", "月份格式应为 YYYY-MM"))?;
-    let end = applications::month_start(&applications::month_after(start)).expect("month");
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(String, String, String, String, String, Option<i64>, String)> = app
-        .db
-        .conn()
-        .fetch_all(
-            "SELECT a.id, p.name, p.id_number, a.household_json, a.category, a.monthly_amount, a.stage FROM applications a \
-             JOIN persons p ON p.id = a.applicant_id WHERE a.area_code = $1 AND a.stage IN ('town_publicity', 'city_review', 'city_publicity', 'approved') \
-             AND a.stage_since >= $2 AND a.stage_since < $3 ORDER BY p.name",
-            crate::args![village.code.as_str(), start, end],
-        )
-        .await
-        .map_err(AppError::from)?;
-    let mut out = vec![];
-    for (id, name, idn, hh, cat, amount, stage) in rows {
-        let events: Vec<(String, chrono::NaiveDate, Option<String>)> = app
-            .db
-            .conn()
-            .fetch_all(
-                "SELECT action, on_date, data_json FROM application_events WHERE application_id = $1 \
-                 AND action IN ('town_approve', 'check') ORDER BY at",
-                crate::args![id.as_str()],
-            )
-            .await
-            .map_err(AppError::from)?;
-        let from = events.iter().rfind(|e| e.0 == "town_approve").map(|e| e.1);
-        // before the decision the amount shown is the one the latest 核对 assessed for the category
-        let proposed = || {
-            let d = events.iter().rfind(|e| e.0 == "check")?.2.as_deref()?;
-            let v: serde_json::Value = serde_json::from_str(d).ok()?;
-            let r: minzheng_domain::assistance::AssessmentResponse =
-                serde_json::from_value(v["assessment"].clone()).ok()?;
-            r.eligible
-                .iter()
-                .find(|e| e.category.code() == cat)
-                .map(|e| e.monthly_amount.to_string())
-        };
-        out.push(PublicityRow {
-            name: idnumber::mask_name(&name),
-            id_masked: idnumber::mask(&idn),
-            size: serde_json::from_str::<serde_json::Value>(&hh)
-                .ok()
-                .and_then(|v| v["members"].as_array().map(Vec::len))
-                .unwrap_or(0),
-            category: applications::category_label(&cat).into(),
-            amount: amount
-                .map(|f| Fen(f).to_string())
-                .or_else(proposed)
-                .unwrap_or_else(|| "—".into()),
-            stage: Stage::from_code(&stage)
-                .map(Stage::label)
-                .unwrap_or("")
-                .into(),
-            from,
-            to: from.map(|d| d + chrono::Duration::days(6)),
-        });
-    }
+    let out = applications::publicity(&app, &p.ctx, &village, start).await?;
+    let village = areas.get(&village).expect("checked by the use case");
     let from = out.iter().filter_map(|r| r.from).min();
     let to = out.iter().filter_map(|r| r.to).max();
     let month_label = {
@@ -1297,25 +1207,7 @@ async fn case_page(
             effective_month: ch.effective_month,
         })
         .collect();
-    let household_id: Option<(String,)> = app
-        .db
-        .conn()
-        .fetch_optional(
-            "SELECT household_id FROM cases WHERE id = $1",
-            crate::args![id],
-        )
-        .await
-        .map_err(AppError::from)?;
-    let household_members = match household_id {
-        Some((hid,)) => crate::storage::persons::members(&app.db, &hid)
-            .await
-            .map_err(AppError::from)?
-            .into_iter()
-            .filter(|m| m.status == "normal")
-            .map(|m| (m.id, m.name))
-            .collect(),
-        None => vec![],
-    };
+    let household_members = cases::household_members(app, &p.ctx, id).await?;
     render(&CasePage {
         nav: Nav::of(app, p),
         c,
@@ -1400,7 +1292,7 @@ pub async fn letter(
         .into_iter()
         .find(|c| c.id == change)
         .ok_or(AppError::NotFound("告知书".into()))?;
-    let doc_no = letter_number(&app, &id, &ch.id, ch.on_date).await?;
+    let doc_no = cases::letter_number(&app, &p.ctx, &id, &ch.id, ch.on_date).await?;
     // the stored text ends with the bureau's name for the API; on paper the 落款 block below carries it, once
     let body = ch.letter.trim_end();
     let bureau = crate::config::bureau_name();
@@ -1459,45 +1351,4 @@ pub async fn reviews_export(
         &cases::reviews_export(&app, &p.ctx, &l, REVIEW_DAYS).await?,
         "reviews.xlsx",
     )
-}
-
-/// A letter's 文号, e.g. 澄民救〔2020〕12号: the town's first character, the letter's year and its place among the
-/// town's letters of that year. Changes are never deleted and their UUIDv7 keys sort by time, so a number never
-/// moves once printed.
-async fn letter_number(
-    app: &App,
-    case_id: &str,
-    change_id: &str,
-    on: chrono::NaiveDate,
-) -> Result<String, PageError> {
-    use chrono::Datelike;
-    let (town,): (String,) = app
-        .db
-        .conn()
-        .fetch_one(
-            "SELECT town_code FROM cases WHERE id = $1",
-            crate::args![case_id],
-        )
-        .await
-        .map_err(AppError::from)?;
-    let year = on.year();
-    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("date");
-    let to = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("date");
-    let seq: i64 = app
-        .db
-        .conn()
-        .scalar(
-            "SELECT COUNT(*) FROM case_changes x JOIN cases c ON c.id = x.case_id \
-             WHERE c.town_code = $1 AND x.on_date >= $2 AND x.on_date < $3 AND x.id <= $4",
-            crate::args![town.as_str(), from, to, change_id],
-        )
-        .await
-        .map_err(AppError::from)?;
-    let name = app.areas().name(&town);
-    let first = crate::util::town_short(&name)
-        .chars()
-        .next()
-        .map(String::from)
-        .unwrap_or_default();
-    Ok(format!("{first}民救〔{year}〕{seq}号"))
 }

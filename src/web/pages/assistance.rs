@@ -512,18 +512,7 @@ async fn standards_page(
         .collect();
     let today = app.today();
     let cur = standards::in_force(app, today).await?;
-    let years: Vec<i64> = app
-        .db
-        .conn()
-        .fetch_all::<(i64,)>(
-            "SELECT DISTINCT CAST(year AS BIGINT) FROM calendar_days ORDER BY 1",
-            vec![],
-        )
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .map(|r| r.0)
-        .collect();
+    let years = crate::app::assistance::calendar::years(app).await?;
     render(&StandardsPage {
         nav: Nav::of(app, p),
         rows,

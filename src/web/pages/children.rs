@@ -2,6 +2,7 @@
 //! allowance and visits, the 儿童主任's visit form (phone-first), overdue visits, the allowances, the standards,
 //! the 儿童督导员 and 儿童主任, and who a child is (the classify rule, as the API).
 
+use super::filters;
 use super::{AreaOption, Nav, area_options, enc, render};
 use crate::app::authz::{Permission, Role};
 use crate::app::children::allowances::{

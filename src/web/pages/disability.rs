@@ -1,5 +1,6 @@
 //! 残疾人两项补贴: the list, the 漏保 leads a town files from, one grant with its steps, and the standards.
 
+use super::filters;
 use super::{AreaOption, Nav, area_options, enc, render};
 use crate::app::App;
 use crate::app::authz::{Permission, Role};

@@ -1,5 +1,6 @@
 //! 养老服务: the capability assessment form (scored by the same rule as the API) and the assessments due.
 
+use super::filters;
 use super::{Nav, render};
 use crate::app::App;
 use crate::app::authz::{Permission, Role};

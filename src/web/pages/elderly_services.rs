@@ -2,6 +2,7 @@
 //! and the services for poor elderly people (居家养老援助, 适老化改造, 家庭照护床位), each a phone-friendly list and a
 //! record page with the forms that change it.
 
+use super::filters;
 use super::{Nav, render};
 use crate::app::authz::Permission;
 use crate::app::elderly::community::{

@@ -1,6 +1,7 @@
 //! 养老机构: the institution list (scoped, searchable, the inspection-overdue flag) and one institution's page with
 //! its filing, beds, star grade, residents and inspections, and the forms that record them.
 
+use super::filters;
 use super::{AreaOption, Nav, area_options, enc, render};
 use crate::app::authz::Permission;
 use crate::app::institutions::{

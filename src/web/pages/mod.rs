@@ -158,6 +158,14 @@ pub mod filters {
         Ok(crate::util::cn_date(d.as_date()))
     }
 
+    /// `{{ x.recorded_by|who }}`: who did something, as stored (a login name); the platform's own work (seeding, the
+    /// demo, scheduled rules) is recorded as `system` and shown as 系统.
+    #[askama::filter_fn]
+    pub fn who<T: std::fmt::Display>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
+        let s = v.to_string();
+        Ok(if s == "system" { "系统".into() } else { s })
+    }
+
     /// `{{ fen|yuan }}`: an amount in fen as yuan with 2 decimals.
     #[askama::filter_fn]
     pub fn yuan<T: std::borrow::Borrow<i64>>(

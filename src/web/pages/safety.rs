@@ -1,6 +1,7 @@
 //! 安全与防疫: the service institutions with their open and escalated hazards, and one institution's safety page with
 //! the checklist inspection, hazards (closed with photos), closed management, screening logs and incidents.
 
+use super::filters;
 use super::institutions::{date, number, split_names};
 use super::{AreaOption, Nav, area_options, enc, render};
 use crate::app::authz::Permission;

@@ -758,7 +758,7 @@ pub async fn add_evidence(
     Path(rid): Path<String>,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    let (year, id) = report_target(&app, &rid).await?;
+    let (year, id) = reports::target_of(&app, &p.ctx, &rid).await?;
     let result = async {
         let mut parts = read_parts(mp).await?;
         let files = parts.take_files("files");
@@ -782,19 +782,6 @@ pub async fn add_evidence(
     }
 }
 
-async fn report_target(app: &App, rid: &str) -> Result<(i32, String), PageError> {
-    let r: Option<(i32, String)> = app
-        .db
-        .conn()
-        .fetch_optional(
-            "SELECT year, indicator_id FROM target_reports WHERE id = $1",
-            crate::args![rid],
-        )
-        .await
-        .map_err(AppError::from)?;
-    r.ok_or_else(|| PageError(AppError::NotFound("目标填报".into())))
-}
-
 #[derive(serde::Deserialize)]
 pub struct DecisionForm {
     pub decision: String,
@@ -808,7 +795,7 @@ pub async fn decide(
     Path(rid): Path<String>,
     Form(f): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let (year, id) = report_target(&app, &rid).await?;
+    let (year, id) = reports::target_of(&app, &p.ctx, &rid).await?;
     let d = Decision {
         approve: f.decision == "approve",
         note: f.note,

@@ -1,6 +1,7 @@
 //! Verification pages: the overview (loads, runs, findings by town, tasks by village), the findings list with
 //! decisions, grid tasks with visits, and the staff close-relative registry.
 
+use super::filters;
 use super::list::{ListView, batch_form, xlsx_download};
 use super::{Nav, render};
 use crate::app::authz::{Permission, Role};
@@ -95,6 +96,8 @@ struct Overview {
     can_load: bool,
     sources: Vec<(&'static str, &'static str, &'static str)>,
     loads: Vec<sources::LoadRow>,
+    /// Each load's source by its Chinese name.
+    source_names: std::collections::HashMap<String, &'static str>,
     run: Option<findings::RunRow>,
     precision: Option<String>,
     by_kind: Vec<Bar>,
@@ -179,6 +182,14 @@ async fn overview_page(
         sources: Source::ALL
             .iter()
             .map(|s| (s.code(), s.label(), s.department()))
+            .collect(),
+        source_names: loads
+            .iter()
+            .map(|l| {
+                let name = minzheng_domain::verification::Source::from_code(&l.source)
+                    .map_or("其他来源", |s| s.label());
+                (l.source.clone(), name)
+            })
             .collect(),
         loads,
         run,

@@ -1,6 +1,6 @@
 //! `serve --tls-cert --tls-key`: HTTPS with rustls, Secure cookies and HSTS (README「安全（等保）」: 通信传输).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};

@@ -1,16 +1,16 @@
 //! The plan's targets: the shipped 2020 plan, computed indicators checked against counts made here from the
 //! tables, area scope in every breakdown, reports with evidence and approval, plan imports.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const ITEMS_2020: &str = include_str!("../data/plan-2020-items.csv");
-const INDICATORS_2020: &str = include_str!("../data/targets-2020.csv");
+const ITEMS_2020: &str = include_str!("../../data/plan-2020-items.csv");
+const INDICATORS_2020: &str = include_str!("../../data/targets-2020.csv");
 
 /// A multipart body: text fields, then files (field, file name, bytes).
 fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {

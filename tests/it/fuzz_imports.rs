@@ -5,9 +5,9 @@
 //! internal error, and every refusal in Chinese, naming every bad row in Chinese. Bounded: `PROPTEST_CASES`
 //! files per parser (default 12).
 
-mod common;
+use crate::common;
 
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use minzheng::app::authz::{Actor, Role};
 use minzheng::app::{AppError, Ctx};
 use proptest::prelude::*;

@@ -1,11 +1,11 @@
 //! Verification and rectification end to end, on SQLite and PostgreSQL: the demo city, the generated departmental
 //! files with planted anomalies, loads through the API, a run, and the findings compared with the ground truth.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp, load, multipart, upload};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp, load, multipart, upload};
 use minzheng::app::verification::gather;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -2,11 +2,11 @@
 //! 残联's check, the posting, the county's decision, payment in the monthly roll beside assistance, and the stop when
 //! the household's dibao ends.
 
-mod common;
+use crate::common;
 
+use crate::common::workflow::*;
+use crate::common::{Backend, TestApp, load};
 use axum::http::{Method, StatusCode};
-use common::workflow::*;
-use common::{Backend, TestApp, load};
 use serde_json::{Value, json};
 
 async fn post(t: &TestApp, tok: &str, path: &str, body: Value) -> (StatusCode, Value) {

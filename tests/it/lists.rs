@@ -3,12 +3,12 @@
 //! (never 第 1/0 页), the XLSX export of exactly what is filtered (typed cells, masked unless asked for in full by a
 //! role that may, audited), and 批量受理 all or nothing, per-item reasons, area-scoped, audited.
 
-mod common;
+use crate::common;
 
+use crate::common::workflow::{desk, file, household};
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
 use calamine::{Data, Reader, Xlsx};
-use common::workflow::{desk, file, household};
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 
 /// `n` applications filed by 澄江街道's officer; their ids and applicants' identity numbers, oldest first.
@@ -471,12 +471,17 @@ async fn read_only_roles_see_no_forms_that_change_anything() {
                     .nth(1)
                     .and_then(|x| x.split('"').next())
                     .unwrap_or("");
-                // logging out and one's own account are everyone's; the calculators (自评测算, 儿童类别认定) compute
+                // logging out and one's own account are everyone's; the calculators (自评测算, 儿童类别认定, 能力评估测算) compute
                 // and store nothing
                 if tag.contains("method=\"post\"")
                     && action != "/logout"
                     && !action.starts_with("/account")
-                    && !["/assistance/self-check", "/children/classify"].contains(&action)
+                    && ![
+                        "/assistance/self-check",
+                        "/children/classify",
+                        "/elderly/capability",
+                    ]
+                    .contains(&action)
                 {
                     bad.push(format!("{user} {link}: a form posting to {action}"));
                 }

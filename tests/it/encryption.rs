@@ -2,7 +2,7 @@
 //! environment, a wrong key refused in Chinese, `db rekey`, backups and restores with the key; TLS to PostgreSQL
 //! (README「安全（等保）」: 数据保密性).
 
-mod common;
+use crate::common;
 
 use minzheng::app::App;
 use minzheng::storage::{Db, DbKey, key};

@@ -1,11 +1,11 @@
 //! Daily use (issue 14): every rejection in Chinese with the API's error shape, a Chinese 404 page, the applications'
 //! 编号 and the printed 审批表, 不予批准告知书 and 公示, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp, act};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp, act};
 use serde_json::{Value, json};
 
 /// The error is Chinese: no ASCII word in it but the field's own path.
@@ -269,7 +269,7 @@ db_test!(numbers_and_printed_pages, |b: Backend| async move {
         )
         .await
         .unwrap();
-    let migration = include_str!("../migrations/0018_print.sql");
+    let migration = include_str!("../../migrations/0018_print.sql");
     for stmt in migration.split(';') {
         let sql: String = stmt
             .lines()

@@ -2,12 +2,12 @@
 //! codes, lockout, the administrator's reset, the deployment's requirement), 三员分立 and the security policy
 //! (stored, audited, enforced), the audit of security events with the source address, archives and exported heads.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, PASSWORD, Session, TestApp, cookie_value};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, PASSWORD, Session, TestApp, cookie_value};
 use minzheng::app::Security;
 use minzheng_domain::totp;
 use serde_json::{Value, json};

@@ -1,9 +1,9 @@
 //! The town's ledger (台账): all-or-nothing import with every bad row named, idempotent re-import, export round trip.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 
 const HEADER: [&str; 10] = [

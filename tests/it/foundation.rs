@@ -1,9 +1,9 @@
 //! The platform foundation end to end through HTTP: auth, scope, CSRF, lockout, tokens, registry, audit.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp};
 use serde_json::json;
 
 async fn person_in(t: &TestApp, town: &str) -> (String, String, String, String) {

@@ -2,11 +2,11 @@
 //! against an independent count, no allowance beside a live tekun case, the roll's stop at 18, the end step of
 //! entries past 18 (16), the 儿童主任's visit with a photo, overdue visits, area scope and the child welfare section.
 
-mod common;
+use crate::common;
 
+use crate::common::workflow::*;
+use crate::common::{Backend, TestApp, upload};
 use axum::http::{Method, StatusCode};
-use common::workflow::*;
-use common::{Backend, TestApp, upload};
 use serde_json::{Value, json};
 
 async fn post(t: &TestApp, tok: &str, path: &str, body: Value) -> (StatusCode, Value) {

@@ -1,9 +1,9 @@
 //! Browser tests in Debian's Chromium through ChromeDriver: a civil servant logs in, searches a person
 //! and opens the household.
 
-mod common;
+use crate::common;
 
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use fantoccini::{ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -3,11 +3,11 @@
 //! inspections, hazards closed with photos and escalated when overdue, closed management, screening logs and
 //! incidents; area scope (a town neither sees nor changes another's) and sections (科室).
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
 use chrono::{Datelike, Duration, NaiveDate};
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 
 fn today() -> NaiveDate {

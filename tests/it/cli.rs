@@ -1,6 +1,6 @@
 //! The `minzheng` command: bad input gives one Chinese line and exit code 2; backup and restore.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -4,10 +4,10 @@
 //! in need and photos at acceptance, a family care bed needs an assessed loss of capability; the plan's indicators
 //! are computed from these records within each viewer's scope, and another town sees none of them.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp, workflow};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp, workflow};
 use serde_json::{Value, json};
 
 fn credit(n: u32) -> String {

@@ -1,9 +1,9 @@
 //! Assistance: the assessment API contract, standards with history and natural growth, the self-check page.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 
 fn member(id: &str, relation: &str) -> Value {

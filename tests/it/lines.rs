@@ -1,10 +1,10 @@
 //! The lines registered on the line registry: the organisation registry, elderly care and children's welfare,
 //! through their API contracts (LINES-API.md) and pages, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 
 fn code(first17: &str) -> String {

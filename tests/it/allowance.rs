@@ -2,10 +2,10 @@
 //! without applying, a resident turning 80 joins the next roll, a death stops it, accounts are recorded by the town,
 //! and every figure is scoped.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp, load};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp, load};
 use serde_json::{Value, json};
 
 async fn resident(

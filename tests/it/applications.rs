@@ -1,9 +1,9 @@
 //! Applications through every step of DOMAIN.md §4.6, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 
 /// A registry household of 澄江街道 with two members, made for the test.

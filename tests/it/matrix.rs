@@ -2,10 +2,10 @@
 //! called by every role and without a login, answers what the permission table says, never a 5xx, and never shows
 //! another town's records. A route added to any line is covered without touching this file.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestApp};
 use minzheng::app::authz::{Permission, Role, allows};
 use serde_json::json;
 use std::collections::HashMap;

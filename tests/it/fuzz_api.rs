@@ -3,11 +3,11 @@
 //! huge strings, control and direction characters, and nested a thousand deep. Whatever comes in: no panic, no 5xx,
 //! and every refusal a JSON `error` in Chinese. Bounded: `PROPTEST_CASES` bodies per route (default 12).
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};

@@ -1,10 +1,10 @@
 //! Money safety (DOMAIN §4.12): each defect found in use, reproduced and fixed, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
+use crate::common::workflow::*;
+use crate::common::{Backend, TestApp};
 use axum::http::{Method, StatusCode};
-use common::workflow::*;
-use common::{Backend, TestApp};
 use serde_json::{Value, json};
 
 db_test!(

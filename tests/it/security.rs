@@ -1,12 +1,12 @@
 //! 等保三级 (issue 15): login lockout under parallel guesses, alike refusals, token lifetime, local redirects,
 //! security headers, free-text limits and the decision schemas of the API document.
 
-mod common;
+use crate::common;
 
+use crate::common::{Backend, TestApp};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp};
 use http_body_util::BodyExt;
 use minzheng::app::Security;
 use serde_json::{Value, json};
