@@ -1605,10 +1605,8 @@ pub async fn publicity(
             args![village_code, start, end],
         )
         .await?;
-    let mut by_app: std::collections::HashMap<
-        &str,
-        Vec<&(String, String, NaiveDate, Option<String>)>,
-    > = std::collections::HashMap::new();
+    type Ev = (String, String, NaiveDate, Option<String>);
+    let mut by_app: std::collections::HashMap<&str, Vec<&Ev>> = std::collections::HashMap::new();
     for e in &events {
         by_app.entry(e.0.as_str()).or_default().push(e);
     }
