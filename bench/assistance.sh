@@ -3,6 +3,8 @@
 # target ≤ 1 s; ledger import of 100,000 rows, target ≤ 10 s). One run; figures to bench/results/assistance.md.
 # Needs wrk (apt-get install -y wrk). SKIP_BUILD=1 reuses target/release.
 set -euo pipefail
+# the bench users log in with a password alone (a deployment requires a second factor; see 安全（等保）)
+export MINZHENG_REQUIRE_TOTP=0
 cd "$(dirname "$0")/.."
 OUT=bench/results/assistance.md
 mkdir -p bench/results

@@ -31,6 +31,8 @@
 #
 # All load stays on 127.0.0.1; every step is time-bounded; servers are stopped on exit.
 set -uo pipefail
+# the bench users log in with a password alone (a deployment requires a second factor; see 安全（等保）)
+export MINZHENG_REQUIRE_TOTP=0
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH="$ROOT/bench"
