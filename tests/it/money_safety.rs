@@ -758,9 +758,17 @@ db_test!(
         let note = c["note"].as_str().unwrap();
         assert!(note.contains("顾老汉年满70周岁"), "{note}");
         let letter = c["letter"].as_str().unwrap();
-        for want in ["年龄变化（分类施保）", "2020-12", "900.00", "1100.00"] {
+        // decided in 2020: the letter names the 2012 rules the decision used, as every letter names its set
+        for want in [
+            "年龄变化（分类施保）",
+            "2020-12",
+            "900.00",
+            "1100.00",
+            "民发〔2012〕220号",
+        ] {
             assert!(letter.contains(want), "{want}: {letter}");
         }
+        assert!(!letter.contains("民发〔2021〕"), "{letter}");
         let (_, v) = t.get(&format!("/api/v1/cases/{case_id}"), &d.town).await;
         assert_eq!(yuan(&v["monthly_amount"]), decided + 20_000);
         let audited = t
@@ -795,6 +803,7 @@ db_test!(
             "顾老汉年满70周岁",
             "由每月 900.00 元调整为每月 1100.00 元",
             "2020年12月1日",
+            "民发〔2012〕220号",
         ] {
             assert!(html.contains(want), "{want}: {html}");
         }
@@ -836,6 +845,11 @@ db_test!(
         );
         assert!(
             c["letter"].as_str().unwrap().contains("救助标准调整"),
+            "{c}"
+        );
+        // a new standard does not re-judge the decision: still the 2012 rules it named
+        assert!(
+            c["letter"].as_str().unwrap().contains("民发〔2012〕220号"),
             "{c}"
         );
         roll(&t, &d, "2021-01").await;
@@ -983,6 +997,12 @@ db_test!(
             ch[0]["note"].as_str().unwrap().contains("入户复核"),
             "{ch:?}"
         );
+        // a review is judged by the rules on its date (today: the 2021 set), and its letter names them
+        let today_rules = minzheng_domain::assistance::RuleSet::in_force(t.app.today());
+        assert_eq!(today_rules, minzheng_domain::assistance::RuleSet::Y2021);
+        let letter = ch[0]["letter"].as_str().unwrap();
+        assert!(letter.contains(today_rules.label()), "{letter}");
+        assert!(!letter.contains("民发〔2012〕"), "{letter}");
         // a closed task stays closed
         let (s, v) = close(tid, &d.town, json!({"outcome": "reviewed"})).await;
         assert_eq!(s, StatusCode::CONFLICT, "closed already: {v}");
@@ -1082,5 +1102,187 @@ db_test!(
             .unwrap();
         let stored: Value = serde_json::from_str(&stored.0).unwrap();
         assert_eq!(stored["members"][0]["has_capable_supporter"], false);
+    }
+);
+
+/// Takes each step as the town and asserts the application's 办理期限 after it.
+async fn steps_with_due(t: &TestApp, d: &Desk, id: &str, steps: &[(Value, &str)]) {
+    for (body, due) in steps {
+        let (s, v) = step(t, &d.town, id, body.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{body}: {v}");
+        assert_eq!(v["due_on"], *due, "{body}: {v}");
+    }
+}
+
+db_test!(
+    under_the_2021_rules_no_stage_falls_due_past_the_overall_limits,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        // accepted Mon 5 July 2021 (no holidays in July and August 2021): the town's work is due within 15 working
+        // days of acceptance (26 July), the decision within 30 (16 August), whatever each stage's own limit gives
+        let (_, _, _, mut body) = household(&t, &d.town).await;
+        body["applied_on"] = json!("2021-07-02");
+        body["authorisation_on"] = json!("2021-07-02");
+        let (s, v) = file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let new = v["id"].as_str().unwrap().to_string();
+        steps_with_due(
+            &t,
+            &d,
+            &new,
+            &[
+                (
+                    json!({"action": "accept", "on": "2021-07-05"}),
+                    "2021-07-26",
+                ),
+                (
+                    json!({"action": "visit", "on": "2021-07-06", "staff": ["王芳", "李强"]}),
+                    "2021-07-26",
+                ),
+                // investigated on 16 July: its own 15 days would run to 6 August, the town's total ends on 26 July
+                (json!({"action": "check", "on": "2021-07-16"}), "2021-07-26"),
+                // the village 公示 (7 days, then 3 working days) ends inside the total
+                (
+                    json!({"action": "town_approve", "on": "2021-07-23"}),
+                    "2021-08-03",
+                ),
+                // the county's 10 working days would run to 25 August, the decision is due by 16 August
+                (
+                    json!({"action": "town_publicity_end", "on": "2021-08-11"}),
+                    "2021-08-16",
+                ),
+            ],
+        )
+        .await;
+
+        // the same days under the 2012 rules (accepted Mon 28 June 2021): each stage has its own limit only, so the
+        // county's 5 working days run to 18 August, past 30 working days from acceptance (9 August)
+        let (_, _, _, mut body) = household(&t, &d.town).await;
+        body["applied_on"] = json!("2021-06-25");
+        body["authorisation_on"] = json!("2021-06-25");
+        let (s, v) = file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let old = v["id"].as_str().unwrap().to_string();
+        steps_with_due(
+            &t,
+            &d,
+            &old,
+            &[
+                (json!({"action": "accept", "on": "2021-06-28"}), "2021-07-12"),
+                (
+                    json!({"action": "visit", "on": "2021-07-06", "staff": ["王芳", "李强"]}),
+                    "2021-07-12",
+                ),
+                (json!({"action": "check", "on": "2021-07-16"}), "2021-07-23"),
+                (
+                    json!({"action": "community_review", "on": "2021-07-20", "participants": 9, "representatives": 6, "in_favour": 9}),
+                    "2021-07-27",
+                ),
+                (
+                    json!({"action": "town_approve", "on": "2021-07-23"}),
+                    "2021-08-03",
+                ),
+                (
+                    json!({"action": "town_publicity_end", "on": "2021-08-11"}),
+                    "2021-08-18",
+                ),
+            ],
+        )
+        .await;
+    }
+);
+
+db_test!(
+    a_person_covered_in_another_household_cannot_be_filed_again,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        // 顾小妹 is on 低保 with her father since 2020-11
+        let (_, pids1, body1) = approved(&t, &d).await;
+        let (_, v) = t.get("/api/v1/cases?status=active", &d.town).await;
+        let case_id = v["items"][0]["id"].as_str().unwrap().to_string();
+        let case_no = v["items"][0]["number"].as_str().unwrap().to_string();
+        assert!(!case_no.is_empty(), "{v}");
+        // she moves to another household in the registry; nothing is recorded on her case
+        let (hh2, _, _, mut body2) = household(&t, &d.town).await;
+        t.app
+            .db
+            .conn()
+            .execute(
+                "UPDATE persons SET household_id = $1 WHERE id = $2",
+                minzheng::args![hh2.as_str(), pids1[1].as_str()],
+            )
+            .await
+            .unwrap();
+        body2["household"]["members"]
+            .as_array_mut()
+            .unwrap()
+            .push(body1["household"]["members"][1].clone());
+        body2["applied_on"] = json!("2020-12-01");
+        body2["authorisation_on"] = json!("2020-12-01");
+        // a 低保 application of her new household is refused at intake, naming her and her case
+        let before = t.scalar("SELECT COUNT(*) FROM applications").await;
+        let (s, v) = file(&t, &d, &body2).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["field"], "household.members[2].id_number", "{v}");
+        let e = v["error"].as_str().unwrap();
+        for want in [
+            "顾小妹",
+            case_no.as_str(),
+            "在保",
+            "最低生活保障",
+            "不能重复申请",
+        ] {
+            assert!(e.contains(want), "{want}: {e}");
+        }
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM applications").await, before);
+        // another category is another matter
+        let mut other = body2.clone();
+        other["category"] = json!("low_income");
+        let (s, v) = file(&t, &d, &other).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+
+        // an open application of another household holds its members too
+        let (_, _, pids3, body3) = household(&t, &d.town).await;
+        let (s, v) = file(&t, &d, &body3).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let open_no = v["number"].as_str().unwrap().to_string();
+        let (hh4, _, _, mut body4) = household(&t, &d.town).await;
+        t.app
+            .db
+            .conn()
+            .execute(
+                "UPDATE persons SET household_id = $1 WHERE id = $2",
+                minzheng::args![hh4.as_str(), pids3[1].as_str()],
+            )
+            .await
+            .unwrap();
+        body4["household"]["members"]
+            .as_array_mut()
+            .unwrap()
+            .push(body3["household"]["members"][1].clone());
+        let (s, v) = file(&t, &d, &body4).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["field"], "household.members[2].id_number", "{v}");
+        let e = v["error"].as_str().unwrap();
+        for want in ["顾小妹", open_no.as_str(), "正在办理"] {
+            assert!(e.contains(want), "{want}: {e}");
+        }
+
+        // once her move is recorded on the old case she is no longer covered there, and her new household may apply
+        let (s, v) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/events"),
+                Some(&d.town),
+                Some(json!({"kind": "moved_away", "person_id": pids1[1], "on": "2020-12-01"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // her father's case goes on: it is the move, not a stop, that lets her apply
+        assert_ne!(v["outcome"], "stop", "{v}");
+        let (s, v) = file(&t, &d, &body2).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
     }
 );

@@ -307,24 +307,55 @@ pub async fn notify_missing(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("notice not written")))
 }
 
-/// The time limits of the rule set in force on `on` (DOMAIN §4.11).
-fn limits_for(category: &str, on: NaiveDate) -> &'static workflow::Limits {
+/// The time limits of a category under `rules` (DOMAIN §4.11).
+fn limits_for(category: &str, rules: RuleSet) -> &'static workflow::Limits {
     Category::from_code(category)
-        .map(|c| workflow::limits_for(RuleSet::in_force(on), c))
+        .map(|c| workflow::limits_for(rules, c))
         .unwrap_or(&LIMITS)
 }
 
 /// An application is judged by the rule set in force on its acceptance date (before acceptance: the day it was
-/// filed). A closed decision keeps the set it named.
-async fn rules_of(tx: &mut Tx, a: &ApplicationRow) -> AppResult<(RuleSet, NaiveDate)> {
+/// filed). A closed decision keeps the set it named. Also returns the acceptance date, if accepted.
+async fn rules_of(tx: &mut Tx, a: &ApplicationRow) -> AppResult<(RuleSet, Option<NaiveDate>)> {
     let accepted: Option<(NaiveDate,)> = tx
         .fetch_optional(
             "SELECT on_date FROM application_events WHERE application_id = $1 AND action = 'accept' ORDER BY at LIMIT 1",
             args![&a.id],
         )
         .await?;
-    let on = accepted.map(|d| d.0).unwrap_or(a.applied_on);
-    Ok((RuleSet::in_force(on), on))
+    let accepted = accepted.map(|d| d.0);
+    Ok((
+        RuleSet::in_force(accepted.unwrap_or(a.applied_on)),
+        accepted,
+    ))
+}
+
+/// What the overall limits of the 2021 rules count from (DOMAIN §4.11): the acceptance and the last objection
+/// that re-opened the investigation (`on` when `action` is that objection). No extension is recorded yet.
+async fn timeline(
+    tx: &mut Tx,
+    a: &ApplicationRow,
+    accepted_on: Option<NaiveDate>,
+    action: Action,
+    on: NaiveDate,
+) -> AppResult<workflow::Timeline> {
+    let reopened_on = if action == Action::Object {
+        Some(on)
+    } else {
+        let last: Option<(NaiveDate,)> = tx
+            .fetch_optional(
+                "SELECT on_date FROM application_events WHERE application_id = $1 AND action = 'object' \
+                 ORDER BY on_date DESC, at DESC LIMIT 1",
+                args![&a.id],
+            )
+            .await?;
+        last.map(|d| d.0)
+    };
+    Ok(workflow::Timeline {
+        accepted_on,
+        reopened_on,
+        extended: false,
+    })
 }
 
 pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<ApplicationRow> {
@@ -405,6 +436,8 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
                 "不是该家庭在居民信息库中的成员",
             ));
         }
+        // kept as the registry keeps it (a lower-case x as X), so that a member is found by their number later
+        body["members"][i]["id_number"] = json!(m.id_number.as_str());
     }
     // DOMAIN §4.11: from 2021-07-01 the supporter rule is computed at intake, with every verdict kept
     let supporters = if RuleSet::in_force(applied_on) == RuleSet::Y2021 {
@@ -428,6 +461,13 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         None
     };
     refuse_duplicate(app, &hh.id, &n.category).await?;
+    let id_numbers: Vec<String> = valid
+        .household
+        .members
+        .iter()
+        .map(|m| m.id_number.as_str().to_string())
+        .collect();
+    refuse_covered_elsewhere(app, &hh.id, &n.category, &id_numbers).await?;
     let t = now();
     let cal = calendar::load(app).await?;
     let id = new_id();
@@ -440,12 +480,14 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         town_code: hh.town_code.clone(),
         hukou_area_code: applicant.hukou_area_code.clone(),
         stage: Stage::Submitted.code().into(),
-        due_on: workflow::due_date(
+        // not accepted yet: only the stage's own limit applies (the overall ones count from acceptance)
+        due_on: workflow::due_date_with(
             &cal,
             Stage::Submitted,
             applied_on,
             Action::Accept,
-            limits_for(&n.category, applied_on),
+            limits_for(&n.category, RuleSet::in_force(applied_on)),
+            &workflow::Timeline::default(),
         ),
         stage_since: applied_on,
         applied_on,
@@ -592,6 +634,89 @@ async fn refuse_duplicate(app: &App, household_id: &str, category: &str) -> AppR
         ));
     }
     Ok(())
+}
+
+/// DOMAIN §4.12 for persons: a member covered by a live case of the category in another household (moved there
+/// in the registry while the old case still pays them), or declared on an open application of the category of
+/// another household, cannot be filed again; the refusal names each such member and the case or application
+/// 编号. One statement for all members.
+async fn refuse_covered_elsewhere(
+    app: &App,
+    household_id: &str,
+    category: &str,
+    id_numbers: &[String],
+) -> AppResult<()> {
+    if id_numbers.is_empty() {
+        return Ok(());
+    }
+    let list = crate::storage::placeholders(3, id_numbers.len());
+    let mut params = args![category, household_id];
+    params.extend(id_numbers.iter().map(|i| Arg::from(i.as_str())));
+    // a case covers its case_members while its household in force still lists them (a death or move recorded on
+    // the case takes them out); a case imported from a ledger lists no household ('{}'): its members are covered.
+    // Open applications are found through the stage index (an IN list, not NOT IN) and then by their declared
+    // members; identity numbers are stored with an upper-case X.
+    let open: Vec<String> = Stage::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| format!("'{}'", s.code()))
+        .collect();
+    let open = open.join(", ");
+    let found: Vec<(String, String, String, String, String)> = app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT 'case', p.id_number, p.name, COALESCE(a.number, c.ledger_key, ''), c.status FROM persons p \
+                 JOIN case_members m ON m.person_id = p.id JOIN cases c ON c.id = m.case_id \
+                 JOIN applications a ON a.id = c.application_id \
+                 WHERE p.id_number IN ({list}) AND c.category = $1 AND c.status IN ('active', 'phasing_out') \
+                 AND c.household_id <> $2 AND (COALESCE(c.household_json, a.household_json) = '{{}}' \
+                 OR COALESCE(c.household_json, a.household_json) LIKE '%' || p.id_number || '%') \
+                 UNION ALL \
+                 SELECT 'application', p.id_number, p.name, COALESCE(a.number, ''), a.stage FROM persons p \
+                 JOIN applications a ON a.household_json LIKE '%' || p.id_number || '%' \
+                 WHERE p.id_number IN ({list}) AND a.category = $1 AND a.stage IN ({open}) \
+                 AND a.household_id <> $2"
+            ),
+            params,
+        )
+        .await?;
+    let mut found: Vec<(usize, String)> = found
+        .into_iter()
+        .map(|(kind, idn, name, number, status)| {
+            let at = id_numbers.iter().position(|i| *i == idn).unwrap_or(0);
+            let what = if kind == "case" {
+                let how = if status == "phasing_out" {
+                    "渐退期内"
+                } else {
+                    "在保"
+                };
+                format!(
+                    "{name}已是另一家庭{how}的{}对象（编号 {number}）",
+                    category_label(category)
+                )
+            } else {
+                let st = Stage::from_code(&status).map(Stage::label).unwrap_or("");
+                format!(
+                    "{name}已在另一家庭正在办理的{}申请中（编号 {number}，{st}）",
+                    category_label(category)
+                )
+            };
+            (at, what)
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    found.sort();
+    found.dedup();
+    let first = found[0].0;
+    let all: Vec<String> = found.into_iter().map(|(_, w)| w).collect();
+    Err(AppError::conflict(
+        &format!("household.members[{first}].id_number"),
+        format!("{}，不能重复申请", all.join("；")),
+    ))
 }
 
 async fn add_event(
@@ -776,7 +901,7 @@ async fn act_in(
         publicity_started: a.publicity_started,
     };
     let (rules, accepted_on) = if action == Action::Accept {
-        (RuleSet::in_force(on), on)
+        (RuleSet::in_force(on), Some(on))
     } else {
         rules_of(&mut *tx, &a).await?
     };
@@ -987,7 +1112,14 @@ async fn act_in(
     a.stage = next.code().into();
     if next != stage || matches!(action, Action::Object) {
         a.stage_since = on;
-        a.due_on = workflow::due_date(&cal, next, on, action, limits_for(&a.category, accepted_on));
+        // under the 2021 rules a stage never falls due past the overall limits counted from acceptance
+        let limits = limits_for(&a.category, rules);
+        let t = if limits.town_total.is_some() || limits.decision_total.is_some() {
+            timeline(&mut *tx, &a, accepted_on, action, on).await?
+        } else {
+            workflow::Timeline::default()
+        };
+        a.due_on = workflow::due_date_with(&cal, next, on, action, limits, &t);
     }
     if matches!(next, Stage::Refused | Stage::Approved) {
         // a closed application has no deadline left (the refusal notice is written with the refusal itself)

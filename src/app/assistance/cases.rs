@@ -6,6 +6,7 @@ use crate::app::listing::{Cell, Choice, ListParams, ListSpec, Page, Sheet, SortK
 use crate::app::{App, AppError, AppResult, Ctx};
 use crate::args;
 use crate::storage::{Arg, now};
+use minzheng_domain::assistance::RuleSet;
 use minzheng_domain::idnumber;
 use minzheng_domain::money::Fen;
 
@@ -367,6 +368,7 @@ pub async fn stop_in(
     let name: (String,) = tx
         .fetch_one("SELECT p.name FROM applications a JOIN persons p ON p.id = a.applicant_id WHERE a.id = $1", args![&r.application_id])
         .await?;
+    // a stop is a decision of its day, under the rules in force then (DOMAIN §4.11)
     let letter = letter_text(
         &name.0,
         &r.category,
@@ -377,6 +379,7 @@ pub async fn stop_in(
         Fen(0),
         from_month,
         None,
+        RuleSet::in_force(app.today()),
     );
     tx.execute(
         "INSERT INTO case_changes (id, case_id, kind, on_date, effective_month, old_amount, new_amount, outcome, household_json, note, letter, created_by, created_at) \
@@ -661,6 +664,7 @@ pub async fn record_event_in(
         }
         _ => c.review_due_on,
     };
+    // `evaluate` judged it under the rules in force on the event's date
     let letter = letter_text(
         &c.applicant_name,
         &c.category,
@@ -671,6 +675,7 @@ pub async fn record_event_in(
         new_amount,
         &effective,
         end_month.as_deref(),
+        RuleSet::in_force(on),
     );
     tx.execute(
         "UPDATE cases SET monthly_amount = $2, household_json = $3, status = $4, end_month = COALESCE($5, end_month), stop_reason = COALESCE($6, stop_reason), \
@@ -738,6 +743,7 @@ pub(crate) async fn record_amount_changes(
         return Ok(());
     }
     let at = now();
+    let rules = decision_rules(tx, changes).await?;
     let mut rows: Vec<Vec<Arg>> = Vec::with_capacity(changes.len());
     let mut events = Vec::with_capacity(changes.len());
     for c in changes {
@@ -752,6 +758,10 @@ pub(crate) async fn record_amount_changes(
             c.new,
             month,
             None,
+            rules
+                .get(c.case_id.as_str())
+                .copied()
+                .unwrap_or(RuleSet::Y2012),
         );
         rows.push(args![
             crate::storage::new_id(),
@@ -804,6 +814,40 @@ pub(crate) async fn record_amount_changes(
     audit::record_many(tx, ctx, events).await
 }
 
+/// The rule set each changed case's decision named, as the roll re-assessed it (`payments::generate` reads
+/// `rules.code` of the snapshot, 2012 when there is none): one statement per 1000 cases, matching the compact
+/// snapshot text instead of parsing every snapshot again.
+async fn decision_rules(
+    tx: &mut crate::storage::Tx,
+    changes: &[AmountChange],
+) -> AppResult<std::collections::HashMap<String, RuleSet>> {
+    let pattern = format!("%\"rules\":{{\"code\":\"{}\"%", RuleSet::Y2021.code());
+    let mut out = std::collections::HashMap::with_capacity(changes.len());
+    for chunk in changes.chunks(1000) {
+        let mut args: Vec<Arg> = Vec::with_capacity(chunk.len() + 1);
+        args.push(Arg::from(pattern.as_str()));
+        args.extend(chunk.iter().map(|c| Arg::from(c.case_id.as_str())));
+        let found: Vec<(String, String)> = tx
+            .fetch_all(
+                &format!(
+                    "SELECT c.id, CASE WHEN a.snapshot_json LIKE $1 THEN '{}' ELSE '{}' END \
+                     FROM cases c JOIN applications a ON a.id = c.application_id WHERE c.id IN ({})",
+                    RuleSet::Y2021.code(),
+                    RuleSet::Y2012.code(),
+                    crate::storage::placeholders(2, chunk.len())
+                ),
+                args,
+            )
+            .await?;
+        out.extend(
+            found
+                .into_iter()
+                .filter_map(|(id, code)| RuleSet::from_code(&code).map(|r| (id, r))),
+        );
+    }
+    Ok(out)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn letter_text(
     name: &str,
@@ -815,6 +859,7 @@ fn letter_text(
     new: Fen,
     effective: &str,
     end: Option<&str>,
+    rules: RuleSet,
 ) -> String {
     let cat = super::applications::category_label(category);
     let decision = match outcome {
@@ -829,7 +874,8 @@ fn letter_text(
         _ => format!("经重新核定，您家已不符合{cat}条件，自 {effective} 起停发。"),
     };
     format!(
-        "{name}：\n　　因{event}（{note}），根据《社会救助暂行办法》和江阴市有关规定，对您家{cat}重新核定。{decision}\n　　如对本决定有异议，可自收到本通知之日起60日内向江阴市人民政府申请行政复议，或在6个月内向人民法院提起行政诉讼。\n{}",
+        "{name}：\n　　因{event}（{note}），根据《社会救助暂行办法》、{}和江阴市有关规定，对您家{cat}重新核定。{decision}\n　　如对本决定有异议，可自收到本通知之日起60日内向江阴市人民政府申请行政复议，或在6个月内向人民法院提起行政诉讼。\n{}",
+        rules.label(),
         crate::config::bureau_name()
     )
 }
