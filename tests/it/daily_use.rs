@@ -570,3 +570,302 @@ async fn every_menu_page_of_every_role_is_chinese() {
     bad.dedup();
     assert!(bad.is_empty(), "English on screen:\n{}", bad.join("\n"));
 }
+
+// Open work in the overview's chart is in the workflow's order (申请 → 受理 → 调查 → 评议 → … → 市局公示), not in the
+// database's order.
+db_test!(open_work_in_workflow_order, |b: Backend| async move {
+    use minzheng_domain::assistance::workflow::Stage;
+    let t = TestApp::new(b).await;
+    let d = common::workflow::desk(&t).await;
+    // filed in an order that is neither the workflow's nor the alphabet's, each driven to a different step
+    for until in ["city_approve", "", "town_approve", "visit"] {
+        let (_, _, _, body) = common::workflow::household(&t, &d.town).await;
+        let (s, v) = common::workflow::file(&t, &d, &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        if !until.is_empty() {
+            common::workflow::drive_to(&t, &d, &id, until).await;
+        }
+    }
+    let s = t.login_browser("cj").await;
+    let (st, _, body) = t.page(&s, "/assistance").await;
+    assert_eq!(st, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    // from the chart's heading to the end of its drawing (its aria-label repeats the heading)
+    let chart = html
+        .split_once("在办申请（按环节）")
+        .and_then(|x| x.1.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no open-work chart in {html}"));
+    let labels: Vec<&str> = chart
+        .split("<text x=\"0\" y=\"")
+        .skip(1)
+        .filter_map(|x| x.split_once("\">").map(|(_, rest)| rest))
+        .filter_map(|x| x.split("</text>").next())
+        .collect();
+    let order: Vec<usize> = labels
+        .iter()
+        .map(|l| {
+            Stage::ALL
+                .iter()
+                .position(|s| s.label() == *l)
+                .unwrap_or_else(|| panic!("{l} is no stage's label: {labels:?}"))
+        })
+        .collect();
+    assert_eq!(order.len(), 4, "four steps with open work: {labels:?}");
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "not in workflow order: {labels:?}"
+    );
+    assert_eq!(labels[0], Stage::Submitted.label(), "{labels:?}");
+});
+
+// The village 公示 is reached from the menu by whoever reads assistance (a town officer, a grid worker).
+db_test!(village_publicity_is_in_the_menu, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    t.add_user("cj", "town_officer", "320281001").await;
+    t.add_user("wg", "village_worker", &village).await;
+    for user in ["cj", "wg"] {
+        let s = t.login_browser(user).await;
+        let (_, home) = common::home_page(&t, &s).await;
+        let links = common::menu_links(&home);
+        assert!(
+            links.iter().any(|l| l == "/assistance/publicity"),
+            "{user}: {links:?}"
+        );
+        assert!(home.contains("村(居)公示"), "{user}: the menu names it");
+        let (st, _, body) = t.page(&s, "/assistance/publicity").await;
+        assert_eq!(st, StatusCode::OK, "{user}");
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains("村(居)社会救助公示") && html.contains(&village),
+            "{user}: {html}"
+        );
+    }
+});
+
+// A 复核逾期 task is closed as 已入户复核 by the town office (the API answers 403 to the grid worker): the grid
+// worker's tasks page does not offer it, the town officer's does.
+db_test!(
+    only_the_town_is_offered_to_close_a_task_as_reviewed,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = common::workflow::desk(&t).await;
+        common::workflow::approved(&t, &d).await;
+        let village = t.app.areas().children("320281001")[0].code.clone();
+        t.add_user("wg", "village_worker", &village).await;
+        let wg = t.token("wg").await;
+        t.app
+            .db
+            .conn()
+            .execute(
+                "UPDATE cases SET review_due_on = $1",
+                minzheng::args![chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap()],
+            )
+            .await
+            .unwrap();
+        minzheng::app::verification::tasks::scan(&t.app, t.app.today())
+            .await
+            .unwrap();
+        let (_, v) = t.get("/api/v1/tasks?category=review_overdue", &wg).await;
+        assert_eq!(v["total"], 1, "{v}");
+        let tid = v["items"][0]["id"].as_str().unwrap().to_string();
+        let (s, v) = common::upload(
+            &t,
+            &wg,
+            &format!("/api/v1/tasks/{tid}/visit"),
+            &[("note", "入户复核，家庭人口和收入无变化")],
+            &[],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let offered = "<option value=\"reviewed\">";
+        // the grid worker: the task can be closed, but not as reviewed
+        let s = t.login_browser("wg").await;
+        let (_, _, body) = t.page(&s, "/verification/tasks").await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains(&format!("/verification/tasks/{tid}/close")),
+            "{html}"
+        );
+        assert!(!html.contains(offered), "{html}");
+        assert!(html.contains("复核结果由镇(街道)民政办确认"), "{html}");
+        // the town officer is offered it, and it is accepted
+        let s = t.login_browser("cj").await;
+        let (_, _, body) = t.page(&s, "/verification/tasks").await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(html.contains(offered), "{html}");
+        let form = format!(
+            "csrf={}&outcome=reviewed&reason={}&application_id=",
+            s.csrf,
+            common::enc("复核无变化")
+        );
+        let (st, _, _) = t
+            .post_form(&s, &format!("/verification/tasks/{tid}/close"), &form)
+            .await;
+        assert!(st.is_success() || st.is_redirection(), "{st}");
+        assert_eq!(
+            t.scalar(
+                "SELECT COUNT(*) FROM grid_tasks WHERE status = 'closed' AND outcome = 'reviewed'"
+            )
+            .await,
+            1
+        );
+    }
+);
+
+// The bank file stays as the bank reads it (identity numbers and accounts raw); beside it the same roll as a
+// workbook for Excel and WPS: identity numbers and accounts text cells, amounts numbers, a Chinese file name.
+db_test!(
+    payment_roll_workbook_keeps_identity_numbers_as_text,
+    |b: Backend| async move {
+        use calamine::{Data, Reader, Xlsx};
+        let t = TestApp::new(b).await;
+        let d = common::workflow::desk(&t).await;
+        let (_, pids, _) = common::workflow::approved(&t, &d).await;
+        let (idn,): (String,) = t
+            .app
+            .db
+            .conn()
+            .fetch_one(
+                "SELECT id_number FROM persons WHERE id = $1",
+                minzheng::args![pids[0].as_str()],
+            )
+            .await
+            .unwrap();
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&d.city),
+                Some(json!({"month": "2020-11"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["lines"], 1, "{v}");
+        let fen = v["total"].as_i64().unwrap();
+        assert!(fen > 0, "{v}");
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls/2020-11/approve",
+                Some(&d.city),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // the roll's page links both, side by side
+        let s = t.login_browser("city").await;
+        let (_, _, body) = t.page(&s, "/assistance/payments/2020-11").await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains("id=\"bank-csv\"") && html.contains("id=\"bank-xlsx\""),
+            "{html}"
+        );
+        // the bank file: the numbers as they are, no quote, no formula, no apostrophe
+        let (st, _, csv) = t
+            .page(&s, "/assistance/payments/2020-11/export?format=csv")
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(
+            csv.contains(&format!(
+                ",{idn},6228480000000000001,{}.{:02},",
+                fen / 100,
+                fen % 100
+            )),
+            "{csv}"
+        );
+        // the workbook
+        let (st, h, bytes) = t
+            .page(&s, "/assistance/payments/2020-11/export?format=xlsx")
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            h[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml"),
+            "{h:?}"
+        );
+        let disposition = h[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(
+            disposition.contains(&format!(
+                "filename*=UTF-8''{}",
+                common::enc("发放名册-2020-11.xlsx")
+            )),
+            "{disposition}"
+        );
+        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let name = x.sheet_names()[0].clone();
+        let rows: Vec<Vec<Data>> = x
+            .worksheet_range(&name)
+            .unwrap()
+            .rows()
+            .map(|r| r.to_vec())
+            .collect();
+        let col = |title: &str| {
+            rows[0]
+                .iter()
+                .position(|c| *c == Data::String(title.into()))
+                .unwrap_or_else(|| panic!("no column {title}: {:?}", rows[0]))
+        };
+        let (id_col, account_col, amount_col) =
+            (col("身份证号码"), col("银行账号"), col("金额(元)"));
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[1][id_col], Data::String(idn.clone()), "{rows:?}");
+        assert_eq!(
+            rows[1][account_col],
+            Data::String("6228480000000000001".into()),
+            "{rows:?}"
+        );
+        assert_eq!(
+            rows[1][amount_col],
+            Data::Float(fen as f64 / 100.0),
+            "{rows:?}"
+        );
+    }
+);
+
+// The target's label on the monthly chart stays inside the chart when the target is the chart's maximum (T08.1: the
+// standard is the target, 1000).
+db_test!(target_label_is_never_cut, |b: Backend| async move {
+    let t = TestApp::new(b).await;
+    t.add_user("leader", "leader", "320281").await;
+    let s = t.login_browser("leader").await;
+    let (st, _, body) = t.page(&s, "/targets/T08.1?year=2020").await;
+    assert_eq!(st, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    let svg = html
+        .split("id=\"progress-chart\"")
+        .nth(1)
+        .and_then(|x| x.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no chart in {html}"));
+    let tag = svg
+        .split("<text id=\"target-label\"")
+        .nth(1)
+        .and_then(|x| x.split_once('>'))
+        .map(|(attrs, rest)| (attrs, rest.split("</text>").next().unwrap_or("")))
+        .unwrap_or_else(|| panic!("no target label in {svg}"));
+    let attr = |name: &str| -> i64 {
+        tag.0
+            .split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|x| x.split('"').next())
+            .and_then(|x| x.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {}", tag.0))
+    };
+    assert!(tag.1.contains("目标 1000"), "{}", tag.1);
+    let (y, size) = (attr("y"), attr("font-size"));
+    assert!(y >= size, "label at y={y} cut by the top (font {size})");
+    assert!(y <= 240, "label at y={y} below the chart");
+    // the target line is at the top: the label went below it
+    let line_y: i64 = svg
+        .split("stroke-dasharray=\"5 4\"")
+        .next()
+        .and_then(|x| x.rsplit("y1=\"").next())
+        .and_then(|x| x.split('"').next())
+        .and_then(|x| x.parse().ok())
+        .unwrap();
+    assert!(line_y < size && y > line_y, "line {line_y}, label {y}");
+});

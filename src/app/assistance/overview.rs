@@ -2,6 +2,7 @@
 
 use crate::app::authz::Permission;
 use crate::app::{App, AppResult, Ctx};
+use minzheng_domain::assistance::workflow::Stage;
 
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Overview {
@@ -53,9 +54,16 @@ pub async fn overview(app: &App, ctx: &Ctx) -> AppResult<Overview> {
         )
         .await?;
     let (acond, aa) = ctx.actor.scope_filter().sql("area_code", "town_code", 1);
-    let stages: Vec<(String, i64)> = conn
+    let mut stages: Vec<(String, i64)> = conn
         .fetch_all(&format!("SELECT stage, COUNT(*) FROM applications WHERE stage NOT IN ('approved', 'refused') AND {acond} GROUP BY stage"), aa.into_iter().collect())
         .await?;
+    // Open work in workflow order (申请 → 受理 → 调查 → … → 市局公示), not in the database's order.
+    stages.sort_by_key(|(s, _)| {
+        Stage::ALL
+            .iter()
+            .position(|x| x.code() == s.as_str())
+            .unwrap_or(Stage::ALL.len())
+    });
     Ok(Overview {
         by_town: towns
             .into_iter()
@@ -76,7 +84,7 @@ pub async fn overview(app: &App, ctx: &Ctx) -> AppResult<Overview> {
             .into_iter()
             .map(|(s, n)| {
                 (
-                    minzheng_domain::assistance::workflow::Stage::from_code(&s)
+                    Stage::from_code(&s)
                         .map(|x| x.label())
                         .unwrap_or("")
                         .to_string(),

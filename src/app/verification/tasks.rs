@@ -657,7 +657,7 @@ async fn close_in(
                     "只有“复核逾期”任务可以按已复核办结",
                 ));
             }
-            if !matches!(ctx.actor.role, Role::TownOfficer | Role::CityOfficer) {
+            if !may_confirm_review(&ctx.actor) {
                 return Err(AppError::Forbidden(
                     "复核结果由镇(街道)或市局确认：请镇(街道)民政办按已复核办结".into(),
                 ));
@@ -737,4 +737,11 @@ pub async fn photo(
         .decode(data)
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok((ct, bytes))
+}
+
+/// Who may close a 复核逾期 task as reviewed (the review recorded on the case): the town office or the city bureau,
+/// never the grid worker who visited. The tasks page offers the outcome by the same rule.
+pub fn may_confirm_review(actor: &crate::app::authz::Actor) -> bool {
+    actor.can(Permission::HandleTasks)
+        && matches!(actor.role, Role::TownOfficer | Role::CityOfficer)
 }

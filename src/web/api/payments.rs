@@ -101,7 +101,9 @@ pub async fn approve(
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct ExportQuery {
-    /// csv (default) or xlsx
+    /// csv (default): the bank file, as the bank's system reads it (identity numbers and accounts written as they
+    /// are); xlsx: the same roll for officers to check in Excel or WPS (identity numbers and accounts text cells,
+    /// amounts number cells, a Chinese file name)
     pub format: Option<String>,
 }
 

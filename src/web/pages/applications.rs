@@ -113,7 +113,7 @@ pub async fn export(
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let sheet = applications::export(&app, &p.ctx, &list_params(&q, l), &list_filter(&q)).await?;
-    xlsx_download(&sheet, "applications.xlsx")
+    xlsx_download(sheet, "applications.xlsx").await
 }
 
 /// 批量受理 from the list's ticked rows; a refusal shows the list again with every refused application named.
@@ -1155,7 +1155,7 @@ pub async fn cases_export(
     p: PageCtx,
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    xlsx_download(&cases::export(&app, &p.ctx, &l).await?, "cases.xlsx")
+    xlsx_download(cases::export(&app, &p.ctx, &l).await?, "cases.xlsx").await
 }
 
 pub struct ChangeView {
@@ -1348,7 +1348,8 @@ pub async fn reviews_export(
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
     xlsx_download(
-        &cases::reviews_export(&app, &p.ctx, &l, REVIEW_DAYS).await?,
+        cases::reviews_export(&app, &p.ctx, &l, REVIEW_DAYS).await?,
         "reviews.xlsx",
     )
+    .await
 }

@@ -51,6 +51,11 @@ pub const LINE: Line = Line {
             permission: Permission::ReadAssistance,
         },
         MenuItem {
+            label: "村(居)公示",
+            href: "/assistance/publicity",
+            permission: Permission::ReadAssistance,
+        },
+        MenuItem {
             label: "超期事项",
             href: "/assistance/applications?overdue=1",
             permission: Permission::ReadAssistance,

@@ -163,15 +163,16 @@ impl ListView {
 }
 
 /// An XLSX download with a Chinese file name.
-pub fn xlsx_download(sheet: &Sheet, fallback: &str) -> Result<Response, crate::web::PageError> {
-    let bytes = sheet
-        .xlsx()
+/// The workbook is written off the async workers: a long list takes a while and would hold a worker meanwhile.
+pub async fn xlsx_download(
+    sheet: Sheet,
+    fallback: &str,
+) -> Result<Response, crate::web::PageError> {
+    let name = format!("{}.xlsx", sheet.name);
+    let bytes = crate::util::blocking(move || sheet.xlsx())
+        .await?
         .map_err(|e| crate::web::PageError(crate::app::AppError::Internal(e)))?;
-    Ok(xlsx_response(
-        bytes,
-        &format!("{}.xlsx", sheet.name),
-        fallback,
-    ))
+    Ok(xlsx_response(bytes, &name, fallback))
 }
 
 pub fn xlsx_response(bytes: Vec<u8>, name: &str, fallback: &str) -> Response {

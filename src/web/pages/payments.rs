@@ -298,7 +298,8 @@ pub async fn lines_export(
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
     xlsx_download(
-        &payments::lines_export(&app, &p.ctx, &month, &l).await?,
+        payments::lines_export(&app, &p.ctx, &month, &l).await?,
         "payment-lines.xlsx",
     )
+    .await
 }

@@ -72,10 +72,7 @@ pub async fn export(
     p: PageCtx,
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    xlsx_download(
-        &temporary::export(&app, &p.ctx, &l).await?,
-        "temporary.xlsx",
-    )
+    xlsx_download(temporary::export(&app, &p.ctx, &l).await?, "temporary.xlsx").await
 }
 
 fn shown(e: AppError) -> Result<String, PageError> {

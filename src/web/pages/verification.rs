@@ -338,9 +338,10 @@ pub async fn findings_export(
         l.category = q.kind.clone();
     }
     xlsx_download(
-        &findings::export(&app, &p.ctx, &q, &l).await?,
+        findings::export(&app, &p.ctx, &q, &l).await?,
         "findings.xlsx",
     )
+    .await
 }
 
 fn open_findings() -> ListParams {
@@ -453,6 +454,8 @@ struct TasksPage {
     list: ListView,
     overdue: bool,
     can_handle: bool,
+    /// May close a 复核逾期 task as 已入户复核 (`tasks::may_confirm_review`, the rule the use case enforces).
+    can_confirm_review: bool,
     message: Option<String>,
     error: Option<String>,
     errors: Vec<String>,
@@ -496,6 +499,7 @@ async fn tasks_page(
         list,
         overdue: q.overdue == Some(true),
         can_handle: p.ctx.actor.can(Permission::HandleTasks),
+        can_confirm_review: tasks::may_confirm_review(&p.ctx.actor),
         message,
         error,
         errors,
@@ -536,7 +540,7 @@ pub async fn tasks_export(
     Query(q): Query<TaskQuery>,
     Query(l): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    xlsx_download(&tasks::export(&app, &p.ctx, &q, &l).await?, "tasks.xlsx")
+    xlsx_download(tasks::export(&app, &p.ctx, &q, &l).await?, "tasks.xlsx").await
 }
 
 pub async fn task_visit(
