@@ -443,16 +443,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&db.database).await?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
-            let n = crate::app::areas::import_csv(&app.db, &bytes).await?;
-            app.reload_areas().await?;
-            audit::record_alone(
+            let n = crate::app::areas::import_csv(
                 &app.db,
                 &cli_ctx(&app),
-                audit::Event::new("areas.import", "area", file.display().to_string())
-                    .after(serde_json::json!({"rows": n})),
+                &bytes,
+                &file.display().to_string(),
             )
-            .await
-            .map_err(field_error)?;
+            .await?;
+            app.reload_areas().await?;
             println!("已导入 {n} 个行政区划");
             Ok(())
         }

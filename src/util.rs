@@ -44,6 +44,32 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| crate::app::AppError::Internal(anyhow::anyhow!("后台任务失败：{e}")))
 }
 
+/// Refuses an XLSX file (a ZIP archive) whose entries would unpack past the import limits
+/// (`minzheng_domain::import::check_zip_directory`), reading only its directory, before a spreadsheet reader
+/// inflates anything. The reader is left at the start.
+pub fn check_xlsx<R: std::io::Read + std::io::Seek>(r: &mut R) -> Result<(), String> {
+    use minzheng_domain::import::{check_zip_directory, zip_directory};
+    use std::io::SeekFrom;
+    let unreadable = |e: std::io::Error| format!("无法读取文件：{e}");
+    let len = r.seek(SeekFrom::End(0)).map_err(unreadable)?;
+    let tail_len = len.min(65_557);
+    r.seek(SeekFrom::Start(len - tail_len))
+        .map_err(unreadable)?;
+    let mut tail = vec![0u8; tail_len as usize];
+    r.read_exact(&mut tail).map_err(unreadable)?;
+    let (offset, size, entries) =
+        zip_directory(&tail).ok_or("不是有效的 XLSX 文件（找不到压缩包目录）")?;
+    if offset + size > len {
+        return Err("XLSX 文件不完整或已损坏".into());
+    }
+    r.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
+    let mut dir = vec![0u8; size as usize];
+    r.read_exact(&mut dir).map_err(unreadable)?;
+    check_zip_directory(&dir, entries)?;
+    r.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+    Ok(())
+}
+
 /// A CSV cell Excel and WPS will show as data: a text starting with = + - @ (or a tab or carriage return) would be
 /// read as a formula, so it gets a leading apostrophe. Plain numbers (a negative amount) are left as they are.
 pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {

@@ -42,6 +42,68 @@ impl fmt::Display for RowError {
     }
 }
 
+/// What an XLSX file (a ZIP archive) may unpack to. Checked from the archive's central directory before anything
+/// is inflated: a few kilobytes can otherwise claim gigabytes (a "zip bomb"). A large real import (a million rows
+/// of ten columns) unpacks to a few hundred MiB of XML, compressed some 10–30 times.
+pub const ZIP_MAX_TOTAL: u64 = 1 << 30;
+/// The largest compression ratio an entry over 1 MiB may claim.
+pub const ZIP_MAX_RATIO: u64 = 200;
+pub const ZIP_MAX_ENTRIES: u64 = 10_000;
+
+/// Where the central directory is, from the archive's last bytes (`tail`, at most 65,557 of them): its offset, its
+/// size and its number of entries. `None` when there is no end-of-central-directory record.
+pub fn zip_directory(tail: &[u8]) -> Option<(u64, u64, u64)> {
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == EOCD)?;
+    let r = &tail[at..];
+    let u16_at = |o: usize| u64::from(u16::from_le_bytes([r[o], r[o + 1]]));
+    let u32_at = |o: usize| u64::from(u32::from_le_bytes([r[o], r[o + 1], r[o + 2], r[o + 3]]));
+    Some((u32_at(16), u32_at(12), u16_at(10)))
+}
+
+/// Checks every entry of a central directory against the limits above. An archive in the ZIP64 form (sizes that
+/// do not fit 32 bits) is refused too: no spreadsheet the bureau imports needs it.
+pub fn check_zip_directory(dir: &[u8], entries: u64) -> Result<(), String> {
+    const CDH: [u8; 4] = [0x50, 0x4b, 0x01, 0x02];
+    if entries > ZIP_MAX_ENTRIES {
+        return Err(format!(
+            "压缩包内文件过多（{entries} 个），不是正常的表格文件"
+        ));
+    }
+    let mut at = 0usize;
+    let mut total = 0u64;
+    for _ in 0..entries {
+        let h = dir
+            .get(at..at + 46)
+            .ok_or("文件目录不完整，不是正常的表格文件")?;
+        if h[..4] != CDH {
+            return Err("文件目录损坏，不是正常的表格文件".into());
+        }
+        let u16_at = |o: usize| usize::from(u16::from_le_bytes([h[o], h[o + 1]]));
+        let u32_at = |o: usize| u64::from(u32::from_le_bytes([h[o], h[o + 1], h[o + 2], h[o + 3]]));
+        let (packed, size) = (u32_at(20), u32_at(24));
+        if packed == u64::from(u32::MAX) || size == u64::from(u32::MAX) {
+            return Err("文件过大（ZIP64 格式），请拆分后再导入".into());
+        }
+        if size > 1 << 20 && size > packed.max(1) * ZIP_MAX_RATIO {
+            return Err(format!(
+                "文件解压后的内容与其大小极不相称（压缩比超过 {ZIP_MAX_RATIO} 倍），疑似“压缩炸弹”，已拒绝"
+            ));
+        }
+        total += size;
+        if total > ZIP_MAX_TOTAL {
+            return Err(format!(
+                "文件解压后超过 {} MiB，请拆分后再导入",
+                ZIP_MAX_TOTAL >> 20
+            ));
+        }
+        at += 46 + u16_at(28) + u16_at(30) + u16_at(32);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +121,72 @@ mod tests {
             serde_json::to_value(RowError::new(2, "a", "b")).unwrap(),
             serde_json::json!({"row": 2, "column": "a", "message": "b"})
         );
+    }
+
+    /// A central directory of entries (packed, unpacked sizes) and its end record, as a ZIP writer lays them out.
+    fn archive(entries: &[(u32, u32)]) -> Vec<u8> {
+        let mut dir = Vec::new();
+        for (i, (packed, size)) in entries.iter().enumerate() {
+            let name = format!("xl/f{i}.xml");
+            dir.extend_from_slice(&[0x50, 0x4b, 0x01, 0x02]);
+            dir.extend_from_slice(&[0u8; 16]);
+            dir.extend_from_slice(&packed.to_le_bytes());
+            dir.extend_from_slice(&size.to_le_bytes());
+            dir.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            dir.extend_from_slice(&[0u8; 16]);
+            dir.extend_from_slice(name.as_bytes());
+        }
+        let mut out = vec![0u8; 100]; // the entries' data, not read
+        let offset = out.len() as u32;
+        out.extend_from_slice(&dir);
+        out.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0]);
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(dir.len() as u32).to_le_bytes());
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out
+    }
+
+    fn check(bytes: &[u8]) -> Result<(), String> {
+        let (offset, size, n) = zip_directory(bytes).ok_or("no directory")?;
+        check_zip_directory(&bytes[offset as usize..(offset + size) as usize], n)
+    }
+
+    #[test]
+    fn zip_limits() {
+        // an ordinary workbook: a few entries compressed 10 times
+        assert_eq!(
+            check(&archive(&[(1_000, 10_000), (300_000, 3_000_000), (50, 50)])),
+            Ok(())
+        );
+        // 10 KiB claiming 4 GiB less one byte: refused by its ratio before anything is inflated
+        assert!(
+            check(&archive(&[(10_240, u32::MAX - 1)]))
+                .unwrap_err()
+                .contains("压缩炸弹")
+        );
+        // many honest entries that add up to more than the limit
+        let big = vec![(200_000_000 / 20, 200_000_000); 6];
+        assert!(check(&archive(&big)).unwrap_err().contains("MiB"));
+        // ZIP64 sizes
+        assert!(
+            check(&archive(&[(u32::MAX, u32::MAX)]))
+                .unwrap_err()
+                .contains("ZIP64")
+        );
+        assert_eq!(zip_directory(b"not a zip at all"), None);
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, the check answers (never panics), and an empty archive passes.
+        #[test]
+        fn any_bytes_are_answered(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = zip_directory(&bytes).map(|(o, s, n)| {
+                let dir = bytes.get(o as usize..(o + s) as usize).unwrap_or(&[]);
+                check_zip_directory(dir, n)
+            });
+            proptest::prop_assert_eq!(check(&archive(&[])), Ok(()));
+        }
     }
 }

@@ -275,8 +275,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<AreaRow>, Vec<RowError>> {
         .collect())
 }
 
-/// Imports (or updates) areas from CSV, all or nothing.
-pub async fn import_csv(db: &Db, bytes: &[u8]) -> anyhow::Result<usize> {
+/// Imports (or updates) areas from CSV, all or nothing, audited in the same transaction (`source` names the file).
+pub async fn import_csv(db: &Db, ctx: &Ctx, bytes: &[u8], source: &str) -> anyhow::Result<usize> {
     let rows = parse_csv(bytes).map_err(|errs| {
         anyhow::anyhow!(
             errs.iter()
@@ -289,6 +289,13 @@ pub async fn import_csv(db: &Db, bytes: &[u8]) -> anyhow::Result<usize> {
     for r in &rows {
         store::upsert(&mut tx, r).await?;
     }
+    crate::app::audit::record(
+        &mut tx,
+        ctx,
+        crate::app::audit::Event::new("areas.import", "area", source)
+            .after(serde_json::json!({"rows": rows.len()})),
+    )
+    .await?;
     tx.commit().await?;
     db.analyze(&["areas"]).await?;
     Ok(rows.len())

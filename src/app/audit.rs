@@ -305,6 +305,7 @@ pub fn event_label(code: &str) -> Option<&'static str> {
         "organisation.update" => "修改机构或组织",
         "elderly.account" => "养老服务账户",
         "elderly.assessment" => "老年人能力评估",
+        "elderly.care_risk" => "登记照护风险事件",
         "elderly.allowance_standard" => "高龄津贴标准",
         "institution.file" => "养老机构备案",
         "institution.beds" => "养老机构床位",

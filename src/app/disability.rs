@@ -15,7 +15,7 @@ use minzheng_domain::disability::{
 use minzheng_domain::idnumber;
 use minzheng_domain::money::Fen;
 
-pub const PAGE: i64 = 50;
+pub use crate::app::listing::REGISTER_PAGE_SIZE as PAGE;
 
 /// The categories whose households the living subsidy follows.
 const LIVING_CATEGORIES: &str = "'dibao', 'dibao_single', 'low_income'";
@@ -1000,6 +1000,10 @@ struct PayableGrant {
     live_category: Option<String>,
     /// The tier of the latest change by a new grade in force in the month, if any.
     changed_tier: Option<String>,
+    /// A death in the departments' deaths loads, before the registry has it.
+    died_on: Option<chrono::NaiveDate>,
+    /// A move of the household registration out of the city in the departments' loads.
+    moved_on: Option<chrono::NaiveDate>,
 }
 
 /// The grants paid for `month`, inside the roll's transaction. A grant whose person has died or moved away, or
@@ -1018,12 +1022,16 @@ pub async fn roll_lines(tx: &mut Tx, ctx: &Ctx, month: &str) -> AppResult<Vec<Ro
                   AND c.start_month <= $1 AND (c.end_month IS NULL OR c.end_month > $1) \
                   AND c.category IN ({LIVING_CATEGORIES})) AS live_category, \
                  (SELECT sc.tier FROM subsidy_changes sc WHERE sc.grant_id = g.id AND sc.tier IS NOT NULL \
-                  AND sc.effective_month <= $1 ORDER BY sc.effective_month DESC, sc.changed_at DESC LIMIT 1) AS changed_tier \
+                  AND sc.effective_month <= $1 ORDER BY sc.effective_month DESC, sc.changed_at DESC LIMIT 1) AS changed_tier, \
+                 (SELECT MIN(d.date_of_death) FROM src_deaths d WHERE d.id_number = p.id_number) AS died_on, \
+                 (SELECT MIN(m.moved_out_on) FROM src_hukou_moves m WHERE m.id_number = p.id_number \
+                  AND m.destination_code NOT LIKE $2) AS moved_on \
                  FROM subsidy_grants g JOIN persons p ON p.id = g.person_id \
                  WHERE (g.stage = 'approved' OR (g.stage = 'stopped' AND g.end_month > $1)) AND g.start_month <= $1 \
                  ORDER BY g.town_code, g.area_code, g.number"
             ),
-            args![month],
+            // the city is the first six digits of every area code (GB/T 2260)
+            args![month, format!("{}%", ctx.actor.area_code.get(..6).unwrap_or(""))],
         )
         .await?;
     let mut amounts = std::collections::HashMap::new();
@@ -1037,11 +1045,20 @@ pub async fn roll_lines(tx: &mut Tx, ctx: &Ctx, month: &str) -> AppResult<Vec<Ro
         if let Some(t) = g.changed_tier.take() {
             g.grant.tier = t;
         }
+        // a death or a move in an earlier month stops this month's payment (YYYY-MM compares as text); the month
+        // it happened in is still paid
+        let by_month = |d: Option<chrono::NaiveDate>| {
+            d.filter(|d| d.format("%Y-%m").to_string().as_str() < month)
+        };
         let stop_reason = if g.person_status != "normal" {
             Some(format!(
                 "居民信息库显示{}，自{month}起停发",
                 crate::app::registry::status_label(&g.person_status)
             ))
+        } else if let Some(d) = by_month(g.died_on) {
+            Some(format!("部门数据显示已于{d}死亡，自{month}起停发"))
+        } else if let Some(d) = by_month(g.moved_on) {
+            Some(format!("部门数据显示户籍已于{d}迁出本市，自{month}起停发"))
         } else if g.grant.programme == "living" && g.live_category.is_none() {
             Some(format!("家庭低保（低收入）救助已停止，自{month}起停发"))
         } else if g.grant.programme == "living"

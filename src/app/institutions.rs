@@ -20,7 +20,7 @@ use minzheng_domain::institutions::{
 use serde_json::json;
 
 pub const KIND: &str = "elderly_institution";
-pub const PAGE: i64 = 50;
+pub use crate::app::listing::REGISTER_PAGE_SIZE as PAGE;
 /// A scanned document: PDF, JPEG or PNG, at most 10 MB.
 pub const MAX_DOCUMENT: usize = 10 * 1024 * 1024;
 

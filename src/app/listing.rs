@@ -14,6 +14,9 @@ use chrono::NaiveDate;
 
 /// Rows on a page of every list.
 pub const PAGE_SIZE: i64 = 20;
+/// The page of the welfare lines' registers (institutions, children, disability grants, safety), read as long
+/// tables by the officers who keep them. Every page size is here.
+pub const REGISTER_PAGE_SIZE: i64 = 50;
 /// The most rows one export writes (a city's whole year of applications fits).
 pub const EXPORT_MAX: i64 = 100_000;
 

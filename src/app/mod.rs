@@ -231,7 +231,14 @@ impl App {
     pub async fn open(db: Db) -> anyhow::Result<App> {
         db.migrate().await?;
         if crate::storage::areas::count(&db).await? == 0 {
-            areas::import_csv(&db, areas::JIANGYIN_CSV.as_bytes()).await?;
+            let shipped = areas::JIANGYIN_CSV.as_bytes();
+            let city = areas::parse_csv(shipped)
+                .ok()
+                .and_then(|rows| rows.into_iter().find(|r| r.level == "city"))
+                .map(|r| r.code)
+                .unwrap_or_default();
+            let ctx = Ctx::internal(authz::Actor::system(&city), "system");
+            areas::import_csv(&db, &ctx, shipped, "data/jiangyin-areas.csv").await?;
         }
         let index = AreaIndex::load(&db).await?;
         let app = App {

@@ -8,7 +8,8 @@ use crate::storage::{new_id, now};
 use minzheng_domain::idnumber::{self, IdNumber, Sex};
 use minzheng_domain::money::Fen;
 
-pub const PAGE_SIZE: i64 = 20;
+/// One page size for every list (the shared list helper's).
+pub use crate::app::listing::PAGE_SIZE;
 
 pub const RELATIONS: [(&str, &str); 8] = [
     ("self", "户主/本人"),

@@ -22,7 +22,7 @@ use minzheng_domain::safety::{
 };
 use serde_json::json;
 
-pub const PAGE: i64 = 50;
+pub use crate::app::listing::REGISTER_PAGE_SIZE as PAGE;
 /// Evidence photos: JPEG or PNG, at most 5 MB each (as grid-task photos).
 pub const MAX_PHOTO: usize = crate::app::verification::tasks::MAX_PHOTO;
 

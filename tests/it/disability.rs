@@ -610,3 +610,70 @@ db_test!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     }
 );
+
+db_test!(
+    a_death_or_a_move_in_the_departments_data_stops_the_subsidy,
+    |b: Backend| async move {
+        // (source, its file, what the stop says); the event is in January: January is paid, February is not
+        for (source, csv, said) in [
+            (
+                "deaths",
+                "id_number,name,date_of_death\n{idn},某某,2021-01-12\n",
+                "死亡",
+            ),
+            (
+                "hukou_moves",
+                "id_number,moved_out_on,destination_code\n{idn},2021-01-03,310115000000\n",
+                "迁出本市",
+            ),
+            // a move to another town of the city changes nothing
+            (
+                "hukou_moves",
+                "id_number,moved_out_on,destination_code\n{idn},2021-01-03,320281004000\n",
+                "",
+            ),
+        ] {
+            let t = TestApp::new(b).await;
+            let d = desk(&t).await;
+            let (daughter, idn) = disabled_daughter(&t, &d, "intellectual", 1).await;
+            let care = paying(&t, &d, &daughter, "care").await;
+            assert_eq!(roll(&t, &d, "2020-12", "disability_care").await.0, 1);
+            // the departments' data reach the platform before the registry is corrected
+            let file = csv.replace("{idn}", &idn);
+            let (s, v) = load(
+                &t,
+                &d.city,
+                source,
+                "dept.csv",
+                file.as_bytes(),
+                "2021-01-31",
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            assert_eq!(
+                roll(&t, &d, "2021-01", "disability_care").await.0,
+                1,
+                "{source}: the month it happened in is paid"
+            );
+            let (_, g) = t
+                .get(&format!("/api/v1/disability/subsidies/{care}"), &d.town)
+                .await;
+            if said.is_empty() {
+                assert_eq!(roll(&t, &d, "2021-02", "disability_care").await.0, 1);
+                assert_eq!(g["stage"], "approved", "{g}");
+                continue;
+            }
+            assert_eq!(
+                roll(&t, &d, "2021-02", "disability_care").await.0,
+                0,
+                "{source}"
+            );
+            let (_, g) = t
+                .get(&format!("/api/v1/disability/subsidies/{care}"), &d.town)
+                .await;
+            assert_eq!(g["stage"], "stopped", "{g}");
+            assert_eq!(g["end_month"], "2021-02");
+            assert!(g["stop_reason"].as_str().unwrap().contains(said), "{g}");
+        }
+    }
+);

@@ -484,8 +484,12 @@ fn area_files(h: &Harness) -> (u32, u32) {
     let tally = Tally::default();
     runner()
         .run(&damaged(good), |bytes| {
-            let r =
-                h.rt.block_on(minzheng::app::areas::import_csv(&h.t.app.db, &bytes));
+            let r = h.rt.block_on(minzheng::app::areas::import_csv(
+                &h.t.app.db,
+                &h.city,
+                &bytes,
+                "areas.csv",
+            ));
             tally.count(&r);
             if let Err(e) = r {
                 let msg = format!("{e:#}");

@@ -416,5 +416,62 @@ db_test!(
             c.starts_with("能力完好") && c.contains("2020-06-01") && c.contains("2021-06-01"),
             "{c}"
         );
+
+        // a care-risk event after the assessment makes the next one due at once (即时评估)
+        let due = |by: &'static str| {
+            let (t, cj) = (&t, cj.clone());
+            async move {
+                let (_, v) = t
+                    .get(&format!("/api/v1/elderly/assessments/due?by={by}"), &cj)
+                    .await;
+                v.as_array().unwrap().len()
+            }
+        };
+        assert_eq!(due("2020-09-30").await, 0, "routine: due in June 2021");
+        let event = |body: Value| {
+            let (t, tok, pid) = (&t, cj.clone(), pid.clone());
+            async move {
+                t.api(
+                    Method::POST,
+                    &format!("/api/v1/elderly/persons/{pid}/care-risk-events"),
+                    Some(&tok),
+                    Some(body),
+                )
+                .await
+            }
+        };
+        // one before the assessment changes nothing
+        let (s, v) = event(json!({"occurred_on": "2020-05-20", "kind": "fall"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["next_due_on"], "2021-06-01");
+        let (s, v) = event(
+            json!({"occurred_on": "2020-09-10", "kind": "choking", "note": "进食时噎食，已送医"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["next_due_on"], "2020-09-10");
+        assert_eq!(v["kind_label"], "噎食");
+        assert_eq!(due("2020-09-30").await, 1);
+        // refused: an unknown kind, a day to come, another town's officer
+        let (s, v) = event(json!({"occurred_on": "2020-09-11", "kind": "nonsense"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "kind");
+        let (s, v) = event(json!({"occurred_on": "2999-01-01", "kind": "fall"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "occurred_on");
+        let (s, _) = t
+            .api(
+                Method::POST,
+                &format!("/api/v1/elderly/persons/{pid}/care-risk-events"),
+                Some(&nz),
+                Some(json!({"occurred_on": "2020-09-11", "kind": "fall"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'elderly.care_risk'")
+                .await,
+            2
+        );
     }
 );

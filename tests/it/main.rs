@@ -24,6 +24,7 @@ mod lists;
 mod matrix;
 mod money_safety;
 mod security;
+mod snapshots;
 mod targets;
 mod tls;
 mod verification;

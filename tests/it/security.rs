@@ -805,3 +805,97 @@ db_test!(
         );
     }
 );
+
+/// An XLSX-shaped archive whose one entry claims to unpack to 4 GiB from 10 KiB (what a "zip bomb" declares in
+/// its directory): a local header, the entry's bytes, the central directory and its end record.
+fn zip_bomb() -> Vec<u8> {
+    let name = b"xl/worksheets/sheet1.xml";
+    let (packed, size) = (10_240u32, u32::MAX - 1);
+    let mut out = Vec::new();
+    out.extend_from_slice(&[
+        0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    out.extend_from_slice(&packed.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(name);
+    out.extend(std::iter::repeat_n(0u8, packed as usize));
+    let cd_at = out.len() as u32;
+    let mut cd = vec![
+        0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    cd.extend_from_slice(&packed.to_le_bytes());
+    cd.extend_from_slice(&size.to_le_bytes());
+    cd.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    cd.extend_from_slice(&[0u8; 16]);
+    cd.extend_from_slice(name);
+    out.extend_from_slice(&cd);
+    out.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0]);
+    out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_at.to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+db_test!(
+    a_zip_bomb_is_refused_before_it_is_inflated,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        t.add_user("cj", "town_officer", "320281001").await;
+        t.add_user("city", "city_officer", "320281").await;
+        let (cj, city) = (t.token("cj").await, t.token("city").await);
+        let bomb = zip_bomb();
+        // the town's ledger (the body is the file)
+        let req = Request::post("/api/v1/ledger/imports")
+            .header(header::AUTHORIZATION, format!("Bearer {cj}"))
+            .body(Body::from(bomb.clone()))
+            .unwrap();
+        let (s, _, body) = t.send(req).await;
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v.to_string().contains("压缩炸弹"), "{v}");
+        // a departmental source file as XLSX
+        let (s, v) = common::load(&t, &city, "deaths", "deaths.xlsx", &bomb, "2020-12-31").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("压缩炸弹"), "{v}");
+        assert_eq!(v["field"], "file");
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM source_loads").await, 0);
+    }
+);
+
+db_test!(
+    every_area_import_is_audited_with_it,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        // the shipped areas, loaded when the database was new, are on the log like any later import
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'areas.import'")
+                .await,
+            1
+        );
+        let city =
+            minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "test");
+        let csv = "code,name,parent_code,level\n320281,江阴市,3202,city\n320281001,澄江街道,320281,town\n320281001099,新建社区,320281001,village\n";
+        minzheng::app::areas::import_csv(&t.app.db, &city, csv.as_bytes(), "new.csv")
+            .await
+            .unwrap();
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'areas.import' AND entity_id = 'new.csv'")
+                .await,
+            1
+        );
+        // a refused file writes neither areas nor an entry
+        let bad = "code,name,parent_code,level\nabc,,320281001,village\n";
+        assert!(
+            minzheng::app::areas::import_csv(&t.app.db, &city, bad.as_bytes(), "bad.csv")
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            t.scalar("SELECT COUNT(*) FROM audit_log WHERE entity_id = 'bad.csv'")
+                .await,
+            0
+        );
+    }
+);

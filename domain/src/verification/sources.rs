@@ -398,9 +398,24 @@ fn parse_cell(kind: ColumnKind, s: &str, today: NaiveDate) -> Result<Cell, Strin
                 Ok(Cell::Text(s.to_string()))
             }
         }
-        Date | OptionalDate => parse_date(s)
-            .map(Cell::Date)
-            .ok_or_else(|| format!("“{s}”不是日期（应为 YYYY-MM-DD）")),
+        Date | OptionalDate => {
+            let d = parse_date(s).ok_or_else(|| format!("“{s}”不是日期（应为 YYYY-MM-DD）"))?;
+            // an event (a death, a registration, a move) has happened by the time it is reported; an end date (a
+            // custody term's) may lie ahead, within reason
+            let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("date");
+            let latest = if kind == Date {
+                today
+            } else {
+                NaiveDate::from_ymd_opt(2199, 12, 31).expect("date")
+            };
+            if d < earliest || d > latest {
+                Err(format!(
+                    "“{s}”超出合理范围（应在 {earliest} 至 {latest} 之间）"
+                ))
+            } else {
+                Ok(Cell::Date(d))
+            }
+        }
         Month => {
             let ok = is_month(s);
             if ok {
@@ -498,6 +513,29 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()
+    }
+
+    #[test]
+    fn dates_are_within_reason() {
+        let d = |kind, s: &str| parse_cell(kind, s, today());
+        assert!(matches!(
+            d(ColumnKind::Date, "2020-06-01"),
+            Ok(Cell::Date(_))
+        ));
+        // a death reported before it happens, or in the nineteenth century
+        assert!(
+            d(ColumnKind::Date, "2999-01-01")
+                .unwrap_err()
+                .contains("合理范围")
+        );
+        assert!(d(ColumnKind::Date, "2021-01-01").is_err());
+        assert!(d(ColumnKind::Date, "1899-12-31").is_err());
+        // a custody term may end after the report
+        assert!(matches!(
+            d(ColumnKind::OptionalDate, "2030-01-09"),
+            Ok(Cell::Date(_))
+        ));
+        assert!(d(ColumnKind::OptionalDate, "9999-12-31").is_err());
     }
 
     #[test]

@@ -99,6 +99,9 @@ fn parse(app: &App, ctx: &Ctx, bytes: &[u8]) -> Result<Vec<Row>, Vec<RowError>> 
         column: column.into(),
         message,
     };
+    if let Err(m) = crate::util::check_xlsx(&mut std::io::Cursor::new(bytes)) {
+        return Err(vec![err(0, "文件", m)]);
+    }
     let mut wb: Xlsx<_> =
         match calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())) {
             Ok(w) => w,
@@ -639,7 +642,8 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
     }
     let text = rust_xlsxwriter::Format::new().set_num_format("@");
     let money = rust_xlsxwriter::Format::new().set_num_format("0.00");
-    let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    // written off the async workers: a town's ledger takes a while
+    let build = move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet();
         ws.set_name("救助台账")?;
@@ -701,5 +705,7 @@ pub async fn export(app: &App, ctx: &Ctx, full: bool) -> AppResult<Vec<u8>> {
         ws.set_column_width(7, 24)?;
         wb.save_to_buffer()
     };
-    build().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+    crate::util::blocking(build)
+        .await?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }

@@ -275,6 +275,16 @@ pub async fn batch(app: &App, ctx: &Ctx, b: Batch) -> AppResult<i64> {
             "每户金额须大于0且不超过低保标准的12倍",
         ));
     }
+    // an unknown category would match no case and "succeed" with nothing paid
+    if !super::applications::CATEGORIES
+        .iter()
+        .any(|(c, _)| *c == b.category)
+    {
+        return Err(AppError::invalid(
+            "category",
+            "救助类别应为最低生活保障、单人保、特困人员救助供养、低收入家庭或支出型贫困家庭之一",
+        ));
+    }
     if b.batch.trim().is_empty() || b.reason.trim().is_empty() {
         return Err(AppError::invalid(
             if b.batch.trim().is_empty() {

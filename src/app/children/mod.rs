@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 pub use allowances::roll_lines;
 
-pub const PAGE: i64 = 50;
+pub use crate::app::listing::REGISTER_PAGE_SIZE as PAGE;
 
 /// The stateless classification: nothing is stored.
 pub fn classify(app: &App, ctx: &Ctx, body: &Value) -> AppResult<Classification> {

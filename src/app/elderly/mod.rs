@@ -146,6 +146,129 @@ pub async fn record(app: &App, ctx: &Ctx, n: NewAssessment) -> AppResult<Assessm
     Ok(row)
 }
 
+/// The care-risk events that call for an immediate re-assessment (GB/T 42195-2022).
+pub const CARE_RISKS: [(&str, &str); 6] = [
+    ("fall", "跌倒"),
+    ("choking", "噎食"),
+    ("pressure_injury", "压疮"),
+    ("wandering", "走失"),
+    ("self_harm", "自伤"),
+    ("other", "其他照护风险事件"),
+];
+
+/// A care-risk event to record for a person.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewCareRisk {
+    pub occurred_on: NaiveDate,
+    /// fall, choking, pressure_injury, wandering, self_harm or other
+    pub kind: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A recorded care-risk event, and the day the person's next assessment is now due (none without an assessment).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CareRiskView {
+    pub id: String,
+    pub person_id: String,
+    pub occurred_on: NaiveDate,
+    pub kind: String,
+    pub kind_label: String,
+    pub note: String,
+    pub next_due_on: Option<NaiveDate>,
+}
+
+/// Records a care-risk event; a later event than the person's latest assessment brings that assessment's next due
+/// day forward to the event's day (an immediate re-assessment), in the same transaction, audited.
+pub async fn record_care_risk(
+    app: &App,
+    ctx: &Ctx,
+    person_id: &str,
+    n: NewCareRisk,
+) -> AppResult<CareRiskView> {
+    ctx.actor.require(Permission::RecordAssessments)?;
+    let (kind, kind_label) = CARE_RISKS
+        .iter()
+        .find(|(k, _)| *k == n.kind.trim())
+        .copied()
+        .ok_or_else(|| {
+            AppError::invalid(
+                "kind",
+                "事件类别应为跌倒、噎食、压疮、走失、自伤或其他照护风险事件",
+            )
+        })?;
+    let note = crate::app::validate::text("note", "情况说明", &n.note, 0, 200)?;
+    let today = app.today();
+    if n.occurred_on > today || n.occurred_on < NaiveDate::from_ymd_opt(2000, 1, 1).expect("date") {
+        return Err(AppError::invalid(
+            "occurred_on",
+            "发生日期须在2000年1月1日至今天之间",
+        ));
+    }
+    let p = crate::storage::persons::get(&app.db, person_id)
+        .await?
+        .filter(|p| ctx.actor.in_scope(&p.area_code))
+        .ok_or_else(|| AppError::NotFound("人员".into()))?;
+    let id = new_id();
+    let mut tx = app.db.begin().await?;
+    tx.execute(
+        "INSERT INTO care_risk_events (id, person_id, area_code, town_code, occurred_on, kind, note, recorded_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        args![
+            &id,
+            &p.id,
+            &p.area_code,
+            &p.town_code,
+            n.occurred_on,
+            kind,
+            &note,
+            &ctx.actor.display_name,
+            now()
+        ],
+    )
+    .await?;
+    let lock = tx.for_update();
+    let latest: Option<(String, NaiveDate, NaiveDate)> = tx
+        .fetch_optional(
+            &format!(
+                "SELECT id, assessed_on, next_due_on FROM capability_assessments WHERE person_id = $1 \
+                 ORDER BY assessed_on DESC, created_at DESC LIMIT 1{lock}"
+            ),
+            args![&p.id],
+        )
+        .await?;
+    let mut next_due_on = None;
+    if let Some((aid, assessed_on, due)) = latest {
+        let now_due = elderly::next_due(assessed_on, Some(n.occurred_on)).min(due);
+        if now_due != due {
+            tx.execute(
+                "UPDATE capability_assessments SET next_due_on = $2 WHERE id = $1",
+                args![&aid, now_due],
+            )
+            .await?;
+        }
+        next_due_on = Some(now_due);
+    }
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("elderly.care_risk", "person", &p.id)
+            .area(&p.area_code)
+            .after(serde_json::json!({"kind": kind, "occurred_on": n.occurred_on, "next_due_on": next_due_on})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CareRiskView {
+        id,
+        person_id: p.id,
+        occurred_on: n.occurred_on,
+        kind: kind.into(),
+        kind_label: kind_label.into(),
+        note,
+        next_due_on,
+    })
+}
+
 /// Assessments in the caller's scope whose next one is due by `by` (the latest per person only), most urgent first.
 pub async fn due(
     app: &App,

@@ -454,9 +454,11 @@ async fn decide_in(app: &App, ctx: &Ctx, tx: &mut Tx, id: &str, d: &Decision) ->
             "请写明核实情况和处理理由（至少4个字）",
         ));
     }
+    // locked: two officers deciding the same finding at once must not both stop its case
+    let lock = tx.for_update();
     let f: Option<FindingDb> = tx
         .fetch_optional(
-            &format!("SELECT {COLS} FROM findings WHERE id = $1"),
+            &format!("SELECT {COLS} FROM findings WHERE id = $1{lock}"),
             args![id],
         )
         .await?;
@@ -551,11 +553,15 @@ async fn decide_in(app: &App, ctx: &Ctx, tx: &mut Tx, id: &str, d: &Decision) ->
         "dismissed"
     };
     let decision = action.clone().unwrap_or_else(|| d.decision.clone());
-    tx.execute(
-        "UPDATE findings SET status = $2, decision = $3, reason = $4, overpayment = $5, decided_by = $6, decided_at = $7 WHERE id = $1",
-        args![id, status, &decision, &reason, over, &ctx.actor.display_name, now()],
-    )
-    .await?;
+    let changed = tx
+        .execute(
+            "UPDATE findings SET status = $2, decision = $3, reason = $4, overpayment = $5, decided_by = $6, decided_at = $7 WHERE id = $1 AND status = 'open'",
+            args![id, status, &decision, &reason, over, &ctx.actor.display_name, now()],
+        )
+        .await?;
+    if changed != 1 {
+        return Err(AppError::conflict("id", "该疑点已处理或已被新一轮核对取代"));
+    }
     audit::record(
         &mut *tx,
         ctx,

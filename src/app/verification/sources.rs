@@ -148,6 +148,10 @@ fn each_row(
         }
         Format::Xlsx => {
             use calamine::{Data, Reader, Xlsx, open_workbook};
+            let mut file = std::fs::File::open(path)
+                .map_err(|e| plain(AppError::invalid("file", format!("无法读取XLSX文件：{e}"))))?;
+            crate::util::check_xlsx(&mut file).map_err(|m| plain(AppError::invalid("file", m)))?;
+            drop(file);
             let mut wb: Xlsx<_> = open_workbook(path)
                 .map_err(|e| plain(AppError::invalid("file", format!("无法读取XLSX文件：{e}"))))?;
             let range = wb
@@ -235,6 +239,13 @@ pub async fn load_file(
         return Err(plain(AppError::invalid(
             "as_of",
             "数据截止日期不能晚于今天",
+        )));
+    }
+    // the platform's data begin with the 2020 plan; a year 0 "as of" is a typing error, not a file
+    if as_of < chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date") {
+        return Err(plain(AppError::invalid(
+            "as_of",
+            "数据截止日期不能早于2000年1月1日",
         )));
     }
     let path_owned = path.to_path_buf();

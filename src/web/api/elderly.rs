@@ -18,6 +18,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(score))
         .routes(routes!(record))
         .routes(routes!(due))
+        .routes(routes!(care_risk))
         .routes(routes!(allowance))
         .routes(routes!(missing_accounts))
         .routes(routes!(set_account))
@@ -48,6 +49,23 @@ pub async fn record(
     Ok((
         StatusCode::CREATED,
         Json(elderly::record(&app, &ctx, n).await?),
+    ))
+}
+
+/// Records a care-risk event (a fall, choking …) of a person: the next assessment falls due on the event's day.
+#[utoipa::path(post, path = "/api/v1/elderly/persons/{person_id}/care-risk-events", tag = "elderly",
+    params(("person_id" = String, Path)), request_body = elderly::NewCareRisk, security(("bearer" = [])),
+    responses((status = 201, body = elderly::CareRiskView), (status = 403, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn care_risk(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(person_id): Path<String>,
+    JsonBody(n): JsonBody<elderly::NewCareRisk>,
+) -> Result<(StatusCode, Json<elderly::CareRiskView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(elderly::record_care_risk(&app, &ctx, &person_id, n).await?),
     ))
 }
 

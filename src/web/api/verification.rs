@@ -16,7 +16,7 @@ use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::io::Write;
+use tokio::io::AsyncWriteExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -67,14 +67,20 @@ pub async fn receive(
                     .join(format!("minzheng-upload-{}", crate::storage::new_id())),
                 name: f.file_name().unwrap_or("upload.csv").to_string(),
             };
-            let mut out = std::io::BufWriter::new(
-                std::fs::File::create(&up.path).map_err(|e| AppError::Internal(e.into()))?,
+            // tokio's file: a large upload's writes must not hold an async worker
+            let mut out = tokio::io::BufWriter::new(
+                tokio::fs::File::create(&up.path)
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?,
             );
             while let Some(chunk) = f.chunk().await.map_err(bad)? {
                 out.write_all(&chunk)
+                    .await
                     .map_err(|e| AppError::Internal(e.into()))?;
             }
-            out.flush().map_err(|e| AppError::Internal(e.into()))?;
+            out.flush()
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?;
             file = Some(up);
         } else {
             fields.push((name, f.text().await.map_err(bad)?));
