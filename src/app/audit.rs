@@ -51,6 +51,7 @@ impl Event {
 
 /// Appends one entry inside the caller's transaction, so the entry and the change commit together.
 pub async fn record(tx: &mut Tx, ctx: &Ctx, ev: Event) -> AppResult<()> {
+    tx.mark_audited();
     let (seq, prev_hash) = store::advance_head(tx).await?;
     let mut row = AuditRow {
         seq,

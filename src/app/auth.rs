@@ -129,6 +129,7 @@ async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reser
     // each other): pairs quiet for a day are forgotten.
     if rand::random::<u8>() < 8 {
         let mut tx = app.db.begin().await?;
+        tx.unaudited("forgetting login counters quiet for a day");
         let pruned = store::prune_throttle(&mut tx, t - Duration::days(1), t).await;
         if let Err(e) = match pruned {
             Ok(()) => tx.commit().await,
@@ -138,6 +139,8 @@ async fn reserve_attempt(app: &App, username: &str, ip: &str) -> AppResult<Reser
         }
     }
     let mut tx = app.db.begin().await?;
+    // the attempt is counted before the password is checked; the login's outcome is audited by the caller
+    tx.unaudited("a login attempt counted");
     let mut r = store::throttle_for_update(&mut tx, username, ip, t).await?;
     if r.locked_until.is_some_and(|u| u > t) {
         tx.commit().await?;
@@ -295,6 +298,8 @@ pub async fn login(
             .map(|f| f.code()),
     };
     let Some(factor) = factor else {
+        // the failure is audited by login_failed, in its own transaction
+        tx.unaudited("a refused second factor");
         tx.commit().await?;
         let reason = match (need, code) {
             (Some(false), _) => "totp_not_enrolled",
@@ -375,6 +380,8 @@ pub async fn login_code(
     }
     let mut tx = app.db.begin().await?;
     let Some(f) = super::totp::check(app, &mut tx, &u.id, code).await? else {
+        // the failure is audited by login_failed, in its own transaction
+        tx.unaudited("a refused second factor");
         tx.commit().await?;
         return Err(login_failed(
             app,
@@ -444,6 +451,8 @@ pub async fn start_session(app: &App, actor: &Actor, stage: &str) -> AppResult<(
     let csrf = random_token(16);
     let t = now();
     let mut tx = app.db.begin().await?;
+    // the login that opens it is audited by the caller (auth.login / auth.password)
+    tx.unaudited("a session opened");
     store::insert_session(
         &mut tx,
         &SessionRow {
@@ -474,6 +483,7 @@ pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<(Actor, S
     };
     if expired {
         let mut tx = app.db.begin().await?;
+        tx.unaudited("an idle or unfinished session ended");
         store::delete_session(&mut tx, &s.id).await?;
         tx.commit().await?;
         return Ok(None);
@@ -639,6 +649,8 @@ pub async fn token_actor(app: &App, token: &str, ip: &str) -> AppResult<Option<(
     if tok.user_stamp.as_deref() != Some(user_stamp(&user).as_str()) {
         // the account changed since the token was issued (possibly outside the platform): it is revoked for good
         let mut tx = app.db.begin().await?;
+        // the account change that caused it was audited where it was made
+        tx.unaudited("a token of a changed account revoked on its next use");
         store::revoke_token(&mut tx, &tok.id, &tok.user_id, t).await?;
         tx.commit().await?;
         return Ok(None);

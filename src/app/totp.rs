@@ -148,6 +148,8 @@ pub async fn begin(app: &App, ctx: &Ctx) -> AppResult<Pending> {
                 .try_fill_bytes(&mut s)
                 .expect("the operating system\'s random source");
             let mut tx = app.db.begin().await?;
+            // audited when the first code confirms it (auth.totp.enrol)
+            tx.unaudited("a second factor's secret waiting for its first code");
             store::put_totp(
                 &mut tx,
                 &TotpRow {

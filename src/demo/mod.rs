@@ -480,6 +480,14 @@ pub async fn generate(
     if bulk {
         tx.bulk_cache(false).await?;
     }
+    let ctx = Ctx::command_line(Actor::system(&areas.city_code), "cli");
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("demo.generate", "city", &areas.city_code)
+            .after(serde_json::json!({"households": summary.households, "persons": summary.persons, "seed": opts.seed})),
+    )
+    .await?;
     tx.commit().await?;
     app.db
         .analyze(&["persons", "households", "area_residents"])
@@ -487,14 +495,6 @@ pub async fn generate(
     if bulk {
         app.db.checkpoint().await?;
     }
-    let ctx = Ctx::command_line(Actor::system(&areas.city_code), "cli");
-    audit::record_alone(
-        &app.db,
-        &ctx,
-        Event::new("demo.generate", "city", &areas.city_code)
-            .after(serde_json::json!({"households": summary.households, "persons": summary.persons, "seed": opts.seed})),
-    )
-    .await?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

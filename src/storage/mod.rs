@@ -73,6 +73,10 @@ pub enum DbError {
     /// The database key is missing, wrong or unreadable (the message says which, in Chinese).
     #[error("{0}")]
     Key(String),
+    /// A transaction that changed rows was committed without its audit entry: rolled back instead (a defect of
+    /// the use case, never of the user's input).
+    #[error("此次修改没有记录审计日志，已撤销")]
+    Unaudited,
 }
 
 impl DbError {
@@ -270,6 +274,7 @@ impl<T> Row for T where
 macro_rules! query_methods {
     ($sq:pat => $se:expr, $pg:pat => $pe:expr) => {
         pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
+            self.note_write();
             Ok(match self.inner() {
                 $sq => {
                     let sql = AssertSqlSafe(sqlite_sql(sql).into_owned());
@@ -378,6 +383,9 @@ pub enum PoolRef<'a> {
 pub struct Conn<'a>(PoolRef<'a>);
 
 impl<'a> Conn<'a> {
+    /// A statement outside a transaction commits on its own; only a [`Tx`] keeps account of its writes.
+    fn note_write(&mut self) {}
+
     fn inner(&mut self) -> &mut PoolRef<'a> {
         &mut self.0
     }
@@ -393,6 +401,8 @@ pub enum ReaderInner {
 pub struct Reader(ReaderInner);
 
 impl Reader {
+    /// A reader does not write (and has no transaction to account for).
+    fn note_write(&mut self) {}
     fn inner(&mut self) -> &mut ReaderInner {
         &mut self.0
     }
@@ -426,11 +436,36 @@ pub enum TxInner {
 
 /// A write transaction. On SQLite, writers are serialised by a process-wide lock
 /// (a deferred SQLite transaction that reads before writing can fail with SQLITE_BUSY instead of waiting).
-pub struct Tx(TxInner);
+pub struct Tx(TxInner, Audited);
+
+/// What a transaction has written and whether its audit entry is in it: a transaction that changed rows commits
+/// only with one (`audit::record` marks it), or with the named reason it needs none (sessions, login attempts,
+/// seeding), so a use case cannot forget the log.
+#[derive(Default)]
+pub struct Audited {
+    wrote: bool,
+    audited: bool,
+    exempt: Option<&'static str>,
+}
 
 impl Tx {
     fn inner(&mut self) -> &mut TxInner {
         &mut self.0
+    }
+
+    fn note_write(&mut self) {
+        self.1.wrote = true;
+    }
+
+    /// The transaction carries its audit entry (called by `app::audit::record`).
+    pub fn mark_audited(&mut self) {
+        self.1.audited = true;
+    }
+
+    /// The transaction's writes need no audit entry, and why: bookkeeping of the platform itself (a session's last
+    /// use, a login attempt being counted, data seeded when the database is created), never a business change.
+    pub fn unaudited(&mut self, why: &'static str) {
+        self.1.exempt = Some(why);
     }
     query_methods!(TxInner::Sqlite(t, _) => &mut **t, TxInner::Postgres(t) => &mut **t);
 
@@ -568,6 +603,7 @@ impl Tx {
         if rows.is_empty() {
             return Ok(());
         }
+        self.note_write();
         match &mut self.0 {
             TxInner::Postgres(t) => {
                 let mut buf = Vec::with_capacity(rows.len() * 64);
@@ -592,6 +628,16 @@ impl Tx {
     }
 
     pub async fn commit(self) -> DbResult<()> {
+        if self.1.wrote && !self.1.audited && self.1.exempt.is_none() {
+            // dropped unfinished: the changes roll back
+            tracing::error!("a transaction that changed rows was committed without an audit entry");
+            #[cfg(debug_assertions)]
+            eprintln!(
+                "UNAUDITED-TRACE {}",
+                std::backtrace::Backtrace::force_capture()
+            );
+            return Err(DbError::Unaudited);
+        }
         match self.0 {
             TxInner::Sqlite(t, _g) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
@@ -743,13 +789,16 @@ impl Db {
     }
 
     pub async fn begin(&self) -> DbResult<Tx> {
-        Ok(Tx(match self {
-            Db::Sqlite(p, lock) => {
-                let guard = lock.clone().lock_owned().await;
-                TxInner::Sqlite(p.begin().await?, guard)
-            }
-            Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
-        }))
+        Ok(Tx(
+            match self {
+                Db::Sqlite(p, lock) => {
+                    let guard = lock.clone().lock_owned().await;
+                    TxInner::Sqlite(p.begin().await?, guard)
+                }
+                Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
+            },
+            Audited::default(),
+        ))
     }
 
     /// After a bulk write: PostgreSQL gathers statistics on the tables filled (before autovacuum reaches them a fresh
@@ -767,6 +816,7 @@ impl Db {
             Db::Sqlite(..) => {
                 // it may write statistics: under the writer lock, like every write
                 let mut tx = self.begin().await?;
+                tx.unaudited("the query planner's statistics");
                 tx.execute("PRAGMA optimize", vec![]).await?;
                 tx.commit().await?;
             }

@@ -899,3 +899,38 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_change_without_its_audit_entry_is_not_written,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let rename = "UPDATE areas SET name = '改名社区' WHERE code = '320281001001'";
+        let renamed = "SELECT COUNT(*) FROM areas WHERE name = '改名社区'";
+        // a use case that forgot the log: the commit is refused and the change rolled back
+        let mut tx = t.app.db.begin().await.unwrap();
+        tx.execute(rename, vec![]).await.unwrap();
+        let e = tx.commit().await.unwrap_err();
+        assert!(e.to_string().contains("审计"), "{e}");
+        assert_eq!(t.scalar(renamed).await, 0);
+        // reading needs no entry
+        let mut tx = t.app.db.begin().await.unwrap();
+        tx.scalar("SELECT COUNT(*) FROM areas", vec![])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // with its entry in the same transaction it is written
+        let ctx =
+            minzheng::app::Ctx::command_line(minzheng::app::authz::Actor::system("320281"), "test");
+        let mut tx = t.app.db.begin().await.unwrap();
+        tx.execute(rename, vec![]).await.unwrap();
+        minzheng::app::audit::record(
+            &mut tx,
+            &ctx,
+            minzheng::app::audit::Event::new("areas.import", "area", "320281001001"),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(t.scalar(renamed).await, 1);
+    }
+);

@@ -44,6 +44,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
     let t = now();
     let params = serde_json::to_string(&Standards::jiangyin_2020())?;
     let mut tx = app.db.begin().await?;
+    tx.unaudited("the 2020 standards seeded when the database is created");
     tx.execute(
         &format!("INSERT INTO assistance_standards ({COLS}) VALUES ($1, $2, $3, 'approved', $4, 'system', $5, 'system', $5)"),
         args![new_id(), NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"), params, "2020年江阴市标准（大市一体、城乡统筹）", t],

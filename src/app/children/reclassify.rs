@@ -365,10 +365,11 @@ fn cutoff(as_of: NaiveDate) -> NaiveDate {
 /// writes what changed in one transaction. No permission check: the callers check theirs.
 pub(crate) async fn batch(
     app: &App,
-    by: &str,
+    ctx: &crate::app::Ctx,
     cause: &str,
     as_of: NaiveDate,
 ) -> AppResult<ReclassifySummary> {
+    let by = ctx.actor.display_name.as_str();
     let mut reader = app.db.reader().await?;
     let mut src = Src::Reader(&mut reader);
     let education: Vec<(String,)> = src
@@ -409,12 +410,20 @@ pub(crate) async fn batch(
     let current = classify_rows(rows, &sources, &education, as_of);
     let mut tx = app.db.begin().await?;
     let changed = write(&mut tx, by, cause, as_of, &current, &previous).await?;
-    tx.commit().await?;
-    Ok(ReclassifySummary {
+    let summary = ReclassifySummary {
         children: current.len() as i64,
         classified: current.values().filter(|c| c.category.is_some()).count() as i64,
         changed,
-    })
+    };
+    crate::app::audit::record(
+        &mut tx,
+        ctx,
+        crate::app::audit::Event::new("children.reclassify", "child_classification", "all")
+            .after(serde_json::json!({"cause": cause, "summary": &summary})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(summary)
 }
 
 /// The children of one household, in the transaction of the change that touched it (a death, a move …).
@@ -481,23 +490,7 @@ pub async fn run(app: &App, ctx: &Ctx) -> AppResult<ReclassifySummary> {
     if !ctx.actor.in_scope(&app.areas().city_code) {
         return Err(AppError::Forbidden("重新认定由市局儿童福利科运行".into()));
     }
-    let s = batch(
-        app,
-        &ctx.actor.display_name,
-        "儿童福利科重新认定",
-        app.today(),
-    )
-    .await?;
-    let mut tx = app.db.begin().await?;
-    crate::app::audit::record(
-        &mut tx,
-        ctx,
-        crate::app::audit::Event::new("children.reclassify", "child_classification", "all")
-            .after(serde_json::json!(&s)),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(s)
+    batch(app, ctx, "儿童福利科重新认定", app.today()).await
 }
 
 // ---------- reading ----------

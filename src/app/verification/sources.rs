@@ -426,10 +426,7 @@ pub async fn load_file(
         "deaths" | "disability" | "serious_illness" | "custody"
     ) {
         let cause = format!("部门数据导入：{}（{}）", source.label(), file_name);
-        if let Err(e) =
-            crate::app::children::reclassify::batch(app, &ctx.actor.display_name, &cause, today)
-                .await
-        {
+        if let Err(e) = crate::app::children::reclassify::batch(app, ctx, &cause, today).await {
             tracing::error!("children re-classification after load {load_id}: {e}");
         }
     }
