@@ -104,6 +104,80 @@ pub fn check_zip_directory(dir: &[u8], entries: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the bytes are a whole PNG image: the signature, an IHDR chunk of sane dimensions first, every chunk's
+/// length inside the file, and IEND last. (A file that only starts like a PNG is refused.)
+pub fn png_is_whole(b: &[u8]) -> bool {
+    const SIG: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if !b.starts_with(SIG) {
+        return false;
+    }
+    let mut at = SIG.len();
+    let mut first = true;
+    while at + 12 <= b.len() {
+        let len = u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize;
+        let kind = &b[at + 4..at + 8];
+        let Some(end) = (at + 12).checked_add(len).filter(|e| *e <= b.len()) else {
+            return false;
+        };
+        if first {
+            if kind != b"IHDR" || len != 13 {
+                return false;
+            }
+            let w = u32::from_be_bytes([b[at + 8], b[at + 9], b[at + 10], b[at + 11]]);
+            let h = u32::from_be_bytes([b[at + 12], b[at + 13], b[at + 14], b[at + 15]]);
+            // a photo of a visit or a document: at most 20,000 pixels a side (a "pixel bomb" claims more)
+            if w == 0 || h == 0 || w > 20_000 || h > 20_000 {
+                return false;
+            }
+            first = false;
+        }
+        if kind == b"IEND" {
+            return end == b.len() || b[end..].iter().all(|x| *x == 0);
+        }
+        at = end;
+    }
+    false
+}
+
+/// Whether the bytes are a whole JPEG image: a start-of-image marker, a frame header of sane dimensions and the
+/// end-of-image marker.
+pub fn jpeg_is_whole(b: &[u8]) -> bool {
+    if b.len() < 4 || !b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return false;
+    }
+    let tail = &b[b.len().saturating_sub(64)..];
+    if !tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        return false;
+    }
+    // walk the segments to the frame header (SOF0–SOF15 but DHT, JPG and DAC)
+    let mut at = 2;
+    while at + 9 < b.len() {
+        if b[at] != 0xFF {
+            return false;
+        }
+        let m = b[at + 1];
+        let len = usize::from(u16::from_be_bytes([b[at + 2], b[at + 3]]));
+        if (0xC0..=0xCF).contains(&m) && !matches!(m, 0xC4 | 0xC8 | 0xCC) {
+            let h = u16::from_be_bytes([b[at + 5], b[at + 6]]);
+            let w = u16::from_be_bytes([b[at + 7], b[at + 8]]);
+            return h > 0 && w > 0;
+        }
+        if len < 2 {
+            return false;
+        }
+        at += 2 + len;
+    }
+    false
+}
+
+/// Whether the bytes are a whole PDF: its header and, near the end, its end-of-file marker.
+pub fn pdf_is_whole(b: &[u8]) -> bool {
+    b.starts_with(b"%PDF-")
+        && b[b.len().saturating_sub(1024)..]
+            .windows(5)
+            .any(|w| w == b"%%EOF")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +261,58 @@ mod tests {
                 check_zip_directory(dir, n)
             });
             proptest::prop_assert_eq!(check(&archive(&[])), Ok(()));
+        }
+    }
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut chunk = |kind: &[u8], data: &[u8]| {
+            b.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            b.extend_from_slice(kind);
+            b.extend_from_slice(data);
+            b.extend_from_slice(&[0, 0, 0, 0]); // the CRC is not checked
+        };
+        let mut ihdr = w.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        chunk(b"IHDR", &ihdr);
+        chunk(b"IDAT", &[1, 2, 3]);
+        chunk(b"IEND", &[]);
+        b
+    }
+
+    #[test]
+    fn images_and_documents_are_whole() {
+        assert!(png_is_whole(&png(640, 480)));
+        // a signature and nothing else, a cut file, a "pixel bomb"
+        assert!(!png_is_whole(b"\x89PNG\r\n\x1a\n"));
+        let p = png(640, 480);
+        assert!(!png_is_whole(&p[..p.len() - 5]));
+        assert!(!png_is_whole(&png(100_000, 100_000)));
+        let jpeg = [
+            &[0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0][..],
+            &[0xFF, 0xC0, 0, 11, 8, 1, 0xE0, 2, 0x80, 1, 1, 0x11, 0][..],
+            &[0xFF, 0xD9][..],
+        ]
+        .concat();
+        assert!(jpeg_is_whole(&jpeg));
+        assert!(!jpeg_is_whole(&jpeg[..jpeg.len() - 2]));
+        assert!(!jpeg_is_whole(&[0xFF, 0xD8, 0xFF, 0xD9]));
+        assert!(pdf_is_whole(b"%PDF-1.7\n1 0 obj\nendobj\n%%EOF\n"));
+        assert!(!pdf_is_whole(b"%PDF-1.7\n1 0 obj"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, the checks answer and never panic.
+        #[test]
+        fn any_bytes_are_judged(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = (png_is_whole(&bytes), jpeg_is_whole(&bytes), pdf_is_whole(&bytes));
+            let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
+            p.extend_from_slice(&bytes);
+            let _ = png_is_whole(&p);
+            let mut j = vec![0xFF, 0xD8, 0xFF];
+            j.extend_from_slice(&bytes);
+            let _ = jpeg_is_whole(&j);
         }
     }
 }

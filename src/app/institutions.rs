@@ -264,9 +264,9 @@ pub async fn add_document(
     })
 }
 
-/// PDF, JPEG or PNG by their first bytes, whatever the file is called.
+/// PDF, JPEG or PNG by their whole structure, whatever the file is called.
 pub fn document_type(b: &[u8]) -> Option<&'static str> {
-    if b.starts_with(b"%PDF-") {
+    if minzheng_domain::import::pdf_is_whole(b) {
         Some("application/pdf")
     } else {
         crate::app::verification::tasks::photo_type(b)

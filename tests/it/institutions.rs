@@ -86,7 +86,7 @@ async fn person(t: &TestApp, tok: &str, village: &str, name: &str, seq: u16) -> 
     idn
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-evidence";
+use crate::common::PNG;
 
 db_test!(
     institutions_filing_beds_residents_inspections,
@@ -205,7 +205,7 @@ db_test!(
             &cj,
             &format!("/api/v1/institutions/{id}/documents"),
             &[("name", "法人登记证书")],
-            &[("file", "scan.pdf", b"%PDF-1.4 scan")],
+            &[("file", "scan.pdf", b"%PDF-1.4 scan\n%%EOF\n")],
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");

@@ -68,7 +68,7 @@ fn indicator<'a>(v: &'a Value, id: &str) -> &'a Value {
 }
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+use crate::common::PNG;
 
 db_test!(shipped_plan_and_api_shape, |b: Backend| async move {
     let t = TestApp::new(b).await;

@@ -411,7 +411,7 @@ db_test!(
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["field"], "photo");
-        let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+        let png: &[u8] = common::PNG;
         let (s, v) = upload(
             &t,
             &city,

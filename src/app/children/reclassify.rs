@@ -368,7 +368,23 @@ pub(crate) async fn batch(
     ctx: &crate::app::Ctx,
     cause: &str,
     as_of: NaiveDate,
+    only_load: Option<(&str, &str)>,
 ) -> AppResult<ReclassifySummary> {
+    // after a departmental load only the households of the persons in the file can change (a few thousand of a
+    // city's 700,000): `only_load` = (source table, load id) keeps the read to them
+    let touched = |n: usize| match only_load {
+        Some((table, _)) => format!(
+            " AND c.household_id IN (SELECT p.household_id FROM persons p JOIN {table} s ON s.id_number = p.id_number \
+             WHERE s.load_id = ${n} AND p.household_id IS NOT NULL)"
+        ),
+        None => String::new(),
+    };
+    let load_arg = |mut a: Vec<Arg>| {
+        if let Some((_, id)) = only_load {
+            a.push(Arg::from(id));
+        }
+        a
+    };
     let by = ctx.actor.display_name.as_str();
     let mut reader = app.db.reader().await?;
     let mut src = Src::Reader(&mut reader);
@@ -381,8 +397,8 @@ pub(crate) async fn batch(
     let education: HashSet<String> = education.into_iter().map(|r| r.0).collect();
     let mut rows: Vec<ChildParentRow> = src
         .rows(
-            &child_sql("persons c", "c.birth_date > $1"),
-            args![cutoff(as_of)],
+            &child_sql("persons c", &format!("c.birth_date > $1{}", touched(2))),
+            load_arg(args![cutoff(as_of)]),
         )
         .await?;
     // the children past 18 still to look at: those classified now, those in full-time education (driven from
@@ -392,9 +408,9 @@ pub(crate) async fn batch(
             &child_sql(
                 "(SELECT person_id AS pid FROM child_classifications UNION SELECT person_id FROM child_registrations \
                  WHERE status = 'active' AND education_until >= $2) k JOIN persons c ON c.id = k.pid",
-                "c.birth_date <= $1",
+                &format!("c.birth_date <= $1{}", touched(3)),
             ),
-            args![cutoff(as_of), as_of],
+            load_arg(args![cutoff(as_of), as_of]),
         )
         .await?,
     );
@@ -490,7 +506,7 @@ pub async fn run(app: &App, ctx: &Ctx) -> AppResult<ReclassifySummary> {
     if !ctx.actor.in_scope(&app.areas().city_code) {
         return Err(AppError::Forbidden("重新认定由市局儿童福利科运行".into()));
     }
-    batch(app, ctx, "儿童福利科重新认定", app.today()).await
+    batch(app, ctx, "儿童福利科重新认定", app.today(), None).await
 }
 
 // ---------- reading ----------

@@ -81,16 +81,33 @@ pub fn check_upload(u: &Upload) -> AppResult<&'static str> {
     let b = &u.bytes;
     let zip_has =
         |part: &[u8]| b.starts_with(b"PK\x03\x04") && b.windows(part.len()).any(|w| w == part);
+    use minzheng_domain::import::{jpeg_is_whole, pdf_is_whole, png_is_whole};
+    // an office file is a ZIP archive: its directory is checked against the unpacking limits first
+    let zip_ok = |part: &[u8]| -> AppResult<bool> {
+        if !zip_has(part) {
+            return Ok(false);
+        }
+        crate::util::check_xlsx(&mut std::io::Cursor::new(b))
+            .map_err(|m| AppError::invalid("files", format!("{name}：{m}")))?;
+        Ok(true)
+    };
+    // each file must be what its name says, whole: a spreadsheet opens, an image's structure is complete
     let (ok, mime) = match ext.as_str() {
-        "pdf" => (b.starts_with(b"%PDF-"), "application/pdf"),
-        "jpg" | "jpeg" => (b.starts_with(&[0xFF, 0xD8, 0xFF]), "image/jpeg"),
-        "png" => (b.starts_with(b"\x89PNG\r\n\x1a\n"), "image/png"),
+        "pdf" => (pdf_is_whole(b), "application/pdf"),
+        "jpg" | "jpeg" => (jpeg_is_whole(b), "image/jpeg"),
+        "png" => (png_is_whole(b), "image/png"),
         "xlsx" => (
-            zip_has(b"xl/"),
+            zip_ok(b"xl/")? && {
+                use calamine::Reader;
+                calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(
+                    b.as_slice(),
+                ))
+                .is_ok_and(|wb| !wb.sheet_names().is_empty())
+            },
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         "docx" => (
-            zip_has(b"word/"),
+            zip_ok(b"word/")?,
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
         _ => {
@@ -103,7 +120,7 @@ pub fn check_upload(u: &Upload) -> AppResult<&'static str> {
     if !ok {
         return Err(AppError::invalid(
             "files",
-            format!("{name} 的内容与扩展名 .{ext} 不符（按文件头检查）"),
+            format!("{name} 的内容与扩展名 .{ext} 不符，或文件不完整、已损坏"),
         ));
     }
     Ok(mime)
@@ -500,19 +517,84 @@ mod tests {
         }
     }
 
+    /// A ZIP archive of one stored entry (as an office file is laid out), its directory consistent.
+    fn zip_of(name: &str, data: &[u8]) -> Vec<u8> {
+        let n = name.as_bytes();
+        let size = (data.len() as u32).to_le_bytes();
+        let mut out = vec![
+            0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        out.extend_from_slice(&size);
+        out.extend_from_slice(&size);
+        out.extend_from_slice(&(n.len() as u16).to_le_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(n);
+        out.extend_from_slice(data);
+        let at = out.len() as u32;
+        let mut cd = vec![
+            0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        cd.extend_from_slice(&size);
+        cd.extend_from_slice(&size);
+        cd.extend_from_slice(&(n.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&[0u8; 16]);
+        cd.extend_from_slice(n);
+        out.extend_from_slice(&cd);
+        out.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0]);
+        out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+        out.extend_from_slice(&at.to_le_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out
+    }
+
+    /// A 1 × 1 PNG.
+    const PNG: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0A, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0,
+        0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+
     #[test]
-    fn types_by_magic_bytes() {
+    fn types_by_their_whole_structure() {
         assert_eq!(
-            check_upload(&up("a.pdf", b"%PDF-1.7\n")).unwrap(),
+            check_upload(&up("a.pdf", b"%PDF-1.7\n1 0 obj\nendobj\n%%EOF\n")).unwrap(),
             "application/pdf"
         );
-        assert!(check_upload(&up("a.PNG", b"\x89PNG\r\n\x1a\n....")).is_ok());
-        assert!(check_upload(&up("a.jpeg", &[0xFF, 0xD8, 0xFF, 0xE0])).is_ok());
-        assert!(check_upload(&up("a.xlsx", b"PK\x03\x04....xl/workbook.xml")).is_ok());
-        assert!(check_upload(&up("a.docx", b"PK\x03\x04....word/document.xml")).is_ok());
+        assert!(check_upload(&up("a.PNG", PNG)).is_ok());
+        let jpeg = [
+            &[0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0][..],
+            &[0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0][..],
+            &[0xFF, 0xD9][..],
+        ]
+        .concat();
+        assert!(check_upload(&up("a.jpeg", &jpeg)).is_ok());
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().write_string(0, 0, "佐证").unwrap();
+        let xlsx = wb.save_to_buffer().unwrap();
+        assert!(check_upload(&up("a.xlsx", &xlsx)).is_ok());
+        assert!(
+            check_upload(&up(
+                "a.docx",
+                &zip_of("word/document.xml", b"<w:document/>")
+            ))
+            .is_ok()
+        );
+        // only the first bytes right: a cut image, a PDF without its end, an archive that does not open
+        assert!(check_upload(&up("a.PNG", &PNG[..PNG.len() - 6])).is_err());
+        assert!(check_upload(&up("a.jpeg", &[0xFF, 0xD8, 0xFF, 0xE0])).is_err());
+        assert!(check_upload(&up("a.pdf", b"%PDF-1.7\n")).is_err());
+        assert!(check_upload(&up("a.xlsx", b"PK\x03\x04....xl/workbook.xml")).is_err());
+        assert!(check_upload(&up("a.xlsx", &zip_of("xl/workbook.xml", b"not xml"))).is_err());
+        // an archive whose directory claims 4 GiB for a few bytes ("zip bomb"): refused before it is opened
+        let mut bomb = zip_of("xl/worksheets/sheet1.xml", &[0u8; 2048]);
+        let cd = bomb.len() - 22 - 46 - "xl/worksheets/sheet1.xml".len();
+        bomb[cd + 24..cd + 28].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
+        let e = check_upload(&up("a.xlsx", &bomb)).unwrap_err().to_string();
+        assert!(e.contains("压缩炸弹"), "{e}");
         // renamed files are caught
-        assert!(check_upload(&up("a.pdf", b"\x89PNG\r\n\x1a\n")).is_err());
-        assert!(check_upload(&up("a.docx", b"PK\x03\x04....xl/workbook.xml")).is_err());
+        assert!(check_upload(&up("a.pdf", PNG)).is_err());
+        assert!(check_upload(&up("a.docx", &xlsx)).is_err());
         assert!(check_upload(&up("a.exe", b"MZ")).is_err());
         assert!(check_upload(&up("a.pdf", b"")).is_err());
         let big = vec![b'%'; MAX_EVIDENCE_BYTES + 1];

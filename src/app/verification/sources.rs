@@ -426,7 +426,15 @@ pub async fn load_file(
         "deaths" | "disability" | "serious_illness" | "custody"
     ) {
         let cause = format!("部门数据导入：{}（{}）", source.label(), file_name);
-        if let Err(e) = crate::app::children::reclassify::batch(app, ctx, &cause, today).await {
+        if let Err(e) = crate::app::children::reclassify::batch(
+            app,
+            ctx,
+            &cause,
+            today,
+            Some((table.as_str(), load_id.as_str())),
+        )
+        .await
+        {
             tracing::error!("children re-classification after load {load_id}: {e}");
         }
     }

@@ -423,11 +423,12 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(TaskRow, Vec<Phot
     Ok((t, photos))
 }
 
-/// JPEG or PNG by their first bytes, whatever the file is called.
+/// JPEG or PNG by their structure (whole, of sane dimensions), whatever the file is called.
 pub fn photo_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+    use minzheng_domain::import::{jpeg_is_whole, png_is_whole};
+    if jpeg_is_whole(bytes) {
         Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+    } else if png_is_whole(bytes) {
         Some("image/png")
     } else {
         None
