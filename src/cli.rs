@@ -267,10 +267,20 @@ fn audit_key(file: Option<&PathBuf>) -> anyhow::Result<Vec<u8>> {
     audit::archive_key(&text).map_err(field_error)
 }
 
+/// The pools a command opened: closed before the process exits, so that no connection thread is still working when
+/// the C libraries (SQLCipher's OpenSSL) run their exit handlers — a `backup` of an encrypted database crashed at exit
+/// one time in four without it.
+static OPENED: std::sync::Mutex<Vec<Db>> = std::sync::Mutex::new(Vec::new());
+
+fn opened(db: &Db) {
+    OPENED.lock().expect("the list of pools").push(db.clone());
+}
+
 async fn open(url: &str) -> anyhow::Result<App> {
     let db = Db::connect(url)
         .await
         .with_context(|| format!("无法连接数据库 {url}"))?;
+    opened(&db);
     App::open(db).await
 }
 
@@ -279,6 +289,7 @@ async fn open_for_server(url: &str) -> anyhow::Result<App> {
     let db = Db::connect_server(url)
         .await
         .with_context(|| format!("无法连接数据库 {url}"))?;
+    opened(&db);
     App::open(db).await
 }
 
@@ -295,6 +306,15 @@ fn cli_ctx(app: &App) -> Ctx {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let result = run_command(cli).await;
+    let pools: Vec<Db> = std::mem::take(&mut *OPENED.lock().expect("the list of pools"));
+    for db in pools {
+        db.close().await;
+    }
+    result
+}
+
+async fn run_command(cli: Cli) -> anyhow::Result<()> {
     crate::config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve {

@@ -869,3 +869,40 @@ db_test!(target_label_is_never_cut, |b: Backend| async move {
         .unwrap();
     assert!(line_y < size && y > line_y, "line {line_y}, label {y}");
 });
+
+db_test!(
+    the_intake_form_keeps_what_was_typed,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = common::workflow::desk(&t).await;
+        let (hh, _, pids, _) = common::workflow::household(&t, &d.town).await;
+        let s = t.login_browser("cj").await;
+        // everything filled in but the application date: the form comes back with the rest as typed
+        let form = format!(
+            "csrf={}&household_id={hh}&category=dibao&applicant_id={}&authorisation_on=2020-09-18&bank_account=6228480000001234567\
+         &m0_relation=self&m0_status=normal&m0_wage=0&m0_basic_pension=312.50&m1_relation=child&m1_status=normal&m1_wage=1450\
+         &staff_relative=1",
+            s.csrf, pids[0]
+        );
+        let (st, _, body) = t.post_form(&s, "/assistance/applications/new", &form).await;
+        assert_eq!(st, StatusCode::OK);
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains("form-error") || html.contains("class=\"error\""),
+            "{html}"
+        );
+        for kept in [
+            "value=\"2020-09-18\"",
+            "value=\"6228480000001234567\"",
+            "value=\"312.50\"",
+            "value=\"1450\"",
+        ] {
+            assert!(html.contains(kept), "{kept} kept: {html}");
+        }
+        assert!(
+            html.contains("<option value=\"dibao\" selected"),
+            "category kept"
+        );
+        assert_eq!(t.scalar("SELECT COUNT(*) FROM applications").await, 0);
+    }
+);

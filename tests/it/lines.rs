@@ -351,6 +351,26 @@ db_test!(
             (shown - 100.0 / towns).abs() < 0.01,
             "{shown} of {towns} towns"
         );
+        // T20.2: a 儿童服务站 in one village of 澄江 covers that village of the town's, counted here
+        assert_eq!(current(&v, "T20.2"), "0", "{v}");
+        let village = t.app.areas().children("320281001")[0].code.clone();
+        let villages = t.app.areas().children("320281001").len() as i64;
+        let (s, o) = t
+            .api(
+                Method::POST,
+                "/api/v1/organisations",
+                Some(&cj),
+                Some(json!({"name": "文定社区儿童服务站", "credit_code": code("52320281MJ0000778"), "kind": "children_service_station", "area_code": village})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        let (_, v) = t.get("/api/v1/targets?year=2020", &cj).await;
+        let want = minzheng_domain::targets::percent_2dp(1, villages).unwrap();
+        let shown: f64 = current(&v, "T20.2").as_str().unwrap().parse().unwrap();
+        assert!(
+            (shown - want.parse::<f64>().unwrap()).abs() < 1e-9,
+            "{shown} of {villages} villages"
+        );
     }
 );
 
