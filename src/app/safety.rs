@@ -446,22 +446,7 @@ pub async fn close_hazard(
         today,
     )?;
     let note = validate::text("note", "整改情况", &c.note, 4, validate::TEXT_MAX)?;
-    let mut checked = Vec::new();
-    for (i, p) in c.photos.iter().enumerate() {
-        if p.is_empty() {
-            continue;
-        }
-        if p.len() > MAX_PHOTO {
-            return Err(AppError::invalid(
-                "photo",
-                format!("第{}张照片超过5MB", i + 1),
-            ));
-        }
-        let ct = crate::app::verification::tasks::photo_type(p).ok_or_else(|| {
-            AppError::invalid("photo", format!("第{}张照片不是JPEG或PNG图片", i + 1))
-        })?;
-        checked.push((ct, p));
-    }
+    let checked = crate::app::verification::tasks::checked_photos(&c.photos)?;
     if checked.is_empty() {
         return Err(AppError::invalid(
             "photo",

@@ -494,25 +494,7 @@ pub async fn visit(
     if on > app.today() {
         return Err(AppError::invalid("visited_on", "走访日期不能晚于今天"));
     }
-    let mut checked = Vec::new();
-    for (i, p) in v.photos.iter().enumerate() {
-        if p.is_empty() {
-            continue;
-        }
-        if p.len() > MAX_PHOTO {
-            return Err(AppError::invalid(
-                "photo",
-                format!("第{}张照片超过5MB", i + 1),
-            ));
-        }
-        let Some(ct) = crate::app::verification::tasks::photo_type(p) else {
-            return Err(AppError::invalid(
-                "photo",
-                format!("第{}张照片不是JPEG或PNG图片", i + 1),
-            ));
-        };
-        checked.push((ct, p));
-    }
+    let checked = crate::app::verification::tasks::checked_photos(&v.photos)?;
     let mut tx = app.db.begin().await?;
     let r: RegRow = load_tx(&mut tx, ctx, registration_id).await?;
     if r.status != "active" {

@@ -794,19 +794,7 @@ pub async fn accept_adaptation(
     let subsidy = money("subsidy", &a.subsidy)?;
     rule::subsidy_ok(cost, subsidy).map_err(|m| AppError::invalid("subsidy", m))?;
     let note = validate::text("note", "验收意见", &a.note, 2, validate::TEXT_MAX)?;
-    let mut photos = Vec::new();
-    for (i, p) in a.photos.iter().enumerate().filter(|(_, p)| !p.is_empty()) {
-        if p.len() > crate::app::verification::tasks::MAX_PHOTO {
-            return Err(AppError::invalid(
-                "photo",
-                format!("第{}张照片超过5MB", i + 1),
-            ));
-        }
-        let ct = crate::app::verification::tasks::photo_type(p).ok_or_else(|| {
-            AppError::invalid("photo", format!("第{}张照片不是JPEG或PNG图片", i + 1))
-        })?;
-        photos.push((ct, p));
-    }
+    let photos = crate::app::verification::tasks::checked_photos(&a.photos)?;
     if photos.is_empty() {
         return Err(AppError::invalid(
             "photo",

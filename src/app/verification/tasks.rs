@@ -423,6 +423,28 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str) -> AppResult<(TaskRow, Vec<Phot
     Ok((t, photos))
 }
 
+/// The photos sent with a visit, an acceptance or a hazard's closure, each with its type: empty parts are skipped,
+/// and a photo over 5 MB or not a whole JPEG or PNG is refused, naming which one. Every photo upload uses it.
+pub fn checked_photos(photos: &[Vec<u8>]) -> AppResult<Vec<(&'static str, &Vec<u8>)>> {
+    let mut checked = Vec::new();
+    for (i, p) in photos.iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+        if p.len() > MAX_PHOTO {
+            return Err(AppError::invalid(
+                "photo",
+                format!("第{}张照片超过5MB", i + 1),
+            ));
+        }
+        let Some(ct) = photo_type(p) else {
+            return Err(AppError::invalid(
+                "photo",
+                format!("第{}张照片不是JPEG或PNG图片", i + 1),
+            ));
+        };
+        checked.push((ct, p));
+    }
+    Ok(checked)
+}
+
 /// JPEG or PNG by their structure (whole, of sane dimensions), whatever the file is called.
 pub fn photo_type(bytes: &[u8]) -> Option<&'static str> {
     use minzheng_domain::import::{jpeg_is_whole, png_is_whole};
@@ -468,25 +490,7 @@ pub async fn visit(app: &App, ctx: &Ctx, id: &str, v: Visit) -> AppResult<TaskRo
     if on > app.today() {
         return Err(AppError::invalid("visited_on", "走访日期不能晚于今天"));
     }
-    let mut checked = Vec::new();
-    for (i, p) in v.photos.iter().enumerate() {
-        if p.is_empty() {
-            continue;
-        }
-        if p.len() > MAX_PHOTO {
-            return Err(AppError::invalid(
-                "photo",
-                format!("第{}张照片超过5MB", i + 1),
-            ));
-        }
-        let Some(ct) = photo_type(p) else {
-            return Err(AppError::invalid(
-                "photo",
-                format!("第{}张照片不是JPEG或PNG图片", i + 1),
-            ));
-        };
-        checked.push((ct, p));
-    }
+    let checked = checked_photos(&v.photos)?;
     let mut tx = app.db.begin().await?;
     let t = open_task(ctx, &mut tx, id).await?;
     tx.execute(

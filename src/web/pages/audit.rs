@@ -91,12 +91,7 @@ pub async fn search(
         .map(|r| Entry {
             seq: r.seq,
             at: crate::util::local_time(&r.at),
-            // entries the platform writes itself (seeding, scheduled rules) carry the account name `system`
-            username: if r.username == "system" {
-                "系统".into()
-            } else {
-                r.username
-            },
+            username: super::who(&r.username),
             action: audit::event_label(&r.action).unwrap_or("其他操作").into(),
             summary: audit::change_summary(r.before_json.as_deref(), r.after_json.as_deref()),
             action_code: r.action,

@@ -162,8 +162,7 @@ pub mod filters {
     /// demo, scheduled rules) is recorded as `system` and shown as 系统.
     #[askama::filter_fn]
     pub fn who<T: std::fmt::Display>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
-        let s = v.to_string();
-        Ok(if s == "system" { "系统".into() } else { s })
+        Ok(super::who(&v.to_string()))
     }
 
     /// `{{ fen|yuan }}`: an amount in fen as yuan with 2 decimals.
@@ -173,6 +172,16 @@ pub mod filters {
         _: &dyn askama::Values,
     ) -> askama::Result<String> {
         Ok(minzheng_domain::money::Fen(*v.borrow()).to_string())
+    }
+}
+
+/// Who did something, as people read it: a login name, or 系统 for the platform's own work (seeding, the demo,
+/// scheduled rules), which is recorded as `system`.
+pub fn who(username: &str) -> String {
+    if username == "system" {
+        "系统".into()
+    } else {
+        username.to_string()
     }
 }
 
