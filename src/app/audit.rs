@@ -277,6 +277,7 @@ pub fn event_label(code: &str) -> Option<&'static str> {
         "application.act" => "办理救助申请环节",
         "application.batch_accept" => "批量受理救助申请",
         "application.missing_notice" => "一次性告知补齐材料",
+        "application.extend" => "延长申请办理期限",
         "case.change" => "救助对象变更",
         "case.stop" => "停止救助",
         "temporary.request" => "申请临时救助",

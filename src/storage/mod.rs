@@ -469,6 +469,18 @@ impl Tx {
     }
     query_methods!(TxInner::Sqlite(t, _) => &mut **t, TxInner::Postgres(t) => &mut **t);
 
+    /// As [`Reader::select`], inside this transaction: many rows on SQLite through the C API.
+    pub async fn select<T: Row + sqlite_bulk::RawRow>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> DbResult<Vec<T>> {
+        match &mut self.0 {
+            TxInner::Sqlite(t, _) => sqlite_bulk::select_rows(t, &sqlite_sql(sql), &args).await,
+            TxInner::Postgres(_) => self.fetch_all(sql, args).await,
+        }
+    }
+
     /// Multi-row INSERTs in statements of at most ~20,000 values, under both drivers' bind limits; each
     /// statement shape is prepared once and reused.
     pub async fn insert_many(

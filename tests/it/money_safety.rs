@@ -1156,6 +1156,51 @@ db_test!(
         )
         .await;
 
+        // 延长办理期限: only the city, with a reason, once; the county's own 10 working days (25 August) now fit
+        // inside 45 working days from acceptance (6 September)
+        let extend = |tok: &str, body: Value| {
+            let (tok, new) = (tok.to_string(), new.clone());
+            let t = &t;
+            async move {
+                t.api(
+                    Method::POST,
+                    &format!("/api/v1/applications/{new}/extension"),
+                    Some(&tok),
+                    Some(body),
+                )
+                .await
+            }
+        };
+        let (s, v) = extend(&d.town, json!({"reason": "需补充调查赡养人收入"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        let (s, v) = extend(&d.city, json!({"reason": "  "})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "reason", "{v}");
+        let (s, v) = extend(
+            &d.city,
+            json!({"reason": "需补充调查赡养人收入", "on": "2021-08-12"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["due_on"], "2021-08-25", "{v}");
+        let (s, v) = extend(&d.city, json!({"reason": "再次延长", "on": "2021-08-13"})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("已延长"), "{v}");
+        assert_eq!(
+            t.scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'application.extend' AND entity_id = '{new}'"
+            ))
+            .await,
+            1
+        );
+        // the extension is on the application page, and the next stage counts with it
+        let session = t.login_browser("cj").await;
+        let (_, _, html) = t
+            .page(&session, &format!("/assistance/applications/{new}"))
+            .await;
+        let html = String::from_utf8(html).unwrap();
+        assert!(html.contains("延长办理期限") && html.contains("需补充调查赡养人收入"));
+
         // the same days under the 2012 rules (accepted Mon 28 June 2021): each stage has its own limit only, so the
         // county's 5 working days run to 18 August, past 30 working days from acceptance (9 August)
         let (_, _, _, mut body) = household(&t, &d.town).await;

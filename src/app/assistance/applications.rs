@@ -307,6 +307,121 @@ pub async fn notify_missing(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("notice not written")))
 }
 
+/// 延长办理期限 (DOMAIN §4.11): under the 2021 rules the city may extend acceptance-to-decision from 30 to 45 working
+/// days, once, with a recorded reason; the current stage's due date is counted again with the longer limit.
+pub async fn extend(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+    on: Option<NaiveDate>,
+) -> AppResult<ApplicationRow> {
+    ctx.actor.require(Permission::HandleApplications)?;
+    if !can_act(ctx.actor.role, Office::City) {
+        return Err(AppError::Forbidden(
+            "延长办理期限由市局社会救助科决定".into(),
+        ));
+    }
+    let reason = crate::app::validate::text(
+        "reason",
+        "延长理由",
+        reason,
+        1,
+        crate::app::validate::TEXT_MAX,
+    )?;
+    let today = app.today();
+    let on = crate::app::validate::date("on", "延长日期", on.unwrap_or(today))?;
+    if on > today {
+        return Err(AppError::invalid("on", "延长日期不能晚于今天"));
+    }
+    let cal = calendar::load(app).await?;
+    let mut tx = app.db.begin().await?;
+    let mut a = load_tx(&mut tx, ctx, id).await?;
+    let stage = a.stage();
+    if matches!(stage, Stage::Approved | Stage::Refused) {
+        return Err(AppError::conflict("stage", "申请已办结，无需延长办理期限"));
+    }
+    let (rules, accepted_on) = rules_of(&mut tx, &a).await?;
+    let limits = limits_for(&a.category, rules);
+    if accepted_on.is_none() || limits.decision_total_extended.is_none() {
+        return Err(AppError::conflict(
+            "stage",
+            format!(
+                "按{}，{}没有可延长的总办理期限",
+                rules.label(),
+                if accepted_on.is_none() {
+                    "尚未受理的申请"
+                } else {
+                    "本申请"
+                }
+            ),
+        ));
+    }
+    let earlier: i64 = tx
+        .scalar(
+            "SELECT COUNT(*) FROM application_events WHERE application_id = $1 AND action = 'extend'",
+            args![id],
+        )
+        .await?;
+    if earlier > 0 {
+        return Err(AppError::conflict(
+            "reason",
+            "本申请已延长过办理期限（至多45个工作日）",
+        ));
+    }
+    if on < a.stage_since {
+        return Err(AppError::invalid(
+            "on",
+            format!("延长日期不能早于上一环节日期 {}", a.stage_since),
+        ));
+    }
+    // the step that entered the current stage decides its own limit (a re-opened investigation counts from the
+    // objection)
+    let via: Option<(String,)> = tx
+        .fetch_optional(
+            "SELECT action FROM application_events WHERE application_id = $1 AND action NOT IN ('extend', 'missing_notice') \
+             ORDER BY at DESC LIMIT 1",
+            args![id],
+        )
+        .await?;
+    let via = via
+        .and_then(|v| Action::from_code(&v.0))
+        .unwrap_or(Action::Accept);
+    let mut t = timeline(&mut tx, &a, accepted_on, via, a.stage_since).await?;
+    t.extended = true;
+    let before = json!({"stage": a.stage, "due_on": a.due_on});
+    a.due_on = workflow::due_date_with(&cal, stage, a.stage_since, via, limits, &t);
+    a.updated_at = now();
+    tx.execute(
+        "UPDATE applications SET due_on = $2, updated_at = $3 WHERE id = $1",
+        args![&a.id, a.due_on, a.updated_at],
+    )
+    .await?;
+    let total = accepted_on
+        .map(|acc| cal.add_working_days(acc, limits.decision_total_extended.unwrap_or(45)));
+    add_event(
+        &mut tx,
+        id,
+        "extend",
+        on,
+        ctx,
+        &format!("延长办理期限至受理后45个工作日：{reason}"),
+        Some(json!({"reason": reason, "decision_by": total})),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("application.extend", "application", id)
+            .area(&a.area_code)
+            .before(before)
+            .after(json!({"due_on": a.due_on, "decision_by": total, "reason": reason, "on": on})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
 /// The time limits of a category under `rules` (DOMAIN §4.11).
 fn limits_for(category: &str, rules: RuleSet) -> &'static workflow::Limits {
     Category::from_code(category)
@@ -331,7 +446,8 @@ async fn rules_of(tx: &mut Tx, a: &ApplicationRow) -> AppResult<(RuleSet, Option
 }
 
 /// What the overall limits of the 2021 rules count from (DOMAIN §4.11): the acceptance and the last objection
-/// that re-opened the investigation (`on` when `action` is that objection). No extension is recorded yet.
+/// that re-opened the investigation (`on` when `action` is that objection), and whether the city extended the
+/// decision limit (`extend`).
 async fn timeline(
     tx: &mut Tx,
     a: &ApplicationRow,
@@ -351,10 +467,16 @@ async fn timeline(
             .await?;
         last.map(|d| d.0)
     };
+    let extended: i64 = tx
+        .scalar(
+            "SELECT COUNT(*) FROM application_events WHERE application_id = $1 AND action = 'extend'",
+            args![&a.id],
+        )
+        .await?;
     Ok(workflow::Timeline {
         accepted_on,
         reopened_on,
-        extended: false,
+        extended: extended > 0,
     })
 }
 
@@ -467,7 +589,6 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
         .iter()
         .map(|m| m.id_number.as_str().to_string())
         .collect();
-    refuse_covered_elsewhere(app, &hh.id, &n.category, &id_numbers).await?;
     let t = now();
     let cal = calendar::load(app).await?;
     let id = new_id();
@@ -518,6 +639,9 @@ pub async fn create(app: &App, ctx: &Ctx, n: NewApplication) -> AppResult<Applic
     let mut tx = loop {
         attempt += 1;
         let mut tx = app.db.begin().await?;
+        // two intakes naming the same person from different households: the second waits on the person rows
+        // and then sees the first's application (SQLite's writers are serialised already)
+        refuse_covered_elsewhere(&mut tx, &hh.id, &n.category, &id_numbers).await?;
         let last: i64 = tx
             .scalar(
                 "SELECT CAST(COALESCE(MAX(serial_no), 0) AS BIGINT) FROM applications WHERE town_code = $1 AND serial_year = $2",
@@ -641,13 +765,25 @@ async fn refuse_duplicate(app: &App, household_id: &str, category: &str) -> AppR
 /// another household, cannot be filed again; the refusal names each such member and the case or application
 /// 编号. One statement for all members.
 async fn refuse_covered_elsewhere(
-    app: &App,
+    tx: &mut Tx,
     household_id: &str,
     category: &str,
     id_numbers: &[String],
 ) -> AppResult<()> {
     if id_numbers.is_empty() {
         return Ok(());
+    }
+    let lock = tx.for_update();
+    if !lock.is_empty() {
+        let _: Vec<(String,)> = tx
+            .fetch_all(
+                &format!(
+                    "SELECT id FROM persons WHERE id_number IN ({}) ORDER BY id{lock}",
+                    crate::storage::placeholders(1, id_numbers.len())
+                ),
+                id_numbers.iter().map(|i| Arg::from(i.as_str())).collect(),
+            )
+            .await?;
     }
     let list = crate::storage::placeholders(3, id_numbers.len());
     let mut params = args![category, household_id];
@@ -662,9 +798,7 @@ async fn refuse_covered_elsewhere(
         .map(|s| format!("'{}'", s.code()))
         .collect();
     let open = open.join(", ");
-    let found: Vec<(String, String, String, String, String)> = app
-        .db
-        .conn()
+    let found: Vec<(String, String, String, String, String)> = tx
         .fetch_all(
             &format!(
                 "SELECT 'case', p.id_number, p.name, COALESCE(a.number, c.ledger_key, ''), c.status FROM persons p \
@@ -740,6 +874,8 @@ impl EventRow {
     pub fn label(&self) -> &'static str {
         if self.action == "apply" {
             "申请"
+        } else if self.action == "extend" {
+            "延长办理期限"
         } else {
             Action::from_code(&self.action)
                 .map(Action::label)

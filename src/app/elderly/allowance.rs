@@ -69,7 +69,7 @@ pub async fn roll_lines(tx: &mut Tx, month: &str) -> AppResult<Vec<RollLine>> {
         return Ok(vec![]);
     }
     let rows: Vec<(String, NaiveDate, String, String, String)> = tx
-        .fetch_all(
+        .select(
             &format!(
                 "SELECT p.id, p.birth_date, a.bank_account, p.area_code, p.town_code \
                  FROM persons p JOIN payee_accounts a ON a.person_id = p.id WHERE {ELIGIBLE} \

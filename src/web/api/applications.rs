@@ -228,6 +228,34 @@ pub async fn missing_materials(
     ))
 }
 
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct Extension {
+    /// Why the decision needs more time (recorded and shown on the application).
+    pub reason: String,
+    /// The day of the extension (default today).
+    pub on: Option<chrono::NaiveDate>,
+}
+
+/// 延长办理期限: under the 2021 rules the city extends acceptance-to-decision from 30 to 45 working days, once, with
+/// a reason.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/extension", tag = "assistance", params(("id" = String, Path)),
+    request_body = Extension, security(("bearer" = [])),
+    responses((status = 200, body = ApplicationView), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn extend(
+    State(app): State<App>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(x): JsonBody<Extension>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    applications::extend(&app, &ctx, &id, &x.reason, x.on).await?;
+    let (a, ev) = applications::get(&app, &ctx, &id).await?;
+    Ok(Json(view(
+        a,
+        ev,
+        &crate::app::assistance::calendar::years(&app).await?,
+    )))
+}
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct CasePage {
     pub items: Vec<CaseItem>,

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(a::accept_batch))
         .routes(routes!(a::act))
         .routes(routes!(a::missing_materials))
+        .routes(routes!(a::extend))
         .routes(routes!(a::list_cases))
         .routes(routes!(a::show_case))
         .routes(routes!(a::stop_case))

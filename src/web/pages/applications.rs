@@ -167,6 +167,8 @@ struct DetailPage {
     /// The town may list missing materials once, before accepting.
     can_notify: bool,
     notified: bool,
+    /// The city may extend the decision limit to 45 working days once (2021 rules).
+    can_extend: bool,
     today: chrono::NaiveDate,
     message: Option<String>,
     error: Option<String>,
@@ -318,6 +320,10 @@ async fn detail_page(
             && p.ctx.actor.role == crate::app::authz::Role::TownOfficer
             && !notified,
         notified,
+        can_extend: p.ctx.actor.role == crate::app::authz::Role::CityOfficer
+            && a.rules == minzheng_domain::assistance::RuleSet::Y2021
+            && !matches!(stage, Stage::Submitted | Stage::Approved | Stage::Refused)
+            && !events.iter().any(|e| e.action == "extend"),
         actions: actions_for(
             p.ctx.actor.role,
             stage,
@@ -340,6 +346,33 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     detail_page(&app, &p, &id, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ExtendForm {
+    reason: String,
+}
+
+/// 延长办理期限 from the application page.
+pub async fn extend(
+    State(app): State<App>,
+    p: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ExtendForm>,
+) -> Result<Response, PageError> {
+    match applications::extend(&app, &p.ctx, &id, &f.reason, None).await {
+        Ok(a) => {
+            let msg = format!(
+                "已延长办理期限，本环节办理期限：{}",
+                a.due_on.map(|d| d.to_string()).unwrap_or_default()
+            );
+            detail_page(&app, &p, &id, Some(msg), None).await
+        }
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::Forbidden(_)),
+        ) => detail_page(&app, &p, &id, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -111,6 +111,7 @@ fn pages() -> Router<App> {
             "/assistance/applications/{id}/notice",
             get(a::notice_print).post(a::notice),
         )
+        .route("/assistance/applications/{id}/extend", post(a::extend))
         .route("/assistance/applications/{id}/form", get(a::approval_form))
         .route("/assistance/applications/{id}/refusal", get(a::refusal))
         .route("/assistance/publicity", get(a::publicity))
