@@ -173,6 +173,12 @@ pub fn parent_status(situations: &[Situation], as_of: NaiveDate) -> ParentStatus
         .unwrap_or(ParentStatus::Able)
 }
 
+/// Whether [`classify`] can put a child in a category at all: never while neither parent has a situation (each then
+/// counts as present and able). A batch over a city's children skips the rule for the nine in ten of that kind.
+pub fn may_classify(father: &[Situation], mother: &[Situation]) -> bool {
+    !(father.is_empty() && mother.is_empty())
+}
+
 pub fn classify(input: &ClassifyInput) -> Classification {
     let age = input.child.id_number.age_on(input.as_of);
     let past_age = age >= 18 && !input.child.in_full_time_education;
@@ -781,6 +787,18 @@ mod tests {
                     prop_assert!(!codes.is_empty());
                     prop_assert!(codes.iter().all(|r| matches!(r, ReasonCode::ParentAble | ReasonCode::TooShort | ReasonCode::Age)));
                 }
+            }
+        }
+
+        #[test]
+        fn without_situations_no_category(i in input_s()) {
+            let mut j = i.clone();
+            j.father.clear();
+            j.mother.clear();
+            prop_assert!(!may_classify(&j.father, &j.mother));
+            prop_assert_eq!(classify(&j).category, None);
+            if classify(&i).category.is_some() {
+                prop_assert!(may_classify(&i.father, &i.mother));
             }
         }
 

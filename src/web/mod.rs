@@ -34,6 +34,7 @@ pub fn router(app: App) -> Router {
         .merge(openapi::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(css))
+        .route("/static/picker.js", get(pages::picker::script))
         .fallback(not_found_page)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

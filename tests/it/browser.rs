@@ -1617,6 +1617,217 @@ async fn lists_sort_search_and_fit_a_phone() {
     }
 }
 
+/// 临时救助 for a person picked while typing (the picker's script), on a desktop and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_assistance_for_a_person_picked_while_typing() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let d = common::workflow::desk(&t).await;
+    let (_, _, pids, _) = common::workflow::household(&t, &d.town).await;
+    let base = serve(&t).await;
+    for (i, phone) in [None, Some((390, 844))].into_iter().enumerate() {
+        let ((_driver, c), _) = start_driver_with(phone).await;
+        login(&c, &base, "cj").await;
+        c.goto(&format!("{base}/assistance/temporary"))
+            .await
+            .unwrap();
+        // typed, not submitted: the matches come as the name is typed
+        c.find(Locator::Id("person_q"))
+            .await
+            .unwrap()
+            .send_keys("顾小")
+            .await
+            .unwrap();
+        let pick = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#picker-results a.pick"))
+            .await
+            .unwrap();
+        assert!(pick.text().await.unwrap().contains("顾小妹"));
+        assert!(
+            c.current_url().await.unwrap().path() == "/assistance/temporary"
+                && c.current_url().await.unwrap().query().is_none(),
+            "no page load while typing"
+        );
+        pick.click().await.unwrap();
+        url_containing(&c, &format!("person={}", pids[1])).await;
+        let chosen = c
+            .find(Locator::Id("chosen-person"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            chosen.contains("顾小妹") && chosen.contains("*"),
+            "{chosen}"
+        );
+        if let Some((w, _)) = phone {
+            let (scroll, inner) = overflow(&c).await;
+            assert_eq!(inner, w as i64);
+            assert!(scroll <= inner, "{scroll} px wide on a {inner} px phone");
+        }
+        set(&c, "#amount", &format!("{}", 100 + i)).await;
+        set(&c, "#reason", "突发疾病住院").await;
+        c.find(Locator::Css("#temporary-form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let msg = c
+            .wait()
+            .for_element(Locator::Id("message"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(msg, "已批准");
+    }
+    assert_eq!(
+        t.scalar(&format!(
+            "SELECT COUNT(*) FROM temporary_grants WHERE person_id = '{}'",
+            pids[1]
+        ))
+        .await,
+        2
+    );
+}
+
+/// Issue 14 in Chromium, at a desktop's and a phone's width: every menu page of each role opens (no link it may not
+/// follow) and reads Chinese, a village worker's pages fit the phone, the intake form keeps what was typed after an
+/// error, exports carry Chinese file names, an unknown page and an empty list answer in Chinese.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_use_in_chromium_by_role() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let d = common::workflow::desk(&t).await;
+    let (hh, _, _, _) = common::workflow::household(&t, &d.town).await;
+    let village = t.app.areas().children("320281001")[0].code.clone();
+    t.add_user("wg", "village_worker", &village).await;
+    t.add_user("leader", "leader", "320281").await;
+    let base = serve(&t).await;
+    for phone in [None, Some((390u32, 844u32))] {
+        let mut bad = vec![];
+        for user in ["admin", "cj", "wg", "leader"] {
+            let ((_driver, c), _) = start_driver_with(phone).await;
+            c.goto(&format!("{base}/login")).await.unwrap();
+            c.find(Locator::Id("username"))
+                .await
+                .unwrap()
+                .send_keys(user)
+                .await
+                .unwrap();
+            c.find(Locator::Id("password"))
+                .await
+                .unwrap()
+                .send_keys(common::PASSWORD)
+                .await
+                .unwrap();
+            c.find(Locator::Id("login-submit"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("nav.side"))
+                .await
+                .unwrap();
+            let home = c.source().await.unwrap();
+            let links = common::menu_links(&home);
+            assert!(!links.is_empty(), "{user}: a menu");
+            for link in links {
+                c.goto(&format!("{base}{link}")).await.unwrap();
+                let html = c.source().await.unwrap();
+                if html.contains("无权") || html.contains("403") && html.contains("拒绝") {
+                    bad.push(format!("{phone:?} {user} {link}: refused"));
+                }
+                for word in common::latin_words(&html) {
+                    bad.push(format!("{phone:?} {user} {link}: {word}"));
+                }
+                if let (Some((w, _)), "wg") = (phone, user) {
+                    let (scroll, inner) = overflow(&c).await;
+                    if inner != w as i64 || scroll > inner {
+                        bad.push(format!("{user} {link}: {scroll} px on a {inner} px phone"));
+                    }
+                }
+            }
+            if user != "cj" {
+                continue;
+            }
+            // the intake form keeps what was typed when it comes back with an error
+            c.goto(&format!(
+                "{base}/assistance/applications/new?household={hh}"
+            ))
+            .await
+            .unwrap();
+            // a signature dated in the future
+            set(&c, "#authorisation_on", "2099-09-18").await;
+            set(&c, "#bank_account", "6228480000001234567").await;
+            c.find(Locator::Css("#intake button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let err = c
+                .wait()
+                .for_element(Locator::Css(".error"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                !err.is_empty() && common::latin_words(&format!("<body>{err}")).is_empty(),
+                "{err}"
+            );
+            for (id, want) in [
+                ("authorisation_on", "2099-09-18"),
+                ("bank_account", "6228480000001234567"),
+            ] {
+                let v = c
+                    .find(Locator::Id(id))
+                    .await
+                    .unwrap()
+                    .prop("value")
+                    .await
+                    .unwrap();
+                assert_eq!(v.as_deref(), Some(want), "{phone:?} {id}");
+            }
+            // an export is named in Chinese (RFC 5987) and its list's total is in Chinese
+            c.goto(&format!("{base}/assistance/cases")).await.unwrap();
+            let total = c
+                .find(Locator::Css(".list-total"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(total, "共 0 条 · 第 1/1 页", "an empty list");
+            let disposition = c
+                .execute_async(
+                    "const done = arguments[0]; fetch(document.querySelector('a.export').href, {credentials: 'same-origin'})\
+                     .then(r => done(r.headers.get('content-disposition')));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let disposition = disposition.as_str().unwrap_or("").to_string();
+            assert!(disposition.contains("filename*=UTF-8''%E"), "{disposition}");
+            // an unknown page
+            c.goto(&format!("{base}/no/such/page")).await.unwrap();
+            let html = c.source().await.unwrap();
+            assert!(
+                html.contains("不存在") && common::latin_words(&html).is_empty(),
+                "{html}"
+            );
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
 /// Waits (up to 10 s) for the page a click or a submit leads to, and answers its URL.
 async fn url_containing(c: &fantoccini::Client, part: &str) -> String {
     for _ in 0..100 {

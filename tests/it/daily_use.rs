@@ -528,6 +528,128 @@ db_test!(
     }
 );
 
+db_test!(
+    a_person_is_picked_by_name_not_typed,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = common::workflow::desk(&t).await;
+        let (_, idn, pids, _) = common::workflow::household(&t, &d.town).await;
+        t.add_user("nz", "town_officer", "320281004").await;
+        let s = t.login_browser("cj").await;
+        // without JavaScript: a plain search lists the matches, each a link that chooses
+        let (st, _, body) = t
+            .page(
+                &s,
+                &format!("/assistance/temporary?person_q={}", common::enc("顾小")),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let html = String::from_utf8(body).unwrap();
+        let link = format!("/assistance/temporary?person={}", pids[1]);
+        assert!(html.contains(&link), "{html}");
+        assert!(
+            html.contains("顾小妹") && !html.contains(&idn),
+            "masked: {html}"
+        );
+        // the chosen person is on the form, by name; the form submits the registry id
+        let (_, _, body) = t.page(&s, &link).await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains("id=\"chosen-person\"") && html.contains("顾小妹"),
+            "{html}"
+        );
+        assert!(html.contains(&format!("name=\"person_id\" value=\"{}\"", pids[1])));
+        let form = format!(
+            "csrf={}&person_id={}&amount=300&form=cash&reason={}",
+            s.csrf,
+            pids[1],
+            common::enc("突发疾病住院")
+        );
+        let (st, _, body) = t.post_form(&s, "/assistance/temporary", &form).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(String::from_utf8(body).unwrap().contains("已批准"));
+        // while typing (the script's fragment): the same matches; another town finds nobody of 澄江, and cannot
+        // choose one by id either
+        let (st, _, body) = t
+            .page(
+                &s,
+                &format!(
+                    "/persons/pick?q={}&back=/verification/staff",
+                    common::enc("顾老")
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let frag = String::from_utf8(body).unwrap();
+        assert!(
+            frag.contains(&format!("/verification/staff?person={}", pids[0])),
+            "{frag}"
+        );
+        let n = t.login_browser("nz").await;
+        let (_, _, body) = t
+            .page(
+                &n,
+                &format!(
+                    "/persons/pick?q={}&back=/assistance/temporary",
+                    common::enc("顾老")
+                ),
+            )
+            .await;
+        let frag = String::from_utf8(body).unwrap();
+        assert!(
+            !frag.contains(&pids[0]) && frag.contains("没有找到"),
+            "{frag}"
+        );
+        let (_, _, body) = t
+            .page(&n, &format!("/assistance/temporary?person={}", pids[0]))
+            .await;
+        assert!(!String::from_utf8(body).unwrap().contains("chosen-person"));
+        // the choices only ever link back into the site
+        let (st, _, _) = t.page(&s, "/persons/pick?q=x&back=//evil.example/").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        // 近亲属备案 by choice: the staff member, then the relative
+        let (_, _, body) = t
+            .page(&s, &format!("/verification/staff?person={}", pids[0]))
+            .await;
+        let html = String::from_utf8(body).unwrap();
+        assert!(html.contains("chosen-person"), "{html}");
+        let village = t.app.areas().children("320281001")[0].code.clone();
+        let form = format!(
+            "csrf={}&id_number={}&post=village_cadre&area_code={village}",
+            s.csrf, pids[0]
+        );
+        let (st, _, body) = t.post_form(&s, "/verification/staff", &form).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(String::from_utf8(body).unwrap().contains("已登记顾老汉"));
+        let staff_id: (String,) = t
+            .app
+            .db
+            .conn()
+            .fetch_one("SELECT id FROM staff", vec![])
+            .await
+            .unwrap();
+        let form = format!(
+            "csrf={}&id_number={}&relation={}",
+            s.csrf,
+            pids[1],
+            common::enc("女儿")
+        );
+        let (st, _, body) = t
+            .post_form(
+                &s,
+                &format!("/verification/staff/{}/relatives", staff_id.0),
+                &form,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            String::from_utf8(body)
+                .unwrap()
+                .contains("已备案近亲属顾小妹")
+        );
+    }
+);
+
 /// Every menu page of every role, in Chinese: no Latin word on screen outside codes, numbers and file formats.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_menu_page_of_every_role_is_chinese() {

@@ -64,7 +64,7 @@ fn child_sql(from: &str, cond: &str) -> String {
     format!(
         "SELECT c.id, c.id_number, c.area_code, c.town_code, c.status, par.id_number, par.sex, {FACTS} \
          FROM {from} LEFT JOIN persons par ON par.household_id = c.household_id \
-         AND par.relation IN ('self', 'spouse') AND par.id <> c.id \
+         AND par.relation IN ('self', 'spouse') \
          WHERE c.relation = 'child' AND {cond}"
     )
 }
@@ -195,13 +195,16 @@ struct Current {
     reasons: String,
 }
 
-/// Classifies the children of `rows` by the rule; `education` are those still in full-time education.
+/// Classifies the children of `rows` by the rule; `education` are those still in full-time education. Answers how
+/// many children there were, and those the rule puts in a category now or `previous` holds (the only ones a write
+/// can touch); a child whose parents have no situation and who is in no category is counted and left there.
 fn classify_rows(
     rows: Vec<ChildParentRow>,
     sources: &HashMap<String, Vec<Situation>>,
     education: &HashSet<String>,
+    previous: &HashMap<String, String>,
     as_of: NaiveDate,
-) -> HashMap<String, Current> {
+) -> (i64, HashMap<String, Current>) {
     struct Acc {
         id_number: String,
         area: String,
@@ -210,7 +213,7 @@ fn classify_rows(
         father: Vec<Situation>,
         mother: Vec<Situation>,
     }
-    let mut kids: HashMap<String, Acc> = HashMap::new();
+    let mut kids: HashMap<String, Acc> = HashMap::with_capacity(rows.len() / 2 + 1);
     for (cid, cidn, area, town, status, pidn, psex, facts) in rows {
         let acc = kids.entry(cid).or_insert_with(|| Acc {
             id_number: cidn,
@@ -233,9 +236,12 @@ fn classify_rows(
             acc.mother.extend(s);
         }
     }
+    let children = kids.len() as i64;
     let far = NaiveDate::from_ymd_opt(2200, 1, 1).expect("date");
-    kids.into_iter()
-        .map(|(id, a)| {
+    let current = kids
+        .into_iter()
+        .filter(|(id, a)| children::may_classify(&a.father, &a.mother) || previous.contains_key(id))
+        .filter_map(|(id, a)| {
             let (category, reasons) = match IdNumber::parse(&a.id_number, far) {
                 Ok(idn) if a.status == "normal" => {
                     let c = children::classify(&ClassifyInput {
@@ -247,15 +253,22 @@ fn classify_rows(
                         father: a.father,
                         mother: a.mother,
                     });
+                    let category = c.category.map(|c| c.code());
+                    if category.is_none() && !previous.contains_key(&id) {
+                        return None;
+                    }
                     (
-                        c.category.map(|c| c.code()),
+                        category,
                         serde_json::to_string(&c.reasons).unwrap_or_else(|_| "[]".into()),
                     )
                 }
                 // dead or moved away: no category any more
-                _ => (None, format!("[{{\"status\":\"{}\"}}]", a.status)),
+                _ if previous.contains_key(&id) => {
+                    (None, format!("[{{\"status\":\"{}\"}}]", a.status))
+                }
+                _ => return None,
             };
-            (
+            Some((
                 id,
                 Current {
                     area_code: a.area,
@@ -263,9 +276,10 @@ fn classify_rows(
                     category,
                     reasons,
                 },
-            )
+            ))
         })
-        .collect()
+        .collect();
+    (children, current)
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
@@ -423,11 +437,11 @@ pub(crate) async fn batch(
         .await?;
     drop(reader);
     let previous: HashMap<String, String> = previous.into_iter().collect();
-    let current = classify_rows(rows, &sources, &education, as_of);
+    let (children, current) = classify_rows(rows, &sources, &education, &previous, as_of);
     let mut tx = app.db.begin().await?;
     let changed = write(&mut tx, by, cause, as_of, &current, &previous).await?;
     let summary = ReclassifySummary {
-        children: current.len() as i64,
+        children,
         classified: current.values().filter(|c| c.category.is_some()).count() as i64,
         changed,
     };
@@ -496,7 +510,7 @@ pub(crate) async fn household_tx(
         )
         .await?;
     let previous: HashMap<String, String> = previous.into_iter().collect();
-    let current = classify_rows(rows, &sources, &education, as_of);
+    let (_, current) = classify_rows(rows, &sources, &education, &previous, as_of);
     write(tx, by, cause, as_of, &current, &previous).await
 }
 

@@ -73,7 +73,13 @@ async fn person_by_number(
     if n.is_empty() {
         return Err(AppError::invalid(field, "请填写身份证号"));
     }
-    match persons::by_id_number_tx(tx, &n).await? {
+    // a person chosen with the picker comes as the registry id, a typed one as the identity number
+    let found = if n.len() == 36 && n.contains('-') {
+        persons::get_tx(tx, &n.to_ascii_lowercase()).await?
+    } else {
+        persons::by_id_number_tx(tx, &n).await?
+    };
+    match found {
         Some(p) if scope.is_none_or(|s| s.in_scope(&p.area_code)) => Ok(p),
         // a person outside the caller's area is answered like a missing one
         _ => Err(AppError::invalid(

@@ -1,6 +1,6 @@
 use super::assistance::{
-    AssetsForm, DISABILITY_KINDS, MEMBER_STATUSES, MemberForm, blank_assets, field_label,
-    household_json, parse_household_form,
+    AssetsForm, DISABILITY_KINDS, MEMBER_STATUSES, MemberForm, blank_assets, household_json,
+    parse_household_form,
 };
 use super::list::{ListView, batch_form, xlsx_download};
 use super::{AreaOption, Nav, filters, render, village_options};
@@ -748,7 +748,7 @@ pub async fn create(
             Ok(Redirect::to(&format!("/assistance/applications/{}", a.id)).into_response())
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Forbidden(_))) => {
-            let msg = format!("{}（{}）", e, field_label(e.field().unwrap_or("")));
+            let msg = super::assistance::with_field(&e);
             for m in members.iter_mut() {
                 m.id_number.clear();
             }

@@ -422,10 +422,7 @@ pub async fn self_check(
     let req = request_of(&f, &members, &assets);
     let (result, error) = match assessment::run_app(&app, &p.ctx, &req).await {
         Ok(r) => (Some(result_view(&r)), None),
-        Err(e @ AppError::Invalid { .. }) => (
-            None,
-            Some(format!("{}（{}）", e, field_label(e.field().unwrap_or("")))),
-        ),
+        Err(e @ AppError::Invalid { .. }) => (None, Some(with_field(&e))),
         Err(e) => return Err(e.into()),
     };
     page(
@@ -443,17 +440,15 @@ pub async fn self_check(
 }
 
 /// "household.members[1].id_number" → "第2位成员 身份证号码".
-pub fn field_label(field: &str) -> String {
-    let mut out = field.to_string();
-    if let Some(rest) = field.strip_prefix("household.members[")
-        && let Some((n, tail)) = rest.split_once(']')
-    {
-        let n: usize = n.parse().unwrap_or(0);
-        out = format!("第{}位成员 {}", n + 1, tail.trim_start_matches('.'));
+/// An error of a form, with the field it names in Chinese (第1项·身份证号码); a field without a Chinese name is
+/// left out rather than shown as its code.
+pub fn with_field(e: &AppError) -> String {
+    let label = crate::web::api::field_label_cn(e.field().unwrap_or(""));
+    if label.is_empty() || label.chars().any(|c| c.is_ascii_alphabetic()) {
+        e.to_string()
+    } else {
+        format!("{e}（{label}）")
     }
-    out.replace("id_number", "身份证号码")
-        .replace("monthly_income.", "收入 ")
-        .replace("household.assets.", "家庭财产 ")
 }
 
 pub struct StdRow {

@@ -16,6 +16,7 @@ pub mod list;
 pub mod organisations;
 pub mod payments;
 pub mod persons;
+pub mod picker;
 pub mod safety;
 pub mod session;
 pub mod targets;

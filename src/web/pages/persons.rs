@@ -45,6 +45,7 @@ fn pages() -> Router<App> {
         .route("/persons", get(list))
         .route("/persons/export.csv", get(export))
         .route("/persons/new", get(new_form).post(create))
+        .route("/persons/pick", get(super::picker::fragment))
         .route("/persons/{id}", get(show))
         .route("/persons/{id}/reveal", post(reveal))
         .route("/persons/{id}/status", post(update_status))

@@ -1,4 +1,5 @@
 use super::list::{ListView, xlsx_download};
+use super::picker::{PickQuery, Picker};
 use super::{Nav, filters, render};
 use crate::app::assistance::temporary::{self, Batch, GrantItem, NewGrant};
 use crate::app::authz::Role;
@@ -23,6 +24,8 @@ struct Page {
     towns: Vec<(String, String)>,
     /// What was typed into the request form, kept when it comes back with an error.
     typed: NewGrant,
+    /// Who the grant is for, chosen by name rather than typed.
+    picker: Picker,
     message: Option<String>,
     error: Option<String>,
 }
@@ -39,7 +42,16 @@ async fn page(
         form: "cash".into(),
         reason: String::new(),
     };
-    page_with(app, p, &ListParams::default(), typed, message, error).await
+    page_with(
+        app,
+        p,
+        &ListParams::default(),
+        &PickQuery::default(),
+        typed,
+        message,
+        error,
+    )
+    .await
 }
 
 const LIST_PATH: &str = "/assistance/temporary";
@@ -48,11 +60,18 @@ async fn page_with(
     app: &App,
     p: &PageCtx,
     l: &ListParams,
+    pick: &PickQuery,
     typed: NewGrant,
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let page = temporary::list(app, &p.ctx, l).await?;
+    // a form sent back with an error keeps the person it was for
+    let mut pick = pick.clone();
+    if pick.person.is_empty() && typed.person_id.len() == 36 {
+        pick.person = typed.person_id.clone();
+    }
+    let picker = Picker::load(app, p, LIST_PATH, &pick).await?;
     let list = ListView::new(app, p, LIST_PATH, &temporary::list_spec(), l, &page);
     render(&Page {
         nav: Nav::of(app, p),
@@ -62,6 +81,7 @@ async fn page_with(
         is_city: p.ctx.actor.role == Role::CityOfficer,
         towns: areas_in_scope(app, p),
         typed,
+        picker,
         message,
         error,
     })
@@ -88,6 +108,7 @@ pub async fn list(
     State(app): State<App>,
     p: PageCtx,
     Query(l): Query<ListParams>,
+    Query(pick): Query<PickQuery>,
 ) -> Result<Response, PageError> {
     let typed = NewGrant {
         person_id: String::new(),
@@ -95,7 +116,7 @@ pub async fn list(
         form: "cash".into(),
         reason: String::new(),
     };
-    page_with(&app, &p, &l, typed, None, None).await
+    page_with(&app, &p, &l, &pick, typed, None, None).await
 }
 
 /// The towns in the user's scope, by name.
@@ -131,7 +152,11 @@ pub async fn create(
             .await
         }
         // the form keeps what was typed
-        Err(e) => page_with(&app, &p, &ListParams::default(), n, None, Some(shown(e)?)).await,
+        Err(e) => {
+            let error = Some(shown(e)?);
+            let l = ListParams::default();
+            page_with(&app, &p, &l, &PickQuery::default(), n, None, error).await
+        }
     }
 }
 

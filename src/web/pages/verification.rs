@@ -619,6 +619,8 @@ struct StaffPage {
     /// Each staff member's area by name.
     area_names: std::collections::HashMap<String, String>,
     can_edit: bool,
+    /// The person to register, chosen by name rather than typed.
+    picker: super::picker::Picker,
     message: Option<String>,
     error: Option<String>,
 }
@@ -626,10 +628,12 @@ struct StaffPage {
 async fn staff_page(
     app: &App,
     p: &PageCtx,
+    pick: &super::picker::PickQuery,
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let (staff, relatives) = staff::list(app, &p.ctx).await?;
+    let picker = super::picker::Picker::load(app, p, "/verification/staff", pick).await?;
     let area_names = {
         let areas = app.areas();
         staff
@@ -645,13 +649,30 @@ async fn staff_page(
         area_options: super::area_options(app, p),
         area_names,
         can_edit: matches!(p.ctx.actor.role, Role::CityOfficer | Role::TownOfficer),
+        picker,
         message,
         error,
     })
 }
 
-pub async fn staff_list(State(app): State<App>, p: PageCtx) -> Result<Response, PageError> {
-    staff_page(&app, &p, None, None).await
+pub async fn staff_list(
+    State(app): State<App>,
+    p: PageCtx,
+    Query(pick): Query<super::picker::PickQuery>,
+) -> Result<Response, PageError> {
+    staff_page(&app, &p, &pick, None, None).await
+}
+
+/// After a registration, the person chosen for it stays chosen when it failed (and is let go when it worked).
+fn kept(id_number: &str) -> super::picker::PickQuery {
+    super::picker::PickQuery {
+        person_q: String::new(),
+        person: if id_number.trim().len() == 36 {
+            id_number.trim().into()
+        } else {
+            String::new()
+        },
+    }
 }
 
 pub async fn staff_add(
@@ -659,9 +680,13 @@ pub async fn staff_add(
     p: PageCtx,
     Form(n): Form<NewStaff>,
 ) -> Result<Response, PageError> {
+    let keep = kept(&n.id_number);
     match staff::add(&app, &p.ctx, n).await {
-        Ok(s) => staff_page(&app, &p, Some(format!("已登记{}", s.name)), None).await,
-        Err(e) => staff_page(&app, &p, None, Some(shown(e)?)).await,
+        Ok(s) => {
+            let none = super::picker::PickQuery::default();
+            staff_page(&app, &p, &none, Some(format!("已登记{}", s.name)), None).await
+        }
+        Err(e) => staff_page(&app, &p, &keep, None, Some(shown(e)?)).await,
     }
 }
 
@@ -671,8 +696,13 @@ pub async fn relative_add(
     Path(id): Path<String>,
     Form(n): Form<NewRelative>,
 ) -> Result<Response, PageError> {
+    let keep = kept(&n.id_number);
     match staff::add_relative(&app, &p.ctx, &id, n).await {
-        Ok(r) => staff_page(&app, &p, Some(format!("已备案近亲属{}", r.name)), None).await,
-        Err(e) => staff_page(&app, &p, None, Some(shown(e)?)).await,
+        Ok(r) => {
+            let none = super::picker::PickQuery::default();
+            let msg = Some(format!("已备案近亲属{}", r.name));
+            staff_page(&app, &p, &none, msg, None).await
+        }
+        Err(e) => staff_page(&app, &p, &keep, None, Some(shown(e)?)).await,
     }
 }
