@@ -85,7 +85,7 @@ pub fn check_zip_directory(dir: &[u8], entries: u64) -> Result<(), String> {
         let u32_at = |o: usize| u64::from(u32::from_le_bytes([h[o], h[o + 1], h[o + 2], h[o + 3]]));
         let (packed, size) = (u32_at(20), u32_at(24));
         if packed == u64::from(u32::MAX) || size == u64::from(u32::MAX) {
-            return Err("文件过大（ZIP64 格式），请拆分后再导入".into());
+            return Err("文件过大（超出表格文件压缩格式的大小上限），请拆分后再导入".into());
         }
         if size > 1 << 20 && size > packed.max(1) * ZIP_MAX_RATIO {
             return Err(format!(
@@ -95,7 +95,7 @@ pub fn check_zip_directory(dir: &[u8], entries: u64) -> Result<(), String> {
         total += size;
         if total > ZIP_MAX_TOTAL {
             return Err(format!(
-                "文件解压后超过 {} MiB，请拆分后再导入",
+                "文件解压后超过 {} 兆字节，请拆分后再导入",
                 ZIP_MAX_TOTAL >> 20
             ));
         }
@@ -242,12 +242,16 @@ mod tests {
         );
         // many honest entries that add up to more than the limit
         let big = vec![(200_000_000 / 20, 200_000_000); 6];
-        assert!(check(&archive(&big)).unwrap_err().contains("MiB"));
+        let e = check(&archive(&big)).unwrap_err();
+        assert!(
+            e.contains("兆字节") && !e.chars().any(|c| c.is_ascii_alphabetic()),
+            "{e}"
+        );
         // ZIP64 sizes
         assert!(
             check(&archive(&[(u32::MAX, u32::MAX)]))
                 .unwrap_err()
-                .contains("ZIP64")
+                .contains("大小上限")
         );
         assert_eq!(zip_directory(b"not a zip at all"), None);
     }

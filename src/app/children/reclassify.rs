@@ -69,6 +69,12 @@ fn child_sql(from: &str, cond: &str) -> String {
     )
 }
 
+/// A parent (户主 or 配偶) with a situation in the registry (a superset of what the rule counts: every recorded
+/// disability), read from the partial index `persons_parent_facts`; the relation is tested through COALESCE so that
+/// SQLite's planner does not prefer the index on (relation, birth_date), which holds every head of household.
+const PARENT_FACTS: &str = "(status = 'deceased' OR disability_grade IS NOT NULL OR serious_illness) \
+    AND COALESCE(relation, '') IN ('self', 'spouse')";
+
 /// A far-past `since` for registry facts that carry no date (they hold now).
 const LONG_AGO: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("date");
 
@@ -409,25 +415,76 @@ pub(crate) async fn batch(
         )
         .await?;
     let education: HashSet<String> = education.into_iter().map(|r| r.0).collect();
+    // a child whose parents have no situation is in no category (`children::may_classify`): of the city's 330,000
+    // children only those of households where a parent has one are read with their parents — the registry's (a
+    // partial index) and the departments' latest loads — and every child classified now or still in full-time
+    // education; the rest are counted
+    let latest = |source: &str| {
+        format!(
+            "s.load_id = (SELECT id FROM source_loads WHERE source = '{source}' ORDER BY as_of DESC, loaded_at DESC LIMIT 1)"
+        )
+    };
+    let parent = "p.relation IN ('self', 'spouse') AND p.household_id IS NOT NULL";
+    let situated = format!(
+        "SELECT household_id FROM persons WHERE {PARENT_FACTS} \
+         UNION SELECT p.household_id FROM src_deaths s JOIN persons p ON p.id_number = s.id_number WHERE {parent} \
+         UNION SELECT p.household_id FROM src_disability s JOIN persons p ON p.id_number = s.id_number \
+           WHERE {} AND (s.grade <= 2 OR (s.grade <= 4 AND s.kind IN ('intellectual', 'mental'))) AND {parent} \
+         UNION SELECT p.household_id FROM src_serious_illness s JOIN persons p ON p.id_number = s.id_number \
+           WHERE {} AND {parent} \
+         UNION SELECT p.household_id FROM src_custody s JOIN persons p ON p.id_number = s.id_number WHERE {} AND {parent}",
+        latest("disability"),
+        latest("serious_illness"),
+        latest("custody")
+    );
     let mut rows: Vec<ChildParentRow> = src
         .rows(
-            &child_sql("persons c", &format!("c.birth_date > $1{}", touched(2))),
+            &child_sql(
+                &format!("({situated}) h JOIN persons c ON c.household_id = h.household_id"),
+                &format!("c.birth_date > $1{}", touched(2)),
+            ),
             load_arg(args![cutoff(as_of)]),
         )
         .await?;
-    // the children past 18 still to look at: those classified now, those in full-time education (driven from
-    // those two small tables, not from the registry's grown-up children)
-    rows.extend(
-        src.rows::<ChildParentRow>(
+    let read: HashSet<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let under_18 = match &mut src {
+        Src::Reader(r) => {
+            r.scalar(
+                &format!(
+                    "SELECT COUNT(*) FROM persons c WHERE c.relation = 'child' AND c.birth_date > $1{}",
+                    touched(2)
+                ),
+                load_arg(args![cutoff(as_of)]),
+            )
+            .await?
+        }
+        Src::Tx(_) => unreachable!("the batch reads on its reader"),
+    };
+    // the children classified now (whatever their parents) and those in full-time education past 18
+    let held: Vec<ChildParentRow> = src
+        .rows(
             &child_sql(
                 "(SELECT person_id AS pid FROM child_classifications UNION SELECT person_id FROM child_registrations \
                  WHERE status = 'active' AND education_until >= $2) k JOIN persons c ON c.id = k.pid",
-                &format!("c.birth_date <= $1{}", touched(3)),
+                &format!("1 = 1{}", touched(3)),
             ),
             load_arg(args![cutoff(as_of), as_of]),
         )
-        .await?,
-    );
+        .await?;
+    let cut = cutoff(as_of);
+    let mut past_18: HashSet<String> = HashSet::new();
+    for r in held {
+        if read.contains(&r.0) {
+            continue;
+        }
+        // the identity number carries the birth date: past 18 if born on or before the cutoff
+        if IdNumber::parse(&r.1, NaiveDate::from_ymd_opt(2200, 1, 1).expect("date"))
+            .is_ok_and(|i| i.birth_date() <= cut)
+        {
+            past_18.insert(r.0.clone());
+        }
+        rows.push(r);
+    }
     let sources = source_situations(&mut src, None).await?;
     let previous: Vec<(String, String)> = src
         .rows(
@@ -437,7 +494,8 @@ pub(crate) async fn batch(
         .await?;
     drop(reader);
     let previous: HashMap<String, String> = previous.into_iter().collect();
-    let (children, current) = classify_rows(rows, &sources, &education, &previous, as_of);
+    let (_, current) = classify_rows(rows, &sources, &education, &previous, as_of);
+    let children = under_18 + past_18.len() as i64;
     let mut tx = app.db.begin().await?;
     let changed = write(&mut tx, by, cause, as_of, &current, &previous).await?;
     let summary = ReclassifySummary {
