@@ -1,5 +1,6 @@
 -- Classifying every child of a 2-million-person city read each of its 330,000 children with their parents; only
 -- the households where a parent has a situation can give a category. The registry's side of them: persons with a
--- death, a disability or a serious illness on record (about 3 % of a city).
-CREATE INDEX persons_parent_facts ON persons (household_id, relation)
+-- death, a disability or a serious illness on record (about 3 % of a city), with what the rule reads of them.
+CREATE INDEX persons_parent_facts ON persons (household_id, relation, sex, id_number, status, disability_kind,
+    disability_grade, serious_illness)
     WHERE status = 'deceased' OR disability_grade IS NOT NULL OR serious_illness;

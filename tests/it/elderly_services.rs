@@ -876,11 +876,19 @@ db_test!(
         let d = indicator(&t, &city, "T16.1").await;
         assert_eq!(d["indicator"]["source"], "computed");
         assert_eq!(current(&d).as_deref(), Some("130.00"));
-        assert_eq!(
-            d["by_town"].as_array().map(Vec::len),
-            Some(0),
-            "T16.1 keeps the institutions line's own drill-down"
-        );
+        // its drill-down: the town's figure and the institutions behind it
+        let towns = d["by_town"].as_array().unwrap();
+        assert_eq!(towns.len(), 1, "{d}");
+        assert_eq!(towns[0]["town_code"], "320281001");
+        assert_eq!(towns[0]["figure"], "130", "{d}");
+        assert_eq!(d["records"], "/institutions", "{d}");
+        // T16.3 (nursing beds) by town: 70 of 125
+        let d3 = indicator(&t, &city, "T16.3").await;
+        assert_eq!(d3["by_town"][0]["figure"], "56", "{d3}");
+        // T05.1 and T25.1 lead to the safety records
+        for id in ["T05.1", "T25.1"] {
+            assert_eq!(indicator(&t, &city, id).await["records"], "/safety", "{id}");
+        }
         assert_eq!(
             current(&indicator(&t, &nz, "T16.1").await).as_deref(),
             Some("0.00")

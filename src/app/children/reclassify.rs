@@ -55,6 +55,12 @@ type ChildParentRow = (
     Option<String>,
 );
 
+/// A child as the batch reads it: id, identity number, area, town, status, household.
+type ChildRow = (String, String, String, String, String, Option<String>);
+
+/// A parent with a situation: household, identity number, sex, registry facts.
+type ParentRow = (String, String, String, String);
+
 /// The parent's registry facts in one column: status|disability kind|grade|serious illness (0/1).
 const FACTS: &str = "par.status || '|' || COALESCE(par.disability_kind, '') || '|' || \
     COALESCE(CAST(par.disability_grade AS TEXT), '') || '|' || CASE WHEN par.serious_illness THEN '1' ELSE '0' END";
@@ -392,9 +398,9 @@ pub(crate) async fn batch(
 ) -> AppResult<ReclassifySummary> {
     // after a departmental load only the households of the persons in the file can change (a few thousand of a
     // city's 700,000): `only_load` = (source table, load id) keeps the read to them
-    let touched = |n: usize| match only_load {
+    let touched = |alias: &str, n: usize| match only_load {
         Some((table, _)) => format!(
-            " AND c.household_id IN (SELECT p.household_id FROM persons p JOIN {table} s ON s.id_number = p.id_number \
+            " AND {alias}.household_id IN (SELECT p.household_id FROM persons p JOIN {table} s ON s.id_number = p.id_number \
              WHERE s.load_id = ${n} AND p.household_id IS NOT NULL)"
         ),
         None => String::new(),
@@ -407,6 +413,7 @@ pub(crate) async fn batch(
     };
     let by = ctx.actor.display_name.as_str();
     let mut reader = app.db.reader().await?;
+    let backend = reader.backend();
     let mut src = Src::Reader(&mut reader);
     let education: Vec<(String,)> = src
         .rows(
@@ -415,44 +422,68 @@ pub(crate) async fn batch(
         )
         .await?;
     let education: HashSet<String> = education.into_iter().map(|r| r.0).collect();
-    // a child whose parents have no situation is in no category (`children::may_classify`): of the city's 330,000
-    // children only those of households where a parent has one are read with their parents — the registry's (a
-    // partial index) and the departments' latest loads — and every child classified now or still in full-time
-    // education; the rest are counted
-    let latest = |source: &str| {
-        format!(
-            "s.load_id = (SELECT id FROM source_loads WHERE source = '{source}' ORDER BY as_of DESC, loaded_at DESC LIMIT 1)"
-        )
+    let sources = source_situations(&mut src, None).await?;
+    // A child whose parents have no situation is in no category (`children::may_classify`): of a city's 330,000
+    // children only those of the households where a parent has one are read — the parents with a death, a
+    // disability or an illness in the registry (a partial index) or in the departments' loads — and every child
+    // classified now or in full-time education; the rest are counted.
+    let list = |n: usize| crate::app::verification::gather::json_list(backend, n);
+    let json = |v: Vec<&str>| {
+        serde_json::to_string(&v)
+            .map(Arg::from)
+            .map_err(|e| AppError::Internal(e.into()))
     };
-    let parent = "p.relation IN ('self', 'spouse') AND p.household_id IS NOT NULL";
-    let situated = format!(
-        "SELECT household_id FROM persons WHERE {PARENT_FACTS} \
-         UNION SELECT p.household_id FROM src_deaths s JOIN persons p ON p.id_number = s.id_number WHERE {parent} \
-         UNION SELECT p.household_id FROM src_disability s JOIN persons p ON p.id_number = s.id_number \
-           WHERE {} AND (s.grade <= 2 OR (s.grade <= 4 AND s.kind IN ('intellectual', 'mental'))) AND {parent} \
-         UNION SELECT p.household_id FROM src_serious_illness s JOIN persons p ON p.id_number = s.id_number \
-           WHERE {} AND {parent} \
-         UNION SELECT p.household_id FROM src_custody s JOIN persons p ON p.id_number = s.id_number WHERE {} AND {parent}",
-        latest("disability"),
-        latest("serious_illness"),
-        latest("custody")
-    );
-    let mut rows: Vec<ChildParentRow> = src
+    let mut parents: Vec<ParentRow> = src
         .rows(
-            &child_sql(
-                &format!("({situated}) h JOIN persons c ON c.household_id = h.household_id"),
-                &format!("c.birth_date > $1{}", touched(2)),
+            &format!(
+                "SELECT par.household_id, par.id_number, par.sex, {FACTS} FROM persons par \
+                 WHERE {PARENT_FACTS} AND par.household_id IS NOT NULL{}",
+                touched("par", 1)
             ),
-            load_arg(args![cutoff(as_of)]),
+            load_arg(vec![]),
         )
         .await?;
-    let read: HashSet<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let mut in_sources: Vec<&str> = sources.keys().map(String::as_str).collect();
+    in_sources.sort_unstable();
+    parents.extend(
+        src.rows::<ParentRow>(
+            &format!(
+                "SELECT par.household_id, par.id_number, par.sex, {FACTS} FROM persons par \
+                 WHERE par.id_number IN ({}) AND par.relation IN ('self', 'spouse') \
+                 AND par.household_id IS NOT NULL{}",
+                list(1),
+                touched("par", 2)
+            ),
+            load_arg(vec![json(in_sources)?]),
+        )
+        .await?,
+    );
+    // per household, each parent once (a parent can be in the registry's list and a department's)
+    let mut by_household: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+    for (hid, idn, sex, facts) in parents {
+        let v = by_household.entry(hid).or_default();
+        if !v.iter().any(|p| p.0 == idn) {
+            v.push((idn, sex, facts));
+        }
+    }
+    let mut households: Vec<&str> = by_household.keys().map(String::as_str).collect();
+    households.sort_unstable();
+    let mut children: Vec<ChildRow> = src
+        .rows(
+            &format!(
+                "SELECT c.id, c.id_number, c.area_code, c.town_code, c.status, c.household_id FROM persons c \
+                 WHERE c.household_id IN ({}) AND c.relation = 'child' AND c.birth_date > $2",
+                list(1)
+            ),
+            vec![json(households)?, cutoff(as_of).into()],
+        )
+        .await?;
     let under_18 = match &mut src {
         Src::Reader(r) => {
             r.scalar(
                 &format!(
                     "SELECT COUNT(*) FROM persons c WHERE c.relation = 'child' AND c.birth_date > $1{}",
-                    touched(2)
+                    touched("c", 2)
                 ),
                 load_arg(args![cutoff(as_of)]),
             )
@@ -461,31 +492,53 @@ pub(crate) async fn batch(
         Src::Tx(_) => unreachable!("the batch reads on its reader"),
     };
     // the children classified now (whatever their parents) and those in full-time education past 18
-    let held: Vec<ChildParentRow> = src
+    let held: Vec<ChildRow> = src
         .rows(
-            &child_sql(
-                "(SELECT person_id AS pid FROM child_classifications UNION SELECT person_id FROM child_registrations \
-                 WHERE status = 'active' AND education_until >= $2) k JOIN persons c ON c.id = k.pid",
-                &format!("1 = 1{}", touched(3)),
+            &format!(
+                "SELECT c.id, c.id_number, c.area_code, c.town_code, c.status, c.household_id FROM \
+                 (SELECT person_id AS pid FROM child_classifications UNION SELECT person_id FROM child_registrations \
+                 WHERE status = 'active' AND education_until >= $1) k JOIN persons c ON c.id = k.pid \
+                 WHERE c.relation = 'child'{}",
+                touched("c", 2)
             ),
-            load_arg(args![cutoff(as_of), as_of]),
+            load_arg(args![as_of]),
         )
         .await?;
+    let read: HashSet<String> = children.iter().map(|r| r.0.clone()).collect();
     let cut = cutoff(as_of);
+    let far = NaiveDate::from_ymd_opt(2200, 1, 1).expect("date");
     let mut past_18: HashSet<String> = HashSet::new();
     for r in held {
         if read.contains(&r.0) {
             continue;
         }
         // the identity number carries the birth date: past 18 if born on or before the cutoff
-        if IdNumber::parse(&r.1, NaiveDate::from_ymd_opt(2200, 1, 1).expect("date"))
-            .is_ok_and(|i| i.birth_date() <= cut)
-        {
+        if IdNumber::parse(&r.1, far).is_ok_and(|i| i.birth_date() <= cut) {
             past_18.insert(r.0.clone());
         }
-        rows.push(r);
+        children.push(r);
     }
-    let sources = source_situations(&mut src, None).await?;
+    // one row a child and parent with a situation, as the household's change reads them
+    let mut rows: Vec<ChildParentRow> = Vec::with_capacity(children.len() * 2);
+    for (id, idn, area, town, status, hid) in children {
+        match hid.as_deref().and_then(|h| by_household.get(h)) {
+            Some(ps) => {
+                for (pidn, sex, facts) in ps {
+                    rows.push((
+                        id.clone(),
+                        idn.clone(),
+                        area.clone(),
+                        town.clone(),
+                        status.clone(),
+                        Some(pidn.clone()),
+                        Some(sex.clone()),
+                        Some(facts.clone()),
+                    ));
+                }
+            }
+            None => rows.push((id, idn, area, town, status, None, None, None)),
+        }
+    }
     let previous: Vec<(String, String)> = src
         .rows(
             "SELECT person_id, category FROM child_classifications",

@@ -73,7 +73,7 @@ pub struct Figure {
 }
 
 /// `sql` with the scope's condition on `area_col`/`town_col` and the dates first: returns rows (town, whole, part).
-async fn by_town(
+pub(crate) async fn by_town(
     app: &App,
     ctx: &Ctx,
     sql: impl Fn(&str) -> String,
@@ -89,7 +89,11 @@ async fn by_town(
     Ok(rows)
 }
 
-fn count_figure(rows: Vec<(String, i64, i64)>, note: String, records: &'static str) -> Figure {
+pub(crate) fn count_figure(
+    rows: Vec<(String, i64, i64)>,
+    note: String,
+    records: &'static str,
+) -> Figure {
     let total: i64 = rows.iter().map(|r| r.2).sum();
     Figure {
         value: Some(Num::int(total)),
@@ -100,7 +104,11 @@ fn count_figure(rows: Vec<(String, i64, i64)>, note: String, records: &'static s
     }
 }
 
-fn share_figure(rows: Vec<(String, i64, i64)>, what: &str, records: &'static str) -> Figure {
+pub(crate) fn share_figure(
+    rows: Vec<(String, i64, i64)>,
+    what: &str,
+    records: &'static str,
+) -> Figure {
     let whole: i64 = rows.iter().map(|r| r.1).sum();
     let part: i64 = rows.iter().map(|r| r.2).sum();
     Figure {

@@ -236,6 +236,68 @@ pub fn line_metrics() -> impl Iterator<Item = &'static (&'static str, &'static s
         .chain(crate::app::elderly::metrics::METRICS.iter())
 }
 
+/// The drill-down of a metric of [`LINE_METRICS`]: its figure per town in the viewer's scope and the page listing
+/// the records (institutions, safety); `None` for a metric without one.
+pub async fn line_figure(
+    app: &App,
+    ctx: &Ctx,
+    metric: &str,
+    on: NaiveDate,
+) -> AppResult<Option<crate::app::elderly::metrics::Figure>> {
+    use crate::app::elderly::metrics::{Figure, by_town, count_figure, share_figure};
+    use chrono::Datelike;
+    let y0 = NaiveDate::from_ymd_opt(on.year(), 1, 1).expect("date");
+    let year = || vec![crate::storage::Arg::from(y0), crate::storage::Arg::from(on)];
+    let (area, town) = ("o.area_code", "o.town_code");
+    Ok(Some(match metric {
+        "safety.infections" => count_figure(
+            by_town(app, ctx, |c| format!(
+                "SELECT o.town_code, COUNT(*), CAST(COALESCE(SUM(i.infected), 0) AS BIGINT) FROM safety_incidents i \
+                 JOIN organisations o ON o.id = i.organisation_id WHERE i.occurred_on >= $1 AND i.occurred_on <= $2 \
+                 AND {c} GROUP BY o.town_code ORDER BY o.town_code"), area, town, year()).await?,
+            "安全事件登记的机构内感染病例".into(),
+            "/safety",
+        ),
+        "institutions.new_beds" => count_figure(
+            by_town(app, ctx, |c| format!(
+                "SELECT o.town_code, COUNT(*), CAST(COALESCE(SUM(b.added), 0) AS BIGINT) FROM institution_beds b \
+                 JOIN organisations o ON o.id = b.organisation_id WHERE b.added > 0 AND b.changed_on >= $1 \
+                 AND b.changed_on <= $2 AND {c} GROUP BY o.town_code ORDER BY o.town_code"), area, town, year()).await?,
+            "床位变更记录中增加的床位".into(),
+            "/institutions",
+        ),
+        "institutions.nursing_share" | "institutions.social_share" => {
+            let part = if metric == "institutions.nursing_share" {
+                "i.beds_nursing"
+            } else {
+                "CASE WHEN i.ownership <> 'public' THEN i.beds_total ELSE 0 END"
+            };
+            share_figure(
+                by_town(app, ctx, |c| format!(
+                    "SELECT o.town_code, CAST(COALESCE(SUM(i.beds_total), 0) AS BIGINT), CAST(COALESCE(SUM({part}), 0) AS BIGINT) \
+                     FROM institutions i JOIN organisations o ON o.id = i.organisation_id \
+                     WHERE o.status = 'active' AND {c} GROUP BY o.town_code ORDER BY o.town_code"), area, town, vec![]).await?,
+                "张床位",
+                "/institutions",
+            )
+        }
+        // a rate per thousand elderly residents: the institutions are the records, the towns' rates are not shares
+        "institutions.beds_per_1000" => Figure {
+            records: "/institutions",
+            ..Figure::default()
+        },
+        "safety.open_major_hazards" => count_figure(
+            by_town(app, ctx, |c| format!(
+                "SELECT o.town_code, COUNT(*), COUNT(*) FROM safety_hazards h JOIN organisations o ON o.id = h.organisation_id \
+                 WHERE h.status = 'open' AND h.grade = 'major' AND o.kind = 'elderly_institution' AND {c} \
+                 GROUP BY o.town_code ORDER BY o.town_code"), area, town, vec![]).await?,
+            "未整改的重大隐患".into(),
+            "/safety",
+        ),
+        _ => return Ok(None),
+    }))
+}
+
 /// One line metric on `on` (the year of `on` for yearly counts), scoped to the viewer: the figure and its note.
 pub async fn line_metric(
     app: &App,

@@ -682,8 +682,16 @@ pub async fn detail(
             by_town = precision_by_town(app, ctx, p);
             vec![(figs.month.clone(), ev.current)]
         }
-        m if m.starts_with("elderly.") => {
-            if let Some(f) = crate::app::elderly::metrics::figure(app, ctx, m, figs.on).await? {
+        m if m.starts_with("elderly.")
+            || m.starts_with("institutions.")
+            || m.starts_with("safety.") =>
+        {
+            let f = if m.starts_with("elderly.") {
+                crate::app::elderly::metrics::figure(app, ctx, m, figs.on).await?
+            } else {
+                computed::line_figure(app, ctx, m, figs.on).await?
+            };
+            if let Some(f) = f {
                 let areas = app.areas();
                 by_town = f
                     .by_town
