@@ -4,3 +4,6 @@
 CREATE INDEX persons_parent_facts ON persons (household_id, relation, sex, id_number, status, disability_kind,
     disability_grade, serious_illness)
     WHERE status = 'deceased' OR disability_grade IS NOT NULL OR serious_illness;
+-- The children of those households, read from the index alone.
+CREATE INDEX persons_household_children ON persons (household_id, birth_date, id, id_number, area_code, town_code,
+    status, relation) WHERE relation = 'child';

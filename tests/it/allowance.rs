@@ -202,3 +202,116 @@ db_test!(
         assert!(label.to_string().contains("高龄津贴"), "{label}");
     }
 );
+
+db_test!(
+    the_roll_agrees_with_an_independent_count_of_a_demo_city,
+    |b: Backend| async move {
+        let t = TestApp::with_demo(b, 1500).await;
+        t.add_user("city", "city_officer", "320281").await;
+        let city = t.token("city").await;
+        for (band, amount) in [
+            ("80_89", "50.00"),
+            ("90_99", "100.00"),
+            ("100_plus", "300.00"),
+        ] {
+            let (s, v) = t
+                .api(
+                    Method::POST,
+                    "/api/v1/elderly/allowance/standards",
+                    Some(&city),
+                    Some(json!({"band": band, "effective_from": "2020-01", "monthly_amount": amount, "reason": "测试"})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+        // every other resident born before 1946 has an account; a few of them die in the registry
+        let conn = t.app.db.conn();
+        let mut c = conn;
+        c.execute(
+            "INSERT INTO payee_accounts (person_id, bank_account, recorded_by, recorded_at) \
+             SELECT id, '6228' || id_last4, 'test', $1 FROM persons WHERE birth_date < '1946-01-01' AND id_last4 < '5'",
+            minzheng::args![chrono::Utc::now()],
+        )
+        .await
+        .unwrap();
+        c.execute(
+            "UPDATE persons SET status = 'deceased' WHERE id IN (SELECT person_id FROM payee_accounts ORDER BY person_id LIMIT 3)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        // counted here from the registry's raw rows with a calendar age of our own, not the platform's rule
+        let people: Vec<(String, chrono::NaiveDate, String, Option<String>, String)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT p.id, p.birth_date, p.status, a.bank_account, p.id_number FROM persons p \
+                 LEFT JOIN payee_accounts a ON a.person_id = p.id",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let died: Vec<(String,)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all("SELECT id_number FROM src_deaths", vec![])
+            .await
+            .unwrap();
+        let died: std::collections::HashSet<String> = died.into_iter().map(|d| d.0).collect();
+        let first = chrono::NaiveDate::from_ymd_opt(2020, 12, 1).unwrap();
+        let age = |b: chrono::NaiveDate| {
+            use chrono::Datelike;
+            let mut y = first.year() - b.year();
+            if (first.month(), first.day()) < (b.month(), b.day()) {
+                y -= 1;
+            }
+            y
+        };
+        let mut expected: Vec<(String, i64)> = people
+            .iter()
+            .filter(|(_, _, status, acct, idn)| {
+                status == "normal" && acct.is_some() && !died.contains(idn)
+            })
+            .filter_map(|(id, birth, _, _, _)| {
+                let a = age(*birth);
+                let fen = match a {
+                    80..=89 => 5_000,
+                    90..=99 => 10_000,
+                    a if a >= 100 => 30_000,
+                    _ => return None,
+                };
+                Some((id.clone(), fen))
+            })
+            .collect();
+        expected.sort();
+        assert!(
+            expected.len() > 10,
+            "the demo city has residents aged 80+: {}",
+            expected.len()
+        );
+        let (s, v) = t
+            .api(
+                Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(json!({"month": "2020-12"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let mut paid: Vec<(String, i64)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT l.payee_id, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+                 WHERE r.month = '2020-12' AND l.programme = 'old_age'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        paid.sort();
+        assert_eq!(paid, expected);
+    }
+);

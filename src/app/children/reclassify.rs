@@ -155,7 +155,8 @@ async fn source_situations(
     let disabled: Vec<(String, String, i64, NaiveDate)> = src
         .rows(
             &format!(
-                "SELECT id_number, kind, grade, certified_on FROM src_disability WHERE {}{filter}",
+                "SELECT id_number, kind, grade, certified_on FROM src_disability WHERE {} \
+                 AND (grade <= 2 OR (grade <= 4 AND kind IN ('intellectual', 'mental'))){filter}",
                 latest("disability")
             ),
             args.clone(),
