@@ -152,6 +152,7 @@ raw_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 raw_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 raw_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
 raw_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+raw_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
 
 /// Every row of `sql` (its parameters `?N` take `args[N - 1]`), stepped on this thread through the C API.
 pub async fn select_rows<T: RawRow>(

@@ -677,3 +677,117 @@ db_test!(
         }
     }
 );
+
+/// A child's allowance paid to `person` from `start` (孤儿基本生活费), written as the children's line keeps it.
+async fn orphan_allowance(t: &TestApp, person: &str, start: &str) {
+    let mut c = t.app.db.conn();
+    let (area, town): (String, String) = c
+        .fetch_one(
+            "SELECT area_code, town_code FROM persons WHERE id = $1",
+            minzheng::args![person],
+        )
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let on = chrono::NaiveDate::from_ymd_opt(2020, 10, 1).unwrap();
+    c.execute(
+        "INSERT INTO child_registrations (id, person_id, area_code, town_code, category, sub_kind, evidence, start_on, \
+         end_on, status, created_by, created_at) VALUES ($1, $2, $3, $4, 'orphan', 'both_dead', '死亡证明', $5, $6, \
+         'active', 'test', $7)",
+        minzheng::args![format!("reg-{person}"), person, &area, &town, on, on, now],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        "INSERT INTO child_allowances (id, registration_id, person_id, area_code, town_code, kind, bank_account, status, \
+         start_month, decided_by, decided_on, created_at) VALUES ($1, $2, $3, $4, $5, 'orphan_scattered', '6228', \
+         'active', $6, 'test', $7, $8)",
+        minzheng::args![format!("alw-{person}"), format!("reg-{person}"), person, &area, &town, start, on, now],
+    )
+    .await
+    .unwrap();
+}
+
+db_test!(
+    the_living_subsidy_is_never_paid_beside_a_childs_allowance,
+    |b: Backend| async move {
+        let t = TestApp::new(b).await;
+        let d = desk(&t).await;
+        let (_, pids, body) = approved(&t, &d).await;
+        let daughter = pids[1].clone();
+        let idn = body["household"]["members"][1]["id_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let csv = format!("id_number,kind,grade,certified_on\n{idn},limb,3,2015-06-01\n");
+        let (s, v) = load(
+            &t,
+            &d.city,
+            "disability",
+            "残联.csv",
+            csv.as_bytes(),
+            "2020-10-31",
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = post(&t, &d.city, "/api/v1/disability/standards",
+            json!({"tier": "standard", "effective_from": "2020-01", "monthly_amount": "120.00", "reason": "澄民发〔2020〕8号"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let file = json!({"person_id": daughter, "programme": "living", "bank_account": "6228480000000000099", "filed_on": "2020-11-02"});
+        // while the platform pays her a child's allowance, a filing is refused whatever the form says
+        orphan_allowance(&t, &daughter, "2020-10").await;
+        let (s, v) = post(&t, &d.town, "/api/v1/disability/subsidies", file.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v["error"].as_str().unwrap().contains("孤儿"), "{v}");
+        let mut c = t.app.db.conn();
+        c.execute("DELETE FROM child_allowances", vec![])
+            .await
+            .unwrap();
+        c.execute("DELETE FROM child_registrations", vec![])
+            .await
+            .unwrap();
+        // granted without one; an allowance from January stops the subsidy in January's roll, with the reason
+        let (s, g) = post(&t, &d.town, "/api/v1/disability/subsidies", file).await;
+        assert_eq!(s, StatusCode::CREATED, "{g}");
+        let id = g["id"].as_str().unwrap().to_string();
+        let (s, v) = post(
+            &t,
+            &d.city,
+            &format!("/api/v1/disability/subsidies/{id}/check"),
+            json!({"confirmed": true, "on": "2020-11-05"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = post(
+            &t,
+            &d.city,
+            &format!("/api/v1/disability/subsidies/{id}/decision"),
+            json!({"approve": true, "on": "2020-11-10"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        orphan_allowance(&t, &daughter, "2021-01").await;
+        let living = |m: &'static str| {
+            let t = &t;
+            async move {
+                t.scalar(&format!(
+                    "SELECT COUNT(*) FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+                     WHERE r.month = '{m}' AND l.category = 'disability_living'"
+                ))
+                .await
+            }
+        };
+        for m in ["2020-12", "2021-01"] {
+            let (s, v) = post(&t, &d.city, "/api/v1/payments/rolls", json!({"month": m})).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+        assert_eq!(living("2020-12").await, 1);
+        assert_eq!(living("2021-01").await, 0);
+        let (_, v) = t
+            .get(&format!("/api/v1/disability/subsidies/{id}"), &d.town)
+            .await;
+        assert_eq!(v["stage"], "stopped", "{v}");
+        assert_eq!(v["end_month"], "2021-01");
+        assert!(v["stop_reason"].as_str().unwrap().contains("孤儿"), "{v}");
+    }
+);
