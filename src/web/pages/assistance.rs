@@ -444,6 +444,14 @@ pub async fn self_check(
 /// left out rather than shown as its code.
 pub fn with_field(e: &AppError) -> String {
     let label = crate::web::api::field_label_cn(e.field().unwrap_or(""));
+    // 家庭·成员·第2项·身份证号码 reads 第2位成员·身份证号码 on a form
+    let label = match label
+        .strip_prefix("家庭·成员·第")
+        .and_then(|rest| rest.split_once('项'))
+    {
+        Some((n, tail)) => format!("第{n}位成员{tail}"),
+        None => label,
+    };
     if label.is_empty() || label.chars().any(|c| c.is_ascii_alphabetic()) {
         e.to_string()
     } else {
