@@ -86,6 +86,11 @@ async fn serve(t: &TestApp) -> String {
 }
 
 async fn login(c: &fantoccini::Client, base: &str, user: &str) {
+    login_until(c, base, user, Locator::Id("count-persons")).await;
+}
+
+/// Logs in and waits for `landed` (an administrator lands on its own page, not the home page's counts).
+async fn login_until(c: &fantoccini::Client, base: &str, user: &str, landed: Locator<'_>) {
     c.goto(&format!("{base}/login")).await.unwrap();
     c.find(Locator::Id("username"))
         .await
@@ -105,10 +110,7 @@ async fn login(c: &fantoccini::Client, base: &str, user: &str) {
         .click()
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Id("count-persons"))
-        .await
-        .unwrap();
+    c.wait().for_element(landed).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1711,29 +1713,7 @@ async fn daily_use_in_chromium_by_role() {
         let mut bad = vec![];
         for user in ["admin", "cj", "wg", "leader"] {
             let ((_driver, c), _) = start_driver_with(phone).await;
-            c.goto(&format!("{base}/login")).await.unwrap();
-            c.find(Locator::Id("username"))
-                .await
-                .unwrap()
-                .send_keys(user)
-                .await
-                .unwrap();
-            c.find(Locator::Id("password"))
-                .await
-                .unwrap()
-                .send_keys(common::PASSWORD)
-                .await
-                .unwrap();
-            c.find(Locator::Id("login-submit"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            c.wait()
-                .for_element(Locator::Css("nav.side"))
-                .await
-                .unwrap();
+            login_until(&c, &base, user, Locator::Css("nav.side")).await;
             let home = c.source().await.unwrap();
             let links = common::menu_links(&home);
             assert!(!links.is_empty(), "{user}: a menu");
@@ -1824,6 +1804,75 @@ async fn daily_use_in_chromium_by_role() {
                 "{html}"
             );
         }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
+/// The elderly line's service pages on a demo city, in Chromium at a desktop's and a phone's width: each lists the
+/// demo's records in Chinese, fits the phone, and its first record opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elderly_service_pages_on_a_demo_city() {
+    let t = TestApp::with_demo(Backend::Sqlite, 1500).await;
+    minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+    minzheng::demo::elderly::seed(&t.app).await.unwrap();
+    t.add_user("cj", "town_officer", "320281001").await;
+    let base = serve(&t).await;
+    let pages = [
+        "/elderly/facilities",
+        "/elderly/home-care",
+        "/elderly/adaptations",
+        "/elderly/care-beds",
+        "/elderly/staff",
+        "/elderly/capability",
+        "/elderly/allowance",
+    ];
+    for phone in [None, Some((390u32, 844u32))] {
+        let ((_driver, c), _) = start_driver_with(phone).await;
+        login(&c, &base, "cj").await;
+        let mut bad = vec![];
+        for page in pages {
+            c.goto(&format!("{base}{page}")).await.unwrap();
+            let html = c.source().await.unwrap();
+            for word in common::latin_words(&html) {
+                bad.push(format!("{phone:?} {page}: {word}"));
+            }
+            if !html.contains("<table") && !html.contains("<form") {
+                bad.push(format!("{phone:?} {page}: neither a list nor a form"));
+            }
+            if let Some((w, _)) = phone {
+                let (scroll, inner) = overflow(&c).await;
+                if inner != w as i64 || scroll > inner {
+                    bad.push(format!("{page}: {scroll} px on a {inner} px phone"));
+                }
+            }
+        }
+        // the demo's facilities are listed, and the first one opens
+        c.goto(&format!("{base}/elderly/facilities")).await.unwrap();
+        let rows = c
+            .execute(
+                "return document.querySelectorAll('table tbody tr').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            rows.as_i64().unwrap_or(0) > 0,
+            "{phone:?}: facilities listed"
+        );
+        let first = c
+            .find(Locator::Css("table tbody tr a"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        c.goto(&format!("{base}{first}")).await.unwrap();
+        let html = c.source().await.unwrap();
+        assert!(
+            !html.contains("不存在") && !html.contains("无权") && html.contains("<h1"),
+            "{first}: {html}"
+        );
         assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }

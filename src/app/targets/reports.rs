@@ -263,12 +263,17 @@ pub async fn create(
 }
 
 async fn report_in_scope(tx: &mut Tx, app: &App, ctx: &Ctx, id: &str) -> AppResult<ReportRow> {
-    let r: Option<ReportRow> = tx
-        .fetch_optional(
-            &format!("SELECT {REPORT_COLS} FROM target_reports WHERE id = $1"),
-            args![id],
-        )
-        .await?;
+    let r = tx.fetch_optional(&one_report(), args![id]).await?;
+    visible_report(app, ctx, r)
+}
+
+/// One report by id.
+fn one_report() -> String {
+    format!("SELECT {REPORT_COLS} FROM target_reports WHERE id = $1")
+}
+
+/// The report, when the caller may see it; otherwise not found, as a report that does not exist.
+fn visible_report(app: &App, ctx: &Ctx, r: Option<ReportRow>) -> AppResult<ReportRow> {
     match r {
         Some(r) if visible(app, ctx, &r.area_code) => Ok(r),
         _ => Err(AppError::NotFound("目标填报".into())),
@@ -278,18 +283,12 @@ async fn report_in_scope(tx: &mut Tx, app: &App, ctx: &Ctx, id: &str) -> AppResu
 /// The year and indicator a report belongs to, in the caller's scope (the pages go back to the indicator).
 pub async fn target_of(app: &App, ctx: &Ctx, report_id: &str) -> AppResult<(i32, String)> {
     ctx.actor.require(Permission::ReadTargets)?;
-    let r: Option<ReportRow> = app
+    let r = app
         .db
         .conn()
-        .fetch_optional(
-            &format!("SELECT {REPORT_COLS} FROM target_reports WHERE id = $1"),
-            args![report_id],
-        )
+        .fetch_optional(&one_report(), args![report_id])
         .await?;
-    match r {
-        Some(r) if visible(app, ctx, &r.area_code) => Ok((r.year, r.indicator_id)),
-        _ => Err(AppError::NotFound("目标填报".into())),
-    }
+    visible_report(app, ctx, r).map(|r| (r.year, r.indicator_id))
 }
 
 /// Adds evidence to a report that is still waiting for approval (the reporter's office only).

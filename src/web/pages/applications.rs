@@ -360,17 +360,29 @@ pub async fn extend(
     Path(id): Path<String>,
     Form(f): Form<ExtendForm>,
 ) -> Result<Response, PageError> {
-    match applications::extend(&app, &p.ctx, &id, &f.reason, None).await {
-        Ok(a) => {
-            let msg = format!(
+    let done = applications::extend(&app, &p.ctx, &id, &f.reason, None)
+        .await
+        .map(|a| {
+            format!(
                 "已延长办理期限，本环节办理期限：{}",
                 a.due_on.map(|d| d.to_string()).unwrap_or_default()
-            );
-            detail_page(&app, &p, &id, Some(msg), None).await
-        }
+            )
+        });
+    after(&app, &p, &id, done).await
+}
+
+/// The application page again after one of its forms: what was done, or the refusal in Chinese.
+async fn after(
+    app: &App,
+    p: &PageCtx,
+    id: &str,
+    done: Result<String, AppError>,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(m) => detail_page(app, p, id, Some(m), None).await,
         Err(
             e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::Forbidden(_)),
-        ) => detail_page(&app, &p, &id, None, Some(e.to_string())).await,
+        ) => detail_page(app, p, id, None, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -388,22 +400,10 @@ pub async fn notice(
     Form(f): Form<NoticeForm>,
 ) -> Result<Response, PageError> {
     let items: Vec<String> = f.items.lines().map(String::from).collect();
-    match applications::notify_missing(&app, &p.ctx, &id, &items, None).await {
-        Ok(_) => {
-            detail_page(
-                &app,
-                &p,
-                &id,
-                Some("已出具补正材料一次性告知书".into()),
-                None,
-            )
-            .await
-        }
-        Err(
-            e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::Forbidden(_)),
-        ) => detail_page(&app, &p, &id, None, Some(e.to_string())).await,
-        Err(e) => Err(e.into()),
-    }
+    let done = applications::notify_missing(&app, &p.ctx, &id, &items, None)
+        .await
+        .map(|_| "已出具补正材料一次性告知书".to_string());
+    after(&app, &p, &id, done).await
 }
 
 #[derive(Template)]
