@@ -1312,3 +1312,103 @@ db_test!(
         assert_eq!(v["changes"].as_array().unwrap().len(), 0);
     }
 );
+
+db_test!(
+    the_allowance_roll_agrees_with_an_independent_count_of_a_demo_city,
+    |b: Backend| async move {
+        let t = TestApp::with_demo(b, 1500).await;
+        minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+        minzheng::demo::children::seed(&t.app).await.unwrap();
+        t.add_user("city", "city_officer", "320281").await;
+        let city = t.token("city").await;
+        let month = "2021-01";
+        let first = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+        // counted here from the raw rows: an active allowance started by the month, its child living and under 18
+        // on the 1st (or in full-time education), no live tekun case in the household, at the tier's standard
+        let rows: Vec<(String, String, String, String, chrono::NaiveDate, Option<chrono::NaiveDate>, String)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT a.id, a.kind, a.start_month, p.status, p.birth_date, r.education_until, COALESCE(a.household_id, '') \
+                 FROM child_allowances a JOIN persons p ON p.id = a.person_id \
+                 JOIN child_registrations r ON r.id = a.registration_id WHERE a.status = 'active'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let tekun: Vec<(String, String, Option<String>)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT household_id, start_month, end_month FROM cases WHERE category = 'tekun'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let standards: Vec<(String, String, i64)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT tier, effective_from, monthly_amount FROM child_standards ORDER BY effective_from",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let standard = |tier: &str| {
+            standards
+                .iter()
+                .filter(|s| s.0 == tier && s.1.as_str() <= month)
+                .next_back()
+                .map(|s| s.2)
+        };
+        let eighteen = |b: chrono::NaiveDate| {
+            use chrono::Datelike;
+            chrono::NaiveDate::from_ymd_opt(b.year() + 18, b.month(), b.day().min(28)).unwrap()
+        };
+        let mut expected: Vec<(String, i64)> = rows
+            .iter()
+            .filter(|r| r.2.as_str() <= month && r.3 == "normal")
+            .filter(|r| eighteen(r.4) >= first || r.5.is_some_and(|e| e >= first))
+            .filter(|r| {
+                !tekun.iter().any(|c| {
+                    c.0 == r.6 && c.1.as_str() <= month && c.2.as_deref().is_none_or(|e| e > month)
+                })
+            })
+            .map(|r| {
+                let tier = if r.1 == "orphan_institution" {
+                    "institution"
+                } else {
+                    "family"
+                };
+                (r.0.clone(), standard(tier).expect("a standard"))
+            })
+            .collect();
+        expected.sort();
+        assert!(!expected.is_empty(), "the demo pays allowances");
+        let (s, v) = t
+            .api(
+                axum::http::Method::POST,
+                "/api/v1/payments/rolls",
+                Some(&city),
+                Some(serde_json::json!({"month": month})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let mut paid: Vec<(String, i64)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT l.case_id, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+                 WHERE r.month = '2021-01' AND l.programme = 'children'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        paid.sort();
+        assert_eq!(paid, expected);
+    }
+);

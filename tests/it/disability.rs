@@ -791,3 +791,87 @@ db_test!(
         assert!(v["stop_reason"].as_str().unwrap().contains("孤儿"), "{v}");
     }
 );
+
+db_test!(
+    the_roll_agrees_with_an_independent_count_of_a_demo_city,
+    |b: Backend| async move {
+        let t = TestApp::with_demo(b, 1500).await;
+        minzheng::demo::assistance::seed(&t.app, 7).await.unwrap();
+        minzheng::demo::welfare::seed(&t.app).await.unwrap();
+        t.add_user("city", "city_officer", "320281").await;
+        let city = t.token("city").await;
+        let month = "2021-01";
+        // counted here from the raw rows: an approved grant started by the month, its person living, a living
+        // subsidy only while the household holds a live dibao case in the month (the bureau's switches are off), at
+        // its tier's standard in force
+        let grants: Vec<(String, String, String, String, String, String)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT g.id, g.programme, g.tier, g.start_month, p.status, COALESCE(g.household_id, '') \
+                 FROM subsidy_grants g JOIN persons p ON p.id = g.person_id WHERE g.stage = 'approved'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let cases: Vec<(String, String, String, Option<String>)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT household_id, category, start_month, end_month FROM cases",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let standards: Vec<(String, String, i64)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT tier, effective_from, monthly_amount FROM subsidy_standards ORDER BY effective_from",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let standard = |tier: &str| {
+            standards
+                .iter()
+                .filter(|s| s.0 == tier && s.1.as_str() <= month)
+                .next_back()
+                .map(|s| s.2)
+        };
+        let mut expected: Vec<(String, i64)> = grants
+            .iter()
+            .filter(|g| g.3.as_str() <= month && g.4 == "normal")
+            .filter(|g| {
+                g.1 != "living"
+                    || cases.iter().any(|c| {
+                        c.0 == g.5
+                            && matches!(c.1.as_str(), "dibao" | "dibao_single")
+                            && c.2.as_str() <= month
+                            && c.3.as_deref().is_none_or(|e| e > month)
+                    })
+            })
+            .map(|g| (g.0.clone(), standard(&g.2).expect("a standard")))
+            .collect();
+        expected.sort();
+        assert!(!expected.is_empty(), "the demo pays subsidies");
+        let (s, v) = post(&t, &city, "/api/v1/payments/rolls", json!({"month": month})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let mut paid: Vec<(String, i64)> = t
+            .app
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT l.case_id, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+                 WHERE r.month = '2021-01' AND l.programme = 'disability'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        paid.sort();
+        assert_eq!(paid, expected);
+    }
+);
