@@ -1325,7 +1325,17 @@ db_test!(
         let first = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
         // counted here from the raw rows: an active allowance started by the month, its child living and under 18
         // on the 1st (or in full-time education), no live tekun case in the household, at the tier's standard
-        let rows: Vec<(String, String, String, String, chrono::NaiveDate, Option<chrono::NaiveDate>, String)> = t
+        // allowance, kind, start month, the child's status, birth date, end of education, household
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            chrono::NaiveDate,
+            Option<chrono::NaiveDate>,
+            String,
+        );
+        let rows: Vec<Row> = t
             .app
             .db
             .conn()
@@ -1360,8 +1370,7 @@ db_test!(
         let standard = |tier: &str| {
             standards
                 .iter()
-                .filter(|s| s.0 == tier && s.1.as_str() <= month)
-                .next_back()
+                .rfind(|s| s.0 == tier && s.1.as_str() <= month)
                 .map(|s| s.2)
         };
         let eighteen = |b: chrono::NaiveDate| {

@@ -838,8 +838,7 @@ db_test!(
         let standard = |tier: &str| {
             standards
                 .iter()
-                .filter(|s| s.0 == tier && s.1.as_str() <= month)
-                .next_back()
+                .rfind(|s| s.0 == tier && s.1.as_str() <= month)
                 .map(|s| s.2)
         };
         let mut expected: Vec<(String, i64)> = grants
