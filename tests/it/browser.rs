@@ -843,6 +843,50 @@ async fn phone_pages_fit_a_village_worker() {
     assert_eq!(shown[0], "none", "{shown}");
     let right = shown[1].as_f64().unwrap();
     assert!(right > 0.0 && right <= 390.0, "{shown}");
+    // the visit is recorded from the phone with a photo, and the photo is shown on the task
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("visit.png");
+    std::fs::write(&photo, common::PNG).unwrap();
+    let form = "form[action^='/verification/tasks/task-0/visit']";
+    c.find(Locator::Css(&format!("{form} input[name=note]")))
+        .await
+        .unwrap()
+        .send_keys("入户走访，老人在家")
+        .await
+        .unwrap();
+    c.find(Locator::Css(&format!("{form} input[type=file]")))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // the tasks page the visit answers with
+    let thumb = c
+        .wait()
+        .for_element(Locator::Css(
+            "img.thumb[src*='/verification/tasks/task-0/photos/']",
+        ))
+        .await
+        .unwrap();
+    let loaded = c
+        .execute(
+            "const i = arguments[0]; return i.complete && i.naturalWidth > 0;",
+            vec![serde_json::to_value(&thumb).unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded, serde_json::Value::Bool(true), "the photo shows");
+    let (scroll, inner) = overflow(&c).await;
+    assert!(
+        scroll <= inner,
+        "tasks with a photo: {scroll} px on {inner}"
+    );
     c.close().await.unwrap();
 }
 
