@@ -1046,4 +1046,12 @@ db_test!(plan_imports_by_year, |b: Backend| async move {
         .unwrap_err()
         .to_string();
     assert!(err.contains("第3行") && !err.contains('\n'), "{err}");
+    // a NUL in a cell is refused and named (PostgreSQL would refuse the text itself: an internal error before)
+    std::fs::write(&pi, items_2021.replacen("\n8,", "\n8\u{0},", 1)).unwrap();
+    std::fs::write(&px, inds_2021).unwrap();
+    let err = minzheng::app::targets::plan::import_files(&t.app, &sys, 2025, &pi, &px)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("控制字符") && err.contains("item"), "{err}");
 });

@@ -86,6 +86,22 @@ fn table(
                     ));
                     continue;
                 }
+                // a NUL or another control character is never text a plan holds (PostgreSQL refuses NUL outright)
+                let bad: Vec<&String> = headers
+                    .iter()
+                    .zip(r.iter())
+                    .filter(|(_, c)| {
+                        c.chars()
+                            .any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+                    })
+                    .map(|(h, _)| h)
+                    .collect();
+                if !bad.is_empty() {
+                    for h in bad {
+                        errors.push(err(line, h, "含有不可见的控制字符".into()));
+                    }
+                    continue;
+                }
                 rows.push((
                     line,
                     headers
