@@ -41,6 +41,13 @@ impl Src<'_> {
             Src::Tx(t) => t.fetch_all(sql, args).await?,
         })
     }
+
+    async fn scalar(&mut self, sql: &str, args: Vec<Arg>) -> AppResult<i64> {
+        Ok(match self {
+            Src::Reader(r) => r.scalar(sql, args).await?,
+            Src::Tx(t) => t.scalar(sql, args).await?,
+        })
+    }
 }
 
 /// (child id, child id number, area, town, child status, parent id number, parent sex, parent facts)
@@ -208,16 +215,16 @@ struct Current {
     reasons: String,
 }
 
-/// Classifies the children of `rows` by the rule; `education` are those still in full-time education. Answers how
-/// many children there were, and those the rule puts in a category now or `previous` holds (the only ones a write
-/// can touch); a child whose parents have no situation and who is in no category is counted and left there.
+/// Classifies the children of `rows` by the rule; `education` are those still in full-time education. Answers those
+/// the rule puts in a category now or `previous` holds (the only ones a write can touch); a child whose parents have
+/// no situation and who is in no category is left out.
 fn classify_rows(
     rows: Vec<ChildParentRow>,
     sources: &HashMap<String, Vec<Situation>>,
     education: &HashSet<String>,
     previous: &HashMap<String, String>,
     as_of: NaiveDate,
-) -> (i64, HashMap<String, Current>) {
+) -> HashMap<String, Current> {
     struct Acc {
         id_number: String,
         area: String,
@@ -249,10 +256,8 @@ fn classify_rows(
             acc.mother.extend(s);
         }
     }
-    let children = kids.len() as i64;
     let far = NaiveDate::from_ymd_opt(2200, 1, 1).expect("date");
-    let current = kids
-        .into_iter()
+    kids.into_iter()
         .filter(|(id, a)| children::may_classify(&a.father, &a.mother) || previous.contains_key(id))
         .filter_map(|(id, a)| {
             let (category, reasons) = match IdNumber::parse(&a.id_number, far) {
@@ -291,8 +296,7 @@ fn classify_rows(
                 },
             ))
         })
-        .collect();
-    (children, current)
+        .collect()
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
@@ -479,19 +483,15 @@ pub(crate) async fn batch(
             vec![json(households)?, cutoff(as_of).into()],
         )
         .await?;
-    let under_18 = match &mut src {
-        Src::Reader(r) => {
-            r.scalar(
-                &format!(
-                    "SELECT COUNT(*) FROM persons c WHERE c.relation = 'child' AND c.birth_date > $1{}",
-                    touched("c", 2)
-                ),
-                load_arg(args![cutoff(as_of)]),
-            )
-            .await?
-        }
-        Src::Tx(_) => unreachable!("the batch reads on its reader"),
-    };
+    let under_18 = src
+        .scalar(
+            &format!(
+                "SELECT COUNT(*) FROM persons c WHERE c.relation = 'child' AND c.birth_date > $1{}",
+                touched("c", 2)
+            ),
+            load_arg(args![cutoff(as_of)]),
+        )
+        .await?;
     // the children classified now (whatever their parents) and those in full-time education past 18
     let held: Vec<ChildRow> = src
         .rows(
@@ -548,7 +548,7 @@ pub(crate) async fn batch(
         .await?;
     drop(reader);
     let previous: HashMap<String, String> = previous.into_iter().collect();
-    let (_, current) = classify_rows(rows, &sources, &education, &previous, as_of);
+    let current = classify_rows(rows, &sources, &education, &previous, as_of);
     let children = under_18 + past_18.len() as i64;
     let mut tx = app.db.begin().await?;
     let changed = write(&mut tx, by, cause, as_of, &current, &previous).await?;
@@ -622,7 +622,7 @@ pub(crate) async fn household_tx(
         )
         .await?;
     let previous: HashMap<String, String> = previous.into_iter().collect();
-    let (_, current) = classify_rows(rows, &sources, &education, &previous, as_of);
+    let current = classify_rows(rows, &sources, &education, &previous, as_of);
     write(tx, by, cause, as_of, &current, &previous).await
 }
 
