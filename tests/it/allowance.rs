@@ -300,18 +300,7 @@ db_test!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let mut paid: Vec<(String, i64)> = t
-            .app
-            .db
-            .conn()
-            .fetch_all(
-                "SELECT l.payee_id, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
-                 WHERE r.month = '2020-12' AND l.programme = 'old_age'",
-                vec![],
-            )
-            .await
-            .unwrap();
-        paid.sort();
+        let paid = common::roll_lines(&t, "2020-12", "old_age", "payee_id").await;
         assert_eq!(paid, expected);
     }
 );

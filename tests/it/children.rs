@@ -1367,12 +1367,7 @@ db_test!(
             )
             .await
             .unwrap();
-        let standard = |tier: &str| {
-            standards
-                .iter()
-                .rfind(|s| s.0 == tier && s.1.as_str() <= month)
-                .map(|s| s.2)
-        };
+        let standard = |tier: &str| common::in_force(&standards, tier, month);
         let eighteen = |b: chrono::NaiveDate| {
             use chrono::Datelike;
             chrono::NaiveDate::from_ymd_opt(b.year() + 18, b.month(), b.day().min(28)).unwrap()
@@ -1406,18 +1401,7 @@ db_test!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let mut paid: Vec<(String, i64)> = t
-            .app
-            .db
-            .conn()
-            .fetch_all(
-                "SELECT l.case_id, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
-                 WHERE r.month = '2021-01' AND l.programme = 'children'",
-                vec![],
-            )
-            .await
-            .unwrap();
-        paid.sort();
+        let paid = common::roll_lines(&t, "2021-01", "children", "case_id").await;
         assert_eq!(paid, expected);
     }
 );

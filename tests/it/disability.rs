@@ -835,12 +835,7 @@ db_test!(
             )
             .await
             .unwrap();
-        let standard = |tier: &str| {
-            standards
-                .iter()
-                .rfind(|s| s.0 == tier && s.1.as_str() <= month)
-                .map(|s| s.2)
-        };
+        let standard = |tier: &str| common::in_force(&standards, tier, month);
         let mut expected: Vec<(String, i64)> = grants
             .iter()
             .filter(|g| g.3.as_str() <= month && g.4 == "normal")
@@ -859,18 +854,7 @@ db_test!(
         assert!(!expected.is_empty(), "the demo pays subsidies");
         let (s, v) = post(&t, &city, "/api/v1/payments/rolls", json!({"month": month})).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let mut paid: Vec<(String, i64)> = t
-            .app
-            .db
-            .conn()
-            .fetch_all(
-                "SELECT l.case_id, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
-                 WHERE r.month = '2021-01' AND l.programme = 'disability'",
-                vec![],
-            )
-            .await
-            .unwrap();
-        paid.sort();
+        let paid = common::roll_lines(&t, "2021-01", "disability", "case_id").await;
         assert_eq!(paid, expected);
     }
 );

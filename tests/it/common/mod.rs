@@ -605,3 +605,36 @@ pub const PNG: &[u8] = &[
     0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E,
     0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
+
+/// The lines of `programme` in `month`'s roll as (`key` column of the line, amount), sorted: what the tests that
+/// count a roll independently compare with.
+pub async fn roll_lines(
+    t: &TestApp,
+    month: &str,
+    programme: &str,
+    key: &str,
+) -> Vec<(String, i64)> {
+    let mut lines: Vec<(String, i64)> = t
+        .app
+        .db
+        .conn()
+        .fetch_all(
+            &format!(
+                "SELECT l.{key}, l.amount FROM payment_lines l JOIN payment_rolls r ON r.id = l.roll_id \
+                 WHERE r.month = $1 AND l.programme = $2"
+            ),
+            minzheng::args![month, programme],
+        )
+        .await
+        .unwrap();
+    lines.sort();
+    lines
+}
+
+/// The amount of `tier` in force in `month` among (tier, effective month, amount) rows ordered by month.
+pub fn in_force(standards: &[(String, String, i64)], tier: &str, month: &str) -> Option<i64> {
+    standards
+        .iter()
+        .rfind(|s| s.0 == tier && s.1.as_str() <= month)
+        .map(|s| s.2)
+}
